@@ -1,0 +1,1 @@
+"""Code shared by every orderflow function (deployed as the CommonLayer Lambda layer)."""
