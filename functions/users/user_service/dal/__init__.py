@@ -1,0 +1,1 @@
+"""The only modules of the users service that talk to AWS (DynamoDB, SES)."""

@@ -1,0 +1,40 @@
+"""SES: the only code that sends mail (IAM: ses:SendEmail from the SenderEmail identity)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.exceptions import ClientError
+from orderflow_common.errors import TransientServiceError, error_code, is_transient
+
+from user_service.errors import MailNotSent
+from user_service.logic.mail import Mail
+
+if TYPE_CHECKING:
+    from mypy_boto3_ses.client import SESClient
+
+CHARSET = "UTF-8"
+
+
+class SesMailer:
+    def __init__(self, sender: str, client: SESClient | None = None) -> None:
+        self._sender = sender
+        self._client = client or boto3.client("ses")
+
+    def send(self, mail: Mail) -> str:
+        try:
+            response = self._client.send_email(
+                Source=self._sender,
+                Destination={"ToAddresses": [mail.to]},
+                Message={
+                    "Subject": {"Data": mail.subject, "Charset": CHARSET},
+                    "Body": {"Text": {"Data": mail.body, "Charset": CHARSET}},
+                },
+            )
+        except ClientError as exc:
+            # SES messages can quote the address; keep only the code.
+            if is_transient(exc):
+                raise TransientServiceError(f"SES: {error_code(exc)}") from None
+            raise MailNotSent(error_code(exc)) from None
+        return str(response["MessageId"])

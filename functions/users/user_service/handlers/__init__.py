@@ -1,0 +1,1 @@
+"""Lambda entry points: decorated, thin, delegating to ``user_service.logic``."""

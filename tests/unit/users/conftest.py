@@ -1,0 +1,215 @@
+"""Fixtures of the users tests: the template's tables in moto, the handlers wired to them, SES.
+
+The handler modules build their clients and settings at import (as at a Lambda cold start); moto
+names the template's tables per test, so every test imports the handler afresh after setting the
+environment the template would give it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+
+# moto must be imported before any boto3 client of the code under test is created: it installs the
+# botocore hook that routes requests into the mock.
+import moto  # noqa: F401
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+REGION = "us-east-1"
+SENDER = "no-reply@orderflow.test"
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "users-test"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:users-test"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def fresh_module(name: str) -> ModuleType:
+    if name in sys.modules:
+        return importlib.reload(sys.modules[name])
+    return importlib.import_module(name)
+
+
+@pytest.fixture
+def users_env(template_resources: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment template.yaml gives the two users functions, pointing at the moto tables."""
+    env = {
+        "USERS_TABLE_NAME": template_resources["UsersTable"],
+        "EMAIL_CLAIMS_TABLE_NAME": template_resources["EmailClaimsTable"],
+        "IDEMPOTENCY_TABLE_NAME": template_resources["IdempotencyTable"],
+        "SENDER_EMAIL": SENDER,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+# ---------------------------------------------------------------------------------------------- API
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    raw_body: str | None
+    json: Any = field(default=None)
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw_body: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event, as the OrderflowApi would deliver it."""
+    if raw_body is None and body is not None:
+        raw_body = json.dumps(body)
+    all_headers = {"Content-Type": "application/json"} if raw_body is not None else {}
+    all_headers.update(headers or {})
+    parts = path.strip("/").split("/")
+    resource, path_parameters = path, None
+    if len(parts) == 2 and parts[0] == "users":
+        resource, path_parameters = "/users/{userId}", {"userId": parts[1]}
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/v1{path}" + (f"?{urlencode(query)}" if query else ""),
+            "stage": "v1",
+            "requestId": "test-request",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }
+
+
+def to_response(result: dict[str, Any]) -> ApiResponse:
+    raw = result.get("body")
+    headers = {k.lower(): v for k, v in (result.get("headers") or {}).items()}
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers[name.lower()] = ",".join(values)
+    parsed = json.loads(raw) if raw else None
+    return ApiResponse(status=result["statusCode"], headers=headers, raw_body=raw, json=parsed)
+
+
+@pytest.fixture
+def users_api(users_env: dict[str, str]) -> ModuleType:
+    return fresh_module("user_service.handlers.users_api")
+
+
+@pytest.fixture
+def call(users_api: ModuleType) -> Callable[..., ApiResponse]:
+    """call("POST", "/users", body={...}) -> ApiResponse, through the Lambda handler."""
+
+    def _call(method: str, path: str, **kwargs: Any) -> ApiResponse:
+        return to_response(users_api.handler(rest_event(method, path, **kwargs), LambdaContext()))
+
+    return _call
+
+
+@pytest.fixture
+def create_user(call: Callable[..., ApiResponse]) -> Callable[..., dict[str, Any]]:
+    def _create(email: str, name: str = "Ada Lovelace") -> dict[str, Any]:
+        response = call("POST", "/users", body={"email": email, "name": name})
+        assert response.status == 201, response.json
+        return response.json
+
+    return _create
+
+
+@dataclass
+class Tables:
+    users: str
+    claims: str
+
+    def _scan(self, table: str) -> list[dict[str, Any]]:
+        client = boto3.client("dynamodb", region_name=REGION)
+        deserialize = boto3.dynamodb.types.TypeDeserializer().deserialize
+        items = client.scan(TableName=table)["Items"]
+        return [{k: deserialize(v) for k, v in item.items()} for item in items]
+
+    def user_items(self) -> list[dict[str, Any]]:
+        return self._scan(self.users)
+
+    def claims_by_email(self) -> dict[str, str]:
+        return {item["email"]: item["userId"] for item in self._scan(self.claims)}
+
+
+@pytest.fixture
+def tables(users_env: dict[str, str]) -> Tables:
+    return Tables(users=users_env["USERS_TABLE_NAME"], claims=users_env["EMAIL_CLAIMS_TABLE_NAME"])
+
+
+# ------------------------------------------------------------------------------------------- mailer
+@pytest.fixture
+def ses() -> Any:
+    client = boto3.client("ses", region_name=REGION)
+    client.verify_email_identity(EmailAddress=SENDER)
+    return client
+
+
+@pytest.fixture
+def stream_mailer(users_env: dict[str, str], ses: Any) -> ModuleType:
+    return fresh_module("user_service.handlers.stream_mailer")
+
+
+@pytest.fixture
+def sent_mail() -> Callable[[], list[Any]]:
+    """The messages moto's SES accepted, in order (each has .source, .destinations, .subject, .body)."""
+
+    def _sent() -> list[Any]:
+        return list(ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages)
+
+    return _sent
+
+
+@pytest.fixture
+def users_stream(users_env: dict[str, str]) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """Reads UsersTable's stream: each call returns the records written since the previous call."""
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    streams = boto3.client("dynamodbstreams", region_name=REGION)
+    arn = ddb.describe_table(TableName=users_env["USERS_TABLE_NAME"])["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    state = {
+        "iterator": streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+    }
+
+    def _new_records() -> list[dict[str, Any]]:
+        response = streams.get_records(ShardIterator=state["iterator"])
+        state["iterator"] = response["NextShardIterator"]
+        # What the Lambda event source delivers: JSON (datetimes as epoch seconds), plus source ARN.
+        records = json.loads(json.dumps(response["Records"], default=lambda d: int(d.timestamp())))
+        for record in records:
+            record["eventSourceARN"] = arn
+        return records
+
+    yield _new_records
