@@ -1,2 +1,283 @@
-def main() -> int:
+"""The ``orderflow`` command: run the template locally and look inside it.
+
+    orderflow up        run template.yaml locally (embedded AWS + local API Gateway) until Ctrl-C
+    orderflow demo      boot it in-process and push sample orders, users and mails through it
+    orderflow history   an order's Step Functions execution history, as a table
+    orderflow load      bulk-load a JSON/CSV file into one of the stack's tables
+    orderflow outbox    the mails the stack has sent (SES)
+
+Every bad input is one line on stderr and a non-zero exit; never a traceback
+(set ORDERFLOW_DEBUG=1 to see one for an unexpected error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from orderflow.awsclients import CliError, default_endpoint, default_region
+
+PROG = "orderflow"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} out of range 1-65535")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG, description="Run the orderflow SAM template locally: no Docker, no AWS account."
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def remote(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--endpoint",
+            default=None,
+            help="the runtime's AWS endpoint (default $AWS_ENDPOINT_URL or http://127.0.0.1:4566)",
+        )
+        p.add_argument("--region", default=None, help="default $AWS_REGION or us-east-1")
+
+    up = commands.add_parser("up", help="run the template locally until Ctrl-C")
+    up.add_argument("--template", type=Path, default=Path("template.yaml"), help="default ./template.yaml")
+    up.add_argument("--stack-name", default="orderflow")
+    up.add_argument("--aws-port", type=_port, default=4566)
+    up.add_argument("--api-port", type=_port, default=3000)
+    up.add_argument("--region", default="us-east-1")
+    up.add_argument("--quiet", action="store_true", help="no access log lines")
+
+    demo = commands.add_parser(
+        "demo", help="boot the template in-process and run sample orders, users, mails"
+    )
+    demo.add_argument("--template", type=Path, default=Path("template.yaml"), help="default ./template.yaml")
+    demo.add_argument("--aws-port", type=_port, default=None, help="default 4566 if free, else any free port")
+    demo.add_argument("--api-port", type=_port, default=None, help="default 3000 if free, else any free port")
+    demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for executions and mails")
+
+    history = commands.add_parser("history", help="an execution's history as a table")
+    history.add_argument("ref", metavar="ORDER_ID|EXECUTION_ARN")
+    history.add_argument("--stack-name", default="orderflow")
+    remote(history)
+
+    load = commands.add_parser("load", help="bulk-load a .json or .csv file into a table of the stack")
+    load.add_argument("table", help="e.g. products (the ProductsTable) or a physical table name")
+    load.add_argument("file", type=Path)
+    load.add_argument("--stack-name", default="orderflow")
+    load.add_argument("--no-progress", action="store_true")
+    remote(load)
+
+    outbox = commands.add_parser("outbox", help="the mails sent through SES")
+    outbox.add_argument("--json", action="store_true", help="print JSON instead of a listing")
+    remote(outbox)
+    return parser
+
+
+# ---------------------------------------------------------------------------- up
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _runtime_error_types() -> tuple[type[BaseException], ...]:
+    from orderflow.runtime import RuntimeStartError
+
+    return (RuntimeStartError,)
+
+
+def _not_ready(function_name: str, event: dict[str, Any]) -> Any:
+    raise RuntimeError("the runtime is not started yet")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from orderflow.api import ApiServer
+    from orderflow.api.server import default_access_log
+
+    started = time.monotonic()
+    template: Path = args.template
+    if not template.is_file():
+        raise CliError(f"template {template} not found (see --template)")
+    if args.aws_port == args.api_port:
+        raise CliError(f"--aws-port and --api-port are both {args.api_port}")
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    api = None
+    runtime = None
+    try:
+        # The API port is claimed (and kept) before anything starts: a clash costs nothing to report.
+        api = ApiServer(
+            [], _not_ready, port=args.api_port, access_log=None if args.quiet else default_access_log
+        )
+        try:
+            api.bind()
+        except OSError:
+            api = None
+            raise CliError(f"API port {args.api_port} is in use (see --api-port)") from None
+        if not port_free(args.aws_port):
+            raise CliError(f"AWS port {args.aws_port} is in use (see --aws-port)")
+
+        from orderflow.runtime import Runtime
+
+        runtime = Runtime(
+            template.resolve(),
+            stack_name=args.stack_name,
+            aws_port=args.aws_port,
+            api_port=args.api_port,
+            region=args.region,
+            log_echo=True,
+        )
+        try:
+            runtime.start()
+            runtime.check_handlers()
+        except _runtime_error_types() as exc:
+            raise CliError(str(exc)) from None
+        api.use_runtime(runtime)
+        api.start()
+        took = time.monotonic() - started
+        urls = f"aws={runtime.endpoint_url}  api={api.url}"
+        print(f"orderflow ready  {urls}  (stack {args.stack_name}, {took:.1f} s)", flush=True)
+        while not stop.wait(0.5):
+            pass
+        print("orderflow stopping", file=sys.stderr, flush=True)
+        return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if api is not None:
+            api.stop()
+        if runtime is not None:
+            runtime.stop()
+
+
+# ---------------------------------------------------------------------------- history / load / outbox
+def cmd_history(args: argparse.Namespace) -> int:
+    from orderflow.history import show_history
+
+    endpoint = args.endpoint or default_endpoint()
+    print(show_history(args.ref, endpoint, args.stack_name, args.region or default_region()))
     return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from orderflow.awsclients import resource
+    from orderflow.loader import key_schema, read_items, resolve_table, write_items
+
+    endpoint = args.endpoint or default_endpoint()
+    region = args.region or default_region()
+    path: Path = args.file
+    if not path.is_file():  # checked before contacting anything
+        raise CliError(f"{path}: no such file")
+    logical, physical = resolve_table(args.table, endpoint, args.stack_name, region)
+    items = read_items(path, key_schema(endpoint, physical, region))
+    table = resource("dynamodb", endpoint, region).Table(physical)
+    count = write_items(table, items, total=len(items), progress=not args.no_progress)
+    print(f"loaded {count} items into {physical} ({logical})")
+    return 0
+
+
+def _fetch_outbox(endpoint: str) -> list[dict[str, Any]]:
+    from orderflow.runtime import fetch_outbox
+
+    return list(fetch_outbox(endpoint))
+
+
+def format_outbox(mails: list[dict[str, Any]]) -> str:
+    if not mails:
+        return "outbox: no mails"
+    lines = [f"outbox: {len(mails)} mail(s)"]
+    for mail in mails:
+        to = mail.get("to")
+        to_text = ", ".join(to) if isinstance(to, list) else str(to)
+        lines.append(f"  {mail.get('time', '')}  to {to_text}  subject {mail.get('subject')!r}")
+        body = str(mail.get("body") or "").strip()
+        lines.extend(f"      {line}" for line in body.splitlines()[:6])
+    return "\n".join(lines)
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    import botocore.exceptions
+    import requests
+
+    endpoint = args.endpoint or default_endpoint()
+    try:
+        mails = _fetch_outbox(endpoint)
+    except (
+        ConnectionError,
+        OSError,
+        requests.exceptions.ConnectionError,
+        botocore.exceptions.EndpointConnectionError,
+    ):
+        raise CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)") from None
+    if args.json:
+        print(json.dumps(mails, indent=2, default=str))
+    else:
+        print(format_outbox(mails))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orderflow.demo import run_demo
+
+    return run_demo(
+        template=args.template, aws_port=args.aws_port, api_port=args.api_port, timeout=args.timeout
+    )
+
+
+COMMANDS = {
+    "up": cmd_up,
+    "demo": cmd_demo,
+    "history": cmd_history,
+    "load": cmd_load,
+    "outbox": cmd_outbox,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as exc:
+        print(f"{PROG} {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("ORDERFLOW_DEBUG"):
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"{PROG} {args.command}: {type(exc).__name__}: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -97,15 +97,21 @@ class ApiServer:
     @classmethod
     def for_runtime(cls, runtime: Any, **kwargs: Any) -> ApiServer:
         """A server for a started ``orderflow.runtime.Runtime`` (its routes, stage and invoke)."""
-        kwargs.setdefault("stage", getattr(runtime, "api_stage", None))
-        api_id = None
-        for logical_id, physical_id in (getattr(runtime, "resources", None) or {}).items():
-            if logical_id.endswith("Api") and isinstance(physical_id, str) and "/" not in physical_id:
-                api_id = physical_id
-                break
+        server = cls([], runtime.invoke, **kwargs)
+        server.use_runtime(runtime, stage="stage" not in kwargs, api_id="api_id" not in kwargs)
+        return server
+
+    def use_runtime(self, runtime: Any, *, stage: bool = True, api_id: bool = True) -> None:
+        """Serve ``runtime``'s routes through its invoke (also after ``bind()``: claim the port first)."""
+        self.table = RouteTable(list(runtime.routes))
+        self.invoke = runtime.invoke
+        if stage:
+            self.stage = getattr(runtime, "api_stage", None)
         if api_id:
-            kwargs.setdefault("api_id", api_id)
-        return cls(list(runtime.routes), runtime.invoke, **kwargs)
+            for logical_id, physical_id in (getattr(runtime, "resources", None) or {}).items():
+                if logical_id.endswith("Api") and isinstance(physical_id, str) and "/" not in physical_id:
+                    self.api_id = physical_id
+                    break
 
     # ------------------------------------------------------------------ lifecycle
     def bind(self) -> None:

@@ -1,0 +1,68 @@
+"""boto3 clients for a running local runtime (``orderflow up``), with one-line errors."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+DEFAULT_REGION = "us-east-1"
+
+
+class CliError(Exception):
+    """A problem to report as one line on stderr (exit 1)."""
+
+
+def default_endpoint() -> str:
+    return os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+
+
+def default_region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def session() -> boto3.session.Session:
+    # The embedded AWS accepts any credentials; real ones from the environment are used when set.
+    if os.environ.get("AWS_ACCESS_KEY_ID"):
+        return boto3.session.Session()
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+
+
+def client(service: str, endpoint: str, region: str | None = None, **config: Any) -> Any:
+    cfg = Config(
+        connect_timeout=2,
+        read_timeout=config.pop("read_timeout", 30),
+        retries={"max_attempts": config.pop("max_attempts", 2), "mode": "standard"},
+        **config,
+    )
+    return session().client(
+        service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
+    )
+
+
+def resource(service: str, endpoint: str, region: str | None = None) -> Any:
+    cfg = Config(connect_timeout=2, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
+    return session().resource(
+        service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
+    )
+
+
+def not_running(endpoint: str) -> CliError:
+    return CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)")
+
+
+def stack_resources(endpoint: str, stack_name: str, region: str | None = None) -> list[dict[str, Any]]:
+    """The stack's resources; CliError when the runtime is not there or has no such stack."""
+    cfn = client("cloudformation", endpoint, region, max_attempts=1)
+    try:
+        return list(cfn.describe_stack_resources(StackName=stack_name)["StackResources"])
+    except EndpointConnectionError:
+        raise not_running(endpoint) from None
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ValidationError":
+            raise CliError(f"no stack {stack_name!r} at {endpoint} (see --stack-name)") from None
+        raise CliError(f"{endpoint}: {exc}") from None

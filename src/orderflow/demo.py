@@ -1,0 +1,228 @@
+"""``orderflow demo``: boot template.yaml in-process and push sample traffic through it.
+
+This is the only part of ``src/orderflow`` that knows the application (its routes, its tables,
+what a confirmed order looks like); the runtime, the local API and the other commands are
+generic. The sample data lives in ``demo_data/`` (products.json, orders.json, users.json).
+
+Steps: start the runtime and the local API on free ports -> bulk-load products (batch_writer,
+progress bar) -> submit orders through HTTP (one confirmed, one rejected for stock, one invalid)
+-> create a user (welcome mail) and suspend them (notice) -> wait, by short polls with a
+deadline, for every order's final status and for the mails -> print each execution's history and
+the outbox. Exit 0 only if everything happened as expected; else one line says what did not.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from orderflow.awsclients import CliError
+
+DATA = Path(__file__).resolve().parent / "demo_data"
+FINAL = {"CONFIRMED", "REJECTED", "FAILED"}
+POLL_S = 0.05
+T = TypeVar("T")
+
+
+def free_port(preferred: int | None, default: int) -> int:
+    """``preferred`` as given; else ``default`` when free; else any free port."""
+    if preferred is not None:
+        return preferred
+    for port in (default, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise CliError("no free port")
+
+
+def wait_for(what: str, check: Callable[[], T | None], deadline: float) -> T:
+    """Poll ``check`` every 50 ms until it returns something truthy; CliError at the deadline."""
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise CliError(f"timed out waiting for {what}")
+        time.sleep(POLL_S)
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _section(title: str) -> None:
+    _say()
+    _say(f"== {title}")
+
+
+def run_demo(
+    template: Path = Path("template.yaml"),
+    aws_port: int | None = None,
+    api_port: int | None = None,
+    timeout: float = 60.0,
+) -> int:
+    from orderflow.api import ApiServer
+    from orderflow.runtime import Runtime, RuntimeStartError
+
+    if not template.is_file():
+        raise CliError(f"template {template} not found (see --template)")
+    products = json.loads((DATA / "products.json").read_text(), parse_float=Decimal)
+    orders = json.loads((DATA / "orders.json").read_text())
+    users = json.loads((DATA / "users.json").read_text())
+
+    aws_port = free_port(aws_port, 4566)
+    api_port = free_port(api_port, 3000)
+    started = time.monotonic()
+    _say(f"booting {template} (embedded AWS on :{aws_port}, local API on :{api_port}) ...")
+    runtime = Runtime(template.resolve(), aws_port=aws_port, api_port=api_port)
+    api = None
+    try:
+        try:
+            runtime.start()
+            runtime.check_handlers()
+        except RuntimeStartError as exc:
+            raise CliError(str(exc)) from None
+        api = ApiServer.for_runtime(runtime, port=api_port)
+        api.start()
+        _say(
+            f"ready in {time.monotonic() - started:.1f} s  aws={runtime.endpoint_url}  api={api.url}"
+            f"  ({len(runtime.routes)} routes)"
+        )
+        return _traffic(runtime, api.url, products, orders, users, timeout)
+    finally:
+        if api is not None:
+            api.stop()
+        runtime.stop()
+
+
+def _traffic(
+    runtime: Any,
+    api_url: str,
+    products: list[dict[str, Any]],
+    orders: list[dict[str, Any]],
+    users: dict[str, Any],
+    timeout: float,
+) -> int:
+    from orderflow.api.client import ApiClient
+    from orderflow.awsclients import client, resource
+    from orderflow.cli import format_outbox
+    from orderflow.history import format_history, get_history
+    from orderflow.loader import write_items
+
+    endpoint = runtime.endpoint_url
+    api = ApiClient(api_url)
+    deadline = time.monotonic() + timeout
+    problems: list[str] = []
+
+    _section(f"loading {len(products)} products")
+    table = resource("dynamodb", endpoint).Table(runtime.resources["ProductsTable"])
+    write_items(table, products, total=len(products))
+
+    _section("orders (POST /orders)")
+    submitted: list[tuple[dict[str, Any], str | None, str | None]] = []  # (spec, orderId, api verdict)
+    for spec in orders:
+        status, body = api.post("/orders", spec["order"])
+        if status == 202 and isinstance(body, dict) and body.get("orderId"):
+            _say(f"  {spec['label']:<14} 202  orderId={body['orderId']}")
+            submitted.append((spec, str(body["orderId"]), None))
+        elif status == 400:
+            message = body.get("message") if isinstance(body, dict) else body
+            _say(f"  {spec['label']:<14} 400  rejected by the API: {message}")
+            submitted.append((spec, None, "REJECTED"))
+        else:
+            problems.append(f"POST /orders ({spec['label']}) answered {status}: {body}")
+            _say(f"  {spec['label']:<14} {status}  {body}")
+
+    _section("users (POST /users, PUT /users/{userId})")
+    status, created = api.post("/users", users["create"])
+    user_id = created.get("userId") if isinstance(created, dict) else None
+    _say(f"  create {users['create']['email']:<20} {status}  userId={user_id}")
+    if status != 201 or not user_id:
+        problems.append(f"POST /users answered {status}: {created}")
+
+    def mails_to(address: str) -> list[dict[str, Any]]:
+        return [m for m in runtime.outbox() if address in _recipients(m)]
+
+    email = users["create"]["email"]
+    if user_id:
+        try:
+            wait_for("the welcome mail", lambda: mails_to(email), deadline)
+            _say(f"  welcome mail to {email} is in the outbox")
+        except CliError as exc:
+            problems.append(str(exc))
+        status, updated = api.put(f"/users/{user_id}", users["suspend"])
+        _say(f"  suspend {user_id}  {status}")
+        if status != 200:
+            problems.append(f"PUT /users/{user_id} answered {status}: {updated}")
+        try:
+            wait_for("the suspension notice", lambda: len(mails_to(email)) >= 2, deadline)
+            _say(f"  suspension notice to {email} is in the outbox")
+        except CliError as exc:
+            problems.append(str(exc))
+
+    _section("order outcomes (GET /orders/{orderId})")
+    final: dict[str, dict[str, Any]] = {}
+    for spec, order_id, verdict in submitted:
+        if order_id is None:
+            _say(f"  {spec['label']:<14} {verdict} at the API")
+            if spec["expect"]["status"] != verdict:
+                problems.append(f"order {spec['label']}: expected {spec['expect']['status']}, got {verdict}")
+            continue
+
+        def settled(order_id: str = order_id) -> dict[str, Any] | None:
+            status, body = api.get(f"/orders/{order_id}")
+            if status == 200 and isinstance(body, dict) and body.get("status") in FINAL:
+                return body
+            return None
+
+        try:
+            body = wait_for(f"order {order_id} to finish", settled, deadline)
+        except CliError as exc:
+            problems.append(str(exc))
+            continue
+        final[order_id] = body
+        reason = f" ({body['reason']})" if body.get("reason") else ""
+        _say(f"  {spec['label']:<14} {order_id}  {body['status']}{reason}")
+        expect = spec["expect"]
+        if body["status"] != expect["status"] or (
+            "reason" in expect and body.get("reason") not in (None, expect["reason"])
+        ):
+            problems.append(f"order {spec['label']}: expected {expect}, got {body['status']}{reason}")
+
+    _section("execution histories")
+    sfn = client("stepfunctions", endpoint)
+    workflow_arn = runtime.outputs.get("OrderWorkflowArn") or runtime.resources.get("OrderWorkflow")
+    for _spec, order_id, _verdict in submitted:
+        if order_id is None or not workflow_arn:
+            continue
+        arn = workflow_arn.replace(":stateMachine:", ":execution:", 1) + ":" + order_id
+        description = sfn.describe_execution(executionArn=arn)
+        _say()
+        _say(format_history(description, get_history(sfn, arn)))
+
+    _section("outbox")
+    _say(format_outbox(runtime.outbox()))
+
+    _say()
+    if problems:
+        for problem in problems:
+            print(f"demo: {problem}", file=sys.stderr)
+        raise CliError(f"{len(problems)} thing(s) did not happen as expected (first: {problems[0]})")
+    _say("demo: every order, user and mail came out as expected")
+    return 0
+
+
+def _recipients(mail: dict[str, Any]) -> list[str]:
+    to = mail.get("to")
+    if isinstance(to, list):
+        return [str(t) for t in to]
+    return [str(to)] if to else []

@@ -1,0 +1,284 @@
+"""The ``orderflow`` command line: bad input is one line on stderr and a non-zero exit.
+
+``load`` runs against a moto server (in a thread) holding a stack of the template's tables, the
+way ``orderflow up`` would; nothing here needs the runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import boto3
+import pytest
+
+from orderflow.awsclients import CliError
+from orderflow.cli import main
+from orderflow.loader import read_items
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse errors
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["bogus"], "invalid choice"),
+        (["up", "--api-port", "x"], "invalid port"),
+        (["up", "--aws-port", "70000"], "out of range"),
+        (["up", "--unknown"], "unrecognized arguments"),
+        (["history"], "required"),
+        (["load", "products"], "required"),
+        (["outbox", "--json", "extra"], "unrecognized arguments"),
+    ],
+)
+def test_argument_errors_are_one_line(
+    argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert_one_line_error(code, err, fragment)
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([], capsys)
+    assert code == 2
+    assert "usage:" in err
+
+
+def test_up_with_missing_template(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["up", "--template", str(tmp_path / "nope.yaml")], capsys)
+    assert_one_line_error(code, err, "nope.yaml", "not found")
+
+
+def test_up_with_api_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run(["up", "--template", str(ROOT / "template.yaml"), "--api-port", str(port)], capsys)
+    assert_one_line_error(code, err, f"API port {port} is in use")
+
+
+def test_up_with_aws_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run(
+            [
+                "up",
+                "--template",
+                str(ROOT / "template.yaml"),
+                "--aws-port",
+                str(port),
+                "--api-port",
+                str(closed_port()),
+            ],
+            capsys,
+        )
+    assert_one_line_error(code, err, f"AWS port {port} is in use")
+
+
+def test_history_without_a_runtime(capsys: pytest.CaptureFixture[str]) -> None:
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    code, _, err = run(["history", "order-1", "--endpoint", endpoint], capsys)
+    assert_one_line_error(code, err, f"no orderflow runtime at {endpoint}", "orderflow up")
+
+
+def test_load_without_a_runtime(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "p.json"
+    data.write_text("[]")
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    code, _, err = run(["load", "products", str(data), "--endpoint", endpoint], capsys)
+    assert_one_line_error(code, err, "no orderflow runtime")
+
+
+def test_load_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["load", "products", "/nonexistent/p.json"], capsys)
+    assert_one_line_error(code, err, "no such file")
+
+
+def test_console_script_never_prints_a_traceback() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orderflow.cli",
+            "history",
+            "x",
+            "--endpoint",
+            f"http://127.0.0.1:{closed_port()}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert_one_line_error(result.returncode, result.stderr, "no orderflow runtime")
+
+
+# ---------------------------------------------------------------------------- read_items (no server)
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("a.json", "{", "invalid JSON at line 1"),
+        ("a.json", '{"productId": "p"}', "expected a JSON list"),
+        ("a.json", '[{"productId": "p"}, 3]', "item 2: expected an object"),
+        ("a.json", '[{"productId": "p"}, {"name": "x"}]', "item 2: missing key attribute 'productId'"),
+        ("a.json", '[{"productId": 5}]', "item 1: key 'productId' must be a non-empty string"),
+        ("a.json", '[{"productId": "p", "price": NaN}]', "non-finite"),
+        (
+            "a.json",
+            '[{"productId": "p"}, {"productId": "p"}]',
+            "item 2: duplicate key productId=p (also item 1)",
+        ),
+        ("a.json", "[]", "no items"),
+        ("a.csv", "", "header row"),
+        ("a.csv", "name,price\nx,1\n", "header lacks the key column(s) productId"),
+        ("a.csv", "productId,price\np1,1\np2,1,3\n", "line 3: 3 cells, the header has 2"),
+        ("a.csv", "productId,price\np1,1\n,2\n", "line 3: key 'productId' must be a non-empty string"),
+        ("a.csv", "productId,productId\n", "repeated column"),
+        ("a.txt", "x", "expected a .json or .csv"),
+    ],
+)
+def test_read_items_rejects_bad_rows(tmp_path: Path, name: str, content: str, fragment: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(CliError) as caught:
+        read_items(path, {"productId": "S"})
+    assert fragment in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_read_items_numeric_key_in_csv(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("id,sort\n1,2\n")
+    assert read_items(path, {"id": "N", "sort": "N"}) == [{"id": 1, "sort": 2}]
+    path.write_text("id\nabc\n")
+    with pytest.raises(CliError, match="line 2: key id must be a number"):
+        read_items(path, {"id": "N"})
+
+
+def test_read_items_types(tmp_path: Path) -> None:
+    json_file = tmp_path / "p.json"
+    json_file.write_text('[{"productId": "p1", "price": 9.99, "stock": 3, "tags": ["a"], "active": true}]')
+    (item,) = read_items(json_file, {"productId": "S"})
+    assert item == {"productId": "p1", "price": Decimal("9.99"), "stock": 3, "tags": ["a"], "active": True}
+    assert isinstance(item["price"], Decimal) and isinstance(item["stock"], int)
+
+    csv_file = tmp_path / "p.csv"
+    csv_file.write_text('productId,name,price,stock,code,note\n42,"Cup, big",7.50,12,007,\n')
+    (row,) = read_items(csv_file, {"productId": "S"})
+    assert row == {
+        "productId": "42",
+        "name": "Cup, big",
+        "price": Decimal("7.50"),
+        "stock": 12,
+        "code": "007",
+    }
+    assert isinstance(row["stock"], int)
+
+
+# ---------------------------------------------------------------------------- load against moto
+@pytest.fixture(scope="module")
+def moto_stack() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+    from support.aws import data_stack_template
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1")
+    cfn.create_stack(
+        StackName="orderflow", TemplateBody=json.dumps(data_stack_template({"ProductsTable", "OrdersTable"}))
+    )
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+
+
+def products_table(endpoint: str):  # type: ignore[no-untyped-def]
+    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1")
+    resources = cfn.describe_stack_resources(StackName="orderflow")["StackResources"]
+    name = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "ProductsTable")
+    return boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1").Table(name)
+
+
+def test_load_json_and_csv(moto_stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "products.json"
+    data.write_text(json.dumps([{"productId": f"j{i}", "price": 1.25, "stock": i} for i in range(30)]))
+    code, out, err = run(["load", "products", str(data), "--endpoint", moto_stack, "--no-progress"], capsys)
+    assert code == 0, err
+    assert "loaded 30 items" in out and "ProductsTable" in out
+    table = products_table(moto_stack)
+    assert table.get_item(Key={"productId": "j7"})["Item"] == {
+        "productId": "j7",
+        "price": Decimal("1.25"),
+        "stock": 7,
+    }
+
+    csv_file = tmp_path / "products.csv"
+    csv_file.write_text("productId,name,price,stock\nc1,Cup,7.50,12\n")
+    code, out, err = run(["load", "ProductsTable", str(csv_file), "--endpoint", moto_stack], capsys)
+    assert code == 0, err
+    assert table.get_item(Key={"productId": "c1"})["Item"]["price"] == Decimal("7.50")
+
+
+def test_load_bad_row_writes_nothing(
+    moto_stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "bad.json"
+    data.write_text(json.dumps([{"productId": "ok-1"}, {"productId": "ok-2"}, {"name": "no key"}]))
+    code, _, err = run(["load", "products", str(data), "--endpoint", moto_stack], capsys)
+    assert_one_line_error(code, err, "item 3", "productId")
+    table = products_table(moto_stack)
+    assert "Item" not in table.get_item(Key={"productId": "ok-1"})
+
+
+def test_load_unknown_table_and_stack(
+    moto_stack: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "p.json"
+    data.write_text('[{"productId": "x"}]')
+    code, _, err = run(["load", "widgets", str(data), "--endpoint", moto_stack], capsys)
+    assert_one_line_error(code, err, "no table 'widgets'", "ProductsTable")
+    code, _, err = run(
+        ["load", "products", str(data), "--endpoint", moto_stack, "--stack-name", "nope"], capsys
+    )
+    assert_one_line_error(code, err, "no stack 'nope'")
+
+
+def test_history_unknown_order(moto_stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["history", "no-such-order", "--endpoint", moto_stack], capsys)
+    assert_one_line_error(code, err, "no-such-order")
