@@ -1,0 +1,181 @@
+"""The order workflow's ASL: valid for Step Functions, wired to the template, and built the way we rely on."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from asl_checks import (
+    business_catch_problems,
+    graph_problems,
+    placeholders,
+    retry_problems,
+    substitute,
+    substitution_problems,
+)
+from conftest import ASL_PATH
+from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
+from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+from sam_offline import ACCOUNT_ID, REGION, STACK_NAME
+
+
+def fake_value(value: Any, template: dict[str, Any]) -> str:
+    """What CloudFormation would put in for a DefinitionSubstitutions value, in a fake account."""
+    if isinstance(value, str):
+        return value
+    resources = template["Resources"]
+    if "Ref" in value:
+        name = value["Ref"]
+        if name in template.get("Parameters", {}):
+            return str(template["Parameters"][name]["Default"])
+        kind = resources[name]["Type"]
+        physical = f"{STACK_NAME}-{name}"
+        return {
+            "AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{physical}",
+            "AWS::DynamoDB::Table": physical,
+            "AWS::Serverless::Function": physical,
+            "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{physical}",
+        }[kind]
+    if "Fn::GetAtt" in value:
+        name, attribute = value["Fn::GetAtt"]
+        kind, physical = resources[name]["Type"], f"{STACK_NAME}-{name}"
+        return {
+            ("AWS::Serverless::Function", "Arn"): f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{physical}",
+            ("AWS::SQS::Queue", "Arn"): f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{physical}",
+            ("AWS::DynamoDB::Table", "Arn"): f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{physical}",
+        }[(kind, attribute)]
+    raise AssertionError(f"teach fake_value about {value}")
+
+
+@pytest.fixture(scope="module")
+def substitutions(template) -> dict[str, Any]:
+    return template["Resources"]["OrderWorkflow"]["Properties"]["DefinitionSubstitutions"]
+
+
+@pytest.fixture(scope="module")
+def deployed_definition(template, substitutions) -> str:
+    """The definition as Step Functions receives it: placeholders substituted."""
+    values = {name: fake_value(value, template) for name, value in substitutions.items()}
+    return substitute(ASL_PATH.read_text(encoding="utf-8"), values)
+
+
+# ------------------------------------------------------------------ 4. substitutions
+
+
+def test_every_placeholder_has_a_substitution_and_every_substitution_is_used(substitutions):
+    assert substitution_problems(ASL_PATH.read_text(encoding="utf-8"), substitutions) == []
+    assert placeholders(ASL_PATH.read_text(encoding="utf-8")), "the ASL should use substitutions at all"
+
+
+def test_substitution_check_catches_a_missing_and_an_unused_key(substitutions):
+    text = ASL_PATH.read_text(encoding="utf-8")
+    fewer = {k: v for k, v in substitutions.items() if k != "CheckStockFunctionArn"}
+    assert substitution_problems(text, fewer) == [
+        "${CheckStockFunctionArn} has no DefinitionSubstitutions key"
+    ]
+    more = {**substitutions, "Leftover": "x"}
+    assert substitution_problems(text, more) == ["DefinitionSubstitutions key Leftover is never used"]
+
+
+def test_the_workflow_points_at_the_functions_the_template_defines(template, substitutions):
+    """Each substitution is resolvable in the template (no typo'd logical id)."""
+    for value in substitutions.values():
+        fake_value(value, template)
+
+
+# ------------------------------------------------------------------ 3. the ASL is valid
+
+
+@pytest.mark.parametrize("analyser", [StaticAnalyser, ExpressStaticAnalyser], ids=["STANDARD", "EXPRESS"])
+def test_definition_parses_with_the_step_functions_grammar(deployed_definition, analyser):
+    """moto's ASL parser (LocalStack's ANTLR grammar of the spec) accepts it, as either workflow type."""
+    assert "${" not in deployed_definition
+    analyser().analyse(deployed_definition)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda d: d["States"]["CheckStock"]["Retry"][0].update(JitterStrategy="HALF"), "HALF"),
+        (lambda d: d["States"]["CheckStock"].update(Nxt="WriteOrder"), "Nxt"),
+        (lambda d: d["States"]["CheckStock"]["Retry"][0].update(BackoffRate="2"), '"2"'),
+        (lambda d: d["States"]["WriteOrder"].update(Type="Tsak"), "Tsak"),
+    ],
+    ids=["jitter", "unknown-field", "backoff-type", "state-type"],
+)
+def test_grammar_check_rejects_broken_definitions(deployed_definition, mutate, expected):
+    broken = json.loads(deployed_definition)
+    mutate(broken)
+    with pytest.raises((ASLParserException, ValueError)) as error:
+        StaticAnalyser().analyse(json.dumps(broken))
+    assert expected in repr(error.value)
+
+
+def test_every_state_is_reachable_and_every_transition_exists(asl):
+    assert graph_problems(asl) == []
+
+
+def test_every_task_retries_with_backoff_jitter_and_a_timeout(asl):
+    assert retry_problems(asl) == []
+
+
+def test_business_errors_are_caught_into_the_rejection(asl):
+    assert business_catch_problems(asl) == []
+
+
+BROKEN_COPIES = [
+    (
+        "unreachable",
+        lambda d: d["States"].update(Orphan={"Type": "Succeed"}),
+        "Orphan: unreachable from StartAt",
+    ),
+    (
+        "dangling-next",
+        lambda d: d["States"]["CheckStock"].update(Next="Nowhere"),
+        "'Nowhere', which does not",
+    ),
+    ("no-next", lambda d: d["States"]["OrderConfirmed"].pop("End"), "OrderConfirmed: neither Next nor End"),
+    (
+        "no-jitter",
+        lambda d: d["States"]["WriteOrder"]["Retry"][0].pop("JitterStrategy"),
+        "JitterStrategy is None",
+    ),
+    ("no-backoff", lambda d: d["States"]["NotifyOrder"]["Retry"][0].pop("BackoffRate"), "no BackoffRate"),
+    ("no-timeout", lambda d: d["States"]["ParkNotification"].pop("TimeoutSeconds"), "no TimeoutSeconds"),
+    ("no-retry", lambda d: d["States"]["ValidateOrder"].pop("Retry"), "ValidateOrder: no Retry"),
+    (
+        "lambda-error",
+        lambda d: d["States"]["CheckStock"]["Retry"][0]["ErrorEquals"].remove("Lambda.SdkClientException"),
+        "CheckStock: does not retry Lambda.SdkClientException",
+    ),
+    (
+        "catch-too-little",
+        lambda d: d["States"]["WriteOrder"]["Catch"][0]["ErrorEquals"].remove("OutOfStock"),
+        "WriteOrder: catches",
+    ),
+    (
+        "catch-elsewhere",
+        lambda d: d["States"]["CheckStock"]["Catch"][0].update(Next="OrderConfirmed"),
+        "CheckStock: a business error does not go to OrderRejected",
+    ),
+    (
+        "reject-after-write",
+        lambda d: d["States"]["NotifyOrder"]["Catch"].insert(
+            0, {"ErrorEquals": ["OutOfStock"], "Next": "OrderRejected"}
+        ),
+        "reachable after WriteOrder",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"), [c[1:] for c in BROKEN_COPIES], ids=[c[0] for c in BROKEN_COPIES]
+)
+def test_structure_checks_catch_broken_copies(asl, mutate, expected):
+    broken = copy.deepcopy(asl)
+    mutate(broken)
+    problems = graph_problems(broken) + retry_problems(broken) + business_catch_problems(broken)
+    assert any(expected in problem for problem in problems), problems
