@@ -1,0 +1,29 @@
+"""The order notifications queue (NotifyOrder)."""
+
+from typing import Any
+
+import boto3
+from orderflow_common.observability import tracer
+
+from order_service.dal.aws import transient_errors
+
+sqs = boto3.client("sqs")
+
+
+class NotificationQueue:
+    def __init__(self, queue_url: str, client: Any = None) -> None:
+        self.queue_url = queue_url
+        self.client = client or sqs
+
+    @tracer.capture_method
+    def send(self, body: str, attributes: dict[str, str]) -> str:
+        """One SendMessage; returns the MessageId. String message attributes only."""
+        with transient_errors("SendMessage"):
+            response = self.client.send_message(
+                QueueUrl=self.queue_url,
+                MessageBody=body,
+                MessageAttributes={
+                    name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+                },
+            )
+        return str(response["MessageId"])

@@ -1,0 +1,59 @@
+"""The order workflow state machine (OrdersApi): one execution per order, named by the order id."""
+
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from orderflow_common.errors import error_code
+from orderflow_common.observability import tracer
+
+from order_service.dal.aws import transient_errors
+from order_service.errors import OrderAlreadySubmitted, OrderNotFound
+from order_service.models import ExecutionSnapshot
+
+stepfunctions = boto3.client("stepfunctions")
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """``arn:P:states:R:A:stateMachine:SM`` + name -> ``arn:P:states:R:A:execution:SM:name``."""
+    parts = state_machine_arn.split(":")
+    if len(parts) != 7 or parts[2] != "states" or parts[5] != "stateMachine":
+        raise ValueError(f"not a state machine ARN: {state_machine_arn}")
+    return ":".join([*parts[:5], "execution", parts[6], name])
+
+
+class OrderWorkflow:
+    def __init__(self, state_machine_arn: str, client: Any = None) -> None:
+        self.state_machine_arn = state_machine_arn
+        self.client = client or stepfunctions
+
+    @tracer.capture_method
+    def start(self, order_id: str, execution_input: str) -> str:
+        """StartExecution named ``order_id``; returns the execution ARN.
+
+        Step Functions makes the name the idempotency key: the same name and input while the
+        execution runs returns the same execution; otherwise ExecutionAlreadyExists.
+        """
+        try:
+            with transient_errors("StartExecution"):
+                response = self.client.start_execution(
+                    stateMachineArn=self.state_machine_arn, name=order_id, input=execution_input
+                )
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionAlreadyExists":
+                raise OrderAlreadySubmitted(order_id) from exc
+            raise
+        return str(response["executionArn"])
+
+    @tracer.capture_method
+    def describe(self, order_id: str) -> ExecutionSnapshot:
+        try:
+            with transient_errors("DescribeExecution"):
+                response = self.client.describe_execution(
+                    executionArn=execution_arn(self.state_machine_arn, order_id)
+                )
+        except ClientError as exc:
+            if error_code(exc) == "ExecutionDoesNotExist":
+                raise OrderNotFound(order_id) from exc
+            raise
+        return ExecutionSnapshot.model_validate(response)

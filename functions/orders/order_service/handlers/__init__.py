@@ -1,0 +1,1 @@
+"""Lambda entry points; each module exposes ``handler(event, context)``."""

@@ -1,0 +1,57 @@
+"""OrdersApi: ``POST /orders`` starts the order's execution, ``GET /orders/{orderId}`` reports it."""
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from orderflow_common.api import create_resolver, json_response
+from orderflow_common.errors import TransientServiceError
+from orderflow_common.observability import logger, metrics, tracer
+from orderflow_common.settings import load_settings
+
+from order_service.dal.workflow import OrderWorkflow
+from order_service.errors import OrderAlreadySubmitted, OrderNotFound
+from order_service.logic.orders_api import order_status, submit_order
+from order_service.models import ORDER_ID_PATTERN, OrderRequest
+from order_service.settings import OrdersApiSettings
+
+settings = load_settings(OrdersApiSettings)
+workflow = OrderWorkflow(settings.order_workflow_arn)
+app = create_resolver()
+
+
+@app.exception_handler(OrderAlreadySubmitted)
+def _already_submitted(exc: OrderAlreadySubmitted) -> Response:
+    return json_response(HTTPStatus.CONFLICT, {"message": str(exc), "orderId": exc.order_id})
+
+
+@app.exception_handler(OrderNotFound)
+def _not_found(exc: OrderNotFound) -> Response:
+    return json_response(HTTPStatus.NOT_FOUND, {"message": str(exc), "orderId": exc.order_id})
+
+
+@app.exception_handler(TransientServiceError)
+def _busy(exc: TransientServiceError) -> Response:
+    logger.warning("AWS kept throttling", extra={"error": str(exc)})
+    return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "busy, retry the request"})
+
+
+@app.post("/orders")
+def create_order(order: Annotated[OrderRequest, Body()]) -> Response:
+    accepted = submit_order(order, workflow)
+    return json_response(HTTPStatus.ACCEPTED, accepted.model_dump(mode="json"))
+
+
+@app.get("/orders/<orderId>")
+def get_order(orderId: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Response:
+    return json_response(HTTPStatus.OK, order_status(orderId, workflow.describe(orderId)))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,49 @@
+"""The shape every workflow task handler shares, written once.
+
+A task handler parses its payload into a Pydantic model, calls one logic function and returns the
+result as JSON-safe dict (Decimal money as strings), with the Powertools decorators around it.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pydantic
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from orderflow_common.observability import logger, metrics, tracer
+
+from order_service.errors import ContractError
+
+InputT = TypeVar("InputT", bound=pydantic.BaseModel)
+Step = Callable[[InputT], pydantic.BaseModel]
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def task_handler(input_model: type[InputT]) -> Callable[[Step[InputT]], LambdaHandler]:
+    """Decorate ``step(payload: input_model) -> BaseModel`` into a Lambda ``handler(event, context)``.
+
+    A payload or result that breaks its model raises ContractError: pydantic's own exception is named
+    ``ValidationError``, which the workflow would mistake for a customer's invalid order.
+    """
+
+    def decorate(step: Step[InputT]) -> LambdaHandler:
+        @logger.inject_lambda_context
+        @tracer.capture_lambda_handler
+        @metrics.log_metrics(capture_cold_start_metric=True)
+        @functools.wraps(step)
+        def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            try:
+                payload = input_model.model_validate(event)
+            except pydantic.ValidationError as exc:
+                raise ContractError(
+                    f"{step.__name__}: payload breaks {input_model.__name__}: {exc}"
+                ) from None
+            try:
+                result = step(payload)
+            except pydantic.ValidationError as exc:
+                raise ContractError(str(exc)) from None
+            return result.model_dump(mode="json")
+
+        return handler
+
+    return decorate

@@ -1,0 +1,77 @@
+"""OrdersApi: submit an order (start its execution) and report an order's status from its execution.
+
+The API checks the request's shape with the same OrderRequest model ValidateOrder uses, so a body
+that can only be rejected never starts an execution; what needs data (products, stock) is decided by
+the workflow. ValidateOrder still validates: executions can be started without the API.
+"""
+
+import json
+import uuid
+from typing import Any, Protocol
+
+from orderflow_common import jsonutil
+from orderflow_common.observability import logger
+
+from order_service.errors import ContractError
+from order_service.models import ExecutionSnapshot, OrderAccepted, OrderRequest
+
+PENDING_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
+FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+CONFIRMED_FIELDS = ("customerId", "items", "totalAmount", "createdAt", "notification")
+
+
+class Workflow(Protocol):
+    def start(self, order_id: str, execution_input: str) -> str: ...
+
+    def describe(self, order_id: str) -> ExecutionSnapshot: ...
+
+
+def submit_order(request: OrderRequest, workflow: Workflow) -> OrderAccepted:
+    """Start the execution named by the order id (the client's idempotency key, or a new uuid4)."""
+    order_id = request.orderId or str(uuid.uuid4())
+    execution_input = request.model_copy(update={"orderId": order_id}).model_dump(mode="json")
+    execution_arn = workflow.start(order_id, jsonutil.dumps(execution_input))
+    logger.info("order submitted", extra={"orderId": order_id, "executionArn": execution_arn})
+    return OrderAccepted(orderId=order_id, executionArn=execution_arn)
+
+
+def rejection_message(cause: str | None) -> str:
+    """A Lambda error's Cause is JSON (``errorMessage``, ``errorType``, ``stackTrace``): keep the
+    message only. Any other cause is returned as it is."""
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return parsed["errorMessage"]
+    return cause
+
+
+def order_status(order_id: str, execution: ExecutionSnapshot) -> dict[str, Any]:
+    """RUNNING -> PENDING; SUCCEEDED -> the output's CONFIRMED or REJECTED;
+    FAILED, TIMED_OUT, ABORTED -> FAILED (with the error name, never the cause)."""
+    if execution.status in PENDING_STATUSES:
+        return {"orderId": order_id, "status": "PENDING"}
+    if execution.status in FAILED_STATUSES:
+        return {"orderId": order_id, "status": "FAILED", "error": execution.error or execution.status}
+    if execution.status != "SUCCEEDED":
+        raise ContractError(f"execution {order_id} has an unknown status {execution.status!r}")
+
+    output = json.loads(execution.output or "null")
+    status = output.get("status") if isinstance(output, dict) else None
+    if status == "CONFIRMED":
+        return {
+            "orderId": order_id,
+            "status": "CONFIRMED",
+            **{name: output[name] for name in CONFIRMED_FIELDS if name in output},
+        }
+    if status == "REJECTED":
+        return {
+            "orderId": order_id,
+            "status": "REJECTED",
+            "reason": output.get("reason"),
+            "message": rejection_message(output.get("cause")),
+        }
+    raise ContractError(f"execution {order_id} succeeded with an unexpected output status {status!r}")

@@ -1,0 +1,121 @@
+"""The payloads of the order workflow, one Pydantic model per contract.
+
+    POST /orders body / execution input    OrderRequest
+    ValidateOrder  in  ValidateOrderTask   out ValidatedOrder
+    CheckStock     in  ValidatedOrder      out PricedOrder
+    WriteOrder     in  PricedOrder         out Order (also the Orders table item)
+    NotifyOrder    in  OrderNotification   out NotificationReceipt
+
+The customer-facing models forbid unknown fields (a typo must not be ignored silently); the task
+models between two of our own functions ignore them.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from order_service.money import Money
+
+MAX_ITEMS = 50  # N product updates + 1 order put stay far below TransactWriteItems' 100 actions
+ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"  # also a valid Step Functions execution name
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Identifier = Annotated[str, Field(strict=True, min_length=1, max_length=256), AfterValidator(_not_blank)]
+OrderId = Annotated[str, Field(strict=True, pattern=ORDER_ID_PATTERN)]
+Quantity = Annotated[int, Field(strict=True, ge=1)]
+
+
+class OrderItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    productId: Identifier
+    quantity: Quantity
+
+
+class OrderRequest(BaseModel):
+    """What a customer submits: the POST /orders body, and the workflow's execution input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    orderId: OrderId | None = None
+    customerId: Identifier
+    items: Annotated[list[OrderItem], Field(min_length=1, max_length=MAX_ITEMS)]
+
+
+class ValidateOrderTask(BaseModel):
+    """ValidateOrder's payload: ``{"order": <execution input>, "executionName": <name>}``."""
+
+    order: Any = None
+    executionName: str | None = None
+
+
+class ValidatedOrder(BaseModel):
+    """A normalised order: explicit orderId, one line per product."""
+
+    orderId: OrderId
+    customerId: Identifier
+    items: Annotated[list[OrderItem], Field(min_length=1, max_length=MAX_ITEMS)]
+
+
+class Product(BaseModel):
+    """A Products table item (extra attributes are ignored)."""
+
+    productId: str
+    name: str
+    price: Money
+    stock: int
+
+
+class PricedLine(BaseModel):
+    productId: str
+    name: str
+    quantity: Quantity
+    unitPrice: Money
+    lineTotal: Money
+
+
+class PricedOrder(BaseModel):
+    orderId: OrderId
+    customerId: Identifier
+    items: Annotated[list[PricedLine], Field(min_length=1, max_length=MAX_ITEMS)]
+    totalAmount: Money
+
+
+class Order(PricedOrder):
+    """A written order: the Orders table item and WriteOrder's result."""
+
+    status: Literal["CONFIRMED"] = "CONFIRMED"
+    createdAt: str  # ISO-8601 UTC with milliseconds, the CustomerOrdersIndex range key
+    expiresAt: int  # epoch seconds, the table's TTL attribute
+
+
+class OrderNotification(BaseModel):
+    orderId: str
+    customerId: str
+    totalAmount: Money
+
+
+class NotificationReceipt(BaseModel):
+    messageId: str
+
+
+class OrderAccepted(BaseModel):
+    """POST /orders' 202 body."""
+
+    orderId: str
+    executionArn: str
+
+
+class ExecutionSnapshot(BaseModel):
+    """The parts of DescribeExecution that GET /orders/{orderId} reads."""
+
+    status: str
+    output: str | None = None
+    error: str | None = None
+    cause: str | None = None
