@@ -222,7 +222,9 @@ def _traffic(
 
 
 def _recipients(mail: dict[str, Any]) -> list[str]:
+    if isinstance(mail.get("recipients"), list):
+        return [str(r) for r in mail["recipients"]]
     to = mail.get("to")
     if isinstance(to, list):
         return [str(t) for t in to]
-    return [str(to)] if to else []
+    return [part.strip() for part in str(to or "").split(",") if part.strip()]

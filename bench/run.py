@@ -1,0 +1,515 @@
+"""orderflow benchmark (not a test): how fast is the local runtime on this machine?
+
+    .venv/bin/python bench/run.py [--orders 60] [--load-orders 400] [--clients 8]
+
+Starts ``orderflow up`` as a subprocess (exactly what a developer runs) and measures:
+
+1. ready time: spawn -> the "orderflow ready" line (and the time ``up`` reports itself);
+2. engine time of one order with 3 line items: execution startDate -> stopDate (DescribeExecution)
+   over N sequential orders (after warm-up), p50/p95, next to the same data-plane calls the
+   workflow makes (BatchGetItem, TransactWriteItems, SendMessage) issued directly by one boto3
+   client against the same embedded endpoint, and the ratio;
+3. sustained orders/s: K orders submitted by C concurrent API clients (POST /orders), until the
+   last execution has stopped;
+4. resident memory of ``orderflow up`` and every process under it (/proc: RSS and PSS).
+
+Writes bench/results/latest.json and prints a table. Numbers are measured, never adjusted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from orderflow.api.client import ApiClient  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TARGETS = {"ready_s": 10.0, "engine_p50_ms": 50.0, "engine_vs_direct": 1.5, "orders_per_s": 50.0}
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "p50": round(pct(values, 50), 2),
+        "p95": round(pct(values, 95), 2),
+        "mean": round(statistics.fmean(values), 2) if values else float("nan"),
+        "min": round(min(values), 2) if values else float("nan"),
+        "max": round(max(values), 2) if values else float("nan"),
+    }
+
+
+# ---------------------------------------------------------------------------- orderflow up
+class Up:
+    def __init__(self, stack_name: str = "bench") -> None:
+        self.aws_port, self.api_port = free_port(), free_port()
+        self.stack_name = stack_name
+        self.proc: subprocess.Popen[str] | None = None
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stderr_tail: list[str] = []
+
+    def start(self, timeout: float = 120.0) -> tuple[float, str]:
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "orderflow"),
+            "up",
+            "--template",
+            str(ROOT / "template.yaml"),
+            "--stack-name",
+            self.stack_name,
+            "--aws-port",
+            str(self.aws_port),
+            "--api-port",
+            str(self.api_port),
+            "--quiet",
+        ]
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+        )
+        threading.Thread(target=self._pump, args=(self.proc.stdout, True), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, False), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.05)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            if line.startswith("orderflow ready"):
+                return time.perf_counter() - started, line.strip()
+        self.stop()
+        tail = "\n".join(self.stderr_tail[-20:])
+        raise SystemExit(f"orderflow up did not get ready:\n{tail}")
+
+    def _pump(self, stream: Any, is_stdout: bool) -> None:
+        for line in stream:
+            if is_stdout:
+                self.lines.put(line)
+            else:
+                self.stderr_tail.append(line.rstrip())
+                del self.stderr_tail[:-200]
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def process_tree(root_pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root_pid]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+def memory(root_pid: int) -> dict[str, Any]:
+    rss = pss = 0
+    per_process = []
+    for pid in process_tree(root_pid):
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:80]
+        except OSError:
+            continue
+        kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        p_kb = 0
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            p_kb = next((int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0)
+        except OSError:
+            pass
+        rss += kb
+        pss += p_kb
+        per_process.append({"pid": pid, "rss_mb": round(kb / 1024, 1), "cmd": cmdline})
+    return {
+        "processes": len(per_process),
+        "rss_mb": round(rss / 1024, 1),
+        "pss_mb": round(pss / 1024, 1),
+        "per_process": per_process,
+    }
+
+
+# ---------------------------------------------------------------------------- helpers
+def clients(endpoint: str) -> dict[str, Any]:
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    cfg = Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=32)
+    return {
+        name: session.client(name, endpoint_url=endpoint, region_name=REGION, config=cfg)
+        for name in ("cloudformation", "stepfunctions", "dynamodb", "sqs")
+    }
+
+
+def stack_outputs(cfn: Any, stack_name: str) -> tuple[dict[str, str], dict[str, str]]:
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    resources = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=stack_name)["StackResources"]
+    }
+    return outputs, resources
+
+
+def seed_products(ddb: Any, table: str, count: int, stock: int) -> list[str]:
+    ids = [f"bench-{i:04d}" for i in range(count)]
+    for start in range(0, count, 25):
+        ddb.batch_write_item(
+            RequestItems={
+                table: [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "productId": {"S": pid},
+                                "name": {"S": f"bench product {pid}"},
+                                "price": {"N": "3.25"},
+                                "stock": {"N": str(stock)},
+                            }
+                        }
+                    }
+                    for pid in ids[start : start + 25]
+                ]
+            }
+        )
+    return ids
+
+
+def order_body(product_ids: list[str], n: int) -> dict[str, Any]:
+    picked = [product_ids[(n * 3 + k) % len(product_ids)] for k in range(3)]
+    return {
+        "orderId": f"bench-{uuid.uuid4().hex[:16]}",
+        "customerId": f"cust-{n % 17}",
+        "items": [{"productId": pid, "quantity": 1 + k} for k, pid in enumerate(picked)],
+    }
+
+
+def execution_arn(workflow_arn: str, name: str) -> str:
+    return workflow_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
+
+
+def wait_stopped(sfn: Any, arn: str, timeout: float = 30.0, poll: float = 0.005) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            described = sfn.describe_execution(executionArn=arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            described = {"status": "MISSING"}
+        if described["status"] not in ("RUNNING", "MISSING"):
+            return described
+        if time.monotonic() > deadline:
+            raise SystemExit(f"execution {arn} still {described['status']} after {timeout} s")
+        time.sleep(poll)
+
+
+# ---------------------------------------------------------------------------- measurements
+def measure_engine(
+    api: ApiClient, sfn: Any, workflow_arn: str, products: list[str], n: int, warmup: int
+) -> dict:
+    engine, end_to_end, post = [], [], []
+    statuses: dict[str, int] = {}
+    for i in range(warmup + n):
+        body = order_body(products, i)
+        t0 = time.perf_counter()
+        status, accepted = api.post("/orders", body)
+        t1 = time.perf_counter()
+        if status != 202:
+            raise SystemExit(f"POST /orders answered {status}: {accepted}")
+        described = wait_stopped(sfn, accepted["executionArn"])
+        t2 = time.perf_counter()
+        output = json.loads(described.get("output") or "{}")
+        statuses[output.get("status", described["status"])] = statuses.get(output.get("status", "?"), 0) + 1
+        if i < warmup:
+            continue
+        engine.append((described["stopDate"] - described["startDate"]).total_seconds() * 1000)
+        post.append((t1 - t0) * 1000)
+        end_to_end.append((t2 - t0) * 1000)
+    return {
+        "engine_ms": summary(engine),
+        "post_202_ms": summary(post),
+        "submit_to_stopped_ms": summary(end_to_end),
+        "outcomes": statuses,
+    }
+
+
+def measure_direct(
+    c: dict[str, Any], resources: dict[str, str], products: list[str], n: int, warmup: int
+) -> dict:
+    ddb, sqs = c["dynamodb"], c["sqs"]
+    products_table, orders_table = resources["ProductsTable"], resources["OrdersTable"]
+    queue_url = resources["OrderNotificationsQueue"]
+    totals, parts = [], {"BatchGetItem": [], "TransactWriteItems": [], "SendMessage": []}
+    for i in range(warmup + n):
+        body = order_body(products, 10_000 + i)
+        keys = [{"productId": {"S": item["productId"]}} for item in body["items"]]
+        t0 = time.perf_counter()
+        got = ddb.batch_get_item(RequestItems={products_table: {"Keys": keys, "ConsistentRead": True}})
+        assert len(got["Responses"][products_table]) == 3
+        t1 = time.perf_counter()
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": products_table,
+                    "Key": {"productId": {"S": item["productId"]}},
+                    "UpdateExpression": "SET stock = stock - :q",
+                    "ConditionExpression": "stock >= :q",
+                    "ExpressionAttributeValues": {":q": {"N": str(item["quantity"])}},
+                }
+            }
+            for item in body["items"]
+        ]
+        actions.append(
+            {
+                "Put": {
+                    "TableName": orders_table,
+                    "Item": {
+                        "orderId": {"S": body["orderId"]},
+                        "customerId": {"S": body["customerId"]},
+                        "createdAt": {"S": datetime.now(UTC).isoformat()},
+                        "status": {"S": "CONFIRMED"},
+                        "totalAmount": {"N": "19.50"},
+                        "items": {
+                            "L": [{"M": {"productId": {"S": it["productId"]}}} for it in body["items"]]
+                        },
+                    },
+                    "ConditionExpression": "attribute_not_exists(orderId)",
+                }
+            }
+        )
+        ddb.transact_write_items(TransactItems=actions, ClientRequestToken=body["orderId"][:36])
+        t2 = time.perf_counter()
+        sqs.send_message(
+            QueueUrl=queue_url,
+            MessageBody=json.dumps(
+                {"orderId": body["orderId"], "customerId": body["customerId"], "totalAmount": "19.50"}
+            ),
+        )
+        t3 = time.perf_counter()
+        if i < warmup:
+            continue
+        totals.append((t3 - t0) * 1000)
+        parts["BatchGetItem"].append((t1 - t0) * 1000)
+        parts["TransactWriteItems"].append((t2 - t1) * 1000)
+        parts["SendMessage"].append((t3 - t2) * 1000)
+    return {"direct_ms": summary(totals), "calls_ms": {k: summary(v) for k, v in parts.items()}}
+
+
+def measure_throughput(
+    api_url: str, sfn: Any, workflow_arn: str, products: list[str], total: int, concurrency: int
+) -> dict:
+    submitted: list[tuple[str, float]] = []
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    counter = iter(range(total))
+
+    def client_loop(worker: int) -> None:
+        api = ApiClient(api_url)
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                break
+            body = order_body(products, 20_000 + n)
+            t0 = time.perf_counter()
+            status, accepted = api.post("/orders", body)
+            elapsed = (time.perf_counter() - t0) * 1000
+            with lock:
+                if status == 202:
+                    submitted.append((accepted["executionArn"], elapsed))
+                    latencies.append(elapsed)
+                else:
+                    failures.append(f"{status}: {accepted}")
+        api.close()
+
+    started_wall = datetime.now(UTC)
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    submit_s = time.perf_counter() - t0
+    stop_dates, statuses = [], {}
+    for arn, _ in submitted:
+        described = wait_stopped(sfn, arn, timeout=120, poll=0.02)
+        stop_dates.append(described["stopDate"])
+        output = json.loads(described.get("output") or "{}")
+        key = output.get("status", described["status"])
+        statuses[key] = statuses.get(key, 0) + 1
+    done_s = (max(stop_dates) - started_wall).total_seconds() if stop_dates else float("nan")
+    observed_s = time.perf_counter() - t0
+    return {
+        "orders": total,
+        "clients": concurrency,
+        "accepted": len(submitted),
+        "failures": failures[:5],
+        "submit_s": round(submit_s, 2),
+        "submitted_per_s": round(len(submitted) / submit_s, 1),
+        "completed_s": round(done_s, 2),
+        "orders_per_s": round(len(submitted) / done_s, 1) if stop_dates else 0.0,
+        "observed_s": round(observed_s, 2),
+        "post_202_ms": summary(latencies),
+        "outcomes": statuses,
+    }
+
+
+# ---------------------------------------------------------------------------- main
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=60, help="sequential orders for the engine time")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--load-orders", type=int, default=400, help="orders for the throughput phase")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args()
+
+    up = Up()
+    print(f"starting orderflow up (aws :{up.aws_port}, api :{up.api_port}) ...", flush=True)
+    ready_s, ready_line = up.start()
+    try:
+        assert up.proc is not None
+        c = clients(up.endpoint)
+        outputs, resources = stack_outputs(c["cloudformation"], up.stack_name)
+        api_url = f"http://127.0.0.1:{up.api_port}/{outputs['ApiUrl'].rstrip('/').rsplit('/', 1)[-1]}/"
+        workflow_arn = outputs["OrderWorkflowArn"]
+        products = seed_products(c["dynamodb"], resources["ProductsTable"], 60, 1_000_000)
+        memory_idle = memory(up.proc.pid)
+
+        print("engine time (sequential orders) ...", flush=True)
+        api = ApiClient(api_url)
+        engine = measure_engine(api, c["stepfunctions"], workflow_arn, products, args.orders, args.warmup)
+        print("direct calls ...", flush=True)
+        direct = measure_direct(c, resources, products, args.orders, args.warmup)
+        print(f"throughput ({args.load_orders} orders, {args.clients} clients) ...", flush=True)
+        load = measure_throughput(
+            api_url, c["stepfunctions"], workflow_arn, products, args.load_orders, args.clients
+        )
+        memory_loaded = memory(up.proc.pid)
+    finally:
+        up.stop()
+
+    ratio = engine["engine_ms"]["p50"] / direct["direct_ms"]["p50"]
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "ready": {"spawn_to_ready_s": round(ready_s, 2), "line": ready_line},
+        "engine": engine,
+        "direct": direct,
+        "engine_p50_vs_direct_p50": round(ratio, 2),
+        "throughput": load,
+        "memory_idle": {k: v for k, v in memory_idle.items() if k != "per_process"},
+        "memory_after_load": memory_loaded,
+        "targets": TARGETS,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+
+    def verdict(ok: bool) -> str:
+        return "ok" if ok else "MISSED"
+
+    rows = [
+        ("ready (spawn -> ready line)", f"{ready_s:.2f} s", "<= 10 s", verdict(ready_s <= 10)),
+        (
+            "engine p50 / p95 (3 items)",
+            f"{engine['engine_ms']['p50']:.1f} / {engine['engine_ms']['p95']:.1f} ms",
+            "p50 <= 50 ms",
+            verdict(engine["engine_ms"]["p50"] <= 50),
+        ),
+        (
+            "direct calls p50 / p95",
+            f"{direct['direct_ms']['p50']:.1f} / {direct['direct_ms']['p95']:.1f} ms",
+            "",
+            "",
+        ),
+        ("engine / direct (p50)", f"{ratio:.2f}x", "<= 1.5x", verdict(ratio <= 1.5)),
+        (
+            "submit -> stopped p50 (HTTP)",
+            f"{engine['submit_to_stopped_ms']['p50']:.1f} ms",
+            "",
+            "",
+        ),
+        (
+            f"orders/s ({args.clients} clients)",
+            f"{load['orders_per_s']:.1f}",
+            ">= 50",
+            verdict(load["orders_per_s"] >= 50),
+        ),
+        ("POST /orders p50 under load", f"{load['post_202_ms']['p50']:.1f} ms", "", ""),
+        (
+            "memory RSS / PSS (all procs)",
+            f"{memory_loaded['rss_mb']:.0f} / {memory_loaded['pss_mb']:.0f} MB"
+            f" ({memory_loaded['processes']} procs)",
+            "",
+            "",
+        ),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print()
+    for name, value, target, ok in rows:
+        print(f"{name:<{width}}  {value:<28} {target:<14} {ok}")
+    print(
+        f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""End-to-end tests: template.yaml through the local runtime and the local API."""

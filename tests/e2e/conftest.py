@@ -1,0 +1,134 @@
+"""End-to-end fixtures: template.yaml booted by the local runtime, the local API in front of it.
+
+The runtime embeds moto in this process (its patches and backends are process-global), so the
+stack is *package*-scoped rather than session-scoped: it is stopped as soon as the last test of
+tests/e2e has run, before any later unit test opens its own ``mock_aws()``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import pytest
+
+from orderflow.api import ApiServer
+from orderflow.api.client import ApiClient
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+FINAL = {"CONFIRMED", "REJECTED", "FAILED"}
+POLL_S = 0.02
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def eventually(check: Callable[[], T | None], timeout: float = 15.0, what: str = "condition") -> T:
+    """Poll ``check`` (every 20 ms) until it returns something truthy; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(POLL_S)
+
+
+@dataclass
+class Stack:
+    runtime: Any
+    api_server: ApiServer
+    api: ApiClient
+    endpoint: str
+    region: str = "us-east-1"
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region)
+
+    def table(self, logical_id: str) -> Any:
+        resource = boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name=self.region)
+        return resource.Table(self.runtime.resources[logical_id])
+
+    def seed_products(self, **stock: int) -> dict[str, str]:
+        """Products named by the keywords (price 2.50 each), ids unique to the caller: name -> id."""
+        prefix = uuid.uuid4().hex[:8]
+        ids = {name: f"{prefix}-{name}" for name in stock}
+        with self.table("ProductsTable").batch_writer() as batch:
+            for name, count in stock.items():
+                batch.put_item(
+                    Item={"productId": ids[name], "name": name, "price": Decimal("2.50"), "stock": count}
+                )
+        return ids
+
+    def stock_of(self, product_id: str) -> int:
+        item = self.table("ProductsTable").get_item(Key={"productId": product_id}, ConsistentRead=True)
+        return int(item["Item"]["stock"])
+
+    def order_item(self, order_id: str) -> dict[str, Any] | None:
+        item = self.table("OrdersTable").get_item(Key={"orderId": order_id}, ConsistentRead=True)
+        return item.get("Item")
+
+    def drain_notifications(self) -> list[dict[str, Any]]:
+        """Every message that reached the notifications queue so far (kept across calls)."""
+        sqs = self.client("sqs")
+        url = self.runtime.resources["OrderNotificationsQueue"]
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = batch.get("Messages", [])
+            if not messages:
+                return self.notifications
+            for message in messages:
+                self.notifications.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+    def final_status(self, order_id: str, timeout: float = 15.0) -> tuple[dict[str, Any], list[str]]:
+        """Poll GET /orders/{id} until final: (last body, every status seen, in order)."""
+        seen: list[str] = []
+
+        def settled() -> dict[str, Any] | None:
+            status, body = self.api.get(f"/orders/{order_id}")
+            assert status == 200, (status, body)
+            seen.append(body["status"])
+            return body if body["status"] in FINAL else None
+
+        body = eventually(settled, timeout, f"order {order_id} to finish")
+        return body, seen
+
+    def mails_to(self, address: str) -> list[dict[str, Any]]:
+        from orderflow.demo import _recipients
+
+        return [m for m in self.runtime.outbox() if address in _recipients(m)]
+
+
+@pytest.fixture(scope="package")
+def stack() -> Iterator[Stack]:
+    from orderflow.runtime import Runtime
+
+    aws_port, api_port = free_port(), free_port()
+    runtime = Runtime(TEMPLATE, stack_name="e2e", aws_port=aws_port, api_port=api_port)
+    api_server = None
+    try:
+        runtime.start()
+        runtime.check_handlers()
+        api_server = ApiServer.for_runtime(runtime, port=api_port)
+        api_server.start()
+        yield Stack(runtime, api_server, ApiClient(api_server.url), runtime.endpoint_url)
+    finally:
+        if api_server is not None:
+            api_server.stop()
+        runtime.stop()
