@@ -28,7 +28,8 @@ def _not_blank(value: str) -> str:
 
 Identifier = Annotated[str, Field(strict=True, min_length=1, max_length=256), AfterValidator(_not_blank)]
 OrderId = Annotated[str, Field(strict=True, pattern=ORDER_ID_PATTERN)]
-Quantity = Annotated[int, Field(strict=True, ge=1)]
+Quantity = Annotated[int, Field(strict=True, ge=1)]  # a customer's quantity: 2, never 2.0, "2" or true
+LineQuantity = Annotated[int, Field(ge=1)]  # between our own tasks and from DynamoDB (Decimal("2"))
 
 
 class OrderItem(BaseModel):
@@ -75,7 +76,7 @@ class Product(BaseModel):
 class PricedLine(BaseModel):
     productId: str
     name: str
-    quantity: Quantity
+    quantity: LineQuantity
     unitPrice: Money
     lineTotal: Money
 

@@ -18,7 +18,7 @@ from order_service.dal.aws import transient_errors
 from order_service.errors import OrderAlreadyWritten, OutOfStock, ProductNotFound, Shortage
 from order_service.models import Order
 
-_TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orderflow:order-transaction")
+TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orderflow:order-transaction")
 # CancellationReasons codes worth another attempt of the task.
 TRANSIENT_CANCELLATION_CODES = frozenset(
     {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
@@ -33,7 +33,7 @@ def client_request_token(order: Order) -> str:
     parameters would be refused with IdempotentParameterMismatch for 10 minutes, even when the first
     attempt never committed. Across attempts the order put's condition is the guard.
     """
-    return str(uuid.uuid5(_TOKEN_NAMESPACE, f"{order.orderId}\n{order.createdAt}"))
+    return str(uuid.uuid5(TOKEN_NAMESPACE, f"{order.orderId}\n{order.createdAt}"))
 
 
 class OrderStore:

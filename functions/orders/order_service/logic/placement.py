@@ -1,6 +1,5 @@
 """WriteOrder: the order becomes an Orders item, written with its stock decrements in one transaction."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -31,11 +30,11 @@ def write_order(
     priced: PricedOrder,
     orders: OrderRepository,
     retention_days: int,
-    now: Callable[[], datetime] = clock.utcnow,
+    now: datetime | None = None,
 ) -> Order:
     """Write the order once. If an earlier attempt of this task already committed it, return that
     order unchanged (same createdAt): a retry is a success, never a second decrement."""
-    order = new_order(priced, now(), retention_days)
+    order = new_order(priced, now or clock.utcnow(), retention_days)
     try:
         orders.create(order)
     except OrderAlreadyWritten:
