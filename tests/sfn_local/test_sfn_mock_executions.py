@@ -262,3 +262,18 @@ def test_uninstall_restores_moto(sfn: Any, orders: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         sfn.start_execution(stateMachineArn=orders + "#RetryPath")
     assert excinfo.value.response["Error"]["Code"] in {"InvalidArn", "StateMachineDoesNotExist"}
+
+
+def test_mock_file_is_checked_against_the_deployed_state_machines(orders: str) -> None:
+    from orderflow.sfn_local import MockConfigError, validate_against_definitions
+    from orderflow.sfn_local.mock_config import definitions_from_moto, installed_mock_config
+
+    config = installed_mock_config()
+    assert config is not None
+    deployed = definitions_from_moto()
+    assert set(deployed) == {"OrderWorkflow"}
+    with pytest.raises(
+        MockConfigError, match=r"StateMachines\.Poller: no deployed state machine has this name"
+    ):
+        validate_against_definitions(config, deployed, require_state_machines=True)
+    validate_against_definitions(config, deployed)  # OrderWorkflow's test cases name its Task states
