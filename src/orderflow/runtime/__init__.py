@@ -1,0 +1,12 @@
+"""orderflow's local AWS runtime: any SAM template, run locally without Docker or an AWS account.
+
+Public interface: :class:`Runtime`, :class:`RuntimeStartError`, :class:`Route`, :class:`InvokeResult`,
+:func:`fetch_outbox`. See runtime.py (lifecycle), deploy.py (template -> stack), lambdas.py (workers),
+streams.py (stream event source mappings) and moto_adapter.py (the moto gaps closed here).
+"""
+
+from .model import InvokeResult, Route, RuntimeStartError
+from .outbox import fetch_outbox
+from .runtime import Runtime
+
+__all__ = ["InvokeResult", "Route", "Runtime", "RuntimeStartError", "fetch_outbox"]

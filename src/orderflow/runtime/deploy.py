@@ -1,0 +1,225 @@
+"""SAM template -> CloudFormation template ready for the embedded AWS, as ``sam package`` + the SAM
+transform would make it, and the API routes read from the result.
+
+- :func:`load_template` parses YAML with the short-form tags (``!Ref``...) via cfn-lint's decoder.
+- :func:`package` zips every local ``CodeUri`` (AWS::Serverless::Function, also from Globals),
+  ``ContentUri`` (AWS::Serverless::LayerVersion; under ``python/`` when its Metadata.BuildMethod is a
+  python runtime, as ``sam build`` lays it out) and uploads ``DefinitionUri``
+  (AWS::Serverless::StateMachine) to a bucket in the embedded S3, rewriting them to S3 locations.
+  SAM turns DefinitionUri into ``DefinitionS3Location`` + ``DefinitionSubstitutions``, which the
+  moto adapter resolves.
+- :func:`transform` runs aws-sam-translator offline: pseudo parameters come from our region and the
+  managed-policy names resolve through :class:`OfflineManagedPolicyLoader` (no IAM calls).
+- :func:`api_routes` reads every ``AWS::ApiGateway::RestApi`` Body (Swagger/OpenAPI paths) of the
+  transformed template; an ``x-amazon-apigateway-integration`` uri naming a function ARN (``Fn::Sub``
+  with ``${Fn.Arn}`` or ``Fn::GetAtt``) becomes a Route to that function's physical name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+from cfnlint.decode import decode
+
+from .model import Route, RuntimeStartError
+
+SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", ".venv", "node_modules"}
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise RuntimeStartError(f"template {path} not found")
+    template, matches = decode(str(path))
+    if matches or template is None:
+        first = matches[0] if matches else "empty template"
+        raise RuntimeStartError(f"template {path} does not parse: {first}")
+    result = json.loads(json.dumps(template, default=str))
+    if not isinstance(result, dict) or not isinstance(result.get("Resources"), dict):
+        raise RuntimeStartError(f"template {path} has no Resources")
+    return result
+
+
+def zip_dir(directory: Path, prefix: str = "") -> bytes:
+    """A deterministic zip of ``directory`` (caches and VCS folders skipped)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(directory.rglob("*")):
+            rel = path.relative_to(directory)
+            if any(part in SKIP_DIRS for part in rel.parts) or path.suffix == ".pyc" or not path.is_file():
+                continue
+            info = zipfile.ZipInfo(prefix + rel.as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = (path.stat().st_mode & 0o777) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+    return buf.getvalue()
+
+
+def _is_local(uri: Any) -> bool:
+    return isinstance(uri, str) and not uri.startswith("s3://")
+
+
+def package(template: dict[str, Any], base_dir: Path, s3: Any, bucket: str) -> dict[str, Any]:
+    """Upload local artifacts to ``bucket`` and return the template pointing at them."""
+    template = json.loads(json.dumps(template))
+    uploaded: dict[tuple[str, str], dict[str, str]] = {}
+
+    def upload(logical_id: str, prop: str, uri: str, *, layer_python: bool = False) -> dict[str, str]:
+        path = (base_dir / uri).resolve()
+        if not path.exists():
+            raise RuntimeStartError(f"{logical_id}: {prop} {uri} does not exist ({path})")
+        key_src = (str(path), "python/" if layer_python else "")
+        if key_src in uploaded:
+            return uploaded[key_src]
+        body = zip_dir(path, key_src[1]) if path.is_dir() else path.read_bytes()
+        digest = hashlib.sha256(body).hexdigest()[:20]
+        suffix = ".zip" if path.is_dir() else path.suffix
+        key = f"{logical_id}/{digest}{suffix}"
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        uploaded[key_src] = {"Bucket": bucket, "Key": key}
+        return uploaded[key_src]
+
+    globals_fn = (template.get("Globals") or {}).get("Function") or {}
+    if _is_local(globals_fn.get("CodeUri")):
+        globals_fn["CodeUri"] = upload("Globals", "CodeUri", globals_fn["CodeUri"])
+
+    for logical_id, resource in template["Resources"].items():
+        if not isinstance(resource, dict):
+            continue
+        props = resource.get("Properties") or {}
+        rtype = resource.get("Type")
+        if rtype == "AWS::Serverless::Function":
+            if props.get("PackageType") == "Image" or "InlineCode" in props:
+                continue
+            uri = props.get("CodeUri", globals_fn.get("CodeUri"))
+            if uri is None:
+                raise RuntimeStartError(
+                    f"{logical_id}: no CodeUri (nor InlineCode, nor Globals.Function.CodeUri)"
+                )
+            if _is_local(uri):
+                props["CodeUri"] = upload(logical_id, "CodeUri", uri)
+        elif rtype == "AWS::Serverless::LayerVersion" and _is_local(props.get("ContentUri")):
+            build_method = str((resource.get("Metadata") or {}).get("BuildMethod", ""))
+            props["ContentUri"] = upload(
+                logical_id, "ContentUri", props["ContentUri"], layer_python=build_method.startswith("python")
+            )
+        elif rtype == "AWS::Serverless::StateMachine" and _is_local(props.get("DefinitionUri")):
+            props["DefinitionUri"] = upload(logical_id, "DefinitionUri", props["DefinitionUri"])
+    return template
+
+
+class OfflineManagedPolicyLoader:
+    """Managed policy name -> ARN without calling IAM: samtranslator's bundled map plus the few SAM
+    uses itself, built for the partition."""
+
+    COMMON = (
+        "service-role/AWSLambdaBasicExecutionRole",
+        "service-role/AWSLambdaDynamoDBExecutionRole",
+        "service-role/AWSLambdaKinesisExecutionRole",
+        "service-role/AWSLambdaSQSQueueExecutionRole",
+        "service-role/AWSLambdaVPCAccessExecutionRole",
+        "service-role/AWSLambdaRole",
+        "AWSXrayWriteOnlyAccess",
+        "AWSXRayDaemonWriteAccess",
+        "AWSLambdaExecute",
+        "CloudWatchLambdaInsightsExecutionRolePolicy",
+    )
+
+    def __init__(self, partition: str = "aws"):
+        self.partition = partition
+
+    def load(self) -> dict[str, str]:
+        from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
+
+        policies = {
+            name.rsplit("/", 1)[-1]: f"arn:{self.partition}:iam::aws:policy/{name}" for name in self.COMMON
+        }
+        policies.update(get_bundled_managed_policy_map(self.partition) or {})
+        return policies
+
+
+def transform(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+    """The SAM transform, offline. Raises RuntimeStartError with the translator's first message."""
+    from samtranslator.model.exceptions import InvalidDocumentException, InvalidResourceException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.arn_generator import ArnGenerator
+    from samtranslator.translator.translator import Translator
+    from samtranslator.utils.py27hash_fix import (
+        to_py27_compatible_template,
+        undo_mark_unicode_str_in_template,
+    )
+
+    if "Transform" not in template:
+        return template
+    template = json.loads(json.dumps(template))
+    values: dict[str, Any] = dict(parameters)
+    partition = ArnGenerator.get_partition_name(region)
+    values.setdefault("AWS::Region", region)
+    values.setdefault("AWS::Partition", partition)
+    session = boto3.session.Session(
+        region_name=region,
+        aws_access_key_id="offline",
+        aws_secret_access_key="offline",  # noqa: S106
+    )
+    loader = OfflineManagedPolicyLoader(partition)
+    try:
+        to_py27_compatible_template(template, values)
+        translator = Translator(None, Parser(), boto_session=session)
+        result = translator.translate(template, parameter_values=values, get_managed_policy_map=loader.load)
+    except InvalidDocumentException as exc:
+        causes = "; ".join(" ".join(str(c.message).split()) for c in exc.causes) or str(exc)
+        raise RuntimeStartError(f"the template does not transform: {causes}") from exc
+    except InvalidResourceException as exc:
+        raise RuntimeStartError(f"the template does not transform: {' '.join(str(exc).split())}") from exc
+    return undo_mark_unicode_str_in_template(result)
+
+
+_FUNCTION_ARN_SUB = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
+
+
+def _integration_function(uri: Any) -> str | None:
+    """The logical id of the function an integration uri invokes, if it names one."""
+    if isinstance(uri, dict) and "Fn::Sub" in uri:
+        sub = uri["Fn::Sub"]
+        text = sub[0] if isinstance(sub, list) else sub
+        match = _FUNCTION_ARN_SUB.search(str(text))
+        return match.group(1) if match else None
+    if isinstance(uri, dict) and "Fn::Join" in uri:
+        for part in uri["Fn::Join"][1]:
+            if isinstance(part, dict) and "Fn::GetAtt" in part:
+                target = part["Fn::GetAtt"]
+                target = target.split(".") if isinstance(target, str) else target
+                if target[1] == "Arn":
+                    return str(target[0])
+    return None
+
+
+def api_routes(transformed: dict[str, Any], physical: dict[str, str]) -> tuple[list[Route], str | None]:
+    """Routes of every REST API in the transformed template, and the (first) API's stage name."""
+    routes: list[Route] = []
+    stage: str | None = None
+    resources = transformed.get("Resources") or {}
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::ApiGateway::RestApi":
+            continue
+        body = (resource.get("Properties") or {}).get("Body") or {}
+        for path, methods in (body.get("paths") or {}).items():
+            for method, operation in (methods or {}).items():
+                if not isinstance(operation, dict):
+                    continue
+                integration = operation.get("x-amazon-apigateway-integration") or {}
+                logical = _integration_function(integration.get("uri"))
+                if logical and logical in physical:
+                    verb = "ANY" if method.lower() == "x-amazon-apigateway-any-method" else method.upper()
+                    routes.append(Route(verb, path, physical[logical]))
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::ApiGateway::Stage" and logical_id in physical:
+            stage = physical[logical_id]  # a Stage's physical id is its name
+            break
+    return routes, stage

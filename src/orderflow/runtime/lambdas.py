@@ -1,0 +1,373 @@
+"""Lambda workers: each function's real handler in its own warm process.
+
+Design:
+
+- ONE worker process per function (its execution environment): started lazily on the first invoke
+  (a cold start - logged and counted), kept warm afterwards. Processes give real isolation: each has
+  exactly its function's environment variables, its own modules and globals.
+- Invocations of the SAME function are serialized on its worker (reserved concurrency 1 by default,
+  ``max_workers_per_function`` raises it: extra workers - each a cold start - are only started while
+  all existing ones are busy). Serializing keeps cold starts at exactly one per function and module
+  state deterministic, and the local workloads (one user at a laptop, tests, the bench) gain nothing
+  from more. Different functions run in parallel.
+- Parent and worker talk over a socketpair (length-prefixed JSON via ``multiprocessing.connection``),
+  never over the worker's stdout/stderr: those belong to the handler and go to
+  ``<state_dir>/logs/<LogicalId>.log`` (optionally echoed to stderr with a ``[LogicalId]`` prefix).
+- Waiting is blocking I/O with a deadline (``Connection.poll(timeout)``), no polling loops or sleeps.
+  The function's Timeout is enforced: the worker is killed, the invoke returns errorType
+  ``Sandbox.Timedout``; the next invoke cold-starts.
+- Code is what was deployed: the function's and its layers' zips as moto's Lambda holds them,
+  extracted once per code hash under ``<state_dir>/code``. Layer contents go on ``sys.path`` the way
+  Lambda mounts them at /opt: ``python/`` (and ``python/lib/python3.X/site-packages``) of each layer.
+  Third-party packages come from the runtime's own virtualenv (requirements.txt is not installed
+  per function); the Python version is the runtime's, whatever ``Runtime:`` says.
+- Environment = the function's Environment.Variables from moto's model (Refs already resolved by
+  CloudFormation to local physical ids) + the variables Lambda sets (AWS_REGION, AWS_LAMBDA_*,
+  _HANDLER, LAMBDA_TASK_ROOT, ...) + dummy credentials + ``AWS_ENDPOINT_URL`` pointing at the
+  embedded AWS. ``_X_AMZN_TRACE_ID`` is never set and ``POWERTOOLS_TRACE_DISABLED=true`` unless the
+  function sets it: there is no X-Ray daemon locally. AWS_CONFIG_FILE/AWS_SHARED_CREDENTIALS_FILE point
+  at /dev/null so a developer's ~/.aws profile cannot leak in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import IO, Any
+
+from .model import InvokeResult
+
+log = logging.getLogger("orderflow.runtime")
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+INIT_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What a worker needs to run one function (read from moto's Lambda model)."""
+
+    function_name: str
+    logical_id: str
+    function_arn: str
+    handler: str
+    runtime: str
+    timeout: float
+    memory_size: int
+    environment: tuple[tuple[str, str], ...]
+    code_dir: Path
+    layer_paths: tuple[str, ...]
+
+
+def lambda_error(error_type: str, message: str) -> dict[str, Any]:
+    return {"errorType": error_type, "errorMessage": message, "stackTrace": []}
+
+
+class _Worker:
+    def __init__(self, spec: FunctionSpec, proc: subprocess.Popen[bytes], conn: Connection, echo: Any):
+        self.spec = spec
+        self.proc = proc
+        self.conn = conn
+        self.echo_thread = echo
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            log.warning("worker %s did not exit", self.proc.pid)
+        self.conn.close()
+
+
+class _FunctionPool:
+    def __init__(self, max_workers: int):
+        self.max_workers = max_workers
+        self.idle: list[_Worker] = []
+        self.count = 0
+        self.cond = threading.Condition()
+
+
+class WorkerPool:
+    """Invokes functions in their workers. Thread-safe."""
+
+    def __init__(
+        self,
+        spec_for: Callable[[str], FunctionSpec],
+        *,
+        base_env: dict[str, str],
+        log_dir: Path,
+        log_echo: bool = False,
+        max_workers_per_function: int = 1,
+    ):
+        self._spec_for = spec_for
+        self._base_env = base_env
+        self._log_dir = log_dir
+        self._log_echo = log_echo
+        self._max_workers = max(1, max_workers_per_function)
+        self._pools: dict[str, _FunctionPool] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self.cold_starts: dict[str, int] = {}
+
+    # ------------------------------------------------------------------------------------ public
+
+    def invoke(self, function_name: str, event: Any) -> InvokeResult:
+        started = time.perf_counter()
+        spec = self._spec_for(function_name)
+        pool = self._pool(spec.function_name)
+        worker, cold = self._acquire(pool, spec)
+        keep = False
+        payload: Any
+        error: str | None
+        try:
+            if isinstance(worker, dict):  # the init failed: that is this invoke's error
+                payload, error = worker, "Unhandled"
+            else:
+                payload, error, keep = self._run(worker, spec, event)
+        finally:
+            self._release(pool, worker if keep else None)
+        return InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
+
+    def check(self, function_name: str) -> dict[str, Any] | None:
+        """Start (or reuse) the function's worker; the init error if its handler does not import."""
+        spec = self._spec_for(function_name)
+        pool = self._pool(spec.function_name)
+        worker, _ = self._acquire(pool, spec)
+        if isinstance(worker, dict):
+            self._release(pool, None)
+            return worker
+        self._release(pool, worker)
+        return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pools = list(self._pools.values())
+        for pool in pools:
+            with pool.cond:
+                workers, pool.idle = pool.idle, []
+                pool.count -= len(workers)
+                pool.cond.notify_all()
+            for worker in workers:
+                worker.kill()
+
+    # ----------------------------------------------------------------------------------- workers
+
+    def _pool(self, function_name: str) -> _FunctionPool:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the local runtime is stopped")
+            pool = self._pools.get(function_name)
+            if pool is None:
+                pool = self._pools[function_name] = _FunctionPool(self._max_workers)
+            return pool
+
+    def _acquire(self, pool: _FunctionPool, spec: FunctionSpec) -> tuple[Any, bool]:
+        with pool.cond:
+            while True:
+                while pool.idle:
+                    worker = pool.idle.pop()
+                    if worker.alive() and worker.spec == spec:
+                        return worker, False
+                    pool.count -= 1  # dead, or the function's code/config changed: replace it
+                    worker.kill()
+                if pool.count < pool.max_workers:
+                    pool.count += 1
+                    break
+                pool.cond.wait()
+        try:
+            return self._start(spec), True
+        except BaseException:
+            self._release(pool, None)
+            raise
+
+    def _release(self, pool: _FunctionPool, worker: Any) -> None:
+        with pool.cond:
+            if isinstance(worker, _Worker):
+                pool.idle.append(worker)
+            else:
+                pool.count -= 1
+            pool.cond.notify()
+
+    def _start(self, spec: FunctionSpec) -> _Worker | dict[str, Any]:
+        """A new warm worker, or the Lambda-style init error (dict) when its handler does not load."""
+        if not spec.runtime.startswith("python"):
+            return lambda_error(
+                "Runtime.InvalidRuntime", f"runtime {spec.runtime} is not supported locally (python only)"
+            )
+        started = time.perf_counter()
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self._log_dir / f"{spec.logical_id}.log"
+        log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+        parent_sock, child_sock = socket.socketpair()
+        env = self._environment(spec)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-u", str(WORKER_SCRIPT), str(child_sock.fileno())],
+                env=env,
+                cwd=spec.code_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if self._log_echo else log_file,
+                stderr=subprocess.STDOUT,
+                pass_fds=[child_sock.fileno()],
+                start_new_session=True,
+            )
+        finally:
+            child_sock.close()
+        echo = None
+        if self._log_echo:
+            echo = threading.Thread(
+                target=_echo_lines, args=(proc.stdout, log_file, spec.logical_id), daemon=True
+            )
+            echo.start()
+        else:
+            log_file.close()
+        conn = Connection(parent_sock.detach())
+        worker = _Worker(spec, proc, conn, echo)
+        init = {
+            "op": "init",
+            "handler": spec.handler,
+            "paths": [str(spec.code_dir), *spec.layer_paths],
+            "function_name": spec.function_name,
+            "function_version": "$LATEST",
+            "invoked_function_arn": spec.function_arn,
+            "memory_limit_in_mb": spec.memory_size,
+            "log_group_name": env["AWS_LAMBDA_LOG_GROUP_NAME"],
+            "log_stream_name": env["AWS_LAMBDA_LOG_STREAM_NAME"],
+        }
+        reply = self._exchange(worker, init, INIT_TIMEOUT_S)
+        elapsed = (time.perf_counter() - started) * 1000
+        if reply is None or not reply.get("ok"):
+            worker.kill()
+            error = (reply or {}).get("error") or lambda_error(
+                "Runtime.ExitError", f"worker exited during init (see {log_path})"
+            )
+            log.error(
+                "%s failed to start: %s: %s", spec.logical_id, error["errorType"], error["errorMessage"]
+            )
+            return error
+        self.cold_starts[spec.function_name] = self.cold_starts.get(spec.function_name, 0) + 1
+        log.info("cold start %s (%s): %.0f ms", spec.logical_id, spec.function_name, elapsed)
+        return worker
+
+    def _run(self, worker: _Worker, spec: FunctionSpec, event: Any) -> tuple[Any, str | None, bool]:
+        request_id = str(uuid.uuid4())
+        deadline_ms = int(time.time() * 1000 + spec.timeout * 1000)
+        message = {"op": "invoke", "request_id": request_id, "event": event, "deadline_ms": deadline_ms}
+        try:
+            reply = self._exchange(worker, message, spec.timeout)
+        except _Timeout:
+            worker.kill()
+            log.warning("%s timed out after %.2f seconds; worker killed", spec.logical_id, spec.timeout)
+            error = lambda_error("Sandbox.Timedout", f"Task timed out after {spec.timeout:.2f} seconds")
+            return error, "Unhandled", False
+        if reply is None:
+            code = worker.proc.wait()
+            worker.kill()
+            error = lambda_error(
+                "Runtime.ExitError",
+                f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}",
+            )
+            return error, "Unhandled", False
+        if reply.get("ok"):
+            return reply.get("payload"), None, True
+        return reply["error"], "Unhandled", True
+
+    def _exchange(self, worker: _Worker, message: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """Send, then wait (blocking, with a deadline) for the reply; None when the worker died."""
+        try:
+            worker.conn.send_bytes(json.dumps(message).encode("utf-8"))
+            if not worker.conn.poll(timeout):
+                raise _Timeout
+            return json.loads(worker.conn.recv_bytes())
+        except (EOFError, OSError):
+            return None
+
+    def _environment(self, spec: FunctionSpec) -> dict[str, str]:
+        today = time.strftime("%Y/%m/%d", time.gmtime())
+        env = dict(self._base_env)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(int(spec.timeout)),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.function_name}",
+                "AWS_LAMBDA_LOG_STREAM_NAME": f"{today}/[$LATEST]{uuid.uuid4().hex}",
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+                "_HANDLER": spec.handler,
+                "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            }
+        )
+        env.update(dict(spec.environment))
+        env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+        env.pop("_X_AMZN_TRACE_ID", None)
+        return env
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _echo_lines(stream: IO[bytes], log_file: IO[bytes], prefix: str) -> None:
+    with log_file:
+        for line in iter(stream.readline, b""):
+            log_file.write(line)
+            log_file.flush()
+            sys.stderr.write(f"[{prefix}] {line.decode('utf-8', 'replace')}")
+            sys.stderr.flush()
+
+
+# ------------------------------------------------------------------------------------------ code
+
+
+def extract_zip(data: bytes, root: Path, name: str) -> Path:
+    """Extract a deployment package once per content hash; returns its folder."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    target = root / f"{name}-{digest}"
+    if not target.is_dir():
+        tmp = root / f".{name}-{digest}-{uuid.uuid4().hex[:6]}"
+        tmp.mkdir(parents=True)
+        with zipfile.ZipFile(_bytes_io(data)) as zf:
+            zf.extractall(tmp)
+        try:
+            tmp.rename(target)
+        except OSError:  # another thread extracted the same package meanwhile
+            if not target.is_dir():
+                raise
+    return target
+
+
+def layer_sys_paths(layer_dir: Path) -> list[str]:
+    """The folders Lambda's Python runtime puts on sys.path for a layer extracted at /opt."""
+    paths = []
+    python = layer_dir / "python"
+    site = python / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    if site.is_dir():
+        paths.append(str(site))
+    if python.is_dir():
+        paths.append(str(python))
+    return paths
+
+
+def _bytes_io(data: bytes) -> Any:
+    import io
+
+    return io.BytesIO(data)

@@ -1,0 +1,33 @@
+"""The public value types of the local runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class RuntimeStartError(Exception):
+    """The local runtime could not start; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One API route: ``path`` like ``/users/{userId}``; ``function_name`` is the physical Lambda name."""
+
+    method: str
+    path: str
+    function_name: str
+
+
+@dataclass
+class InvokeResult:
+    """A Lambda invocation's outcome, shaped like Lambda's Invoke response.
+
+    ``function_error`` is None on success, else "Unhandled" and ``payload`` is
+    ``{"errorType", "errorMessage", "stackTrace"}``.
+    """
+
+    payload: Any
+    function_error: str | None
+    duration_ms: float
+    cold_start: bool

@@ -1,0 +1,82 @@
+"""The SES outbox: every message the embedded SES accepted (SendEmail / SendRawEmail, v1 and v2).
+
+Messages live in moto's SES backend (``sent_messages``); the moto adapter stamps each with the time
+it was accepted. :func:`read_outbox` formats them; the embedded AWS serves the same list at
+``GET /_orderflow/outbox`` for other processes, read with :func:`fetch_outbox`.
+
+Each entry: ``{"from", "to" (addresses joined by ", "), "recipients" (list), "subject", "body",
+"time" (ISO 8601 UTC), "message_id"}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import urllib.request
+from email.message import Message as MimeMessage
+from typing import Any
+
+
+def read_outbox(account_id: str, region: str) -> list[dict[str, Any]]:
+    from moto.ses.models import ses_backends
+
+    if region not in ses_backends[account_id]:
+        return []
+    entries = [_entry(m) for m in list(ses_backends[account_id][region].sent_messages)]
+    return [e for e in entries if e is not None]
+
+
+def _entry(message: Any) -> dict[str, Any] | None:
+    sent_at = getattr(message, "orderflow_sent_at", None) or dt.datetime.now(dt.UTC)
+    time = sent_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if hasattr(message, "raw_data"):
+        mime = email.message_from_string(message.raw_data)
+        recipients = list(message.destinations)
+        subject = str(mime.get("Subject", ""))
+        body = _mime_text(mime)
+    elif hasattr(message, "subject"):
+        destinations = message.destinations or {}
+        recipients = [
+            a for key in ("ToAddresses", "CcAddresses", "BccAddresses") for a in destinations.get(key, [])
+        ]
+        subject, body = message.subject, message.body
+    else:  # templated messages: the template name and data stand in for subject and body
+        recipients = (
+            [
+                a
+                for d in (message.destinations or [])
+                for a in (d.get("Destination", d).get("ToAddresses", []))
+            ]
+            if isinstance(message.destinations, list)
+            else list((message.destinations or {}).get("ToAddresses", []))
+        )
+        subject, body = f"template {message.template}", str(message.template_data)
+    return {
+        "from": message.source,
+        "to": ", ".join(recipients),
+        "recipients": recipients,
+        "subject": subject,
+        "body": body,
+        "time": time,
+        "message_id": getattr(message, "id", None),
+    }
+
+
+def _mime_text(mime: MimeMessage) -> str:
+    for part in mime.walk():
+        if part.get_content_type() in ("text/plain", "text/html") and not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload.decode(part.get_content_charset() or "utf-8", "replace")
+    payload = mime.get_payload()
+    return payload if isinstance(payload, str) else ""
+
+
+def fetch_outbox(endpoint_url: str, timeout: float = 5.0) -> list[dict[str, Any]]:
+    """The outbox of a runtime running in another process, read from its embedded AWS endpoint."""
+    url = endpoint_url.rstrip("/") + "/_orderflow/outbox"
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) endpoint: {endpoint_url}")
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
+        return list(json.loads(response.read()))

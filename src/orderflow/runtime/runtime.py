@@ -1,0 +1,383 @@
+"""The local runtime: any SAM template, deployed into an embedded AWS, its functions in warm workers.
+
+    with Runtime(Path("template.yaml"), aws_port=4566, api_port=3000) as rt:
+        rt.outputs["ApiUrl"]            # http://127.0.0.1:3000/v1/
+        rt.invoke(rt.routes[0].function_name, {...})
+
+Generic: nothing here knows the application. Moto's backends are process-global, so one Runtime
+runs per process at a time (a second ``start()`` raises RuntimeStartError).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from . import moto_adapter
+from .deploy import api_routes, load_template, package, transform
+from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
+from .model import InvokeResult, Route, RuntimeStartError
+from .outbox import read_outbox
+from .server import EmbeddedAws, ensure_port_free
+from .streams import StreamDispatchers
+
+log = logging.getLogger("orderflow.runtime")
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+class Runtime:
+    def __init__(
+        self,
+        template_path: Path,
+        *,
+        stack_name: str = "orderflow",
+        aws_port: int = 4566,
+        api_port: int = 3000,
+        region: str = "us-east-1",
+        parameter_overrides: dict[str, str] | None = None,
+        state_dir: Path | None = None,
+        log_echo: bool = False,
+        max_workers_per_function: int = 1,
+    ):
+        self.template_path = Path(template_path).resolve()
+        self.stack_name = stack_name
+        self.aws_port = aws_port
+        self.api_port = api_port
+        self.region = region
+        self.parameter_overrides = dict(parameter_overrides or {})
+        self.state_dir = (
+            Path(state_dir) if state_dir else self.template_path.parent / ".orderflow" / stack_name
+        ).resolve()
+        self.log_echo = log_echo
+        self.max_workers_per_function = max_workers_per_function
+
+        self.endpoint_url = f"http://127.0.0.1:{aws_port}"
+        self.outputs: dict[str, str] = {}
+        self.resources: dict[str, str] = {}
+        self.resource_types: dict[str, str] = {}
+        self.routes: list[Route] = []
+        self.api_stage: str | None = None
+        self.transformed_template: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+
+        from moto.core import DEFAULT_ACCOUNT_ID
+
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self._server: EmbeddedAws | None = None
+        self._pool: WorkerPool | None = None
+        self._streams: StreamDispatchers | None = None
+        self._async: ThreadPoolExecutor | None = None
+        self._saved: dict[str, Any] | None = None
+        self._started = False
+        self._lock = threading.Lock()
+        self._specs: dict[tuple[Any, ...], FunctionSpec] = {}
+        self._logical_by_name: dict[str, str] = {}
+
+    # -------------------------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start the embedded AWS and deploy the template. RuntimeStartError leaves nothing running."""
+        with self._lock:
+            if self._started:
+                return
+            t0 = time.perf_counter()
+            ensure_port_free(self.aws_port)
+            template = load_template(self.template_path)
+            unknown = sorted(set(self.parameter_overrides) - set(template.get("Parameters") or {}))
+            if unknown:
+                raise RuntimeStartError(
+                    f"parameter {unknown[0]} is not declared in {self.template_path.name}"
+                )
+            try:
+                self._start_aws()
+                self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
+                self._deploy(template)
+            except RuntimeStartError:
+                self._teardown()
+                raise
+            except BaseException as exc:
+                self._teardown()
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+                message = " ".join(str(exc).split()) or type(exc).__name__
+                raise RuntimeStartError(f"local runtime failed to start: {message}") from exc
+            self._started = True
+            self.timings["start_ms"] = (time.perf_counter() - t0) * 1000
+            log.info(
+                "stack %s deployed in %.0f ms at %s",
+                self.stack_name,
+                self.timings["start_ms"],
+                self.endpoint_url,
+            )
+
+    def stop(self) -> None:
+        """Kill the workers, stop the embedded AWS. Idempotent."""
+        with self._lock:
+            self._teardown()
+            self._started = False
+
+    def __enter__(self) -> Runtime:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _start_aws(self) -> None:
+        from moto.core.config import default_user_config
+        from moto.moto_api._internal.models import moto_api_backend
+
+        self._saved = {
+            "MOTO_PORT": os.environ.get("MOTO_PORT"),
+            "execute_state_machine": default_user_config["stepfunctions"].get("execute_state_machine"),
+        }
+        # moto's ASL interpreter calls Lambda/SQS/... at http://localhost:{MOTO_PORT}: our server.
+        os.environ["MOTO_PORT"] = str(self.aws_port)
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        moto_api_backend.reset()  # a fresh embedded AWS
+        moto_adapter.install(self)  # raises when another Runtime runs in this process
+        shutil.rmtree(self.state_dir / "code", ignore_errors=True)
+        self._pool = WorkerPool(
+            self._spec_for,
+            base_env=self._worker_base_env(),
+            log_dir=self.state_dir / "logs",
+            log_echo=self.log_echo,
+            max_workers_per_function=self.max_workers_per_function,
+        )
+        self._streams = StreamDispatchers(self.invoke, self.account_id, self.region)
+        self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
+        self._server = EmbeddedAws(self.aws_port, {"outbox": self.outbox, "health": self._health})
+        self._server.start()
+
+    def _teardown(self) -> None:
+        if self._streams is not None:
+            self._streams.stop()
+            self._streams = None
+        if self._async is not None:
+            self._async.shutdown(wait=False, cancel_futures=True)
+            self._async = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._saved is not None:
+            from moto.core.config import default_user_config
+            from moto.moto_api._internal.models import moto_api_backend
+
+            if moto_adapter.installed():
+                moto_adapter.uninstall()
+            moto_api_backend.reset()
+            default_user_config["stepfunctions"]["execute_state_machine"] = bool(
+                self._saved["execute_state_machine"]
+            )
+            if self._saved["MOTO_PORT"] is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = self._saved["MOTO_PORT"]
+            self._saved = None
+        self._specs.clear()
+
+    # ----------------------------------------------------------------------------------- deploy
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the embedded AWS."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    def _deploy(self, template: dict[str, Any]) -> None:
+        t0 = time.perf_counter()
+        s3 = self.client("s3")
+        bucket = f"{self.stack_name.lower()}-local-artifacts"[:63]
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+        packaged = package(template, self.template_path.parent, s3, bucket)
+        self.timings["package_ms"] = (time.perf_counter() - t0) * 1000
+        t1 = time.perf_counter()
+        self.transformed_template = transform(packaged, self.parameter_overrides, self.region)
+        self.timings["transform_ms"] = (time.perf_counter() - t1) * 1000
+
+        t2 = time.perf_counter()
+        cfn = self.client("cloudformation")
+        cfn.create_stack(
+            StackName=self.stack_name,
+            TemplateBody=json.dumps(self.transformed_template),
+            Parameters=[
+                {"ParameterKey": k, "ParameterValue": v} for k, v in self.parameter_overrides.items()
+            ],
+            Capabilities=CAPABILITIES,
+        )
+        stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            events = cfn.describe_stack_events(StackName=self.stack_name)["StackEvents"]
+            reasons = [
+                e.get("ResourceStatusReason") for e in events if e["ResourceStatus"].endswith("FAILED")
+            ]
+            reason = next((r for r in reasons if r), stack["StackStatus"])
+            raise RuntimeStartError(f"stack {self.stack_name} {stack['StackStatus']}: {reason}")
+        self.timings["create_stack_ms"] = (time.perf_counter() - t2) * 1000
+
+        moto_adapter.localize_api_urls(self.account_id, self.region, self.stack_name, self.api_port)
+        stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+        described = cfn.describe_stack_resources(StackName=self.stack_name)["StackResources"]
+        self.resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described}
+        self.resource_types = {r["LogicalResourceId"]: r["ResourceType"] for r in described}
+        self._logical_by_name = {
+            physical: logical
+            for logical, physical in self.resources.items()
+            if self.resource_types[logical] == "AWS::Lambda::Function"
+        }
+        self.routes, self.api_stage = api_routes(self.transformed_template, self.resources)
+
+    def _worker_base_env(self) -> dict[str, str]:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": "UTC",
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            **DUMMY_CREDENTIALS,
+        }
+        return env
+
+    # -------------------------------------------------------------------------------- functions
+
+    @property
+    def functions(self) -> dict[str, str]:
+        """Logical id -> physical name of every function of the stack."""
+        return {logical: name for name, logical in self._logical_by_name.items()}
+
+    @property
+    def cold_starts(self) -> dict[str, int]:
+        return dict(self._pool.cold_starts) if self._pool else {}
+
+    def _lambda_backend(self) -> Any:
+        from moto.awslambda.models import lambda_backends
+
+        return lambda_backends[self.account_id][self.region]
+
+    def _resolve_function(self, function_name: str) -> Any:
+        name = self.resources.get(function_name, function_name)  # a logical id works too
+        return self._lambda_backend().get_function(name)
+
+    def _spec_for(self, function_name: str) -> FunctionSpec:
+        fn = self._resolve_function(function_name)
+        layer_arns = tuple(layer["Arn"] for layer in fn.layers)
+        env = tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items()))
+        key = (fn.function_name, fn.code_sha_256, layer_arns, env, fn.handler, fn.timeout, fn.memory_size)
+        spec = self._specs.get(key)
+        if spec is None:
+            code_root = self.state_dir / "code"
+            code_dir = extract_zip(fn.code_bytes, code_root, fn.function_name)
+            layer_paths: list[str] = []
+            for arn in layer_arns:
+                layer = self._lambda_backend().layers_versions_by_arn(arn)
+                layer_dir = extract_zip(
+                    layer.code_bytes, code_root / "layers", f"{layer.name}-{layer.version}"
+                )
+                layer_paths.extend(layer_sys_paths(layer_dir))
+            spec = FunctionSpec(
+                function_name=fn.function_name,
+                logical_id=self._logical_by_name.get(fn.function_name, fn.function_name),
+                function_arn=fn.function_arn,
+                handler=fn.handler or "",
+                runtime=fn.run_time or "",
+                timeout=float(fn.timeout or 3),
+                memory_size=int(fn.memory_size or 128),
+                environment=env,
+                code_dir=code_dir,
+                layer_paths=tuple(layer_paths),
+            )
+            self._specs[key] = spec
+        return spec
+
+    def invoke(self, function_name: str, event: Any) -> InvokeResult:
+        """Invoke a function (physical name, ARN or logical id) synchronously. Thread-safe."""
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("the local runtime is not started")
+        try:
+            return pool.invoke(function_name, event)
+        except Exception as exc:  # the function does not exist, its code cannot be read, ...
+            if type(exc).__name__ in ("UnknownFunctionException", "FunctionNotFound"):
+                raise
+            log.exception("invoke %s failed", function_name)
+            return InvokeResult(lambda_error("Runtime.Unknown", str(exc)), "Unhandled", 0.0, False)
+
+    def check_handlers(self) -> None:
+        """Start every function's worker, importing its handler; RuntimeStartError names the first
+        function whose handler does not load."""
+        pool = self._pool
+        if pool is None:
+            raise RuntimeError("the local runtime is not started")
+        names = sorted(self.functions.items())
+        with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as executor:
+            errors = list(executor.map(lambda item: (item[0], pool.check(item[1])), names))
+        for logical_id, error in errors:
+            if error is not None:
+                raise RuntimeStartError(
+                    f"function {logical_id}: {error['errorType']}: {' '.join(error['errorMessage'].split())}"
+                )
+
+    def wait_for_streams(self, timeout: float = 10.0) -> bool:
+        """Block until every stream record written so far was handled by its mappings."""
+        return self._streams.wait_idle(timeout) if self._streams else True
+
+    # ------------------------------------------------------------------------ moto adapter hooks
+
+    def invoke_function(
+        self, function_name: str, event: Any, invocation_type: str
+    ) -> tuple[bytes, str | None]:
+        if invocation_type == "DryRun":
+            return b"", None
+        if invocation_type == "Event":
+            assert self._async is not None
+            self._async.submit(self.invoke, function_name, event)
+            return b"", None
+        result = self.invoke(function_name, event)
+        return json.dumps(result.payload).encode("utf-8"), result.function_error
+
+    def stream_record(self, esm: Any, record: dict[str, Any]) -> None:
+        if self._streams is not None:
+            self._streams.submit(esm, record)
+
+    # ------------------------------------------------------------------------------------ outbox
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every mail the embedded SES accepted: {from, to, recipients, subject, body, time, message_id}."""
+        return read_outbox(self.account_id, self.region)
+
+    def _health(self) -> dict[str, Any]:
+        return {"status": "ok" if self._started else "starting", "stack": self.stack_name}

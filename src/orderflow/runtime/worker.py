@@ -1,0 +1,158 @@
+"""Bootstrap of one Lambda worker process (the function's execution environment).
+
+Started by :mod:`orderflow.runtime.lambdas` as ``python -I -u worker.py <fd>`` - a script, so it
+imports nothing of orderflow and ``-I`` keeps the script's folder off ``sys.path``. Its environment is
+exactly the function's (set by the parent). stdout/stderr belong to the handler (they go to the
+function's log file); the protocol runs over the inherited socket ``<fd>`` with
+``multiprocessing.connection`` framing, JSON messages:
+
+    parent -> {"op": "init", "handler", "paths", "function_name", "function_version",
+               "invoked_function_arn", "memory_limit_in_mb", "log_group_name", "log_stream_name"}
+    worker -> {"ok": true, "init_ms"} | {"ok": false, "error": {errorType, errorMessage, stackTrace}}
+    parent -> {"op": "invoke", "request_id", "event", "deadline_ms"}
+    worker -> {"ok": true, "payload"} | {"ok": false, "error": {...}}
+
+Stdlib only.
+"""
+
+from __future__ import annotations
+
+import decimal
+import importlib
+import json
+import sys
+import time
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+class LambdaContext:
+    """The attributes of the Lambda Python runtime's context object."""
+
+    def __init__(self, init: dict[str, Any], request_id: str, deadline_ms: int):
+        self.function_name = init["function_name"]
+        self.function_version = init["function_version"]
+        self.invoked_function_arn = init["invoked_function_arn"]
+        self.memory_limit_in_mb = str(init["memory_limit_in_mb"])
+        self.aws_request_id = request_id
+        self.log_group_name = init["log_group_name"]
+        self.log_stream_name = init["log_stream_name"]
+        self.identity = None
+        self.client_context = None
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+def _error(error_type: str, message: str, tb: Any = None) -> dict[str, Any]:
+    """Lambda's error payload; the stack trace lists the function's frames, not the bootstrap's."""
+    frames = [
+        frame
+        for frame in (traceback.extract_tb(tb) if tb is not None else [])
+        if frame.filename != __file__ and not frame.filename.startswith("<frozen importlib")
+    ]
+    return {"errorType": error_type, "errorMessage": message, "stackTrace": traceback.format_list(frames)}
+
+
+def _exception_error(exc: BaseException) -> dict[str, Any]:
+    return _error(type(exc).__name__, str(exc), exc.__traceback__)
+
+
+def _to_json_default(value: Any) -> Any:
+    # What the Lambda Python runtime does with Decimal (boto3's DynamoDB numbers).
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _load_handler(spec: str) -> Any:
+    module_name, _, function_name = spec.rpartition(".")
+    if not module_name:
+        raise _InitError(_error("Runtime.MalformedHandlerName", f"Bad handler '{spec}': not enough values"))
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as exc:
+        raise _InitError(
+            _error("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}")
+        ) from exc
+    except ImportError as exc:
+        raise _InitError(
+            _error(
+                "Runtime.ImportModuleError",
+                f"Unable to import module '{module_name}': {exc}",
+                exc.__traceback__,
+            )
+        ) from exc
+    except Exception as exc:
+        raise _InitError(_exception_error(exc)) from exc
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        raise _InitError(
+            _error("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+        )
+    return handler
+
+
+class _InitError(Exception):
+    def __init__(self, error: dict[str, Any]):
+        super().__init__(error["errorMessage"])
+        self.error = error
+
+
+def _send(conn: Connection, message: dict[str, Any]) -> None:
+    conn.send_bytes(json.dumps(message).encode("utf-8"))
+
+
+def main() -> int:
+    conn = Connection(int(sys.argv[1]))
+    init = json.loads(conn.recv_bytes())
+    for path in reversed(init["paths"]):
+        sys.path.insert(0, path)
+    started = time.perf_counter()
+    try:
+        handler = _load_handler(init["handler"])
+    except _InitError as exc:
+        print(f"[ERROR] {exc.error['errorType']}: {exc.error['errorMessage']}", file=sys.stderr, flush=True)
+        _send(conn, {"ok": False, "error": exc.error})
+        return 1
+    init_ms = (time.perf_counter() - started) * 1000
+    _send(conn, {"ok": True, "init_ms": init_ms})
+    while True:
+        try:
+            message = json.loads(conn.recv_bytes())
+        except EOFError:
+            return 0
+        request_id = message["request_id"]
+        context = LambdaContext(init, request_id, message["deadline_ms"])
+        print(f"START RequestId: {request_id} Version: {init['function_version']}", flush=True)
+        started = time.perf_counter()
+        try:
+            result = handler(message["event"], context)
+            try:
+                reply = {"ok": True, "payload": json.loads(json.dumps(result, default=_to_json_default))}
+            except (TypeError, ValueError) as exc:
+                reply = {
+                    "ok": False,
+                    "error": _error("Runtime.MarshalError", f"Unable to marshal response: {exc}"),
+                }
+        except Exception as exc:
+            error = _exception_error(exc)
+            print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            reply = {"ok": False, "error": error}
+        duration = (time.perf_counter() - started) * 1000
+        sys.stdout.flush()
+        sys.stderr.flush()
+        print(f"END RequestId: {request_id}", flush=True)
+        print(
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+            f"Memory Size: {init['memory_limit_in_mb']} MB",
+            flush=True,
+        )
+        _send(conn, reply)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
