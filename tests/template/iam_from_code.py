@@ -3,7 +3,9 @@
 From the handler module, follow the imports that resolve inside the function's CodeUri and its layers
 (code outside them, boto3 and Powertools included, is not followed). In every module reached:
 
-- AWS clients/resources: ``<anything>.client("sqs")`` / ``.resource("dynamodb")`` name the services;
+- AWS clients/resources: a call to anything named like ``client``/``resource`` (``boto3.client``,
+  ``session.resource``, a project helper ``aws_client``) with a botocore service name as first argument
+  names a service;
 - operations: attribute calls whose name is an operation of one of those services in botocore's model
   (``.batch_get_item(`` -> ``dynamodb:BatchGetItem``; IAM prefix = the service's signing name, so
   ``stepfunctions`` -> ``states:``), also ``get_paginator("query")`` and ``Table.batch_writer()``;
@@ -19,6 +21,7 @@ its functions counts for every handler that imports it.
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -44,6 +47,11 @@ AUTHORISED_AS = {
     "sqs:ChangeMessageVisibilityBatch": {"sqs:ChangeMessageVisibility"},
 }
 RESOURCE_METHODS = {("dynamodb", "batch_writer"): "BatchWriteItem"}
+
+
+@cache
+def available_services() -> frozenset[str]:
+    return frozenset(botocore.session.get_session().get_available_services())
 
 
 @cache
@@ -116,7 +124,8 @@ def module_facts(source: str, module: str, is_package: bool) -> ModuleFacts:
                 facts.idempotency.append(node.lineno)
         elif isinstance(node, ast.Call):
             name = _call_name(node)
-            if name in {"client", "resource"} and (service := _first_str(node, "service_name")):
+            service = _first_str(node, "service_name")
+            if service in available_services() and re.search("client|resource", name, re.IGNORECASE):
                 facts.services.add(service)
             elif name == "get_paginator" and (operation := _first_str(node, "operation_name")):
                 facts.calls.append((operation, node.lineno))

@@ -142,10 +142,9 @@ def fake_code(tmp_path: Path) -> list[Path]:
                         batch.put_item(Item={})
             """,
             "shop/dal/queue.py": """
-                import boto3
-                sqs = boto3.client(service_name="sqs")
+                from common.aws import aws_client
                 def publish(messages):
-                    sqs.send_message_batch(QueueUrl="q", Entries=messages)
+                    aws_client(service_name="sqs").send_message_batch(QueueUrl="q", Entries=messages)
                     "text".format()
             """,
             "shop/dal/admin.py": """
@@ -160,7 +159,18 @@ def fake_code(tmp_path: Path) -> list[Path]:
             """,
         },
     )
-    write(tmp_path / "layer", {"common/__init__.py": "", "common/aws.py": "import boto3\nclient = None\n"})
+    write(
+        tmp_path / "layer",
+        {
+            "common/__init__.py": "",
+            "common/aws.py": """
+                import boto3
+                client = None
+                def aws_client(service_name):
+                    return boto3.client(service_name)
+            """,
+        },
+    )
     return [tmp_path / "svc", tmp_path / "layer"]
 
 
