@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +39,12 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 10_000
+
+
+@cache
+def aws_client(service: str, endpoint_url: str | None = None) -> Any:
+    """Test-side clients, created once (moto's hook serves them inside every test's mock)."""
+    return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url)
 
 
 def fresh_module(name: str) -> ModuleType:
@@ -150,7 +157,7 @@ class Tables:
     claims: str
 
     def _scan(self, table: str) -> list[dict[str, Any]]:
-        client = boto3.client("dynamodb", region_name=REGION)
+        client = aws_client("dynamodb")
         deserialize = boto3.dynamodb.types.TypeDeserializer().deserialize
         items = client.scan(TableName=table)["Items"]
         return [{k: deserialize(v) for k, v in item.items()} for item in items]
@@ -170,7 +177,7 @@ def tables(users_env: dict[str, str]) -> Tables:
 # ------------------------------------------------------------------------------------------- mailer
 @pytest.fixture
 def ses() -> Any:
-    client = boto3.client("ses", region_name=REGION)
+    client = aws_client("ses")
     client.verify_email_identity(EmailAddress=SENDER)
     return client
 
@@ -193,8 +200,10 @@ def sent_mail() -> Callable[[], list[Any]]:
 @pytest.fixture
 def users_stream(users_env: dict[str, str]) -> Iterator[Callable[[], list[dict[str, Any]]]]:
     """Reads UsersTable's stream: each call returns the records written since the previous call."""
-    ddb = boto3.client("dynamodb", region_name=REGION)
-    streams = boto3.client("dynamodbstreams", region_name=REGION)
+    ddb = aws_client("dynamodb")
+    # botocore addresses DescribeStream by the ARN's account (<account>.streams-ddb...), a host moto
+    # 5.2 does not route; the regional endpoint is the same API.
+    streams = aws_client("dynamodbstreams", f"https://streams.dynamodb.{REGION}.amazonaws.com")
     arn = ddb.describe_table(TableName=users_env["USERS_TABLE_NAME"])["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     state = {

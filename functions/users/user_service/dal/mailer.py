@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import boto3
 from botocore.exceptions import ClientError
 from orderflow_common.errors import TransientServiceError, error_code, is_transient
 
+from user_service.dal.clients import aws_client
 from user_service.errors import MailNotSent
 from user_service.logic.mail import Mail
 
@@ -20,7 +20,7 @@ CHARSET = "UTF-8"
 class SesMailer:
     def __init__(self, sender: str, client: SESClient | None = None) -> None:
         self._sender = sender
-        self._client = client or boto3.client("ses")
+        self._client = client or aws_client("ses")
 
     def send(self, mail: Mail) -> str:
         try:

@@ -17,11 +17,11 @@ import binascii
 import json
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from orderflow_common.errors import TransientServiceError, error_code, is_transient
 
+from user_service.dal.clients import aws_client
 from user_service.errors import (
     ConcurrentUpdate,
     EmailAlreadyInUse,
@@ -107,7 +107,7 @@ class UsersRepository:
     ) -> None:
         self._users_table = users_table
         self._claims_table = email_claims_table
-        self._client = client or boto3.client("dynamodb")
+        self._client = client or aws_client("dynamodb")
 
     # ------------------------------------------------------------------ reads
     def get(self, user_id: str) -> dict[str, Any] | None:

@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
+from user_service.dal.clients import aws_client
 from user_service.dal.mailer import SesMailer
 from user_service.logic.mail import handle_user_change
 from user_service.settings import MailerSettings
@@ -29,7 +30,9 @@ from user_service.settings import MailerSettings
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 settings = load_settings(MailerSettings)
-persistence_layer = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
+persistence_layer = DynamoDBPersistenceLayer(
+    table_name=settings.idempotency_table_name, boto3_client=aws_client("dynamodb")
+)
 idempotency_config = IdempotencyConfig(
     event_key_jmespath="eventID",
     raise_on_no_idempotency_key=True,
