@@ -4,6 +4,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -24,29 +25,34 @@ app = create_resolver()
 
 
 @app.exception_handler(OrderAlreadySubmitted)
-def _already_submitted(exc: OrderAlreadySubmitted) -> Response:
+def _already_submitted(exc: OrderAlreadySubmitted) -> Response[dict[str, Any]]:
     return json_response(HTTPStatus.CONFLICT, {"message": str(exc), "orderId": exc.order_id})
 
 
 @app.exception_handler(OrderNotFound)
-def _not_found(exc: OrderNotFound) -> Response:
+def _not_found(exc: OrderNotFound) -> Response[dict[str, Any]]:
     return json_response(HTTPStatus.NOT_FOUND, {"message": str(exc), "orderId": exc.order_id})
 
 
 @app.exception_handler(TransientServiceError)
-def _busy(exc: TransientServiceError) -> Response:
+def _busy(exc: TransientServiceError) -> Response[dict[str, Any]]:
     logger.warning("AWS kept throttling", extra={"error": str(exc)})
     return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "busy, retry the request"})
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def _not_json(_exc: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+    return json_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"message": "the body must be application/json"})
+
+
 @app.post("/orders")
-def create_order(order: Annotated[OrderRequest, Body()]) -> Response:
+def create_order(order: Annotated[OrderRequest, Body()]) -> Response[dict[str, Any]]:
     accepted = submit_order(order, workflow)
     return json_response(HTTPStatus.ACCEPTED, accepted.model_dump(mode="json"))
 
 
 @app.get("/orders/<orderId>")
-def get_order(orderId: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Response:
+def get_order(orderId: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Response[dict[str, Any]]:
     return json_response(HTTPStatus.OK, order_status(orderId, workflow.describe(orderId)))
 
 

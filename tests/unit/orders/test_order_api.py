@@ -1,0 +1,209 @@
+"""OrdersApi: POST /orders starts the workflow (execution name = orderId); GET reports the order."""
+
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from orders_testkit import REGION, rest_event
+
+BODY = {"customerId": "c-ada", "items": [{"productId": "p-cup", "quantity": 2}]}
+
+
+@pytest.fixture
+def call(orders_api, context):
+    def _call(method, path, **kwargs):
+        response = orders_api.handler(rest_event(method, path, **kwargs), context)
+        assert response["multiValueHeaders"]["Content-Type"] == ["application/json"]
+        return response["statusCode"], json.loads(response["body"])
+
+    return _call
+
+
+def execution(state_machine_arn, name):
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    return sfn.describe_execution(executionArn=arn)
+
+
+# ---------------------------------------------------------------------------------------- POST /orders
+def test_post_starts_an_execution_named_by_the_client_order_id(call, state_machine_arn):
+    status, body = call("POST", "/orders", body={**BODY, "orderId": "o-123"})
+
+    assert status == 202
+    described = execution(state_machine_arn, "o-123")
+    assert body == {"orderId": "o-123", "executionArn": described["executionArn"]}
+    assert described["stateMachineArn"] == state_machine_arn
+    assert json.loads(described["input"]) == {**BODY, "orderId": "o-123"}
+
+
+def test_post_without_order_id_generates_one(call, state_machine_arn):
+    status, body = call("POST", "/orders", body=BODY)
+
+    assert status == 202
+    assert len(body["orderId"]) == 36  # a uuid4
+    described = execution(state_machine_arn, body["orderId"])
+    assert json.loads(described["input"])["orderId"] == body["orderId"]
+
+
+def test_two_posts_without_order_id_are_two_orders(call):
+    assert (
+        call("POST", "/orders", body=BODY)[1]["orderId"] != call("POST", "/orders", body=BODY)[1]["orderId"]
+    )
+
+
+def test_an_order_id_that_already_has_an_execution_is_409(call):
+    assert call("POST", "/orders", body={**BODY, "orderId": "o-1"})[0] == 202
+    status, body = call("POST", "/orders", body={**BODY, "orderId": "o-1", "customerId": "c-other"})
+    assert status == 409
+    assert body == {"message": "order o-1 already exists", "orderId": "o-1"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({}, "body: Field required"),
+        ({"raw_body": "null"}, "body: Field required"),
+        ({"raw_body": '{"customerId": "c", '}, "JSON decode error"),
+        ({"raw_body": "[]"}, "body: Input should be a valid dictionary"),
+        ({"body": {"items": BODY["items"]}}, "customerId: Field required"),
+        ({"body": {**BODY, "customerId": 7}}, "customerId: Input should be a valid string"),
+        ({"body": {**BODY, "items": "p-cup"}}, "items: Input should be a valid list"),
+        ({"body": {**BODY, "items": []}}, "items: List should have at least 1 item"),
+        ({"body": {**BODY, "items": [{"productId": "p", "quantity": 1}] * 51}}, "at most 50 items"),
+        ({"body": {**BODY, "items": [{"productId": "p", "quantity": "2"}]}}, "items.0.quantity"),
+        ({"body": {**BODY, "items": [{"productId": "p", "quantity": 1.5}]}}, "items.0.quantity"),
+        ({"body": {**BODY, "items": [{"productId": "p", "quantity": 0}]}}, "items.0.quantity"),
+        ({"body": {**BODY, "coupon": "FREE"}}, "coupon: Extra inputs are not permitted"),
+        ({"body": {**BODY, "orderId": "has space"}}, "orderId: String should match pattern"),
+        ({"body": {**BODY, "orderId": "x" * 81}}, "orderId: String should match pattern"),
+    ],
+)
+def test_bad_bodies_are_400_with_a_message_and_start_nothing(call, state_machine_arn, kwargs, fragment):
+    status, body = call("POST", "/orders", **kwargs)
+
+    assert status == 400
+    assert fragment in body["message"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    assert sfn.list_executions(stateMachineArn=state_machine_arn)["executions"] == []
+
+
+def test_a_throttled_start_is_503(call, orders_api):
+    with Stubber(orders_api.workflow.client) as stub:
+        stub.add_client_error("start_execution", "ThrottlingException", http_status_code=400)
+        status, body = call("POST", "/orders", body=BODY)
+    assert status == 503
+    assert "retry" in body["message"]
+
+
+# ------------------------------------------------------------------------------- GET /orders/{orderId}
+def test_a_running_order_is_pending(call):
+    call("POST", "/orders", body={**BODY, "orderId": "o-run"})
+    assert call("GET", "/orders/o-run") == (200, {"orderId": "o-run", "status": "PENDING"})
+
+
+def test_an_unknown_order_is_404(call):
+    assert call("GET", "/orders/o-never") == (
+        404,
+        {"message": "order o-never not found", "orderId": "o-never"},
+    )
+
+
+@pytest.mark.parametrize("order_id", ["bad.id", "x" * 81, "a%20b"])
+def test_an_order_id_with_bad_characters_is_400(call, order_id):
+    status, body = call("GET", f"/orders/{order_id}")
+    assert status == 400
+    assert "orderId" in body["message"]
+
+
+@pytest.fixture
+def described(orders_api, state_machine_arn):
+    """described(status, **fields): the next DescribeExecution answers with that execution."""
+    stubber = Stubber(orders_api.workflow.client)
+    stubber.activate()
+
+    def _described(status, order_id="o-9", **fields):
+        execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{order_id}"
+        stubber.add_response(
+            "describe_execution",
+            {
+                "executionArn": execution_arn,
+                "stateMachineArn": state_machine_arn,
+                "status": status,
+                "startDate": datetime(2026, 3, 1, tzinfo=UTC),
+                **fields,
+            },
+            expected_params={"executionArn": execution_arn},
+        )
+
+    yield _described
+    stubber.deactivate()
+
+
+CONFIRMED_OUTPUT = {
+    "orderId": "o-9",
+    "status": "CONFIRMED",
+    "customerId": "c-ada",
+    "items": [{"productId": "p", "name": "P", "quantity": 3, "unitPrice": "19.99", "lineTotal": "59.97"}],
+    "totalAmount": "59.97",
+    "createdAt": "2026-03-01T12:00:00.123Z",
+    "notification": {"status": "SENT", "messageId": "m-1"},
+}
+
+
+def test_a_confirmed_order_reports_its_lines_total_and_notification(call, described):
+    described("SUCCEEDED", output=json.dumps(CONFIRMED_OUTPUT))
+    assert call("GET", "/orders/o-9") == (200, CONFIRMED_OUTPUT)
+
+
+def test_a_rejected_order_reports_the_reason_and_the_lambda_error_message(call, described):
+    cause = json.dumps(
+        {
+            "errorMessage": "out of stock: p-grinder: requested 3, available 1",
+            "errorType": "OutOfStock",
+            "requestId": "r-1",
+            "stackTrace": ['  File "/var/task/order_service/logic/pricing.py", line 30'],
+        }
+    )
+    output = {"orderId": "o-9", "status": "REJECTED", "reason": "OutOfStock", "cause": cause}
+    described("SUCCEEDED", output=json.dumps(output))
+
+    status, body = call("GET", "/orders/o-9")
+
+    assert status == 200
+    assert body == {
+        "orderId": "o-9",
+        "status": "REJECTED",
+        "reason": "OutOfStock",
+        "message": "out of stock: p-grinder: requested 3, available 1",
+    }
+
+
+def test_a_rejection_whose_cause_is_not_json_reports_the_raw_cause(call, described):
+    output = {
+        "orderId": "o-9",
+        "status": "REJECTED",
+        "reason": "ValidationError",
+        "cause": "plain text cause",
+    }
+    described("SUCCEEDED", output=json.dumps(output))
+    assert call("GET", "/orders/o-9")[1]["message"] == "plain text cause"
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "error"),
+    [
+        ("FAILED", {"error": "TransientServiceError", "cause": "secret internals"}, "TransientServiceError"),
+        ("TIMED_OUT", {}, "TIMED_OUT"),
+        ("ABORTED", {"error": "Aborted by operator"}, "Aborted by operator"),
+    ],
+)
+def test_technical_failures_are_failed_with_the_error_name_only(call, described, status, fields, error):
+    described(status, **fields)
+    assert call("GET", "/orders/o-9") == (200, {"orderId": "o-9", "status": "FAILED", "error": error})
+
+
+def test_a_success_with_an_unexpected_output_is_a_500_without_details(call, described):
+    described("SUCCEEDED", output=json.dumps({"something": "else"}))
+    assert call("GET", "/orders/o-9") == (500, {"message": "internal error"})
