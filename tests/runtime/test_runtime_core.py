@@ -1,0 +1,265 @@
+"""The local runtime's public interface, on the fixture app (tests/runtime/fixtures/app)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import urllib.request
+from typing import Any
+
+import boto3
+import pytest
+from runtime_helpers import run_execution
+
+from orderflow.runtime import InvokeResult, Route, fetch_outbox
+
+pytestmark = pytest.mark.e2e
+
+
+def client(rt: Any, service: str) -> Any:
+    """A plain boto3 client with endpoint_url, as any tool outside the runtime would build it."""
+    return boto3.client(
+        service,
+        endpoint_url=rt.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+def test_stack_outputs_and_resources_through_cloudformation(runtime: Any) -> None:
+    cfn = client(runtime, "cloudformation")
+    stack = cfn.describe_stacks(StackName="fx")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert outputs == runtime.outputs
+    assert outputs["ApiUrl"] == f"http://127.0.0.1:{runtime.api_port}/dev/"
+    assert outputs["WorkflowArn"] == "arn:aws:states:us-east-1:123456789012:stateMachine:fx-Workflow"
+
+    resources = cfn.describe_stack_resources(StackName="fx")["StackResources"]
+    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    assert physical == runtime.resources
+    assert all(physical.values()), "every resource has a physical id"
+    # every resource of the transformed template is in the stack, nothing hand-listed
+    assert set(physical) == set(runtime.transformed_template["Resources"])
+    assert physical["SenderIdentity"] == "sender@example.com"
+    assert physical["ApiStage"] == "dev"
+    assert outputs["ItemsTableName"] == physical["ItemsTable"]
+    assert client(runtime, "dynamodb").describe_table(TableName=physical["ItemsTable"])["Table"][
+        "StreamSpecification"
+    ]
+    roles = {r["RoleName"] for r in client(runtime, "iam").list_roles()["Roles"]}
+    assert physical["EchoFunctionRole"] in roles
+
+
+def test_routes_and_stage_come_from_the_api_body(runtime: Any) -> None:
+    echo = runtime.resources["EchoFunction"]
+    assert sorted(runtime.routes, key=lambda r: (r.path, r.method)) == [
+        Route("POST", "/echo", echo),
+        Route("GET", "/echo/{name}", echo),
+    ]
+    assert runtime.api_stage == "dev"
+
+
+def test_invoke_runs_the_real_handler_with_its_environment_and_context(runtime: Any) -> None:
+    result = runtime.invoke(runtime.resources["EchoFunction"], {"hello": "world"})
+    assert isinstance(result, InvokeResult)
+    assert result.function_error is None
+    payload = result.payload
+    assert payload["event"] == {"hello": "world"}
+    assert payload["echo_env"] == "echo-secret"
+    assert payload["raiser_env"] is None
+    assert payload["shared"] == "from-globals"
+    assert payload["layer"] == "from-layer"
+    assert payload["function_name"] == runtime.resources["EchoFunction"]
+    assert payload["memory"] == "256"
+    assert 0 < payload["remaining_ms"] <= 5000
+    assert payload["endpoint"] == runtime.endpoint_url
+    assert payload["trace_disabled"] == "true"
+    assert payload["x_amzn_trace_id"] is None
+    again = runtime.invoke("EchoFunction", {})  # a logical id works too
+    assert again.cold_start is False
+    assert again.payload["pid"] == payload["pid"], "kept warm"
+    assert again.payload["invocations"] == payload["invocations"] + 1
+    assert runtime.cold_starts[runtime.resources["EchoFunction"]] == 1
+
+
+def test_errors_come_back_like_lambda(runtime: Any) -> None:
+    result = runtime.invoke("RaiserFunction", {"raise": "widget"})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "OutOfStock"
+    assert result.payload["errorMessage"] == "no stock for widget"
+    assert any("raise OutOfStock" in line for line in result.payload["stackTrace"])
+    assert not any("worker.py" in line for line in result.payload["stackTrace"])
+
+    lam = client(runtime, "lambda")
+    response = lam.invoke(FunctionName=runtime.resources["RaiserFunction"], Payload=b'{"raise": "x"}')
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorType"] == "OutOfStock"
+    ok = lam.invoke(FunctionName=runtime.resources["EchoFunction"], Payload=b'{"via": "api"}')
+    assert "FunctionError" not in ok
+    assert json.loads(ok["Payload"].read())["event"] == {"via": "api"}
+
+
+def test_function_logs_go_to_a_file_per_function(runtime: Any) -> None:
+    runtime.invoke("RaiserFunction", {"marker": 1})
+    log = (runtime.state_dir / "logs" / "RaiserFunction.log").read_text()
+    assert "raiser sees RAISER_ONLY = raiser-secret" in log
+    assert "REPORT RequestId:" in log
+    assert "ECHO_ONLY" not in log
+
+
+def test_state_machine_runs_real_handlers_and_catch_sees_the_exception_class(runtime: Any) -> None:
+    sfn = client(runtime, "stepfunctions")
+    rejected = run_execution(sfn, runtime.outputs["WorkflowArn"], {"raise": "widget"})
+    assert rejected["status"] == "SUCCEEDED"
+    output = json.loads(rejected["output"])
+    assert output["status"] == "REJECTED"
+    assert output["reason"] == "OutOfStock"
+    assert json.loads(output["cause"])["errorMessage"] == "no stock for widget"
+
+    passed = run_execution(sfn, runtime.outputs["WorkflowArn"], {"order": 7})
+    assert passed["status"] == "SUCCEEDED"
+    output = json.loads(passed["output"])
+    assert output["event"]["order"] == 7
+    assert output["event"]["raiser_env"] == "raiser-secret"
+
+
+def test_env_and_globals_are_isolated_under_concurrent_executions(runtime: Any) -> None:
+    sfn = client(runtime, "stepfunctions")
+    results: dict[int, dict[str, Any]] = {}
+
+    def run(i: int) -> None:
+        results[i] = run_execution(client(runtime, "stepfunctions"), runtime.outputs["WorkflowArn"], {"n": i})
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [0, 1]
+    pids = set()
+    for i, described in results.items():
+        assert described["status"] == "SUCCEEDED", described
+        echo = json.loads(described["output"])
+        assert echo["event"]["n"] == i
+        # Raiser saw only its variable, Echo only its own
+        assert echo["event"]["raiser_env"] == "raiser-secret"
+        assert echo["event"]["echo_env"] is None
+        assert echo["echo_env"] == "echo-secret"
+        assert echo["raiser_env"] is None
+        pids.add(echo["pid"])
+    raiser_pid = runtime.invoke("RaiserFunction", {})
+    assert raiser_pid.function_error is None
+    assert len(pids) == 1, "one warm worker per function"
+    assert sfn.list_executions(stateMachineArn=runtime.outputs["WorkflowArn"])["executions"]
+
+
+def test_concurrent_direct_invokes_of_two_functions(runtime: Any) -> None:
+    out: dict[str, InvokeResult] = {}
+
+    def call(name: str) -> None:
+        out[name] = runtime.invoke(name, {"sleep": 0.2} if name == "EchoFunction" else {})
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in ("EchoFunction", "RaiserFunction")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert out["EchoFunction"].payload["echo_env"] == "echo-secret"
+    assert out["EchoFunction"].payload["raiser_env"] is None
+    assert out["RaiserFunction"].payload["raiser_env"] == "raiser-secret"
+    assert out["RaiserFunction"].payload["echo_env"] is None
+
+
+def test_timeout_kills_the_worker_and_the_next_invoke_cold_starts(runtime: Any) -> None:
+    name = runtime.resources["SlowFunction"]
+    assert runtime.invoke(name, {}).function_error is None
+    timed_out = runtime.invoke(name, {"loop": True})
+    assert timed_out.function_error == "Unhandled"
+    assert timed_out.payload["errorType"] == "Sandbox.Timedout"
+    assert timed_out.payload["errorMessage"] == "Task timed out after 1.00 seconds"
+    assert 1000 <= timed_out.duration_ms < 5000
+    after = runtime.invoke(name, {})
+    assert after.function_error is None
+    assert after.cold_start is True
+    assert runtime.cold_starts[name] == 2
+
+
+def test_import_error_is_reported_at_invoke_and_by_check_handlers(runtime: Any) -> None:
+    from orderflow.runtime import RuntimeStartError
+
+    result = runtime.invoke("BrokenFunction", {})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "Runtime.ImportModuleError"
+    assert "does_not_exist" in result.payload["errorMessage"]
+    with pytest.raises(RuntimeStartError, match=r"^function BrokenFunction: Runtime.ImportModuleError: "):
+        runtime.check_handlers()
+
+
+def test_stream_mapping_filters_batches_and_mails(runtime: Any) -> None:
+    table = boto3.resource(
+        "dynamodb",
+        endpoint_url=runtime.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    ).Table(runtime.outputs["ItemsTableName"])
+    table.put_item(Item={"id": "a", "kind": "keep"})
+    table.put_item(Item={"id": "b", "kind": "drop", "email": "b@example.com"})
+    table.put_item(Item={"id": "c", "kind": "also-this"})
+    table.put_item(Item={"id": "d", "kind": "other"})
+    table.put_item(Item={"id": "e", "kind": "other", "email": "e@example.com"})
+    table.delete_item(Key={"id": "a"})
+    assert runtime.wait_for_streams(timeout=15)
+
+    seen = client(runtime, "dynamodb").scan(TableName=runtime.resources["SeenTable"])["Items"]
+    seen_ids = {item["pk"]["S"] for item in seen}
+    assert {"a", "c", "e"} <= seen_ids
+    assert not seen_ids & {"b", "d"}
+
+    mails = [m for m in runtime.outbox() if m["to"] == "e@example.com"]
+    assert len(mails) == 1
+    mail = mails[0]
+    assert mail["subject"] == "Hi e"
+    assert mail["body"] == "welcome"
+    assert mail["from"] == "sender@example.com"
+    assert mail["time"].endswith("Z")
+    assert mail in fetch_outbox(runtime.endpoint_url)
+
+
+def test_outbox_route_on_the_aws_port(runtime: Any) -> None:
+    with urllib.request.urlopen(f"{runtime.endpoint_url}/_orderflow/outbox") as response:
+        assert isinstance(json.loads(response.read()), list)
+    with urllib.request.urlopen(f"{runtime.endpoint_url}/_orderflow/health") as response:
+        assert json.loads(response.read())["status"] == "ok"
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="AWS CLI not installed")
+def test_aws_cli_with_endpoint_url(runtime: Any) -> None:
+    env = {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PATH": __import__("os").environ["PATH"],
+    }
+    out = subprocess.run(
+        [
+            "aws",
+            "--endpoint-url",
+            runtime.endpoint_url,
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            "fx",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in json.loads(out.stdout)["Stacks"][0]["Outputs"]}
+    assert outputs["ApiUrl"] == runtime.outputs["ApiUrl"]
