@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import socket
@@ -113,6 +114,41 @@ def _not_ready(function_name: str, event: dict[str, Any]) -> Any:
     raise RuntimeError("the runtime is not started yet")
 
 
+class StartupLog(logging.Handler):
+    """The runtime's log lines while it starts: shown once it is up, dropped if it fails to start
+    (then the one error line says it all). Afterwards lines go straight to stderr."""
+
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.setFormatter(logging.Formatter("%(message)s"))
+        self.buffer: list[logging.LogRecord] | None = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.buffer is not None:
+            self.buffer.append(record)
+            return
+        print(self.format(record), file=sys.stderr, flush=True)
+
+    def end_startup(self, show: bool) -> None:
+        records, self.buffer = self.buffer or [], None
+        if show:
+            for record in records:
+                print(self.format(record), file=sys.stderr, flush=True)
+
+    def install(self) -> StartupLog:
+        # moto warns once per resource type it lacks; the runtime reports those itself, better.
+        logging.getLogger("moto").setLevel(logging.ERROR)
+        runtime_log = logging.getLogger("orderflow")
+        runtime_log.addHandler(self)
+        runtime_log.setLevel(min(self.level, runtime_log.getEffectiveLevel()))
+        runtime_log.propagate = False
+        return self
+
+    def uninstall(self) -> None:
+        logging.getLogger("orderflow").removeHandler(self)
+        logging.getLogger("orderflow").propagate = True
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from orderflow.api import ApiServer
     from orderflow.api.server import default_access_log
@@ -128,6 +164,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     api = None
     runtime = None
+    startup_log = StartupLog(logging.INFO).install()
     try:
         # The API port is claimed (and kept) before anything starts: a clash costs nothing to report.
         api = ApiServer(
@@ -158,6 +195,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         api.use_runtime(runtime)
         api.start()
+        startup_log.end_startup(show=True)
         took = time.monotonic() - started
         urls = f"aws={runtime.endpoint_url}  api={api.url}"
         print(f"orderflow ready  {urls}  (stack {args.stack_name}, {took:.1f} s)", flush=True)
@@ -172,6 +210,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             api.stop()
         if runtime is not None:
             runtime.stop()
+        startup_log.end_startup(show=False)
+        startup_log.uninstall()
 
 
 # ---------------------------------------------------------------------------- history / load / outbox
@@ -243,9 +283,19 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from orderflow.demo import run_demo
 
-    return run_demo(
-        template=args.template, aws_port=args.aws_port, api_port=args.api_port, timeout=args.timeout
-    )
+    # Only warnings from the runtime while the demo runs; its start-up notes are not the demo's story.
+    startup_log = StartupLog(logging.WARNING).install()
+    try:
+        return run_demo(
+            template=args.template,
+            aws_port=args.aws_port,
+            api_port=args.api_port,
+            timeout=args.timeout,
+            on_ready=lambda: startup_log.end_startup(show=False),
+        )
+    finally:
+        startup_log.end_startup(show=False)
+        startup_log.uninstall()
 
 
 COMMANDS = {

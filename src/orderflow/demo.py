@@ -69,6 +69,7 @@ def run_demo(
     aws_port: int | None = None,
     api_port: int | None = None,
     timeout: float = 60.0,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     from orderflow.api import ApiServer
     from orderflow.runtime import Runtime, RuntimeStartError
@@ -93,6 +94,8 @@ def run_demo(
             raise CliError(str(exc)) from None
         api = ApiServer.for_runtime(runtime, port=api_port)
         api.start()
+        if on_ready is not None:
+            on_ready()
         _say(
             f"ready in {time.monotonic() - started:.1f} s  aws={runtime.endpoint_url}  api={api.url}"
             f"  ({len(runtime.routes)} routes)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -101,13 +102,15 @@ def history_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]
         elif event_type.startswith("Execution"):
             state = ""
         elapsed = (event["timestamp"] - start).total_seconds() * 1000
-        rows.append((f"{elapsed:.1f}", state, event_type, _summary(event_type, details)))
+        rows.append((f"{elapsed:.0f}", state, event_type, _summary(event_type, details)))
         if event_type.endswith("StateExited"):
             state = ""
     return rows
 
 
-def format_table(headers: tuple[str, ...], rows: list[tuple[str, ...]], right: tuple[int, ...] = ()) -> str:
+def format_table(
+    headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], right: tuple[int, ...] = ()
+) -> str:
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
 
     def line(cells: tuple[str, ...]) -> str:

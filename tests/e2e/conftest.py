@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +27,7 @@ from orderflow.api.client import ApiClient
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
+PROBE = Path(__file__).resolve().parent / "probe" / "run_probe.py"
 FINAL = {"CONFIRMED", "REJECTED", "FAILED"}
 POLL_S = 0.02
 T = TypeVar("T")
@@ -56,6 +59,7 @@ class Stack:
     endpoint: str
     region: str = "us-east-1"
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    probe: subprocess.Popen[str] | None = None  # tests/e2e/probe, booted beside this stack
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region)
@@ -119,6 +123,10 @@ class Stack:
 def stack() -> Iterator[Stack]:
     from orderflow.runtime import Runtime
 
+    # The isolation probe boots its own runtime in a subprocess; started first, it boots in parallel.
+    probe = subprocess.Popen(
+        [sys.executable, str(PROBE)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     aws_port, api_port = free_port(), free_port()
     runtime = Runtime(TEMPLATE, stack_name="e2e", aws_port=aws_port, api_port=api_port)
     api_server = None
@@ -127,8 +135,11 @@ def stack() -> Iterator[Stack]:
         runtime.check_handlers()
         api_server = ApiServer.for_runtime(runtime, port=api_port)
         api_server.start()
-        yield Stack(runtime, api_server, ApiClient(api_server.url), runtime.endpoint_url)
+        yield Stack(runtime, api_server, ApiClient(api_server.url), runtime.endpoint_url, probe=probe)
     finally:
+        if probe.poll() is None:
+            probe.kill()
+            probe.communicate()
         if api_server is not None:
             api_server.stop()
         runtime.stop()

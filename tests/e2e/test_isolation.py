@@ -1,27 +1,25 @@
 """Two functions invoked at the same time each see only their own environment.
 
-Runs the probe template (tests/e2e/probe) in a subprocess: the runtime's embedded AWS is
-process-global and the main e2e stack already runs in this process.
+The probe template (tests/e2e/probe) runs in a subprocess started by the ``stack`` fixture: the
+runtime's embedded AWS is process-global and the main e2e stack runs in this process.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from .conftest import Stack
+
 pytestmark = pytest.mark.e2e
 
-PROBE = Path(__file__).resolve().parent / "probe" / "run_probe.py"
 
-
-def test_concurrent_invocations_see_only_their_own_environment() -> None:
-    done = subprocess.run([sys.executable, str(PROBE)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout)
+def test_concurrent_invocations_see_only_their_own_environment(stack: Stack) -> None:
+    assert stack.probe is not None
+    stdout, stderr = stack.probe.communicate(timeout=120)
+    assert stack.probe.returncode == 0, stderr[-3000:]
+    report = json.loads(stdout)
     assert report["errors"] == []
     results = report["results"]
     assert len(results) == 8
