@@ -42,12 +42,17 @@ def product(product_id: str, price: str, stock: int, name: str | None = None) ->
 
 
 def rest_event(
-    method: str, path: str, *, body: Any = None, raw_body: str | None = None, json_body: bool = True
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw_body: str | None = None,
+    content_type: str | None = "application/json",
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event for the OrdersApi routes."""
     if raw_body is None and body is not None:
         raw_body = json.dumps(body)
-    headers = {"Content-Type": "application/json"} if json_body else {}
+    headers = {"Content-Type": content_type} if content_type else {}
     parts = path.strip("/").split("/")
     resource, path_parameters = path, None
     if len(parts) == 2 and parts[0] == "orders":

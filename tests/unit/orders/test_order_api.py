@@ -89,6 +89,12 @@ def test_bad_bodies_are_400_with_a_message_and_start_nothing(call, state_machine
     assert sfn.list_executions(stateMachineArn=state_machine_arn)["executions"] == []
 
 
+def test_a_body_that_is_not_json_is_415(call):
+    status, body = call("POST", "/orders", raw_body="customerId=c", content_type="text/plain")
+    assert status == 415
+    assert body == {"message": "the body must be application/json"}
+
+
 def test_a_throttled_start_is_503(call, orders_api):
     with Stubber(orders_api.workflow.client) as stub:
         stub.add_client_error("start_execution", "ThrottlingException", http_status_code=400)

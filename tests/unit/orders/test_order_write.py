@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 from order_service.dal import dynamodb
 from order_service.dal.orders import TOKEN_NAMESPACE, client_request_token
-from order_service.errors import OutOfStock, ProductNotFound, TransientServiceError
+from order_service.errors import ContractError, OutOfStock, ProductNotFound, TransientServiceError
 from order_service.models import Order
 from orderflow_common import clock
 from orders_testkit import product
@@ -198,3 +198,10 @@ def test_client_request_token_is_deterministic_per_order_and_attempt():
     assert token != client_request_token(order("o-2", "2026-03-01T12:00:00.000Z"))
     assert token != client_request_token(order("o-1", "2026-03-01T12:00:01.000Z"))
     assert len(token) == 36  # ClientRequestToken's maximum length
+
+
+def test_a_float_price_from_the_previous_task_is_a_contract_error_not_a_rejection(write_order, context, at):
+    payload = priced(("p", 1, "1.00"))
+    payload["totalAmount"] = 1.0
+    with pytest.raises(ContractError, match="totalAmount"):
+        write_order.handler(payload, context)
