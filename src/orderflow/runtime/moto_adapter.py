@@ -298,14 +298,12 @@ class InProcessLambdaClient:
             payload = get_backend(DEFAULT_ACCOUNT_ID, self.region).invoke(
                 FunctionName, kwargs.get("Qualifier"), Payload, headers, response_headers
             )
-        except _RESTError as exc:
-            error = {"Code": exc.error_type, "Message": exc.message}
-            raise ClientError(
-                {"Error": error, "ResponseMetadata": {"HTTPStatusCode": exc.code}}, "Invoke"
-            ) from exc
-        except ServiceException as exc:
-            error = {"Code": exc.code, "Message": exc.message}
-            raise ClientError({"Error": error}, "Invoke") from exc
+        except (_RESTError, ServiceException) as exc:
+            code = exc.error_type if isinstance(exc, _RESTError) else exc.code
+            status = exc.code if isinstance(exc, _RESTError) else 400
+            metadata = {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())}
+            error = {"Error": {"Code": code, "Message": exc.message}, "ResponseMetadata": metadata}
+            raise ClientError(error, "Invoke") from exc
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         response: dict[str, Any] = {

@@ -1,0 +1,169 @@
+"""One test per moto gap closed in orderflow.runtime.moto_adapter (each worth reporting upstream)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import boto3
+import pytest
+from runtime_helpers import run_execution
+
+from orderflow.runtime import moto_adapter
+
+pytestmark = pytest.mark.e2e
+
+
+def client(rt: Any, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=rt.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
+def test_a_cfn_state_machine_is_executable_with_substitutions(runtime: Any) -> None:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    arn = runtime.outputs["WorkflowArn"]
+    definition = client(runtime, "stepfunctions").describe_state_machine(stateMachineArn=arn)["definition"]
+    assert "${" not in definition
+    states = json.loads(definition)["States"]
+    raiser_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{runtime.resources['RaiserFunction']}"
+    assert states["Raise"]["Parameters"]["FunctionName"] == raiser_arn
+    assert states["Echo"]["Resource"].endswith(runtime.resources["EchoFunction"])
+    parser_backend = stepfunctions_parser_backends["123456789012"]["us-east-1"]
+    assert [sm.arn for sm in parser_backend.state_machines] == [arn]
+    # "Echo" is a plain function ARN task, "Raise" an arn:aws:states:::lambda:invoke one
+    assert run_execution(client(runtime, "stepfunctions"), arn, {"x": 1})["status"] == "SUCCEEDED"
+
+
+def test_b_executions_without_a_name_get_a_uuid(runtime: Any) -> None:
+    sfn = client(runtime, "stepfunctions")
+    arn = runtime.outputs["WorkflowArn"]
+    first = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    second = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    assert first != second
+    assert not first.endswith(":None")
+    for execution_arn in (first, second):
+        assert run_execution_done(sfn, execution_arn)["status"] == "SUCCEEDED"
+
+
+def run_execution_done(sfn: Any, execution_arn: str) -> dict[str, Any]:
+    from runtime_helpers import wait_execution
+
+    return wait_execution(sfn, execution_arn)
+
+
+def test_c_partial_batch_failure_retries_from_the_failed_record_then_on_failure(runtime: Any) -> None:
+    dynamodb = client(runtime, "dynamodb")
+    table = runtime.outputs["ItemsTableName"]
+    for item_id, fail in (("f1", False), ("f2", True), ("f3", False)):
+        item = {"id": {"S": item_id}, "kind": {"S": "keep"}}
+        if fail:
+            item["fail"] = {"BOOL": True}
+        dynamodb.put_item(TableName=table, Item=item)
+    assert runtime.wait_for_streams(timeout=15)
+
+    def attempts(item_id: str) -> int:
+        item = dynamodb.get_item(TableName=runtime.resources["SeenTable"], Key={"pk": {"S": item_id}})["Item"]
+        return int(item["attempts"]["N"])
+
+    assert attempts("f1") == 1, "records before the failed one are done"
+    assert attempts("f2") == 3, "1 attempt + MaximumRetryAttempts 2"
+    assert 1 <= attempts("f3") <= 3
+
+    sqs = client(runtime, "sqs")
+    messages = sqs.receive_message(QueueUrl=runtime.outputs["FailuresQueueUrl"], MaxNumberOfMessages=10)
+    records = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    failed = [r for r in records if r["requestContext"]["condition"] == "RetryAttemptsExhausted"]
+    assert len(failed) == 1
+    info = failed[0]["DDBStreamBatchInfo"]
+    assert info["streamArn"].startswith("arn:aws:dynamodb:us-east-1:123456789012:table/")
+    assert failed[0]["requestContext"]["approximateInvokeCount"] == 3
+
+    # the shard keeps its records for other readers (moto used to drop them after the invoke)
+    streams = client(runtime, "dynamodbstreams")
+    stream_arn = streams.list_streams(TableName=table)["Streams"][0]["StreamArn"]
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(
+        StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    keys = {r["dynamodb"]["Keys"]["id"]["S"] for r in streams.get_records(ShardIterator=iterator)["Records"]}
+    assert {"f1", "f2", "f3"} <= keys
+    assert info["startSequenceNumber"] is not None
+
+
+def test_d_invoke_without_docker_sync_and_event(runtime: Any) -> None:
+    lam = client(runtime, "lambda")
+    name = runtime.resources["StreamFunction"]
+    event = {"Records": [{"dynamodb": {"NewImage": {"id": {"S": "async-1"}}, "SequenceNumber": "1"}}]}
+    response = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(event).encode())
+    assert response["StatusCode"] == 202
+    dynamodb = client(runtime, "dynamodb")
+    deadline = time.monotonic() + 15
+    while "Item" not in dynamodb.get_item(
+        TableName=runtime.resources["SeenTable"], Key={"pk": {"S": "async-1"}}
+    ):
+        assert time.monotonic() < deadline, "the Event invocation never ran"
+        time.sleep(0.01)
+
+
+def test_e_cfn_functions_keep_their_layers(runtime: Any) -> None:
+    config = client(runtime, "lambda").get_function(FunctionName=runtime.resources["EchoFunction"])[
+        "Configuration"
+    ]
+    layer_ids = [k for k, v in runtime.resource_types.items() if v == "AWS::Lambda::LayerVersion"]
+    assert [layer["Arn"] for layer in config["Layers"]] == [runtime.resources[layer_ids[0]]]
+
+
+def test_f_rest_api_body_is_imported(runtime: Any) -> None:
+    apigw = client(runtime, "apigateway")
+    api_id = runtime.resources["Api"]
+    items = apigw.get_resources(restApiId=api_id)["items"]
+    methods = {(r["path"], m) for r in items for m in r.get("resourceMethods", {})}
+    assert {("/echo", "POST"), ("/echo/{name}", "GET")} <= methods
+
+
+def test_g_stage_email_identity_and_placeholders(runtime: Any) -> None:
+    stages = client(runtime, "apigateway").get_stages(restApiId=runtime.resources["Api"])["item"]
+    assert [s["stageName"] for s in stages if s["stageName"] == "dev"] == ["dev"]
+    ses = client(runtime, "ses")
+    assert "sender@example.com" in ses.list_identities()["Identities"]
+    ses.send_email(  # accepted only because the template's identity is verified
+        Source="sender@example.com",
+        Destination={"ToAddresses": ["someone@example.com"]},
+        Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
+    )
+    placeholders = moto_adapter.placeholder_resources()
+    assert [(logical, rtype) for logical, rtype, _ in placeholders] == [
+        ("RaiserErrorsAlarm", "AWS::CloudWatch::Alarm")
+    ]
+    assert runtime.resources["RaiserErrorsAlarm"]
+
+
+def test_i_lambda_tasks_map_lambda_client_errors(runtime: Any) -> None:
+    sfn = client(runtime, "stepfunctions")
+    missing = "arn:aws:lambda:us-east-1:123456789012:function:does-not-exist"
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": missing, "Payload": {}},
+                "End": True,
+            }
+        },
+    }
+    arn = sfn.create_state_machine(
+        name="missing-fn",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/x",
+    )["stateMachineArn"]
+    result = run_execution(sfn, arn, {})
+    assert result["status"] == "FAILED"
+    assert result["error"] == "Lambda.ResourceNotFoundException"

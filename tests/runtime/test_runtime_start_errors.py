@@ -1,0 +1,114 @@
+"""Start-up failures: one clear line naming the problem, and nothing left running."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from runtime_helpers import FIXTURE_TEMPLATE, free_port
+
+from orderflow.runtime import Runtime, RuntimeStartError, moto_adapter
+from orderflow.runtime.server import ensure_port_free
+
+pytestmark = pytest.mark.e2e
+
+MINIMAL = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+{resources}
+"""
+
+
+def write_app(tmp_path: Path, resources: str) -> Path:
+    (tmp_path / "src").mkdir(exist_ok=True)
+    (tmp_path / "src" / "app.py").write_text("def handler(event, context):\n    return event\n")
+    template = tmp_path / "template.yaml"
+    template.write_text(MINIMAL.format(resources=resources))
+    return template
+
+
+def start_fails(template: Path, tmp_path: Path, **kwargs: object) -> str:
+    port = free_port()
+    runtime = Runtime(template, stack_name="broken", aws_port=port, state_dir=tmp_path / "state", **kwargs)
+    with pytest.raises(RuntimeStartError) as info:
+        runtime.start()
+    message = str(info.value)
+    assert "\n" not in message
+    assert not moto_adapter.installed(), "adapter removed"
+    ensure_port_free(port)  # the embedded AWS is gone
+    runtime.stop()  # idempotent
+    return message
+
+
+def test_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        runtime = Runtime(FIXTURE_TEMPLATE, aws_port=port, state_dir=tmp_path)
+        with pytest.raises(RuntimeStartError, match=rf"^port {port} is already in use$"):
+            runtime.start()
+    assert not moto_adapter.installed()
+
+
+def test_missing_code_uri(tmp_path: Path) -> None:
+    template = write_app(
+        tmp_path,
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: nowhere/\n      Handler: app.handler\n      Runtime: python3.12\n",
+    )
+    message = start_fails(template, tmp_path)
+    assert message.startswith("Fn: CodeUri nowhere/ does not exist")
+
+
+def test_template_that_does_not_transform(tmp_path: Path) -> None:
+    template = write_app(
+        tmp_path,
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"
+        "      Events:\n        Bad:\n          Type: Bogus\n",
+    )
+    message = start_fails(template, tmp_path)
+    assert message.startswith("the template does not transform:")
+    assert "Fn" in message
+
+
+def test_stack_create_failed_names_the_resource(tmp_path: Path) -> None:
+    template = write_app(
+        tmp_path,
+        "  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+        "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"
+        "  Mapping:\n    Type: AWS::Lambda::EventSourceMapping\n    Properties:\n"
+        "      FunctionName: !Ref Fn\n"
+        "      EventSourceArn: arn:aws:sqs:us-east-1:123456789012:no-such-queue\n",
+    )
+    message = start_fails(template, tmp_path)
+    assert message.startswith(
+        "stack broken CREATE_FAILED: resource Mapping (AWS::Lambda::EventSourceMapping)"
+    )
+
+
+def test_unknown_parameter_override(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURE_TEMPLATE.parent, app)
+    runtime = Runtime(app / "template.yaml", aws_port=free_port(), parameter_overrides={"Nope": "1"})
+    with pytest.raises(RuntimeStartError, match=r"^parameter Nope is not declared in template.yaml$"):
+        runtime.start()
+
+
+def test_parameter_overrides_reach_the_functions(tmp_path: Path) -> None:
+    with Runtime(
+        FIXTURE_TEMPLATE,
+        stack_name="params",
+        aws_port=free_port(),
+        state_dir=tmp_path,
+        parameter_overrides={"Greeting": "bonjour", "StageName": "prod"},
+    ) as runtime:
+        config = runtime._lambda_backend().get_function(runtime.resources["RaiserFunction"])
+        assert config.environment_vars["GREETING"] == "bonjour"
+        assert runtime.api_stage == "prod"
+        assert runtime.outputs["ApiUrl"] == f"http://127.0.0.1:{runtime.api_port}/prod/"
+    assert not moto_adapter.installed()
