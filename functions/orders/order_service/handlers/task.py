@@ -35,9 +35,7 @@ def task_handler(input_model: type[InputT]) -> Callable[[Step[InputT]], LambdaHa
             try:
                 payload = input_model.model_validate(event)
             except pydantic.ValidationError as exc:
-                raise ContractError(
-                    f"{step.__name__}: payload breaks {input_model.__name__}: {exc}"
-                ) from None
+                raise ContractError(f"payload breaks {input_model.__name__}: {exc}") from None
             try:
                 result = step(payload)
             except pydantic.ValidationError as exc:
