@@ -45,6 +45,11 @@ tests/runtime/test_moto_adapter.py and each is worth reporting upstream:
     Lambda tasks call ``LambdaBackend.invoke`` in-process (:class:`InProcessLambdaClient`: the same
     lookup and errors, ~15 ms less per task on a loaded laptop) and the other services' clients are
     cached per (region, service, port). Worth reporting upstream.
+(j) ``sfn_parse_per_execution`` - every execution re-parses its definition with the ANTLR parser
+    (~100-300 ms for a 7-state workflow, i.e. more than everything else an execution does). The
+    parsed program is immutable once built (components only set attributes while being constructed;
+    per-run state lives in the Environment), so parses are cached per definition text. Worth
+    reporting upstream.
 
 Two helpers are not gaps but live here because they reach into moto's models:
 :func:`localize_api_urls` rewrites stack Output values that point at
@@ -124,6 +129,7 @@ def uninstall() -> None:
                 setattr(owner, name, original)
         _hooks = None
         _sfn_clients.clear()
+        _parsed_definitions.clear()
 
 
 def _require_hooks() -> Hooks:
@@ -221,11 +227,13 @@ def _sfn_update_from_cfn(
 
 
 _sfn_clients: dict[tuple[str, str, str | None], Any] = {}
+_parsed_definitions: dict[str, Any] = {}
 
 
 def _install_sfn() -> None:
     from moto.stepfunctions.models import StateMachine
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -241,6 +249,19 @@ def _install_sfn() -> None:
         return original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, **kwargs)
 
     _patch(StepFunctionsParserBackend, "start_execution", start_execution)
+
+    original_parse = AmazonStateLanguageParser.parse
+
+    def parse(definition: str) -> Any:
+        parsed = _parsed_definitions.get(definition)
+        if parsed is None:
+            parsed = original_parse(definition)
+            if len(_parsed_definitions) >= 64:
+                _parsed_definitions.clear()
+            _parsed_definitions[definition] = parsed
+        return parsed
+
+    _patch(AmazonStateLanguageParser, "parse", staticmethod(parse))
 
     original_client_for = boto_client_module.boto_client_for
 
@@ -551,10 +572,10 @@ def _install_cfn() -> None:
     def resource_class_from_type(resource_type: str) -> Any:
         if resource_type in ADDED_TYPES:
             return ADDED_TYPES[resource_type]
-        found = original_class_from_type(resource_type)
-        if found is None and resource_type not in parsing.NULL_MODELS:
-            return Placeholder
-        return found
+        known = resource_type in parsing.NULL_MODELS or resource_type in parsing.get_model_map()
+        if known or resource_type.startswith("Custom::"):
+            return original_class_from_type(resource_type)
+        return Placeholder
 
     _patch(parsing, "resource_class_from_type", resource_class_from_type)
 

@@ -40,6 +40,22 @@ class _QuietHandler(MotoRequestHandler):
         return None
 
 
+class _Dispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, remembering which backend serves a Host (a pure function of the host that
+    moto recomputes - a regex scan over every service - on each request)."""
+
+    def __init__(self, create_app: Callable[..., Any]):
+        super().__init__(create_app)
+        self._backend_for_host: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        try:
+            return self._backend_for_host[host]
+        except KeyError:
+            backend = self._backend_for_host[host] = super().get_backend_for_host(host)
+            return backend
+
+
 class EmbeddedAws(ThreadedMotoServer):
     """ThreadedMotoServer whose socket is bound in the caller's thread (a bind error raises here
     instead of hanging ``start()``), with a few extra JSON routes under ``/_orderflow/``."""
@@ -49,7 +65,7 @@ class EmbeddedAws(ThreadedMotoServer):
         self._extra_routes = extra_routes
 
     def _app(self) -> Callable[..., Iterable[bytes]]:
-        moto_app = DomainDispatcherApplication(create_backend_app)
+        moto_app = _Dispatcher(create_backend_app)
         routes = self._extra_routes
 
         def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
