@@ -8,7 +8,7 @@ import logging
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import SENDER, LambdaContext
+from users_support import SENDER, LambdaContext
 
 
 @pytest.fixture

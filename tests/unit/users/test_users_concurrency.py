@@ -14,8 +14,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import LambdaContext, rest_event, to_response
 from moto.dynamodb.responses import DynamoHandler
+from users_support import LambdaContext, rest_event, to_response
 
 THREADS = 8
 LATENCY_SECONDS = 0.02

@@ -11,4 +11,4 @@ import boto3
 
 @cache
 def aws_client(service: str) -> Any:
-    return boto3.client(service)  # type: ignore[call-overload]
+    return boto3.client(service)
