@@ -397,3 +397,15 @@ def test_route_table_reports_allowed_methods() -> None:
     assert sorted(allowed) == ["GET", "PUT"]
     match, _ = table.resolve("GET", "/users/u1/")
     assert match is not None and match.path_parameters == {"userId": "u1"}
+
+
+def test_inline_invoke_without_watchdog(fake: FakeLambda) -> None:
+    def explode(name: str, event: dict) -> Any:
+        raise RuntimeError("worker died")
+
+    with ApiServer(ROUTES, fake, stage="v1", port=0, integration_timeout=None) as server:
+        assert request(server, "GET", "/v1/users")[0] == 200
+        fake.respond = explode
+        status, _, body = request(server, "GET", "/v1/users")
+    assert status == 502
+    assert json.loads(body) == {"message": "Internal server error"}

@@ -9,7 +9,9 @@ is ``405`` with an ``Allow`` header (API Gateway says ``403 Missing Authenticati
 both, which hides the mistake during development).
 
 - function error, crash, or malformed proxy response -> ``502 {"message": "Internal server error"}``
-- no answer within the integration timeout (29 s, API Gateway's) -> ``504``
+- no answer within the integration timeout (29 s, API Gateway's) -> ``504``; with the runtime
+  (``for_runtime``) the function's own Timeout bounds the request instead (the runtime kills a
+  worker that overruns it), so no watchdog thread is spent per request
 - body over 10 MB -> ``413``
 """
 
@@ -76,7 +78,7 @@ class ApiServer:
         api_id: str = "local",
         account_id: str = LOCAL_ACCOUNT_ID,
         max_body_bytes: int = MAX_BODY_BYTES,
-        integration_timeout: float = INTEGRATION_TIMEOUT_S,
+        integration_timeout: float | None = INTEGRATION_TIMEOUT_S,
         socket_timeout: float = SOCKET_TIMEOUT_S,
         access_log: Callable[[str], None] | None = None,
     ) -> None:
@@ -97,6 +99,9 @@ class ApiServer:
     @classmethod
     def for_runtime(cls, runtime: Any, **kwargs: Any) -> ApiServer:
         """A server for a started ``orderflow.runtime.Runtime`` (its routes, stage and invoke)."""
+        # The runtime enforces each function's Timeout itself (it kills the worker): the request
+        # thread calls it directly, without a watchdog thread per request.
+        kwargs.setdefault("integration_timeout", None)
         server = cls([], runtime.invoke, **kwargs)
         server.use_runtime(runtime, stage="stage" not in kwargs, api_id="api_id" not in kwargs)
         return server
@@ -230,6 +235,12 @@ class ApiServer:
             return json_error(502, "Internal server error"), function_name
 
     def _invoke(self, function_name: str, event: dict[str, Any]) -> Any:
+        if self.integration_timeout is None:
+            try:
+                return self.invoke(function_name, event)
+            except Exception as exc:
+                log.warning("invoking %s raised %r", function_name, exc)
+                return json_error(502, "Internal server error")
         box: dict[str, Any] = {}
 
         def run() -> None:
