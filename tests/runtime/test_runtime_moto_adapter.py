@@ -138,11 +138,25 @@ def test_g_stage_email_identity_and_placeholders(runtime: Any) -> None:
         Destination={"ToAddresses": ["someone@example.com"]},
         Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
     )
+    alarms = client(runtime, "cloudwatch").describe_alarms()["MetricAlarms"]
+    assert [a["AlarmName"] for a in alarms] == [runtime.resources["RaiserErrorsAlarm"]]
+    assert alarms[0]["Dimensions"] == [{"Name": "FunctionName", "Value": runtime.resources["RaiserFunction"]}]
     placeholders = moto_adapter.placeholder_resources()
     assert [(logical, rtype) for logical, rtype, _ in placeholders] == [
-        ("RaiserErrorsAlarm", "AWS::CloudWatch::Alarm")
+        ("RaiserErrorLines", "AWS::Logs::MetricFilter")
     ]
-    assert runtime.resources["RaiserErrorsAlarm"]
+    assert runtime.resources["RaiserErrorLines"]
+
+
+def test_j_definitions_are_parsed_once(runtime: Any) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = client(runtime, "stepfunctions").describe_state_machine(
+        stateMachineArn=runtime.outputs["WorkflowArn"]
+    )["definition"]
+    first = AmazonStateLanguageParser.parse(definition)
+    run_execution(client(runtime, "stepfunctions"), runtime.outputs["WorkflowArn"], {})
+    assert AmazonStateLanguageParser.parse(definition) is first
 
 
 def test_i_lambda_tasks_map_lambda_client_errors(runtime: Any) -> None:

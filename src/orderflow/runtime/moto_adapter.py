@@ -30,10 +30,11 @@ tests/runtime/test_moto_adapter.py and each is worth reporting upstream:
     contain any methods". Here the Body's paths/methods/integrations are imported with moto's own
     importer (which only accepts OpenAPI 3 but reads the same subset of Swagger 2). Worth reporting
     upstream.
-(g) ``missing_cfn_types`` - no CFN support for ``AWS::ApiGateway::Stage`` and
-    ``AWS::SES::EmailIdentity`` (moto skips them, they vanish from DescribeStackResources and SES then
-    refuses to send from the template's own identity). Here: a Stage is created in moto's API
-    Gateway, an EmailIdentity becomes a verified SES identity; any other type moto lacks is kept as a
+(g) ``missing_cfn_types`` - no CFN support for ``AWS::ApiGateway::Stage``, ``AWS::CloudWatch::Alarm``
+    and ``AWS::SES::EmailIdentity`` (moto skips them, they vanish from DescribeStackResources and SES
+    then refuses to send from the template's own identity). Here: a Stage is created in moto's API
+    Gateway, an Alarm through moto's PutMetricAlarm, an EmailIdentity becomes a verified SES
+    identity; any other type moto lacks is kept as a
     placeholder (logged, listed by :func:`placeholder_resources`) so every resource has a physical
     id; models without a physical id (``AWS::Lambda::Permission``, ``AWS::ApiGateway::Deployment``)
     get one. Worth reporting upstream.
@@ -499,6 +500,46 @@ class SesEmailIdentity(_CfnModel):
 
 
 @dataclass
+class CloudWatchAlarm(_CfnModel):
+    """The CFN properties of an alarm are PutMetricAlarm's parameters: sent through moto's own API
+    (its request parsing builds the metric queries) on the embedded server."""
+
+    alarm_name: str
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.alarm_name
+
+    @staticmethod
+    def _client(region_name: str) -> Any:
+        import boto3
+        from moto.settings import moto_server_port
+
+        return boto3.client(
+            "cloudwatch",
+            endpoint_url=f"http://127.0.0.1:{moto_server_port()}",
+            region_name=region_name,
+            aws_access_key_id="adapter",
+            aws_secret_access_key="adapter",  # noqa: S106 - the embedded AWS takes any key
+        )
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ) -> CloudWatchAlarm:
+        props = dict(cloudformation_json["Properties"])
+        props.setdefault("AlarmName", resource_name)
+        cls._client(region_name).put_metric_alarm(**props)
+        return cls(props["AlarmName"])
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ) -> None:
+        cls._client(region_name).delete_alarms(AlarmNames=[resource_name])
+
+
+@dataclass
 class Placeholder(_CfnModel):
     """A resource of a type moto's CloudFormation does not know: listed, not emulated."""
 
@@ -519,6 +560,7 @@ class Placeholder(_CfnModel):
 
 ADDED_TYPES: dict[str, Any] = {
     "AWS::ApiGateway::Stage": ApiGatewayStage,
+    "AWS::CloudWatch::Alarm": CloudWatchAlarm,
     "AWS::SES::EmailIdentity": SesEmailIdentity,
 }
 
