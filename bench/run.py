@@ -156,6 +156,20 @@ def process_tree(root_pid: int) -> list[int]:
     return out
 
 
+def cpu_seconds(root_pid: int) -> dict[str, float]:
+    """utime+stime (s) of the root process and of all its descendants together."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"parent": 0.0, "workers": 0.0}
+    for pid in process_tree(root_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick
+        out["parent" if pid == root_pid else "workers"] += used
+    return out
+
+
 def memory(root_pid: int) -> dict[str, Any]:
     rss = pss = 0
     per_process = []
@@ -346,7 +360,13 @@ def measure_direct(
 
 
 def measure_throughput(
-    api_url: str, sfn: Any, workflow_arn: str, products: list[str], total: int, concurrency: int
+    api_url: str,
+    sfn: Any,
+    workflow_arn: str,
+    products: list[str],
+    total: int,
+    concurrency: int,
+    root_pid: int | None = None,
 ) -> dict:
     submitted: list[tuple[str, float]] = []
     latencies: list[float] = []
@@ -373,6 +393,7 @@ def measure_throughput(
                     failures.append(f"{status}: {accepted}")
         api.close()
 
+    cpu_before = cpu_seconds(root_pid) if root_pid else None
     started_wall = datetime.now(UTC)
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(concurrency)]
@@ -381,14 +402,24 @@ def measure_throughput(
     for t in threads:
         t.join()
     submit_s = time.perf_counter() - t0
-    stop_dates, statuses = [], {}
+    stop_dates, statuses, failed_causes = [], {}, {}
     for arn, _ in submitted:
         described = wait_stopped(sfn, arn, timeout=120, poll=0.02)
         stop_dates.append(described["stopDate"])
         output = json.loads(described.get("output") or "{}")
         key = output.get("status", described["status"])
         statuses[key] = statuses.get(key, 0) + 1
+        if described["status"] != "SUCCEEDED":
+            cause = f"{described.get('error')}: {str(described.get('cause'))[:160]}"
+            failed_causes[cause] = failed_causes.get(cause, 0) + 1
     done_s = (max(stop_dates) - started_wall).total_seconds() if stop_dates else float("nan")
+    cpu_per_order = {}
+    if cpu_before is not None and root_pid and submitted:
+        cpu_after = cpu_seconds(root_pid)
+        # includes the polling DescribeExecution calls made after submission (a few per order)
+        cpu_per_order = {
+            k: round((cpu_after[k] - cpu_before[k]) * 1000 / len(submitted), 1) for k in cpu_after
+        }
     observed_s = time.perf_counter() - t0
     return {
         "orders": total,
@@ -402,6 +433,8 @@ def measure_throughput(
         "observed_s": round(observed_s, 2),
         "post_202_ms": summary(latencies),
         "outcomes": statuses,
+        "failed_causes": dict(sorted(failed_causes.items(), key=lambda kv: -kv[1])[:10]),
+        "cpu_ms_per_order": cpu_per_order,
     }
 
 
@@ -436,7 +469,13 @@ def main() -> int:
         direct = measure_direct(c, resources, products, args.orders, args.warmup)
         print(f"throughput ({args.load_orders} orders, {args.clients} clients) ...", flush=True)
         load = measure_throughput(
-            api_url, c["stepfunctions"], workflow_arn, products, args.load_orders, args.clients
+            api_url,
+            c["stepfunctions"],
+            workflow_arn,
+            products,
+            args.load_orders,
+            args.clients,
+            root_pid=up.proc.pid,
         )
         memory_loaded = memory(up.proc.pid)
     finally:
@@ -493,6 +532,15 @@ def main() -> int:
             verdict(load["orders_per_s"] >= 50),
         ),
         ("POST /orders p50 under load", f"{load['post_202_ms']['p50']:.1f} ms", "", ""),
+        (
+            "CPU per order: parent / workers",
+            "{parent:.0f} / {workers:.0f} ms".format(
+                **{"parent": 0, "workers": 0, **load["cpu_ms_per_order"]}
+            ),
+            "",
+            "",
+        ),
+        ("failed executions under load", str(sum(load["failed_causes"].values())), "0", ""),
         (
             "memory RSS / PSS (all procs)",
             f"{memory_loaded['rss_mb']:.0f} / {memory_loaded['pss_mb']:.0f} MB"
