@@ -1,15 +1,19 @@
 """The REST skeleton shared by every API function: one resolver factory, one error shape.
 
-Every error leaves as ``{"message": ..., ...}`` with a 4xx status; a bug is a 500 with a generic
-message and the stack trace only in the log, never in the response.
+Every error leaves as ``{"message": ..., ...}`` with a 4xx status (503 when AWS keeps throttling);
+a bug is a 500 with a generic message and the stack trace only in the log, never in the response.
 """
 
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
+from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger
 
 
@@ -58,6 +62,16 @@ def create_resolver() -> APIGatewayRestResolver:
         problems = [_describe(err) for err in exc.errors()]
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems) or "invalid request"
         return json_response(HTTPStatus.BAD_REQUEST, {"message": message, "errors": problems})
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(_exc: RequestUnsupportedContentType) -> Response:
+        message = {"message": "the body must be application/json"}
+        return json_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, message)
+
+    @app.exception_handler(TransientServiceError)
+    def _busy(exc: TransientServiceError) -> Response:
+        logger.warning("AWS kept throttling after retries", extra={"error": type(exc).__name__})
+        return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "busy, retry the request"})
 
     @app.exception_handler(ApiError)
     def _api_error(exc: ApiError) -> Response:

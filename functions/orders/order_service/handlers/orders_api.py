@@ -4,12 +4,10 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow_common.api import create_resolver, json_response
-from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
@@ -32,17 +30,6 @@ def _already_submitted(exc: OrderAlreadySubmitted) -> Response[dict[str, Any]]:
 @app.exception_handler(OrderNotFound)
 def _not_found(exc: OrderNotFound) -> Response[dict[str, Any]]:
     return json_response(HTTPStatus.NOT_FOUND, {"message": str(exc), "orderId": exc.order_id})
-
-
-@app.exception_handler(TransientServiceError)
-def _busy(exc: TransientServiceError) -> Response[dict[str, Any]]:
-    logger.warning("AWS kept throttling", extra={"error": str(exc)})
-    return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "busy, retry the request"})
-
-
-@app.exception_handler(RequestUnsupportedContentType)
-def _not_json(_exc: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-    return json_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"message": "the body must be application/json"})
 
 
 @app.post("/orders")

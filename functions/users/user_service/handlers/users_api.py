@@ -16,13 +16,11 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow_common.api import create_resolver, empty_response, json_response
-from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
@@ -68,17 +66,6 @@ def build_app(service: UserService) -> APIGatewayRestResolver:
             logger.exception("users service error")
             return json_response(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error"})
         return json_response(status, {"message": _MESSAGE_OF[type(exc)], "code": type(exc).__name__})
-
-    @app.exception_handler(TransientServiceError)
-    def _throttled(_exc: TransientServiceError) -> Response[dict[str, Any]]:
-        logger.warning("throttled by AWS after retries")
-        return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "busy; retry later"})
-
-    @app.exception_handler(RequestUnsupportedContentType)
-    def _not_json(_exc: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
-        return json_response(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"message": "the body must be application/json"}
-        )
 
     @app.post("/users")
     def create_user(body: Annotated[CreateUserRequest, Body()]) -> Response[dict[str, Any]]:
