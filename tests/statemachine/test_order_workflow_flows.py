@@ -39,15 +39,19 @@ def mocked_throw(response_name: str, attempt: str = "0") -> dict[str, str]:
     return dict(MOCKS["MockedResponses"][response_name][attempt]["Throw"])
 
 
-def scheduled_payload(run: Run, state: str) -> Any:
-    """The Payload the first attempt of ``state`` was scheduled with (its Parameters after paths)."""
+def scheduled_parameters(run: Run, state: str) -> dict[str, Any]:
+    """The Parameters (paths resolved) the first attempt of ``state`` was scheduled with."""
     current = None
     for event in run.events:
         if "stateEnteredEventDetails" in event:
             current = event["stateEnteredEventDetails"]["name"]
         elif event["type"] == "TaskScheduled" and current == state:
-            return json.loads(event["taskScheduledEventDetails"]["parameters"])["Payload"]
+            return dict(json.loads(event["taskScheduledEventDetails"]["parameters"]))
     raise AssertionError(f"{state} was never scheduled")
+
+
+def scheduled_payload(run: Run, state: str) -> Any:
+    return scheduled_parameters(run, state)["Payload"]
 
 
 def assert_succeeded(run: Run) -> None:
@@ -200,6 +204,27 @@ def test_notification_unsent_when_the_dlq_also_refuses_keeps_the_order_confirmed
         == [("NotifyOrder", SERVICE_EXCEPTION)] * 4 + [("ParkNotification", "SQS.AmazonSQSException")] * 4
     )
     assert run.output == {**CONFIRMED_MOCKED, "notification": {"status": "UNSENT"}}
+
+
+def test_any_notify_error_parks_the_notification_without_retrying_it(flow: Target) -> None:
+    # Catch States.ALL: a bug in NotifyOrder (not retryable) still never rejects the committed order.
+    run = flow.run("NotifyOrderBugParked", ORDER_INPUT)
+
+    assert_succeeded(run)
+    assert run.entered() == [*HAPPY_STATES[:4], "ParkNotification", "OrderConfirmed"]
+    assert run.attempts() == {**ONE_ATTEMPT_EACH, "ParkNotification": 1}
+    assert run.failures() == [("NotifyOrder", "ContractError")]
+    parked = scheduled_parameters(run, "ParkNotification")
+    assert parked["MessageBody"] == {
+        "orderId": MOCKED_ORDER_ID,
+        "customerId": "customer-1",
+        "totalAmount": "5.00",
+        "error": "ContractError",
+    }
+    assert run.output == {
+        **CONFIRMED_MOCKED,
+        "notification": {"status": "PARKED", "messageId": "mocked-parked-1"},
+    }
 
 
 # ------------------------------------------------------------------------------------------ hybrid
