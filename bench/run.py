@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import queue
+import signal
 import socket
 import statistics
 import subprocess
@@ -402,9 +403,17 @@ def measure_throughput(
     for t in threads:
         t.join()
     submit_s = time.perf_counter() - t0
+    # Wait with one cheap ListExecutions(RUNNING) call per 0.25 s, not a poll per execution:
+    # the waiting must not load the process it measures.
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        running = sfn.list_executions(stateMachineArn=workflow_arn, statusFilter="RUNNING", maxResults=1)
+        if not running["executions"]:
+            break
+        time.sleep(0.25)
     stop_dates, statuses, failed_causes = [], {}, {}
     for arn, _ in submitted:
-        described = wait_stopped(sfn, arn, timeout=120, poll=0.02)
+        described = wait_stopped(sfn, arn, timeout=60, poll=0.02)
         stop_dates.append(described["stopDate"])
         output = json.loads(described.get("output") or "{}")
         key = output.get("status", described["status"])
@@ -438,6 +447,67 @@ def measure_throughput(
     }
 
 
+# ---------------------------------------------------------------------------- profile (py-spy)
+CATEGORIES = [  # (name, every needle must be in the stack); first match wins
+    ("function log echo threads (runtime)", ("_echo_lines",)),
+    ("DynamoDB TransactWriteItems table deepcopy (moto)", ("transact_write_items", "deepcopy")),
+    ("JSONPath parsing (jsonpath_ng, per evaluation)", ("jsonpath_ng",)),
+    ("moto request routing (DomainDispatcher.get_application)", ("get_application",)),
+    ("DynamoDB other (moto)", ("moto/dynamodb",)),
+    ("SQS (moto)", ("moto/sqs",)),
+    ("Lambda invoke IPC (runtime worker pool)", ("orderflow/runtime/lambdas.py",)),
+    ("Step Functions interpreter (moto parser)", ("stepfunctions/parser",)),
+    ("Step Functions API (moto)", ("moto/stepfunctions",)),
+    ("other moto request handling", ("moto/",)),
+    ("HTTP serving of the embedded AWS (werkzeug)", ("werkzeug",)),
+    ("local API server (orderflow.api)", ("orderflow/api",)),
+    ("thread start", ("Thread.start",)),
+]
+
+
+def categorize(profile: Path, root_pid: int) -> dict[str, Any]:
+    """Share of the parent process's sampled CPU per category, from py-spy's raw output."""
+    totals: dict[str, int] = {}
+    parent = workers = 0
+    for line in profile.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        frames = stack.split(";")
+        if len(frames) > 1 and frames[1].startswith("process "):
+            workers += n
+            continue
+        parent += n
+        name = "other"
+        for category, needles in CATEGORIES:
+            if all(needle in stack for needle in needles):
+                name = category
+                break
+        totals[name] = totals.get(name, 0) + n
+    shares = (
+        {k: round(v / parent, 3) for k, v in sorted(totals.items(), key=lambda kv: -kv[1])} if parent else {}
+    )
+    return {"parent_samples": parent, "worker_samples": workers, "parent_cpu_share": shares}
+
+
+def start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes] | None:
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    if not spy.exists():
+        print("  (py-spy not installed: pip install -e '.[bench]'; no profile)", flush=True)
+        return None
+    cmd = [str(spy), "record", "-p", str(pid), "--subprocesses", "-r", "200", "-f", "raw", "-o", str(output)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    return proc
+
+
+def stop_profiler(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+
+
 # ---------------------------------------------------------------------------- main
 def main() -> int:
     parser = argparse.ArgumentParser(
@@ -448,6 +518,11 @@ def main() -> int:
     parser.add_argument("--load-orders", type=int, default=400, help="orders for the throughput phase")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy the engine phase (CPU samples of `up` and its workers) -> results/profile-engine.txt",
+    )
     args = parser.parse_args()
 
     up = Up()
@@ -464,7 +539,14 @@ def main() -> int:
 
         print("engine time (sequential orders) ...", flush=True)
         api = ApiClient(api_url)
-        engine = measure_engine(api, c["stepfunctions"], workflow_arn, products, args.orders, args.warmup)
+        measure_engine(api, c["stepfunctions"], workflow_arn, products, 0, args.warmup)  # cold starts
+        profile_file = args.output.parent / "profile-engine.txt"
+        profiler = start_profiler(up.proc.pid, profile_file) if args.profile else None
+        try:
+            engine = measure_engine(api, c["stepfunctions"], workflow_arn, products, args.orders, 0)
+        finally:
+            stop_profiler(profiler)
+        profile = categorize(profile_file, up.proc.pid) if profiler is not None else None
         print("direct calls ...", flush=True)
         direct = measure_direct(c, resources, products, args.orders, args.warmup)
         print(f"throughput ({args.load_orders} orders, {args.clients} clients) ...", flush=True)
@@ -494,6 +576,7 @@ def main() -> int:
         "direct": direct,
         "engine_p50_vs_direct_p50": round(ratio, 2),
         "throughput": load,
+        "engine_profile": profile,
         "memory_idle": {k: v for k, v in memory_idle.items() if k != "per_process"},
         "memory_after_load": memory_loaded,
         "targets": TARGETS,
@@ -549,6 +632,9 @@ def main() -> int:
             "",
         ),
     ]
+    if profile:
+        for category, share in profile["parent_cpu_share"].items():
+            rows.append((f"  profile: {category}"[:60], f"{share:.1%} of parent CPU", "", ""))
     width = max(len(r[0]) for r in rows)
     print()
     for name, value, target, ok in rows:
