@@ -181,3 +181,45 @@ def test_i_lambda_tasks_map_lambda_client_errors(runtime: Any) -> None:
     result = run_execution(sfn, arn, {})
     assert result["status"] == "FAILED"
     assert result["error"] == "Lambda.ResourceNotFoundException"
+
+
+def test_l_cancelled_transactions_roll_back_items_and_their_stream_records(runtime: Any) -> None:
+    dynamodb = client(runtime, "dynamodb")
+    table = runtime.outputs["ItemsTableName"]
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "tx-existing"}, "kind": {"S": "other"}})
+    cancelled = [
+        {"Put": {"TableName": table, "Item": {"id": {"S": "tx-new"}, "kind": {"S": "keep"}}}},
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"id": {"S": "tx-existing"}},
+                "UpdateExpression": "SET kind = :k",
+                "ExpressionAttributeValues": {":k": {"S": "keep"}},
+            }
+        },
+        {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": {"id": {"S": "tx-missing"}},
+                "ConditionExpression": "attribute_exists(id)",
+            }
+        },
+    ]
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=cancelled)
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"S": "tx-new"}})
+    existing = dynamodb.get_item(TableName=table, Key={"id": {"S": "tx-existing"}})["Item"]
+    assert existing["kind"] == {"S": "other"}
+
+    dynamodb.transact_write_items(
+        TransactItems=[
+            *cancelled[:1],
+            {"Put": {"TableName": table, "Item": {"id": {"S": "tx-2"}, "kind": {"S": "keep"}}}},
+        ]
+    )
+    assert runtime.wait_for_streams(timeout=15)
+    seen = client(runtime, "dynamodb").scan(TableName=runtime.resources["SeenTable"])["Items"]
+    attempts = {item["pk"]["S"]: int(item["attempts"]["N"]) for item in seen}
+    assert attempts["tx-new"] == 1, "delivered once: on commit, not for the cancelled attempt"
+    assert attempts["tx-2"] == 1
+    assert "tx-existing" not in attempts

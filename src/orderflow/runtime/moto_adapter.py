@@ -51,6 +51,17 @@ tests/runtime/test_moto_adapter.py and each is worth reporting upstream:
     parsed program is immutable once built (components only set attributes while being constructed;
     per-run state lives in the Environment), so parses are cached per definition text. Worth
     reporting upstream.
+(k) ``sfn_jsonpath_per_evaluation`` - every JSONPath evaluation (``InputPath``, ``Parameters``
+    ``"x.$"``, ``ResultPath``...) builds a new jsonpath-ng parser (ply lexer + LALR tables) and parses
+    the path: a third of the interpreter's CPU per execution. Compiled expressions are immutable
+    (``find``/``update_or_create`` only touch the data), so they are cached per path text. Worth
+    reporting upstream.
+(l) ``dynamodb_transactions`` - TransactWriteItems deep-copies every table it touches as its rollback
+    backup (O(table size) per transaction: it grows with every order written), and the stream
+    records of a cancelled transaction's partial writes still reach Lambda (e.g. a welcome mail for
+    a user whose email claim failed). Here a journal of the touched items replaces the table copies,
+    and stream records are released to the mappings only when the transaction commits. Worth
+    reporting upstream.
 
 Two helpers are not gaps but live here because they reach into moto's models:
 :func:`localize_api_urls` rewrites stack Output values that point at
@@ -62,6 +73,7 @@ with the time they were accepted (for the outbox).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import threading
@@ -115,6 +127,7 @@ def install(hooks: Hooks) -> None:
         _placeholders.clear()
         _install_sfn()
         _install_lambda()
+        _install_dynamodb()
         _install_cfn()
         _install_ses()
 
@@ -233,9 +246,11 @@ _parsed_definitions: dict[str, Any] = {}
 
 def _install_sfn() -> None:
     from moto.stepfunctions.models import StateMachine
+    from moto.stepfunctions.parser.asl.component.common.path import result_path as result_path_module
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
+    from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     _patch(StateMachine, "create_from_cloudformation_json", classmethod(_sfn_create_from_cfn))
@@ -263,6 +278,10 @@ def _install_sfn() -> None:
         return parsed
 
     _patch(AmazonStateLanguageParser, "parse", staticmethod(parse))
+
+    # (k) compiled JSONPath expressions, per path text
+    for module in (json_path_module, result_path_module):
+        _patch(module, "parse", functools.lru_cache(maxsize=4096)(module.parse))
 
     original_client_for = boto_client_module.boto_client_for
 
@@ -375,7 +394,12 @@ def _install_lambda() -> None:
         # shard keeps its records (for GetRecords) because we return None.
         for esm in list(self._event_source_mappings.values()):
             if esm.function_arn == function_arn and esm.event_source_arn == source and esm.enabled:
-                _require_hooks().stream_record(esm, stream_record_to_event_record(items[-1], source))
+                record = stream_record_to_event_record(items[-1], source)
+                pending = getattr(_transaction, "stream_records", None)
+                if pending is not None:  # inside TransactWriteItems: released on commit only
+                    pending.append((esm, record))
+                else:
+                    _require_hooks().stream_record(esm, record)
         return None
 
     _patch(LambdaBackend, "send_dynamodb_items", send_dynamodb_items)
@@ -399,6 +423,89 @@ def stream_record_to_event_record(item: Any, source: str) -> dict[str, Any]:
         "dynamodb": dynamodb,
         "eventSourceARN": source,
     }
+
+
+# ------------------------------------------------------------------------------------------------ (l)
+
+_transaction = threading.local()
+
+
+class _CopyWithoutTables:
+    """``copy`` as moto.dynamodb.models sees it while a journaled transaction runs in this thread:
+    deep-copying a whole Table (moto's rollback backup) is skipped - the journal restores instead."""
+
+    def __getattr__(self, name: str) -> Any:
+        import copy
+
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        import copy
+
+        from moto.dynamodb.models.table import Table
+
+        if isinstance(value, Table) and getattr(_transaction, "journal", None) is not None:
+            return value
+        return copy.deepcopy(value, memo)
+
+
+def _transaction_keys(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]]:
+    """(table, hash key, range key) of every item a transaction may write."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    keys = []
+    for entry in transact_items:
+        op_type, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName"))
+        if table is None or op_type == "ConditionCheck":
+            continue
+        key = op.get("Item") if op_type == "Put" else op.get("Key")
+        if not isinstance(key, dict) or table.hash_key_attr not in key:
+            continue
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+        if table.range_key_attr is not None and range_key is None:
+            continue  # invalid: moto rejects it before writing anything
+        keys.append((table, hash_key, range_key))
+    return keys
+
+
+def _install_dynamodb() -> None:
+    import copy
+
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    _patch(dynamodb_models, "copy", _CopyWithoutTables())
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        keys = _transaction_keys(self, transact_items)
+        journal = [(t, h, r, copy.deepcopy(t.get_item(h, r))) for t, h, r in keys]
+        shards = {id(t): (t.stream_shard, len(t.stream_shard.items)) for t, _, _ in keys if t.stream_shard}
+        _transaction.journal, _transaction.stream_records = journal, []
+        try:
+            original(self, transact_items)
+        except BaseException:
+            for table, hash_key, range_key, item in reversed(journal):
+                if range_key is not None:
+                    bucket = table.items[hash_key]
+                    bucket.pop(range_key, None) if item is None else bucket.__setitem__(range_key, item)
+                else:
+                    table.items.pop(hash_key, None) if item is None else table.items.__setitem__(
+                        hash_key, item
+                    )
+            for shard, length in shards.values():
+                del shard.items[length:]  # the cancelled writes never reach the stream
+            raise
+        else:
+            for esm, record in _transaction.stream_records:
+                _require_hooks().stream_record(esm, record)
+        finally:
+            _transaction.journal = _transaction.stream_records = None
+
+    _patch(DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
 # ---------------------------------------------------------------------------------------- (f) (g) (h)
