@@ -65,7 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--aws-port", type=_port, default=4566)
     up.add_argument("--api-port", type=_port, default=3000)
     up.add_argument("--region", default="us-east-1")
-    up.add_argument("--quiet", action="store_true", help="no access log lines")
+    up.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no access log and no function log echo (function logs stay in .orderflow/<stack>/logs/)",
+    )
 
     demo = commands.add_parser(
         "demo", help="boot the template in-process and run sample orders, users, mails"
@@ -149,6 +153,34 @@ class StartupLog(logging.Handler):
         logging.getLogger("orderflow").propagate = True
 
 
+class StderrGate:
+    """Holds what is written to sys.stderr (function logs echoed by the workers) while the runtime
+    starts: shown once it is up, dropped when it fails (the one error line says it all)."""
+
+    def __init__(self) -> None:
+        self.real = sys.stderr
+        self.held: list[str] | None = []
+
+    def write(self, text: str) -> int:
+        if self.held is not None:
+            self.held.append(text)
+            return len(text)
+        return self.real.write(text)
+
+    def flush(self) -> None:
+        if self.held is None:
+            self.real.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def open(self, show: bool) -> None:
+        held, self.held = self.held or [], None
+        if show:
+            self.real.write("".join(held))
+            self.real.flush()
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from orderflow.api import ApiServer
     from orderflow.api.server import default_access_log
@@ -165,6 +197,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     api = None
     runtime = None
     startup_log = StartupLog(logging.INFO).install()
+    gate = StderrGate()
+    sys.stderr = gate
     try:
         # The API port is claimed (and kept) before anything starts: a clash costs nothing to report.
         api = ApiServer(
@@ -186,7 +220,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             aws_port=args.aws_port,
             api_port=args.api_port,
             region=args.region,
-            log_echo=True,
+            log_echo=not args.quiet,
         )
         try:
             runtime.start()
@@ -195,6 +229,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         api.use_runtime(runtime)
         api.start()
+        gate.open(show=True)
         startup_log.end_startup(show=True)
         took = time.monotonic() - started
         urls = f"aws={runtime.endpoint_url}  api={api.url}"
@@ -212,6 +247,8 @@ def cmd_up(args: argparse.Namespace) -> int:
             runtime.stop()
         startup_log.end_startup(show=False)
         startup_log.uninstall()
+        gate.open(show=False)
+        sys.stderr = gate.real
 
 
 # ---------------------------------------------------------------------------- history / load / outbox
