@@ -41,6 +41,16 @@ def test_load_csv_then_order_it(stack: Stack, tmp_path: Path, capsys: pytest.Cap
     out, _ = capsys.readouterr()
     assert "WriteOrder" in out and "status=CONFIRMED" in out
 
+    arn = stack.client("stepfunctions").describe_execution(
+        executionArn=stack.runtime.outputs["OrderWorkflowArn"].replace(":stateMachine:", ":execution:")
+        + f":{order_id}"
+    )["executionArn"]
+    assert main(["history", arn, "--endpoint", stack.endpoint]) == 0
+    assert f"execution {order_id}  SUCCEEDED" in capsys.readouterr().out
+    assert main(["history", arn + "-nope", "--endpoint", stack.endpoint]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no execution" in err[0]
+
 
 def test_outbox_command(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
     email = f"cli-{uuid.uuid4().hex[:8]}@example.com"
