@@ -146,6 +146,8 @@ class OfflineManagedPolicyLoader:
 
 def transform(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
     """The SAM transform, offline. Raises RuntimeStartError with the translator's first message."""
+    from samtranslator.metrics.method_decorator import MetricsMethodWrapperSingleton
+    from samtranslator.metrics.metrics import Metrics
     from samtranslator.model.exceptions import InvalidDocumentException, InvalidResourceException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.arn_generator import ArnGenerator
@@ -168,15 +170,20 @@ def transform(template: dict[str, Any], parameters: dict[str, str], region: str)
         aws_secret_access_key="offline",  # noqa: S106
     )
     loader = OfflineManagedPolicyLoader(partition)
+    metrics = Metrics()
     try:
         to_py27_compatible_template(template, values)
-        translator = Translator(None, Parser(), boto_session=session)
+        translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
         result = translator.translate(template, parameter_values=values, get_managed_policy_map=loader.load)
     except InvalidDocumentException as exc:
         causes = "; ".join(" ".join(str(c.message).split()) for c in exc.causes) or str(exc)
         raise RuntimeStartError(f"the template does not transform: {causes}") from exc
     except InvalidResourceException as exc:
         raise RuntimeStartError(f"the template does not transform: {' '.join(str(exc).split())}") from exc
+    finally:
+        # to samtranslator's no-op publisher: metrics left unpublished print a warning at exit
+        metrics.publish()
+        MetricsMethodWrapperSingleton.get_instance().publish()
     return undo_mark_unicode_str_in_template(result)
 
 

@@ -363,11 +363,23 @@ class Runtime:
         if invocation_type == "DryRun":
             return b"", None
         if invocation_type == "Event":
+            # Asynchronous invoke: run in the background, no retries/destinations locally.
             assert self._async is not None
-            self._async.submit(self.invoke, function_name, event)
+            self._async.submit(self._invoke_event, function_name, event)
             return b"", None
         result = self.invoke(function_name, event)
         return json.dumps(result.payload).encode("utf-8"), result.function_error
+
+    def _invoke_event(self, function_name: str, event: Any) -> None:
+        result = self.invoke(function_name, event)
+        if result.function_error:
+            payload = result.payload if isinstance(result.payload, dict) else {}
+            log.warning(
+                "asynchronous invoke of %s failed: %s: %s",
+                function_name,
+                payload.get("errorType"),
+                payload.get("errorMessage"),
+            )
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None:
         if self._streams is not None:
