@@ -1,13 +1,19 @@
-"""`orderflow up` on broken templates: one line naming the resource, exit 1, nothing left running.
+"""`orderflow up` as a process: broken templates are one line and exit 1; a good one serves until
+SIGTERM and leaves nothing running.
 
-The three broken copies of template.yaml boot in parallel subprocesses.
+Every `orderflow up` here is a subprocess; they boot in parallel.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +37,37 @@ BREAKAGES = {
 }
 
 
-def test_up_reports_broken_templates_in_one_line(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def good_up() -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`orderflow up` on the real template, started first so it boots while the broken ones fail."""
+    api_port = free_port()
+    cmd = [sys.executable, "-m", "orderflow.cli", "up", "--stack-name", "signals", "--quiet"]
+    cmd += ["--aws-port", str(free_port()), "--api-port", str(api_port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc, api_port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_up_reports_broken_templates_in_one_line(
+    tmp_path: Path, good_up: tuple[subprocess.Popen[str], int]
+) -> None:
     text = (ROOT / "template.yaml").read_text()
     for folder in ("functions", "statemachines"):
         shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
@@ -55,3 +91,24 @@ def test_up_reports_broken_templates_in_one_line(tmp_path: Path) -> None:
         for fragment in BREAKAGES[name][2]:
             assert fragment in lines[0], (name, lines[0])
         assert "ready" not in out
+
+
+def test_up_serves_until_sigterm_and_leaves_nothing_running(
+    good_up: tuple[subprocess.Popen[str], int],
+) -> None:
+    proc, api_port = good_up
+    assert proc.stdout is not None
+    ready = proc.stdout.readline()  # blocks until the ready line (or EOF if up died)
+    assert ready.startswith("orderflow ready  aws=http://127.0.0.1:"), (ready, proc.stderr and proc.poll())
+    assert f"api=http://127.0.0.1:{api_port}/v1/" in ready
+    with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/v1/users", timeout=30) as response:
+        assert response.status == 200
+        assert json.loads(response.read())["items"] == []
+    workers = children_of(proc.pid)
+    assert workers, "the functions' workers run as child processes"
+
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []
