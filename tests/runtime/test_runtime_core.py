@@ -119,6 +119,9 @@ def test_state_machine_runs_real_handlers_and_catch_sees_the_exception_class(run
     assert output["status"] == "REJECTED"
     assert output["reason"] == "OutOfStock"
     assert json.loads(output["cause"])["errorMessage"] == "no stock for widget"
+    parked = client(runtime, "sqs").receive_message(QueueUrl=runtime.resources["ParkedQueue"])["Messages"]
+    assert [m["MessageId"] for m in parked] == [output["parkedMessageId"]]
+    assert json.loads(parked[0]["Body"]) == {"error": "OutOfStock", "execution": rejected["name"]}
 
     passed = run_execution(sfn, runtime.outputs["WorkflowArn"], {"order": 7})
     assert passed["status"] == "SUCCEEDED"

@@ -45,7 +45,7 @@ tests/runtime/test_moto_adapter.py and each is worth reporting upstream:
     (``boto_client_for``, ~5-10 ms each) and calls back into the same process over HTTP. Here its
     Lambda tasks call ``LambdaBackend.invoke`` in-process (:class:`InProcessLambdaClient`: the same
     lookup and errors, ~15 ms less per task on a loaded laptop) and the other services' clients are
-    cached per (region, service, port). Worth reporting upstream.
+    built once per (region, service, port), at 127.0.0.1. Worth reporting upstream.
 (j) ``sfn_parse_per_execution`` - every execution re-parses its definition with the ANTLR parser
     (~100-300 ms for a 7-state workflow, i.e. more than everything else an execution does). The
     parsed program is immutable once built (components only set attributes while being constructed;
@@ -283,8 +283,6 @@ def _install_sfn() -> None:
     for module in (json_path_module, result_path_module):
         _patch(module, "parse", functools.lru_cache(maxsize=4096)(module.parse))
 
-    original_client_for = boto_client_module.boto_client_for
-
     def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
         if service == "lambda":
             return InProcessLambdaClient(region)
@@ -293,13 +291,34 @@ def _install_sfn() -> None:
         key = (region, service, moto_server_port())
         client = _sfn_clients.get(key)
         if client is None:
-            client = original_client_for(region=region, service=service, state_credentials=state_credentials)
-            _sfn_clients[key] = client
+            client = _sfn_clients[key] = _service_client(region, service, moto_server_port())
         return client
 
     _patch(lambda_eval_utils, "boto_client_for", client_for)
     for module in _modules_importing(boto_client_module.__name__, "boto_client_for"):
         _patch(module, "boto_client_for", client_for)
+
+
+def _service_client(region: str, service: str, port: str) -> Any:
+    """The client moto's ``boto_client_for`` builds, once, and at 127.0.0.1 rather than "localhost"
+    (which may resolve to ::1 first, where the embedded AWS does not listen)."""
+    import boto3
+    from botocore.config import Config
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=f"http://127.0.0.1:{port}",
+        aws_access_key_id="ak",
+        aws_secret_access_key="sk",  # noqa: S106 - the embedded AWS takes any key
+        config=Config(
+            parameter_validation=False,
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+        ),
+    )
 
 
 def _modules_importing(module_name: str, attr: str) -> list[Any]:
