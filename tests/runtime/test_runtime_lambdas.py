@@ -1,0 +1,72 @@
+"""The worker pool on its own (no embedded AWS): specs built by hand from the fixture app's code."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from runtime_helpers import FIXTURE_TEMPLATE
+
+from orderflow.runtime.lambdas import FunctionSpec, WorkerPool
+
+APP = FIXTURE_TEMPLATE.parent
+
+
+def spec(handler: str, timeout: float = 5.0, env: dict[str, str] | None = None) -> FunctionSpec:
+    return FunctionSpec(
+        function_name=f"fn-{handler.replace('.', '-')}",
+        logical_id=handler.replace(".", "_"),
+        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:fn-{handler}",
+        handler=handler,
+        runtime="python3.12",
+        timeout=timeout,
+        memory_size=128,
+        environment=tuple(sorted((env or {}).items())),
+        code_dir=APP / "src",
+        layer_paths=(str(APP / "layer"),),  # the fixture layer's package sits at its root
+    )
+
+
+@pytest.fixture
+def pool(tmp_path: Path):
+    specs = {s.function_name: s for s in (spec("app.echo", env={"ECHO_ONLY": "e"}),)}
+    workers = WorkerPool(
+        specs.__getitem__,
+        base_env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"},
+        log_dir=tmp_path / "logs",
+        max_workers_per_function=2,
+    )
+    yield workers
+    workers.close()
+
+
+def test_a_second_worker_only_while_the_first_is_busy(pool: WorkerPool) -> None:
+    first = pool.invoke("fn-app-echo", {})
+    assert first.cold_start and first.payload["echo_env"] == "e"
+    assert pool.invoke("fn-app-echo", {}).cold_start is False
+
+    results = []
+    gate = threading.Barrier(2)
+
+    def call() -> None:
+        gate.wait()
+        results.append(pool.invoke("fn-app-echo", {"sleep": 0.3}))
+
+    threads = [threading.Thread(target=call) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len({r.payload["pid"] for r in results}) == 2
+    assert pool.cold_starts["fn-app-echo"] == 2
+    assert pool.invoke("fn-app-echo", {}).cold_start is False
+
+
+def test_environment_is_exactly_the_functions(pool: WorkerPool) -> None:
+    payload = pool.invoke("fn-app-echo", {}).payload
+    assert payload["echo_env"] == "e"
+    assert payload["raiser_env"] is None
+    assert payload["trace_disabled"] == "true"
+    assert payload["endpoint"] is None  # only what the pool was given
