@@ -521,7 +521,7 @@ def main() -> int:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="py-spy the engine phase (CPU samples of `up` and its workers) -> results/profile-engine.txt",
+        help="py-spy the engine phase (CPU samples of `up` and its workers) -> results/profile-engine.tmp",
     )
     args = parser.parse_args()
 
@@ -540,7 +540,7 @@ def main() -> int:
         print("engine time (sequential orders) ...", flush=True)
         api = ApiClient(api_url)
         measure_engine(api, c["stepfunctions"], workflow_arn, products, 0, args.warmup)  # cold starts
-        profile_file = args.output.parent / "profile-engine.txt"
+        profile_file = args.output.parent / "profile-engine.tmp"
         profiler = start_profiler(up.proc.pid, profile_file) if args.profile else None
         try:
             engine = measure_engine(api, c["stepfunctions"], workflow_arn, products, args.orders, 0)
