@@ -70,3 +70,24 @@ def test_environment_is_exactly_the_functions(pool: WorkerPool) -> None:
     assert payload["raiser_env"] is None
     assert payload["trace_disabled"] == "true"
     assert payload["endpoint"] is None  # only what the pool was given
+
+
+def test_close_kills_busy_workers(pool: WorkerPool) -> None:
+    import time
+
+    pool.invoke("fn-app-echo", {})  # warm
+    results = []
+    thread = threading.Thread(target=lambda: results.append(pool.invoke("fn-app-echo", {"sleep": 30})))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while pool._pools["fn-app-echo"].idle:  # until the invoke has taken the warm worker
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    started = time.perf_counter()
+    pool.close()
+    thread.join(timeout=10)
+    assert time.perf_counter() - started < 5
+    assert results[0].function_error == "Unhandled"
+    assert results[0].payload["errorType"] == "Runtime.ExitError"
+    with pytest.raises(RuntimeError, match="stopped"):
+        pool.invoke("fn-app-echo", {})

@@ -99,7 +99,9 @@ class _FunctionPool:
     def __init__(self, max_workers: int):
         self.max_workers = max_workers
         self.idle: list[_Worker] = []
+        self.live: set[_Worker] = set()  # idle and busy
         self.count = 0
+        self.closed = False
         self.cond = threading.Condition()
 
 
@@ -141,7 +143,7 @@ class WorkerPool:
             else:
                 payload, error, keep = self._run(worker, spec, event)
         finally:
-            self._release(pool, worker if keep else None)
+            self._release(pool, worker, keep)
         return InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
 
     def check(self, function_name: str) -> dict[str, Any] | None:
@@ -161,10 +163,10 @@ class WorkerPool:
             pools = list(self._pools.values())
         for pool in pools:
             with pool.cond:
-                workers, pool.idle = pool.idle, []
-                pool.count -= len(workers)
+                pool.closed = True
+                workers, pool.idle = list(pool.live), []
                 pool.cond.notify_all()
-            for worker in workers:
+            for worker in workers:  # busy ones too: their invokes end with Runtime.ExitError
                 worker.kill()
 
     # ----------------------------------------------------------------------------------- workers
@@ -181,31 +183,38 @@ class WorkerPool:
     def _acquire(self, pool: _FunctionPool, spec: FunctionSpec) -> tuple[Any, bool]:
         with pool.cond:
             while True:
+                if pool.closed:
+                    raise RuntimeError("the local runtime is stopped")
                 while pool.idle:
                     worker = pool.idle.pop()
                     if worker.alive() and worker.spec == spec:
                         return worker, False
                     pool.count -= 1  # dead, or the function's code/config changed: replace it
+                    pool.live.discard(worker)
                     worker.kill()
                 if pool.count < pool.max_workers:
                     pool.count += 1
                     break
                 pool.cond.wait()
         try:
-            return self._start(spec), True
+            return self._start(pool, spec), True
         except BaseException:
             self._release(pool, None)
             raise
 
-    def _release(self, pool: _FunctionPool, worker: Any) -> None:
+    def _release(self, pool: _FunctionPool, worker: Any, keep: bool = True) -> None:
+        """Back to idle (``keep``), or gone: a dead/killed worker, or an init error (dict)."""
         with pool.cond:
-            if isinstance(worker, _Worker):
+            if isinstance(worker, _Worker) and keep and not pool.closed:
                 pool.idle.append(worker)
             else:
                 pool.count -= 1
+                if isinstance(worker, _Worker):
+                    pool.live.discard(worker)
+                    worker.kill()
             pool.cond.notify()
 
-    def _start(self, spec: FunctionSpec) -> _Worker | dict[str, Any]:
+    def _start(self, pool: _FunctionPool, spec: FunctionSpec) -> _Worker | dict[str, Any]:
         """A new warm worker, or the Lambda-style init error (dict) when its handler does not load."""
         if not spec.runtime.startswith("python"):
             return lambda_error(
@@ -240,6 +249,8 @@ class WorkerPool:
             log_file.close()
         conn = Connection(parent_sock.detach())
         worker = _Worker(spec, proc, conn, echo)
+        with pool.cond:
+            pool.live.add(worker)  # from now on close() kills it, even mid-init
         init = {
             "op": "init",
             "handler": spec.handler,
@@ -254,6 +265,8 @@ class WorkerPool:
         reply = self._exchange(worker, init, INIT_TIMEOUT_S)
         elapsed = (time.perf_counter() - started) * 1000
         if reply is None or not reply.get("ok"):
+            with pool.cond:
+                pool.live.discard(worker)
             worker.kill()
             error = (reply or {}).get("error") or lambda_error(
                 "Runtime.ExitError", f"worker exited during init (see {log_path})"
