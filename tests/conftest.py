@@ -1,4 +1,4 @@
-"""Shared test set-up: the functions' code on sys.path, a fake AWS account, moto resources from template.yaml."""
+"""Shared test set-up: functions on sys.path, a fake AWS account, moto resources from template.yaml."""
 
 from __future__ import annotations
 
