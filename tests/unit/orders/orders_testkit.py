@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-from dataclasses import dataclass
 from decimal import Decimal
-from types import ModuleType
 from typing import Any
-
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "orders-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:orders-test"
-    aws_request_id: str = "11111111-1111-1111-1111-111111111111"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
-
-
-def fresh_module(name: str) -> ModuleType:
-    """Import a handler as a cold start would: settings and clients built from the current env."""
-    if name in sys.modules:
-        return importlib.reload(sys.modules[name])
-    return importlib.import_module(name)
 
 
 def product(product_id: str, price: str, stock: int, name: str | None = None) -> dict[str, Any]:

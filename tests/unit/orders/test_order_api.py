@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
-from orders_testkit import REGION, rest_event
+from orders_testkit import rest_event
+from support.lambda_env import REGION
 
 BODY = {"customerId": "c-ada", "items": [{"productId": "p-cup", "quantity": 2}]}
 

@@ -2,7 +2,7 @@
 
 import pytest
 from order_service.errors import ValidationError
-from orders_testkit import fresh_module
+from support.lambda_env import fresh_module
 
 
 @pytest.fixture

@@ -17,16 +17,8 @@ import boto3
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
-from users_support import (
-    REGION,
-    SENDER,
-    ApiResponse,
-    LambdaContext,
-    aws_client,
-    fresh_module,
-    rest_event,
-    to_response,
-)
+from support.lambda_env import REGION, LambdaContext, fresh_module
+from users_support import SENDER, ApiResponse, aws_client, rest_event, to_response
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 from botocore.exceptions import ClientError
-from users_support import SENDER, LambdaContext
+from support.lambda_env import LambdaContext
+from users_support import SENDER
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from moto.dynamodb.responses import DynamoHandler
-from users_support import LambdaContext, rest_event, to_response
+from support.lambda_env import LambdaContext
+from users_support import rest_event, to_response
 
 THREADS = 8
 LATENCY_SECONDS = 0.02

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
 from dataclasses import dataclass, field
 from functools import cache
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,33 +13,15 @@ import boto3
 # moto must be imported before any boto3 client of the code under test is created: it installs the
 # botocore hook that routes requests into the mock.
 import moto  # noqa: F401
-from moto.core import DEFAULT_ACCOUNT_ID
+from support.lambda_env import REGION
 
-REGION = "us-east-1"
 SENDER = "no-reply@orderflow.test"
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "users-test"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{DEFAULT_ACCOUNT_ID}:function:users-test"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 @cache
 def aws_client(service: str, endpoint_url: str | None = None) -> Any:
     """Test-side clients, created once (moto's hook serves them inside every test's mock)."""
     return boto3.client(service, region_name=REGION, endpoint_url=endpoint_url)
-
-
-def fresh_module(name: str) -> ModuleType:
-    if name in sys.modules:
-        return importlib.reload(sys.modules[name])
-    return importlib.import_module(name)
 
 
 # ---------------------------------------------------------------------------------------------- API
