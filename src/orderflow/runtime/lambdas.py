@@ -3,8 +3,12 @@
 Design:
 
 - ONE worker process per function (its execution environment): started lazily on the first invoke
-  (a cold start - logged and counted), kept warm afterwards. Processes give real isolation: each has
-  exactly its function's environment variables, its own modules and globals.
+  (a cold start - logged and counted), kept warm afterwards. To keep cold starts short, the Runtime
+  pre-spawns one spare process per function while it deploys: a spare has imported boto3 (with no
+  function environment yet) and becomes a function's worker at that function's cold start, when its
+  ``os.environ`` is replaced by exactly the function's variables before the handler is imported.
+  Processes give real isolation: each has exactly its function's environment variables, its own
+  modules and globals.
 - Invocations of the SAME function are serialized on its worker (reserved concurrency 1 by default,
   ``max_workers_per_function`` raises it: extra workers - each a cold start - are only started while
   all existing ones are busy). Serializing keeps cold starts at exactly one per function and module
@@ -123,6 +127,7 @@ class WorkerPool:
         self._log_echo = log_echo
         self._max_workers = max(1, max_workers_per_function)
         self._pools: dict[str, _FunctionPool] = {}
+        self._spares: list[tuple[subprocess.Popen[bytes], Connection]] = []
         self._lock = threading.Lock()
         self._closed = False
         self.cold_starts: dict[str, int] = {}
@@ -161,6 +166,13 @@ class WorkerPool:
         with self._lock:
             self._closed = True
             pools = list(self._pools.values())
+            spares, self._spares = self._spares, []
+        for proc, conn in spares:
+            conn.close()  # the spare sees EOF and exits
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.kill()
         for pool in pools:
             with pool.cond:
                 pool.closed = True
@@ -214,6 +226,41 @@ class WorkerPool:
                     worker.kill()
             pool.cond.notify()
 
+    def prespawn(self, count: int) -> None:
+        """Start ``count`` spare worker processes now (they preload boto3 while the stack deploys);
+        each becomes one function's worker at its cold start."""
+        for _ in range(count):
+            spare = self._spawn()
+            with self._lock:
+                self._spares.append(spare)
+
+    def _take_spare(self) -> tuple[subprocess.Popen[bytes], Connection] | None:
+        with self._lock:
+            while self._spares:
+                proc, conn = self._spares.pop(0)
+                if proc.poll() is None:
+                    return proc, conn
+                conn.close()
+        return None
+
+    def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
+        """A worker process with no function yet: the runtime-wide environment only."""
+        parent_sock, child_sock = socket.socketpair()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-u", str(WORKER_SCRIPT), str(child_sock.fileno())],
+                env=self._base_env,
+                cwd=self._log_dir.parent if self._log_dir.parent.is_dir() else None,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if self._log_echo else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                pass_fds=[child_sock.fileno()],
+                start_new_session=True,
+            )
+        finally:
+            child_sock.close()
+        return proc, Connection(parent_sock.detach())
+
     def _start(self, pool: _FunctionPool, spec: FunctionSpec) -> _Worker | dict[str, Any]:
         """A new warm worker, or the Lambda-style init error (dict) when its handler does not load."""
         if not spec.runtime.startswith("python"):
@@ -223,36 +270,24 @@ class WorkerPool:
         started = time.perf_counter()
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._log_dir / f"{spec.logical_id}.log"
-        log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
-        parent_sock, child_sock = socket.socketpair()
         env = self._environment(spec)
-        try:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(WORKER_SCRIPT), str(child_sock.fileno())],
-                env=env,
-                cwd=spec.code_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if self._log_echo else log_file,
-                stderr=subprocess.STDOUT,
-                pass_fds=[child_sock.fileno()],
-                start_new_session=True,
-            )
-        finally:
-            child_sock.close()
+        proc, conn = self._take_spare() or self._spawn()
         echo = None
         if self._log_echo:
             echo = threading.Thread(
-                target=_echo_lines, args=(proc.stdout, log_file, spec.logical_id), daemon=True
+                target=_echo_lines,
+                args=(proc.stdout, open(log_path, "ab"), spec.logical_id),  # noqa: SIM115 - thread closes it
+                daemon=True,
             )
             echo.start()
-        else:
-            log_file.close()
-        conn = Connection(parent_sock.detach())
         worker = _Worker(spec, proc, conn, echo)
         with pool.cond:
             pool.live.add(worker)  # from now on close() kills it, even mid-init
         init = {
             "op": "init",
+            "env": env,
+            "cwd": str(spec.code_dir),
+            "log_path": None if self._log_echo else str(log_path),
             "handler": spec.handler,
             "paths": [str(spec.code_dir), *spec.layer_paths],
             "function_name": spec.function_name,
@@ -339,7 +374,10 @@ class _Timeout(Exception):
     pass
 
 
-def _echo_lines(stream: IO[bytes], log_file: IO[bytes], prefix: str) -> None:
+def _echo_lines(stream: IO[bytes] | None, log_file: IO[bytes], prefix: str) -> None:
+    if stream is None:
+        log_file.close()
+        return
     with log_file:
         for line in iter(stream.readline, b""):
             log_file.write(line)

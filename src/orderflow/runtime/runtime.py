@@ -106,7 +106,7 @@ class Runtime:
                     f"parameter {unknown[0]} is not declared in {self.template_path.name}"
                 )
             try:
-                self._start_aws()
+                self._start_aws(template)
                 self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
                 self._deploy(template)
             except RuntimeStartError:
@@ -142,7 +142,23 @@ class Runtime:
     ) -> None:
         self.stop()
 
-    def _start_aws(self) -> None:
+    def _start_aws(self, template: dict[str, Any]) -> None:
+        # Spare worker processes first: they preload boto3 on the other core while moto imports
+        # and the stack deploys (one per function of the template, see lambdas.py).
+        self._pool = WorkerPool(
+            self._spec_for,
+            base_env=self._worker_base_env(),
+            log_dir=self.state_dir / "logs",
+            log_echo=self.log_echo,
+            max_workers_per_function=self.max_workers_per_function,
+        )
+        function_types = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
+        resources = template.get("Resources") or {}
+        functions = sum(
+            1 for r in resources.values() if isinstance(r, dict) and r.get("Type") in function_types
+        )
+        self._pool.prespawn(min(functions, 16))
+
         from moto.core.config import default_user_config
         from moto.moto_api._internal.models import moto_api_backend
 
@@ -156,13 +172,6 @@ class Runtime:
         moto_api_backend.reset()  # a fresh embedded AWS
         moto_adapter.install(self)  # raises when another Runtime runs in this process
         shutil.rmtree(self.state_dir / "code", ignore_errors=True)
-        self._pool = WorkerPool(
-            self._spec_for,
-            base_env=self._worker_base_env(),
-            log_dir=self.state_dir / "logs",
-            log_echo=self.log_echo,
-            max_workers_per_function=self.max_workers_per_function,
-        )
         self._streams = StreamDispatchers(self.invoke, self.account_id, self.region)
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
         self._server = EmbeddedAws(self.aws_port, {"outbox": self.outbox, "health": self._health})

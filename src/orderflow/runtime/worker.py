@@ -1,13 +1,15 @@
 """Bootstrap of one Lambda worker process (the function's execution environment).
 
 Started by :mod:`orderflow.runtime.lambdas` as ``python -I -u worker.py <fd>`` - a script, so it
-imports nothing of orderflow and ``-I`` keeps the script's folder off ``sys.path``. Its environment is
-exactly the function's (set by the parent). stdout/stderr belong to the handler (they go to the
-function's log file); the protocol runs over the inherited socket ``<fd>`` with
-``multiprocessing.connection`` framing, JSON messages:
+imports nothing of orderflow and ``-I`` keeps the script's folder off ``sys.path``. It starts as a
+spare (no function yet, boto3 preloaded) and becomes one function's execution environment at init:
+``os.environ`` is replaced by exactly the function's variables before its handler is imported, and
+stdout/stderr (the handler's) are pointed at the function's log file. The protocol runs over the
+inherited socket ``<fd>`` with ``multiprocessing.connection`` framing, JSON messages:
 
-    parent -> {"op": "init", "handler", "paths", "function_name", "function_version",
-               "invoked_function_arn", "memory_limit_in_mb", "log_group_name", "log_stream_name"}
+    parent -> {"op": "init", "env", "cwd", "log_path", "handler", "paths", "function_name",
+               "function_version", "invoked_function_arn", "memory_limit_in_mb", "log_group_name",
+               "log_stream_name"}
     worker -> {"ok": true, "init_ms"} | {"ok": false, "error": {errorType, errorMessage, stackTrace}}
     parent -> {"op": "invoke", "request_id", "event", "deadline_ms"}
     worker -> {"ok": true, "payload"} | {"ok": false, "error": {...}}
@@ -17,9 +19,11 @@ Stdlib only.
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import importlib
 import json
+import os
 import sys
 import time
 import traceback
@@ -105,9 +109,34 @@ def _send(conn: Connection, message: dict[str, Any]) -> None:
     conn.send_bytes(json.dumps(message).encode("utf-8"))
 
 
+def _preload() -> None:
+    """Import boto3 (every Python Lambda runtime ships it) while no function is assigned yet: a spare
+    worker pays this before its function's cold start. Nothing of it reads the environment."""
+    with contextlib.suppress(ImportError):
+        import boto3  # noqa: F401
+
+
+def _become(init: dict[str, Any]) -> None:
+    """Take on the function's execution environment: exactly its variables, its folder, its log."""
+    os.environ.clear()
+    os.environ.update(init["env"])
+    time.tzset()
+    os.chdir(init["cwd"])
+    if init.get("log_path"):
+        fd = os.open(init["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
 def main() -> int:
     conn = Connection(int(sys.argv[1]))
-    init = json.loads(conn.recv_bytes())
+    _preload()
+    try:
+        init = json.loads(conn.recv_bytes())
+    except EOFError:  # a spare that was never used
+        return 0
+    _become(init)
     for path in reversed(init["paths"]):
         sys.path.insert(0, path)
     started = time.perf_counter()
