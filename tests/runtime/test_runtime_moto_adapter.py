@@ -223,3 +223,31 @@ def test_l_cancelled_transactions_roll_back_items_and_their_stream_records(runti
     assert attempts["tx-new"] == 1, "delivered once: on commit, not for the cancelled attempt"
     assert attempts["tx-2"] == 1
     assert "tx-existing" not in attempts
+
+
+def test_h_a_failing_resource_fails_the_stack_with_its_name(runtime: Any) -> None:
+    cfn = client(runtime, "cloudformation")
+    template = {
+        "Resources": {
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": runtime.resources["EchoFunction"],
+                    "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:no-such-queue",
+                },
+            }
+        }
+    }
+    cfn.create_stack(StackName="broken", TemplateBody=json.dumps(template))
+    assert cfn.describe_stacks(StackName="broken")["Stacks"][0]["StackStatus"] == "CREATE_FAILED"
+    reasons = [
+        e.get("ResourceStatusReason") for e in cfn.describe_stack_events(StackName="broken")["StackEvents"]
+    ]
+    assert "resource Mapping (AWS::Lambda::EventSourceMapping) failed: Invalid EventSourceArn" in reasons
+
+
+def test_k_jsonpath_expressions_are_compiled_once(runtime: Any) -> None:
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    assert json_path.parse("$.order.items[0]") is json_path.parse("$.order.items[0]")
+    assert json_path.extract_json("$.a.b", {"a": {"b": 1}}) == 1

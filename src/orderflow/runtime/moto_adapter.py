@@ -2,7 +2,8 @@
 
 Everything here is a monkey-patch on moto's own models, installed by :func:`install` and removed by
 :func:`uninstall`; behaviour stays moto's wherever moto has it. Each gap has a test in
-tests/runtime/test_moto_adapter.py and each is worth reporting upstream:
+tests/runtime/test_runtime_moto_adapter.py (named after its letter) and each is worth reporting
+upstream:
 
 (a) ``sfn_cfn_backend`` - CloudFormation creates ``AWS::StepFunctions::StateMachine`` in the
     non-executing backend, reads only ``DefinitionString`` and ignores ``DefinitionS3Location``,
@@ -34,10 +35,10 @@ tests/runtime/test_moto_adapter.py and each is worth reporting upstream:
     and ``AWS::SES::EmailIdentity`` (moto skips them, they vanish from DescribeStackResources and SES
     then refuses to send from the template's own identity). Here: a Stage is created in moto's API
     Gateway, an Alarm through moto's PutMetricAlarm, an EmailIdentity becomes a verified SES
-    identity; any other type moto lacks is kept as a
-    placeholder (logged, listed by :func:`placeholder_resources`) so every resource has a physical
-    id; models without a physical id (``AWS::Lambda::Permission``, ``AWS::ApiGateway::Deployment``)
-    get one. Worth reporting upstream.
+    identity (so SES sends only from identities the template declares, as in a real account); any
+    other type moto lacks is kept as a placeholder (logged, listed by :func:`placeholder_resources`)
+    so every resource has a physical id; models without a physical id (``AWS::Lambda::Permission``,
+    ``AWS::ApiGateway::Deployment``) get one. Worth reporting upstream.
 (h) ``stack_failure`` - an exception while creating a resource escapes as an HTTP 500 and leaves the
     stack in CREATE_IN_PROGRESS. Here the stack goes to CREATE_FAILED with a stack event whose reason
     names the resource, like CloudFormation. Worth reporting upstream.
