@@ -66,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--api-port", type=_port, default=3000)
     up.add_argument("--region", default="us-east-1")
     up.add_argument(
+        "--mock-config",
+        type=Path,
+        default=None,
+        help="a Step Functions Local MockConfigFile.json (default $SFN_MOCK_CONFIG); "
+        "StartExecution on <stateMachineArn>#<TestCase> runs that test case",
+    )
+    up.add_argument(
+        "--time-scale",
+        default=None,
+        help="scale Retry back-off and Wait sleeps: 0 skips them, 1 is real time "
+        "(default $ORDERFLOW_TIME_SCALE or 1)",
+    )
+    up.add_argument(
         "--quiet",
         action="store_true",
         help="no access log and no function log echo (function logs stay in .orderflow/<stack>/logs/)",
@@ -196,6 +209,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     api = None
     runtime = None
+    sfn_configured = False
     startup_log = StartupLog(logging.INFO).install()
     gate = StderrGate()
     sys.stderr = gate
@@ -214,6 +228,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
         from orderflow.runtime import Runtime
 
+        # Step Functions Local compatibility hooks go in before the runtime's own moto patches
+        # (which wrap them) and come out after runtime.stop(), in the finally below.
+        sfn_settings = _configure_sfn_local(args)
+        sfn_configured = True
         runtime = Runtime(
             template.resolve(),
             stack_name=args.stack_name,
@@ -225,6 +243,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         try:
             runtime.start()
             runtime.check_handlers()
+            _check_mock_config_against_stack(sfn_settings, runtime)
         except _runtime_error_types() as exc:
             raise CliError(str(exc)) from None
         api.use_runtime(runtime)
@@ -245,10 +264,46 @@ def cmd_up(args: argparse.Namespace) -> int:
             api.stop()
         if runtime is not None:
             runtime.stop()
+        if sfn_configured:
+            from orderflow import sfn_local
+
+            sfn_local.reset()
         startup_log.end_startup(show=False)
         startup_log.uninstall()
         gate.open(show=False)
         sys.stderr = gate.real
+
+
+def _configure_sfn_local(args: argparse.Namespace) -> Any:
+    """Install the mock config / time scale asked for by flags, else by the environment."""
+    from orderflow import sfn_local
+
+    env = os.environ
+    mock_config = str(args.mock_config) if args.mock_config else env.get(sfn_local.MOCK_CONFIG_ENV) or None
+    raw_scale = args.time_scale if args.time_scale is not None else env.get(sfn_local.TIME_SCALE_ENV)
+    try:
+        source = "--time-scale" if args.time_scale is not None else sfn_local.TIME_SCALE_ENV
+        scale = sfn_local.parse_time_scale(raw_scale, source) if raw_scale and raw_scale.strip() else None
+        return sfn_local.configure(mock_config_path=mock_config, time_scale=scale)
+    except sfn_local.MockConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _check_mock_config_against_stack(settings: Any, runtime: Any) -> None:
+    """Every state machine and state a mock test case names must exist in the deployed stack."""
+    if settings.mock_config is None:
+        return
+    from orderflow import sfn_local
+    from orderflow.sfn_local.mock_config import definitions_from_moto
+
+    try:
+        sfn_local.validate_against_definitions(
+            settings.mock_config,
+            definitions_from_moto(runtime.account_id, runtime.region),
+            require_state_machines=True,
+        )
+    except sfn_local.MockConfigError as exc:
+        raise CliError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------- history / load / outbox

@@ -79,6 +79,24 @@ def test_up_with_missing_template(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert_one_line_error(code, err, "nope.yaml", "not found")
 
 
+def test_up_with_a_broken_mock_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "MockConfigFile.json"
+    broken.write_text('{"StateMachines": {}, "MockedResponses": {"R": {"1": {"Return": 1}}}}')
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    code, _, err = run(
+        ["up", "--template", str(ROOT / "template.yaml"), "--api-port", port, "--mock-config", str(broken)],
+        capsys,
+    )
+    assert_one_line_error(code, err, "MockConfigFile.json", "MockedResponses.R")
+
+
+def test_up_with_a_bad_time_scale(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["up", "--template", str(ROOT / "template.yaml"), "--time-scale", "fast"], capsys)
+    assert_one_line_error(code, err, "--time-scale", "fast")
+
+
 def test_up_with_api_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -16,7 +16,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from .conftest import ROOT, free_port
 
@@ -38,14 +40,16 @@ BREAKAGES = {
 
 
 @pytest.fixture(scope="module")
-def good_up() -> Iterator[tuple[subprocess.Popen[str], int]]:
+def good_up() -> Iterator[tuple[subprocess.Popen[str], int, int]]:
     """`orderflow up` on the real template, started first so it boots while the broken ones fail."""
-    api_port = free_port()
-    cmd = [sys.executable, "-m", "orderflow.cli", "up", "--stack-name", "signals", "--quiet"]
-    cmd += ["--aws-port", str(free_port()), "--api-port", str(api_port)]
+    api_port, aws_port = free_port(), free_port()
+    # With the flow suite's Step Functions Local mock config and no back-off sleeps.
+    cmd = [sys.executable, "-m", "orderflow.cli", "up", "--quiet", "--time-scale", "0"]
+    cmd += ["--mock-config", str(ROOT / "tests/statemachine/MockConfigFile.json")]
+    cmd += ["--aws-port", str(aws_port), "--api-port", str(api_port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        yield proc, api_port
+        yield proc, api_port, aws_port
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -66,7 +70,7 @@ def children_of(pid: int) -> list[int]:
 
 
 def test_up_reports_broken_templates_in_one_line(
-    tmp_path: Path, good_up: tuple[subprocess.Popen[str], int]
+    tmp_path: Path, good_up: tuple[subprocess.Popen[str], int, int]
 ) -> None:
     text = (ROOT / "template.yaml").read_text()
     for folder in ("functions", "statemachines"):
@@ -94,13 +98,35 @@ def test_up_reports_broken_templates_in_one_line(
 
 
 def test_up_serves_until_sigterm_and_leaves_nothing_running(
-    good_up: tuple[subprocess.Popen[str], int],
+    good_up: tuple[subprocess.Popen[str], int, int],
 ) -> None:
-    proc, api_port = good_up
+    proc, api_port, aws_port = good_up
     assert proc.stdout is not None
     ready = proc.stdout.readline()  # blocks until the ready line (or EOF if up died)
     assert ready.startswith("orderflow ready  aws=http://127.0.0.1:"), (ready, proc.stderr and proc.poll())
     assert f"api=http://127.0.0.1:{api_port}/v1/" in ready
+
+    # --mock-config: <stateMachineArn>#<TestCase> runs the Step Functions Local test case.
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=f"http://127.0.0.1:{aws_port}",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+    order = {"orderId": "mocked-1", "customerId": "c", "items": [{"productId": "p", "quantity": 1}]}
+    started = sfn.start_execution(
+        stateMachineArn=f"{machine}#HappyPath", name="mocked-1", input=json.dumps(order)
+    )
+    execution = sfn.describe_execution(executionArn=started["executionArn"])
+    while execution["status"] == "RUNNING":  # mocked tasks: no Lambda runs, no back-off
+        execution = sfn.describe_execution(executionArn=started["executionArn"])
+    assert execution["status"] == "SUCCEEDED"
+    assert json.loads(execution["output"])["status"] == "CONFIRMED"
+    with pytest.raises(ClientError) as unknown_case:
+        sfn.start_execution(stateMachineArn=f"{machine}#NoSuchCase", input=json.dumps(order))
+    assert unknown_case.value.response["Error"]["Code"] == "InvalidName"
     with urllib.request.urlopen(f"http://127.0.0.1:{api_port}/v1/users", timeout=30) as response:
         assert response.status == 200
         assert json.loads(response.read())["items"] == []
