@@ -51,6 +51,13 @@ def test_b_executions_without_a_name_get_a_uuid(runtime: Any) -> None:
     for execution_arn in (first, second):
         assert run_execution_done(sfn, execution_arn)["status"] == "SUCCEEDED"
 
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    for _ in range(3):
+        run_execution(sfn, arn, {})
+    finished = [thread for thread in TMP_THREADS if not thread.is_alive()]
+    assert len(finished) <= 2, "only the last execution's threads, not every execution's"
+
 
 def run_execution_done(sfn: Any, execution_arn: str) -> dict[str, Any]:
     from runtime_helpers import wait_execution

@@ -11,8 +11,10 @@ upstream:
     the API uses (the executing parser backend when ``execute_state_machine`` is on), with the
     definition loaded from S3 / inlined and the substitutions applied. Worth reporting upstream.
 (b) ``sfn_unnamed_execution`` - StartExecution without ``name`` names the execution "None" in the
-    parser backend, so the second unnamed start collides. Here it gets a uuid like AWS. Worth
-    reporting upstream.
+    parser backend, so the second unnamed start collides. Here it gets a uuid like AWS. Also, the
+    interpreter appends every thread it starts to a global list (``TMP_THREADS``) that nothing
+    empties, keeping each finished execution's frames alive: finished threads are dropped at each
+    StartExecution. Worth reporting upstream.
 (c) ``stream_esm`` - DynamoDB stream event source mappings invoke the function synchronously inside
     the PutItem request, ignore FilterCriteria, the partial batch response, retries and the OnFailure
     destination. Here each new stream record is handed to a per-mapping dispatcher
@@ -253,6 +255,7 @@ def _install_sfn() -> None:
     from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
     from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.parser.utils import TMP_THREADS
 
     _patch(StateMachine, "create_from_cloudformation_json", classmethod(_sfn_create_from_cfn))
     _patch(StateMachine, "delete_from_cloudformation_json", classmethod(_sfn_delete_from_cfn))
@@ -263,6 +266,7 @@ def _install_sfn() -> None:
     def start_execution(
         self: Any, state_machine_arn: str, name: Any = None, execution_input: Any = None, **kwargs: Any
     ) -> Any:
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
         return original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, **kwargs)
 
     _patch(StepFunctionsParserBackend, "start_execution", start_execution)
