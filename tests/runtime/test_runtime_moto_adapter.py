@@ -56,7 +56,8 @@ def test_b_executions_without_a_name_get_a_uuid(runtime: Any) -> None:
     for _ in range(3):
         run_execution(sfn, arn, {})
     finished = [thread for thread in TMP_THREADS if not thread.is_alive()]
-    assert len(finished) <= 2, "only the last execution's threads, not every execution's"
+    # one execution of this workflow leaves 4 (program + tasks); unpruned, the 3 runs alone leave 12
+    assert len(finished) <= 4, "only the last execution's threads, not every execution's"
 
 
 def run_execution_done(sfn: Any, execution_arn: str) -> dict[str, Any]:
