@@ -1,11 +1,15 @@
-"""What a handler sees of Lambda in unit tests: a context object and a cold start."""
+"""What a handler sees of Lambda in unit tests: a context object, a cold start, API Gateway events."""
 
 from __future__ import annotations
 
 import importlib
+import json
+import re
 import sys
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
+from urllib.parse import urlencode
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -27,3 +31,50 @@ def fresh_module(name: str) -> ModuleType:
     if name in sys.modules:
         return importlib.reload(sys.modules[name])
     return importlib.import_module(name)
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    resource: str | None = None,
+    body: Any = None,
+    raw_body: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    content_type: str | None = "application/json",
+    stage: str = "v1",
+) -> dict[str, Any]:
+    """An API Gateway REST (v1) proxy event; ``resource`` is the route template, e.g. /users/{userId}."""
+    resource = resource or path
+    if raw_body is None and body is not None:
+        raw_body = json.dumps(body)
+    all_headers = {"Content-Type": content_type} if content_type and raw_body is not None else {}
+    all_headers.update(headers or {})
+    names = re.findall(r"{(\w+)}", resource)
+    pattern = "^" + re.sub(r"{\w+}", "([^/]+)", resource) + "$"
+    matched = re.match(pattern, path)
+    if matched is None:
+        raise ValueError(f"{path} does not match {resource}")
+    path_parameters = dict(zip(names, matched.groups(), strict=True)) or None
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{stage}{path}" + (f"?{urlencode(query)}" if query else ""),
+            "stage": stage,
+            "requestId": "test-request",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
+
+from support.lambda_env import rest_event as api_event
 
 
 def product(product_id: str, price: str, stock: int, name: str | None = None) -> dict[str, Any]:
@@ -25,31 +26,6 @@ def rest_event(
     content_type: str | None = "application/json",
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event for the OrdersApi routes."""
-    if raw_body is None and body is not None:
-        raw_body = json.dumps(body)
-    headers = {"Content-Type": content_type} if content_type else {}
     parts = path.strip("/").split("/")
-    resource, path_parameters = path, None
-    if len(parts) == 2 and parts[0] == "orders":
-        resource, path_parameters = "/orders/{orderId}", {"orderId": parts[1]}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/v1{path}",
-            "stage": "v1",
-            "requestId": "test-request",
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": raw_body,
-        "isBase64Encoded": False,
-    }
+    resource = "/orders/{orderId}" if len(parts) == 2 and parts[0] == "orders" else path
+    return api_event(method, path, resource=resource, body=body, raw_body=raw_body, content_type=content_type)

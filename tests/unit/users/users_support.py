@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 
@@ -14,6 +13,7 @@ import boto3
 # botocore hook that routes requests into the mock.
 import moto  # noqa: F401
 from support.lambda_env import REGION
+from support.lambda_env import rest_event as api_event
 
 SENDER = "no-reply@orderflow.test"
 
@@ -43,35 +43,11 @@ def rest_event(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as the OrderflowApi would deliver it."""
-    if raw_body is None and body is not None:
-        raw_body = json.dumps(body)
-    all_headers = {"Content-Type": "application/json"} if raw_body is not None else {}
-    all_headers.update(headers or {})
     parts = path.strip("/").split("/")
-    resource, path_parameters = path, None
-    if len(parts) == 2 and parts[0] == "users":
-        resource, path_parameters = "/users/{userId}", {"userId": parts[1]}
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/v1{path}" + (f"?{urlencode(query)}" if query else ""),
-            "stage": "v1",
-            "requestId": "test-request",
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": raw_body,
-        "isBase64Encoded": False,
-    }
+    resource = "/users/{userId}" if len(parts) == 2 and parts[0] == "users" else path
+    return api_event(
+        method, path, resource=resource, body=body, raw_body=raw_body, query=query, headers=headers
+    )
 
 
 def to_response(result: dict[str, Any]) -> ApiResponse:
