@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import boto3
 import pytest
+from support.order_data import OrderDataMixin
 
 from orderflow.api import ApiServer
 from orderflow.api.client import ApiClient
@@ -52,7 +53,7 @@ def eventually(check: Callable[[], T | None], timeout: float = 15.0, what: str =
 
 
 @dataclass
-class Stack:
+class Stack(OrderDataMixin):
     runtime: Any
     api_server: ApiServer
     api: ApiClient
@@ -78,14 +79,6 @@ class Stack:
                     Item={"productId": ids[name], "name": name, "price": Decimal("2.50"), "stock": count}
                 )
         return ids
-
-    def stock_of(self, product_id: str) -> int:
-        item = self.table("ProductsTable").get_item(Key={"productId": product_id}, ConsistentRead=True)
-        return int(item["Item"]["stock"])
-
-    def order_item(self, order_id: str) -> dict[str, Any] | None:
-        item = self.table("OrdersTable").get_item(Key={"orderId": order_id}, ConsistentRead=True)
-        return item.get("Item")
 
     def drain_notifications(self) -> list[dict[str, Any]]:
         """Every message that reached the notifications queue so far (kept across calls)."""

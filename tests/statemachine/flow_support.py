@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 from botocore.config import Config
+from support.order_data import OrderDataMixin
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -217,7 +218,7 @@ class Run:
 
 
 @dataclass
-class Target:
+class Target(OrderDataMixin):
     """Where the workflow runs: a Step Functions client, the state machine ARN, and (with a stack)
     the tables and queues its real states use."""
 
@@ -286,14 +287,6 @@ class Target:
         with self.table("ProductsTable").batch_writer() as batch:
             for product_id, attributes in products.items():
                 batch.put_item(Item={"productId": product_id, **attributes})
-
-    def stock_of(self, product_id: str) -> int:
-        item = self.table("ProductsTable").get_item(Key={"productId": product_id}, ConsistentRead=True)
-        return int(item["Item"]["stock"])
-
-    def order_item(self, order_id: str) -> dict[str, Any] | None:
-        item = self.table("OrdersTable").get_item(Key={"orderId": order_id}, ConsistentRead=True)
-        return item.get("Item")
 
     def _drain(self, logical_id: str, into: list[dict[str, Any]]) -> list[dict[str, Any]]:
         sqs = self.data_client("sqs")
