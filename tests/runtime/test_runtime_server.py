@@ -1,0 +1,105 @@
+"""The embedded AWS's HTTP server: HTTP/1.1 keep-alive in front of moto (orderflow.runtime.server)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from runtime_helpers import free_port
+
+from orderflow.runtime.server import EmbeddedAws
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[EmbeddedAws]:
+    server = EmbeddedAws(free_port(), {"health": lambda: {"ok": True}})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _port(aws: EmbeddedAws) -> int:
+    return int(aws._port)
+
+
+def _dynamodb_request(target: str, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": f"DynamoDB_20120810.{target}",
+        "Authorization": (
+            "AWS4-HMAC-SHA256 Credential=x/20250101/us-east-1/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        ),
+    }
+    return json.dumps(body).encode(), headers
+
+
+def test_requests_share_one_connection_and_every_response_has_a_length(aws: EmbeddedAws) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", _port(aws), timeout=10)
+    body, headers = _dynamodb_request("ListTables", {})
+    sockets = []
+    for _ in range(3):
+        conn.request("POST", "/", body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        assert response.status == 200
+        assert response.version == 11
+        assert int(response.getheader("Content-Length")) == len(data)
+        assert response.getheader("Connection") is None
+        assert "TableNames" in json.loads(data)
+        sockets.append(conn.sock)
+    conn.request("GET", "/_orderflow/health")
+    response = conn.getresponse()
+    assert json.loads(response.read()) == {"ok": True}
+    sockets.append(conn.sock)
+    assert all(sock is sockets[0] and sock is not None for sock in sockets), "one TCP connection"
+    conn.close()
+
+
+def test_unread_and_chunked_request_bodies_do_not_leak_into_the_next_request(aws: EmbeddedAws) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", _port(aws), timeout=10)
+    # the health route never reads the body: it must still be consumed before the next request line
+    conn.request("GET", "/_orderflow/health", body=b"x" * 5000)
+    assert json.loads(conn.getresponse().read()) == {"ok": True}
+    body, headers = _dynamodb_request("ListTables", {})
+    conn.request("POST", "/", body=iter([body[:5], body[5:]]), headers=headers, encode_chunked=True)
+    response = conn.getresponse()
+    assert response.status == 200 and "TableNames" in json.loads(response.read())
+    conn.request("GET", "/_orderflow/missing")
+    response = conn.getresponse()
+    assert response.status == 404 and json.loads(response.read()) == {"message": "not found"}
+    conn.close()
+
+
+def test_connection_close_and_http_1_0_clients_are_closed(aws: EmbeddedAws) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", _port(aws), timeout=10)
+    conn.request("GET", "/_orderflow/health", headers={"Connection": "close"})
+    response = conn.getresponse()
+    assert response.getheader("Connection") == "close"
+    assert json.loads(response.read()) == {"ok": True}
+    assert response.will_close
+    conn.close()
+
+
+def test_boto3_works_over_kept_alive_connections(aws: EmbeddedAws) -> None:
+    client = boto3.client(
+        "sqs",
+        endpoint_url=f"http://127.0.0.1:{_port(aws)}",
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    url = client.create_queue(QueueName="keepalive")["QueueUrl"]
+    for i in range(5):
+        client.send_message(QueueUrl=url, MessageBody=f"m{i}")
+    received = client.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert sorted(m["Body"] for m in received) == [f"m{i}" for i in range(5)]
+    with pytest.raises(client.exceptions.QueueDoesNotExist):
+        client.get_queue_url(QueueName="nope")
+    assert client.get_queue_url(QueueName="keepalive")["QueueUrl"] == url
