@@ -7,8 +7,11 @@ Starts ``orderflow up`` as a subprocess (exactly what a developer runs) and meas
 1. ready time: spawn -> the "orderflow ready" line (and the time ``up`` reports itself);
 2. engine time of one order with 3 line items: execution startDate -> stopDate (DescribeExecution)
    over N sequential orders (after warm-up), p50/p95, next to the same data-plane calls the
-   workflow makes (BatchGetItem, TransactWriteItems, SendMessage) issued directly by one boto3
-   client against the same embedded endpoint, and the ratio;
+   workflow makes (BatchGetItem, TransactWriteItems, SendMessage - the same request shapes as the
+   handlers send) issued directly by one boto3 client against the same embedded endpoint, and the
+   ratio. Completion is polled with DescribeExecution every 20 ms: every poll is served by the
+   same process (and GIL) as the interpreter, so a 5 ms poll alone added ~10 ms to the engine time
+   on a 2-core machine;
 3. sustained orders/s: K orders submitted by C concurrent API clients (POST /orders), until the
    last execution has stopped;
 4. resident memory of ``orderflow up`` and every process under it (/proc: RSS and PSS).
@@ -32,6 +35,7 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +258,7 @@ def execution_arn(workflow_arn: str, name: str) -> str:
     return workflow_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
-def wait_stopped(sfn: Any, arn: str, timeout: float = 30.0, poll: float = 0.005) -> dict[str, Any]:
+def wait_stopped(sfn: Any, arn: str, timeout: float = 30.0, poll: float = 0.02) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -312,43 +316,75 @@ def measure_direct(
         got = ddb.batch_get_item(RequestItems={products_table: {"Keys": keys, "ConsistentRead": True}})
         assert len(got["Responses"][products_table]) == 3
         t1 = time.perf_counter()
+        # The same requests the handlers send (order_service.dal): conditions, ALL_OLD on failure,
+        # the full order item (priced lines, createdAt, expiresAt), message attributes.
+        lines = [
+            {
+                "productId": item["productId"],
+                "name": f"bench product {item['productId']}",
+                "quantity": item["quantity"],
+                "unitPrice": "3.25",
+                "lineTotal": str(Decimal("3.25") * item["quantity"]),
+            }
+            for item in body["items"]
+        ]
+        total = str(sum(Decimal(line["lineTotal"]) for line in lines))
+        now = datetime.now(UTC)
         actions: list[dict[str, Any]] = [
             {
                 "Update": {
                     "TableName": products_table,
                     "Key": {"productId": {"S": item["productId"]}},
                     "UpdateExpression": "SET stock = stock - :q",
-                    "ConditionExpression": "stock >= :q",
+                    "ConditionExpression": "attribute_exists(productId) AND stock >= :q",
                     "ExpressionAttributeValues": {":q": {"N": str(item["quantity"])}},
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
             for item in body["items"]
         ]
+        order_item = {
+            "orderId": {"S": body["orderId"]},
+            "customerId": {"S": body["customerId"]},
+            "items": {
+                "L": [
+                    {
+                        "M": {
+                            "productId": {"S": line["productId"]},
+                            "name": {"S": line["name"]},
+                            "quantity": {"N": str(line["quantity"])},
+                            "unitPrice": {"N": line["unitPrice"]},
+                            "lineTotal": {"N": line["lineTotal"]},
+                        }
+                    }
+                    for line in lines
+                ]
+            },
+            "totalAmount": {"N": total},
+            "status": {"S": "CONFIRMED"},
+            "createdAt": {"S": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")},
+            "expiresAt": {"N": str(int(now.timestamp()) + 90 * 86400)},
+        }
         actions.append(
             {
                 "Put": {
                     "TableName": orders_table,
-                    "Item": {
-                        "orderId": {"S": body["orderId"]},
-                        "customerId": {"S": body["customerId"]},
-                        "createdAt": {"S": datetime.now(UTC).isoformat()},
-                        "status": {"S": "CONFIRMED"},
-                        "totalAmount": {"N": "19.50"},
-                        "items": {
-                            "L": [{"M": {"productId": {"S": it["productId"]}}} for it in body["items"]]
-                        },
-                    },
+                    "Item": order_item,
                     "ConditionExpression": "attribute_not_exists(orderId)",
                 }
             }
         )
-        ddb.transact_write_items(TransactItems=actions, ClientRequestToken=body["orderId"][:36])
+        ddb.transact_write_items(TransactItems=actions, ClientRequestToken=str(uuid.uuid4()))
         t2 = time.perf_counter()
         sqs.send_message(
             QueueUrl=queue_url,
             MessageBody=json.dumps(
-                {"orderId": body["orderId"], "customerId": body["customerId"], "totalAmount": "19.50"}
+                {"orderId": body["orderId"], "customerId": body["customerId"], "totalAmount": total}
             ),
+            MessageAttributes={
+                "eventType": {"DataType": "String", "StringValue": "OrderConfirmed"},
+                "orderId": {"DataType": "String", "StringValue": body["orderId"]},
+            },
         )
         t3 = time.perf_counter()
         if i < warmup:
@@ -448,18 +484,23 @@ def measure_throughput(
 
 
 # ---------------------------------------------------------------------------- profile (py-spy)
-CATEGORIES = [  # (name, every needle must be in the stack); first match wins
+CATEGORIES = [  # (name, every needle must be in the stack); first match wins, so specific first
     ("function log echo threads (runtime)", ("_echo_lines",)),
-    ("DynamoDB TransactWriteItems table deepcopy (moto)", ("transact_write_items", "deepcopy")),
+    ("DynamoDB transaction item journal/copies (moto)", ("transact_write_items", "deepcopy")),
     ("JSONPath parsing (jsonpath_ng, per evaluation)", ("jsonpath_ng",)),
     ("moto request routing (DomainDispatcher.get_application)", ("get_application",)),
+    ("moto response serialization (botocore shapes)", ("moto/core/serialize",)),
+    ("moto request parsing (botocore shapes)", ("moto/core/parse",)),
+    ("DynamoDB expressions: parse, validate, evaluate (moto)", ("moto/dynamodb/parsing",)),
+    ("DynamoDB expressions: parse, validate, evaluate (moto)", ("moto/dynamodb/comparisons",)),
     ("DynamoDB other (moto)", ("moto/dynamodb",)),
     ("SQS (moto)", ("moto/sqs",)),
     ("Lambda invoke IPC (runtime worker pool)", ("orderflow/runtime/lambdas.py",)),
     ("Step Functions interpreter (moto parser)", ("stepfunctions/parser",)),
     ("Step Functions API (moto)", ("moto/stepfunctions",)),
-    ("other moto request handling", ("moto/",)),
-    ("HTTP serving of the embedded AWS (werkzeug)", ("werkzeug",)),
+    ("other moto request handling (dispatch, request ids, headers)", ("moto/",)),
+    ("HTTP request head parsing (http.server, email.parser)", ("parse_headers",)),
+    ("HTTP serving of the embedded AWS (werkzeug, Flask, sockets)", ("orderflow/runtime/server.py",)),
     ("local API server (orderflow.api)", ("orderflow/api",)),
     ("thread start", ("Thread.start",)),
 ]
@@ -496,7 +537,9 @@ def start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes] | None:
     if not spy.exists():
         print("  (py-spy not installed: pip install -e '.[bench]'; no profile)", flush=True)
         return None
-    cmd = [str(spy), "record", "-p", str(pid), "--subprocesses", "-r", "200", "-f", "raw", "-o", str(output)]
+    # --gil: only samples of threads holding the GIL, i.e. CPU (idle keep-alive reads are not)
+    cmd = [str(spy), "record", "-p", str(pid), "--subprocesses", "--gil", "-r", "200", "-f", "raw"]
+    cmd += ["-o", str(output)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches
     return proc
@@ -634,7 +677,7 @@ def main() -> int:
     ]
     if profile:
         for category, share in profile["parent_cpu_share"].items():
-            rows.append((f"  profile: {category}"[:60], f"{share:.1%} of parent CPU", "", ""))
+            rows.append((f"  profile: {category}"[:72], f"{share:.1%} of parent CPU", "", ""))
     width = max(len(r[0]) for r in rows)
     print()
     for name, value, target, ok in rows:
