@@ -16,9 +16,9 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
+from support.aws import local_client
 
 from .conftest import ROOT, free_port
 
@@ -107,13 +107,7 @@ def test_up_serves_until_sigterm_and_leaves_nothing_running(
     assert f"api=http://127.0.0.1:{api_port}/v1/" in ready
 
     # --mock-config: <stateMachineArn>#<TestCase> runs the Step Functions Local test case.
-    sfn = boto3.client(
-        "stepfunctions",
-        endpoint_url=f"http://127.0.0.1:{aws_port}",
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    sfn = local_client("stepfunctions", f"http://127.0.0.1:{aws_port}")
     machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
     order = {"orderId": "mocked-1", "customerId": "c", "items": [{"productId": "p", "quantity": 1}]}
     started = sfn.start_execution(

@@ -9,9 +9,9 @@ import threading
 import urllib.request
 from typing import Any
 
-import boto3
 import pytest
 from runtime_helpers import run_execution
+from support.aws import local_client
 
 from orderflow.runtime import InvokeResult, Route, fetch_outbox
 
@@ -19,14 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 def client(rt: Any, service: str) -> Any:
-    """A plain boto3 client with endpoint_url, as any tool outside the runtime would build it."""
-    return boto3.client(
-        service,
-        endpoint_url=rt.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    return local_client(service, rt.endpoint_url)
 
 
 def test_stack_outputs_and_resources_through_cloudformation(runtime: Any) -> None:
@@ -203,13 +196,9 @@ def test_import_error_is_reported_at_invoke_and_by_check_handlers(runtime: Any) 
 
 
 def test_stream_mapping_filters_batches_and_mails(runtime: Any) -> None:
-    table = boto3.resource(
-        "dynamodb",
-        endpoint_url=runtime.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    ).Table(runtime.outputs["ItemsTableName"])
+    table = local_client("dynamodb", runtime.endpoint_url, resource=True).Table(
+        runtime.outputs["ItemsTableName"]
+    )
     table.put_item(Item={"id": "a", "kind": "keep"})
     table.put_item(Item={"id": "b", "kind": "drop", "email": "b@example.com"})
     table.put_item(Item={"id": "c", "kind": "also-this"})

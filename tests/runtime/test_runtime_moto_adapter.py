@@ -6,9 +6,9 @@ import json
 import time
 from typing import Any
 
-import boto3
 import pytest
 from runtime_helpers import run_execution
+from support.aws import local_client
 
 from orderflow.runtime import moto_adapter
 
@@ -16,13 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def client(rt: Any, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=rt.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    return local_client(service, rt.endpoint_url)
 
 
 def test_a_cfn_state_machine_is_executable_with_substitutions(runtime: Any) -> None:

@@ -7,9 +7,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from runtime_helpers import free_port
+from support.aws import local_client
 
 from orderflow.runtime.server import EmbeddedAws
 
@@ -88,13 +88,7 @@ def test_connection_close_and_http_1_0_clients_are_closed(aws: EmbeddedAws) -> N
 
 
 def test_boto3_works_over_kept_alive_connections(aws: EmbeddedAws) -> None:
-    client = boto3.client(
-        "sqs",
-        endpoint_url=f"http://127.0.0.1:{_port(aws)}",
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    client = local_client("sqs", f"http://127.0.0.1:{_port(aws)}")
     url = client.create_queue(QueueName="keepalive")["QueueUrl"]
     for i in range(5):
         client.send_message(QueueUrl=url, MessageBody=f"m{i}")

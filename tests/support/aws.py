@@ -19,6 +19,19 @@ TEMPLATE = ROOT / "template.yaml"
 DATA_RESOURCE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue"})
 
 
+def local_client(service: str, endpoint_url: str, *, resource: bool = False) -> Any:
+    """A plain boto3 client (or resource) for an embedded endpoint, built as any tool outside the
+    runtime would build it: endpoint_url, a region and dummy credentials."""
+    factory = boto3.resource if resource else boto3.client
+    return factory(
+        service,
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+
+
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
     template, matches = decode(str(path))
