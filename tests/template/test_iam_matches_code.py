@@ -15,7 +15,16 @@ from sam_offline import transform
 from support.aws import load_template
 
 # (function logical id, IAM action) -> why the template may grant it although the code never calls it.
-ALLOWED_EXTRA: dict[tuple[str, str], str] = {}
+_STREAM_POLLER = "the mailer's event source mapping reads the Users stream with the function's role"
+ALLOWED_EXTRA: dict[tuple[str, str], str] = {
+    **{
+        ("UserStreamMailerFunction", f"dynamodb:{action}"): _STREAM_POLLER
+        for action in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams")
+    },
+    ("UserStreamMailerFunction", "sqs:SendMessage"): (
+        "the mapping's OnFailure destination receives failed batches with the function's role"
+    ),
+}
 
 
 def serverless_functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

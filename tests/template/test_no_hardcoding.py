@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT
+from sam_offline import transform
 
 ACCOUNT_ID = re.compile(r"(?<![\w.])\d{12}(?![\w.])")
 REGION_NAME = re.compile(
@@ -105,7 +106,9 @@ def test_template_gives_no_resource_a_fixed_name(template):
         f"{name}.{prop}={value!r}"
         for name, resource in template["Resources"].items()
         for prop, value in resource.get("Properties", {}).items()
-        if prop in NAMED_PROPERTIES and (isinstance(value, str) or "AWS::StackName" not in json.dumps(value))
+        if prop in NAMED_PROPERTIES
+        and (isinstance(value, str) or "AWS::StackName" not in json.dumps(value))
+        and not (isinstance(value, dict) and value.keys() & {"Ref", "Fn::GetAtt"})  # names another resource
     ]
     assert fixed == []
 
@@ -182,6 +185,42 @@ def star_findings(cfn: dict[str, Any]) -> list[str]:
 def test_no_data_or_workflow_action_on_every_resource(transformed):
     """Resource '*' only for actions that have no resource-level permissions (log delivery)."""
     assert star_findings(transformed) == []
+
+
+# AWS managed policies a role may carry: their Resource "*" grants only log and trace delivery, which
+# have no resource-level permissions. Anything else (e.g. AWSLambdaDynamoDBExecutionRole, attached by
+# a SAM DynamoDB event: stream reads on every table) would slip past the statement check above.
+LOG_AND_TRACE_POLICIES = frozenset({"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"})
+
+
+def managed_policy_findings(cfn: dict[str, Any]) -> list[str]:
+    findings = []
+    for name, resource in cfn["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for arn in resource["Properties"].get("ManagedPolicyArns", []):
+            policy = str(arn).rsplit("/", 1)[-1]
+            if policy not in LOG_AND_TRACE_POLICIES:
+                findings.append(f"{name}: managed policy {policy}")
+    return findings
+
+
+def test_roles_carry_only_log_and_trace_managed_policies(transformed):
+    assert managed_policy_findings(transformed) == []
+
+
+def test_managed_policy_check_catches_a_sam_stream_event(template):
+    broken = json.loads(json.dumps(template))
+    mapping = broken["Resources"].pop("UserStreamMailerMapping")["Properties"]
+    broken["Resources"]["UserStreamMailerFunction"]["Properties"]["Events"] = {
+        "UsersStream": {
+            "Type": "DynamoDB",
+            "Properties": {"Stream": mapping["EventSourceArn"], "StartingPosition": "TRIM_HORIZON"},
+        }
+    }
+    assert managed_policy_findings(transform(broken)) == [
+        "UserStreamMailerFunctionRole: managed policy AWSLambdaDynamoDBExecutionRole"
+    ]
 
 
 def test_star_check_catches_a_wildcard_resource(transformed):

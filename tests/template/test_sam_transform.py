@@ -41,12 +41,10 @@ def test_transform_leaves_no_serverless_resources(transformed):
 
 
 def test_transform_really_rejects_a_broken_template(template):
-    """The offline transform is a real check: a function event without its stream fails it."""
+    """The offline transform is a real check: an API event without its path fails it."""
     broken = copy.deepcopy(template)
-    del broken["Resources"]["UserStreamMailerFunction"]["Properties"]["Events"]["UsersStream"]["Properties"][
-        "Stream"
-    ]
-    with pytest.raises(InvalidDocumentException, match="Stream"):
+    del broken["Resources"]["OrdersApiFunction"]["Properties"]["Events"]["CreateOrder"]["Properties"]["Path"]
+    with pytest.raises(InvalidDocumentException, match="Path"):
         transform(broken)
 
 
@@ -119,8 +117,9 @@ def test_every_function_gets_the_global_settings(transformed):
 
 def test_stream_mapping_reports_partial_failures_with_bounded_retries(transformed):
     mappings = of_type(transformed, "AWS::Lambda::EventSourceMapping")
-    assert set(mappings) == {"UserStreamMailerFunctionUsersStream"}
-    props = mappings["UserStreamMailerFunctionUsersStream"]["Properties"]
+    assert set(mappings) == {"UserStreamMailerMapping"}
+    props = mappings["UserStreamMailerMapping"]["Properties"]
+    assert props["FunctionName"] == {"Ref": "UserStreamMailerFunction"}
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["UsersTable", "StreamArn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BisectBatchOnFunctionError"] is True
