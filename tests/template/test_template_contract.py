@@ -61,3 +61,80 @@ def test_state_machine_declares_tracing_and_logging(template):
     assert destination["CloudWatchLogsLogGroup"]["LogGroupArn"] == {
         "Fn::GetAtt": ["OrderWorkflowLogGroup", "Arn"]
     }
+
+
+# ------------------------------------------------------------------ alarms
+REJECTING_FUNCTIONS = {"ValidateOrderFunction", "CheckStockFunction", "WriteOrderFunction"}
+
+
+def alarms(template):
+    return {
+        n: r["Properties"] for n, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def watched(props):
+    """(namespace, metric name, {dimension: value}) of every metric an alarm reads."""
+    if "MetricName" in props:
+        metrics = [(props["Namespace"], props["MetricName"], props.get("Dimensions", []))]
+    else:
+        metrics = [
+            (
+                q["MetricStat"]["Metric"]["Namespace"],
+                q["MetricStat"]["Metric"]["MetricName"],
+                q["MetricStat"]["Metric"].get("Dimensions", []),
+            )
+            for q in props["Metrics"]
+            if "MetricStat" in q
+        ]
+    return [(ns, name, {d["Name"]: d["Value"] for d in dims}) for ns, name, dims in metrics]
+
+
+def test_every_function_has_an_errors_alarm(template):
+    functions = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
+    alarmed = {
+        dims["FunctionName"]["Ref"]
+        for props in alarms(template).values()
+        for ns, name, dims in watched(props)
+        if (ns, name) == ("AWS/Lambda", "Errors")
+    }
+    assert alarmed == functions
+
+
+def test_rejections_do_not_trip_the_errors_alarms(template):
+    """Rejections are raised (Lambda Errors); their alarms watch Errors minus BusinessRejections,
+    which the task wrapper emits with the namespace and service the Globals give Powertools."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for name, props in alarms(template).items():
+        metrics = watched(props)
+        function = next((d["FunctionName"]["Ref"] for ns, m, d in metrics if m == "Errors"), None)
+        if function not in REJECTING_FUNCTIONS:
+            continue
+        rejections = {
+            "Namespace": variables["POWERTOOLS_METRICS_NAMESPACE"],
+            "Dimensions": {
+                "FunctionName": {"Ref": function},
+                "service": variables["POWERTOOLS_SERVICE_NAME"],
+            },
+        }
+        assert [(ns, d) for ns, m, d in metrics if m == "BusinessRejections"] == [
+            (rejections["Namespace"], rejections["Dimensions"])
+        ], name
+        [expression] = [q for q in props["Metrics"] if q.get("ReturnData", True)]
+        assert expression["Expression"] == "FILL(errors, 0) - FILL(rejections, 0)", name
+        assert props["Threshold"] == 1 and props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_tables_workflow_and_queues_are_watched(template):
+    watched_all = [w for props in alarms(template).values() for w in watched(props)]
+    tables = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+    throttled = {d["TableName"]["Ref"] for ns, m, d in watched_all if m.endswith("ThrottleEvents")}
+    assert throttled >= tables - {"IdempotencyTable"}
+    workflow = {m for ns, m, d in watched_all if d.get("StateMachineArn") == {"Ref": "OrderWorkflow"}}
+    assert workflow >= {"ExecutionsFailed", "ExecutionsTimedOut"}
+    depth = {
+        d["QueueName"]["Fn::GetAtt"][0]
+        for ns, m, d in watched_all
+        if m == "ApproximateNumberOfMessagesVisible"
+    }
+    assert {"OrderNotificationsDlq", "UserStreamMailerFailures"} <= depth

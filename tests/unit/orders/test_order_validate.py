@@ -1,7 +1,11 @@
 """ValidateOrder: {"order", "executionName"} -> {orderId, customerId, items}, or ValidationError."""
 
+import json
+import os
+from typing import Any
+
 import pytest
-from order_service.errors import ValidationError
+from order_service.errors import ContractError, ValidationError
 from support.lambda_env import fresh_module
 
 
@@ -106,3 +110,41 @@ def test_the_error_type_the_workflow_sees_is_validation_error(validate):
     with pytest.raises(ValidationError) as raised:
         validate({"customerId": "c", "items": []})
     assert type(raised.value).__name__ == "ValidationError"
+
+
+def emf_metrics(output: str) -> dict[str, dict[str, Any]]:
+    """Metric name -> its EMF document, from what Powertools printed."""
+    found = {}
+    for line in output.splitlines():
+        if line.startswith('{"_aws"'):
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    found[metric["Name"]] = document
+    return found
+
+
+def test_a_rejection_is_counted_per_function_for_the_errors_alarm(validate, capsys):
+    """The template's ValidateOrder errors alarm subtracts BusinessRejections{FunctionName, service}
+    from Lambda's Errors: the metric must carry exactly those dimensions."""
+    with pytest.raises(ValidationError):
+        validate({"customerId": "c", "items": []})
+    document = emf_metrics(capsys.readouterr().out)["BusinessRejections"]
+    assert document["BusinessRejections"] == [1.0]
+    assert document["FunctionName"] == "unit-test"
+    assert document["service"] == os.environ["POWERTOOLS_SERVICE_NAME"]
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == os.environ["POWERTOOLS_METRICS_NAMESPACE"]
+    assert sorted(directive["Dimensions"][0]) == ["FunctionName", "service"]
+
+
+def test_an_accepted_order_counts_no_rejection(validate, capsys):
+    validate({"customerId": "c", "items": items(("p", 1))})
+    assert "BusinessRejections" not in emf_metrics(capsys.readouterr().out)
+
+
+def test_a_broken_payload_is_no_rejection(context, capsys):
+    module = fresh_module("order_service.handlers.validate_order")
+    with pytest.raises(ContractError):
+        module.handler({"order": {}, "executionName": {"not": "a string"}}, context)
+    assert "BusinessRejections" not in emf_metrics(capsys.readouterr().out)

@@ -9,10 +9,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pydantic
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from orderflow_common.observability import logger, metrics, tracer
 
-from order_service.errors import ContractError
+from order_service.errors import ContractError, OrderRejection
+
+# Counted per function: the template's errors alarms subtract it from Lambda's Errors metric, so a
+# rejected order (raised, hence a Lambda error) never pages anyone.
+REJECTIONS_METRIC = "BusinessRejections"
 
 InputT = TypeVar("InputT", bound=pydantic.BaseModel)
 Step = Callable[[InputT], pydantic.BaseModel]
@@ -23,7 +28,9 @@ def task_handler(input_model: type[InputT]) -> Callable[[Step[InputT]], LambdaHa
     """Decorate ``step(payload: input_model) -> BaseModel`` into a Lambda ``handler(event, context)``.
 
     A payload or result that breaks its model raises ContractError: pydantic's own exception is named
-    ``ValidationError``, which the workflow would mistake for a customer's invalid order.
+    ``ValidationError``, which the workflow would mistake for a customer's invalid order. A business
+    rejection propagates (the workflow catches it by name) after one ``BusinessRejections`` metric
+    with the function's name as dimension.
     """
 
     def decorate(step: Step[InputT]) -> LambdaHandler:
@@ -40,6 +47,11 @@ def task_handler(input_model: type[InputT]) -> Callable[[Step[InputT]], LambdaHa
                 result = step(payload)
             except pydantic.ValidationError as exc:
                 raise ContractError(str(exc)) from None
+            except OrderRejection as exc:
+                logger.info("order rejected", extra={"reason": type(exc).__name__})
+                with single_metric(name=REJECTIONS_METRIC, unit=MetricUnit.Count, value=1) as metric:
+                    metric.add_dimension(name="FunctionName", value=context.function_name)
+                raise
             return result.model_dump(mode="json")
 
         return handler
