@@ -9,7 +9,13 @@ import pytest
 from botocore.stub import Stubber
 from order_service.dal import dynamodb
 from order_service.dal.orders import TOKEN_NAMESPACE, client_request_token
-from order_service.errors import ContractError, OutOfStock, ProductNotFound, TransientServiceError
+from order_service.errors import (
+    ContractError,
+    OutOfStock,
+    ProductNotFound,
+    TransientServiceError,
+    ValidationError,
+)
 from order_service.models import Order
 from orderflow_common import clock
 from orders_testkit import product
@@ -100,6 +106,20 @@ def test_a_retried_task_does_not_decrement_twice_and_returns_the_first_write(
     assert stock_of("p") == 7
     assert second == first
     assert second["createdAt"] == "2026-03-01T12:00:00.123Z"
+
+
+def test_an_order_id_reused_for_another_order_is_rejected_and_changes_nothing(
+    write_order, seed, stock_of, context, at
+):
+    seed(product("p", "19.99", 10), product("q", "2.00", 10))
+    first = write_order.handler(priced(("p", 3, "19.99")), context)
+
+    at(T0 + timedelta(days=91))  # e.g. an execution name reused once Step Functions forgot it
+    with pytest.raises(ValidationError, match="orderId o-1 is already used by another order"):
+        write_order.handler(priced(("q", 1, "2.00")), context)
+
+    assert (stock_of("p"), stock_of("q")) == (7, 10)
+    assert write_order.orders.get("o-1").model_dump(mode="json") == first
 
 
 def test_stock_that_moved_since_check_stock_rejects_and_writes_nothing(
