@@ -409,6 +409,7 @@ def create_on_sfn_local(sfn: Any, region: str, functions: dict[str, str], dlq_ur
         return f"arn:aws:lambda:{region}:{SFN_LOCAL_ACCOUNT}:function:{STACK_NAME}-{logical_id}"
 
     values = {
+        "Partition": "aws",
         "ValidateOrderFunctionArn": function_arn("ValidateOrderFunction"),
         "CheckStockFunctionArn": function_arn("CheckStockFunction"),
         "WriteOrderFunctionArn": function_arn("WriteOrderFunction"),

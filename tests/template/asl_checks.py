@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
-LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+LAMBDA_INVOKE = re.compile(r"^arn:(?:aws[a-z-]*|\$\{Partition\}):states:::lambda:invoke(?:\.|$)")
 LAMBDA_TRANSIENT_ERRORS = frozenset(
     {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException"}
 )
@@ -113,7 +113,7 @@ def retry_problems(asl: dict[str, Any]) -> list[str]:
                     problems.append(f"{name}.Retry[{index}]: no {field}")
             if retrier.get("JitterStrategy") != "FULL":
                 problems.append(f"{name}.Retry[{index}]: JitterStrategy is {retrier.get('JitterStrategy')!r}")
-        if str(state.get("Resource", "")).startswith(LAMBDA_INVOKE):
+        if LAMBDA_INVOKE.match(str(state.get("Resource", ""))):
             retried = {error for retrier in retriers for error in retrier.get("ErrorEquals", [])}
             if "States.ALL" not in retried:
                 for error in sorted(LAMBDA_TRANSIENT_ERRORS - retried):
@@ -139,3 +139,20 @@ def business_catch_problems(asl: dict[str, Any]) -> list[str]:
     if REJECTION_STATE in after_write:
         problems.append(f"{REJECTION_STATE} is reachable after WriteOrder committed the order")
     return problems
+
+
+def worst_case_seconds(asl: dict[str, Any]) -> float:
+    """The longest a run of the Task states in order can take: every attempt of every retrier timing
+    out, with each back-off at its longest (no jitter)."""
+    total = 0.0
+    for state in asl["States"].values():
+        if state["Type"] != "Task":
+            continue
+        timeout = state["TimeoutSeconds"]
+        total += timeout  # the first attempt
+        for retrier in state.get("Retry", []):
+            attempts = retrier.get("MaxAttempts", 3)
+            interval, rate = retrier.get("IntervalSeconds", 1), retrier.get("BackoffRate", 2.0)
+            cap = retrier.get("MaxDelaySeconds", float("inf"))
+            total += sum(timeout + min(interval * rate**k, cap) for k in range(attempts))
+    return total

@@ -36,6 +36,8 @@ def fake_value(value: Any, template: dict[str, Any]) -> str:
     if isinstance(value, str):
         return value
     resources = template["Resources"]
+    if value == {"Ref": "AWS::Partition"}:
+        return "aws"
     if "Ref" in value:
         name = value["Ref"]
         if name in template.get("Parameters", {}):

@@ -12,6 +12,7 @@ from asl_checks import (
     placeholders,
     retry_problems,
     substitution_problems,
+    worst_case_seconds,
 )
 from conftest import ASL_PATH, fake_value
 from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
@@ -135,3 +136,10 @@ def test_structure_checks_catch_broken_copies(asl, mutate, expected):
     mutate(broken)
     problems = graph_problems(broken) + retry_problems(broken) + business_catch_problems(broken)
     assert any(expected in problem for problem in problems), problems
+
+
+def test_the_execution_timeout_outlasts_every_retry_path(asl):
+    """ExecutionsTimedOut (alarmed) must mean 'stuck', never a notification cut off mid-retry after
+    the order committed: the execution timeout exceeds the longest possible run of all the Tasks."""
+    assert asl["TimeoutSeconds"] > worst_case_seconds(asl)
+    assert worst_case_seconds(asl) > 300  # the check is not vacuous: 5 Tasks retrying add up

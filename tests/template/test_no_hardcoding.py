@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asl_checks import LAMBDA_INVOKE
 from conftest import ROOT
 from sam_offline import transform
 
@@ -19,9 +20,6 @@ REGION_NAME = re.compile(
     r"(?:north|south|east|west|central|northeast|northwest|southeast|southwest)-\d\b"
 )
 LITERAL_PARTITION_ARN = re.compile(r"arn:aws(?:-[a-z-]+)?:[a-z0-9-]*:[^\s\"']*")
-# Step Functions service integrations carry no region or account, and Step Functions only accepts
-# them spelled with the literal partition.
-SERVICE_INTEGRATION = re.compile(r"^arn:aws:states:::[a-z0-9-]+:[A-Za-z.]+$")
 NAME_SETTINGS = re.compile(r"(?i)(table_?name|queue_?url|queue_?name|_arn|^arn|bucket|topic)$")
 NAME_KWARGS = frozenset(
     {"TableName", "QueueUrl", "QueueName", "StateMachineArn", "stateMachineArn", "TopicArn"}
@@ -44,15 +42,15 @@ def scanned_files() -> list[Path]:
 # ------------------------------------------------------------------ text scans
 
 
-def literal_findings(text: str, allow_service_integrations: bool) -> list[str]:
+def literal_findings(text: str) -> list[str]:
     findings = []
     for lineno, line in enumerate(text.splitlines(), 1):
         findings += [f"line {lineno}: account id {m.group()}" for m in ACCOUNT_ID.finditer(line)]
         findings += [f"line {lineno}: region {m.group()}" for m in REGION_NAME.finditer(line)]
-        for match in LITERAL_PARTITION_ARN.finditer(line):
-            if allow_service_integrations and SERVICE_INTEGRATION.match(match.group()):
-                continue
-            findings.append(f"line {lineno}: literal-partition ARN {match.group()}")
+        # Service integrations too: arn:${Partition}:states:::lambda:invoke (aws-cn, aws-us-gov)
+        findings += [
+            f"line {lineno}: literal-partition ARN {m.group()}" for m in LITERAL_PARTITION_ARN.finditer(line)
+        ]
     return findings
 
 
@@ -90,7 +88,7 @@ def python_name_findings(source: str) -> list[str]:
 @pytest.mark.parametrize("path", scanned_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_account_region_or_partition_literals(path):
     text = path.read_text(encoding="utf-8")
-    findings = literal_findings(text, allow_service_integrations=path.suffix == ".json")
+    findings = literal_findings(text)
     assert findings == [], f"{path.relative_to(ROOT)}: {findings}"
 
 
@@ -122,16 +120,17 @@ def test_text_scans_catch_what_they_should():
             '"Resource": "arn:aws:lambda:::function:x"',
         ]
     )
-    findings = literal_findings(text, allow_service_integrations=True)
+    findings = literal_findings(text)
     assert findings == [
         "line 1: region us-east-1",
         "line 2: account id 123456789012",
         "line 2: region eu-west-1",
         "line 2: literal-partition ARN arn:aws:dynamodb:eu-west-1:123456789012:table/orders",
+        "line 3: literal-partition ARN arn:aws:states:::lambda:invoke",
         "line 4: literal-partition ARN arn:aws:lambda:::function:x",
     ]
-    assert literal_findings('"arn:aws:states:::lambda:invoke"', allow_service_integrations=False)
-    assert literal_findings("timeout_ms = 1209600; epoch = 1700000000000", False) == []
+    assert literal_findings('"arn:${Partition}:states:::lambda:invoke"') == []
+    assert literal_findings("timeout_ms = 1209600; epoch = 1700000000000") == []
 
 
 def test_name_scan_catches_what_it_should():
@@ -255,7 +254,7 @@ def test_state_machine_invokes_what_it_may_invoke(template, asl):
     substitutions = template["Resources"]["OrderWorkflow"]["Properties"]["DefinitionSubstitutions"]
     called = set()
     for state in asl["States"].values():
-        if str(state.get("Resource", "")).startswith("arn:aws:states:::lambda:invoke"):
+        if LAMBDA_INVOKE.match(str(state.get("Resource", ""))):
             placeholder = re.fullmatch(r"\$\{(\w+)\}", state["Parameters"]["FunctionName"])
             assert placeholder, state["Parameters"]["FunctionName"]
             called.add(substitutions[placeholder.group(1)]["Fn::GetAtt"][0])
