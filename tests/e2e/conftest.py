@@ -106,6 +106,11 @@ class Stack(OrderDataMixin):
         body = eventually(settled, timeout, f"order {order_id} to finish")
         return body, seen
 
+    def execution_count(self) -> int:
+        sfn, arn = self.client("stepfunctions"), self.runtime.outputs["OrderWorkflowArn"]
+        pages = sfn.get_paginator("list_executions").paginate(stateMachineArn=arn)
+        return sum(len(page["executions"]) for page in pages)
+
     def mails_to(self, address: str) -> list[dict[str, Any]]:
         from orderflow.demo import _recipients
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import uuid
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -77,8 +79,8 @@ def test_out_of_stock_order_is_rejected_without_writes(stack: Stack) -> None:
     )
     body, _ = stack.final_status(order_id)
     assert body["status"] == "REJECTED", body
-    if "reason" in body:
-        assert body["reason"] == "OutOfStock"
+    assert body["reason"] == "OutOfStock"
+    assert ids["rare"] in body["message"] and "requested 2, available 1" in body["message"], body
 
     assert stack.stock_of(ids["rare"]) == 1
     assert stack.stock_of(ids["common"]) == 50
@@ -91,6 +93,8 @@ def test_unknown_product_is_rejected(stack: Stack) -> None:
     submit(stack, {"orderId": order_id, "customerId": "c-3", "items": [{"productId": "nope", "quantity": 1}]})
     body, _ = stack.final_status(order_id)
     assert body["status"] == "REJECTED", body
+    assert body["reason"] == "ProductNotFound"
+    assert "nope" in body["message"]
     assert stack.order_item(order_id) is None
 
 
@@ -98,14 +102,12 @@ def test_invalid_order_is_rejected(stack: Stack) -> None:
     ids = stack.seed_products(cup=5)
     invalid = {"customerId": "c-4", "items": [{"productId": ids["cup"], "quantity": 0}]}
 
-    # Through the API: refused up front (400) or accepted and rejected by ValidateOrder.
+    # Through the API: refused up front with the offending field, no execution started.
+    executions_before = stack.execution_count()
     status, body = stack.api.post("/orders", invalid)
-    assert status in (400, 202), (status, body)
-    if status == 400:
-        assert "message" in body
-    else:
-        final, _ = stack.final_status(body["orderId"])
-        assert final["status"] == "REJECTED"
+    assert status == 400, (status, body)
+    assert "quantity" in body["message"], body
+    assert stack.execution_count() == executions_before
 
     # Straight into the workflow: ValidateOrder rejects it, the execution still SUCCEEDS.
     sfn = stack.client("stepfunctions")
@@ -124,9 +126,21 @@ def test_invalid_order_is_rejected(stack: Stack) -> None:
     assert stack.order_item(name) is None
 
 
-def test_status_goes_from_pending_to_final(stack: Stack) -> None:
+def test_status_goes_from_pending_to_final(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = stack.seed_products(a=5, b=5, c=5)
     order_id = f"ord-{uuid.uuid4().hex[:12]}"
+    # CheckStock's invocations wait for a gate, so the execution is certainly RUNNING while we look.
+    check_stock = stack.runtime.resources["CheckStockFunction"]
+    gate, reached = threading.Event(), threading.Event()
+    invoke = stack.runtime.invoke_function
+
+    def gated(function_name: str, event: Any, invocation_type: str) -> Any:
+        if function_name == check_stock and event.get("orderId") == order_id:
+            reached.set()
+            assert gate.wait(15), "the test never opened the gate"
+        return invoke(function_name, event, invocation_type)
+
+    monkeypatch.setattr(stack.runtime, "invoke_function", gated)
     submit(
         stack,
         {
@@ -135,7 +149,11 @@ def test_status_goes_from_pending_to_final(stack: Stack) -> None:
             "items": [{"productId": ids[k], "quantity": 1} for k in "abc"],
         },
     )
-    # Read right after the 202, no sleep: every status seen is PENDING until the final one.
+    assert reached.wait(15)
+    status, pending = stack.api.get(f"/orders/{order_id}")
+    assert (status, pending) == (200, {"orderId": order_id, "status": "PENDING"})
+    gate.set()
+
     body, seen = stack.final_status(order_id)
     assert body["status"] == "CONFIRMED"
     assert re.fullmatch(r"(PENDING,)*CONFIRMED", ",".join(seen)), seen
