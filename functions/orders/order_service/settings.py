@@ -26,3 +26,4 @@ class NotifyOrderSettings(BaseModel):
 
 class OrdersApiSettings(BaseModel):
     order_workflow_arn: Annotated[str, Field(pattern=r"^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$")]
+    orders_table_name: Name

@@ -129,7 +129,7 @@ def notify_order(order_resources: dict[str, str]) -> ModuleType:
 @pytest.fixture
 def state_machine_arn(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
     """The real order workflow ASL (substitutions filled with fake ARNs) as a moto state machine."""
-    definition = ASL.read_text()
+    definition = ASL.read_text().replace("${Partition}", "aws")
     for name in ("ValidateOrder", "CheckStock", "WriteOrder", "NotifyOrder"):
         arn = f"arn:aws:lambda:{REGION}:123456789012:function:unit-{name}"
         definition = definition.replace(f"${{{name}FunctionArn}}", arn)
@@ -148,7 +148,16 @@ def state_machine_arn(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def orders_api(state_machine_arn: str) -> ModuleType:
+def api_orders_table(state_machine_arn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The template's Orders table in the same fresh account as the state machine (OrdersApi reads it
+    once an execution is gone)."""
+    name = create_data_resources(stack_name="orders-api", logical_ids={"OrdersTable"})["OrdersTable"]
+    monkeypatch.setenv("ORDERS_TABLE_NAME", name)
+    return name
+
+
+@pytest.fixture
+def orders_api(state_machine_arn: str, api_orders_table: str) -> ModuleType:
     return fresh_module("order_service.handlers.orders_api")
 
 

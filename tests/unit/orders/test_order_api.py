@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
+from order_service.dal import dynamodb
+from order_service.models import Order
 from orders_testkit import rest_event
 from support.lambda_env import REGION
 
@@ -115,6 +117,35 @@ def test_an_unknown_order_is_404(call):
         404,
         {"message": "order o-never not found", "orderId": "o-never"},
     )
+
+
+def test_an_order_whose_execution_is_gone_is_confirmed_from_the_orders_table(call, api_orders_table):
+    """STANDARD executions are deleted 90 days after they end, EXPRESS ones cannot be described:
+    a written order stays visible as long as the table keeps it."""
+    line = {"productId": "p-cup", "name": "Cup", "quantity": 2, "unitPrice": "7.50", "lineTotal": "15.00"}
+    written = Order(
+        orderId="o-old",
+        customerId="c-ada",
+        items=[line],
+        totalAmount="15.00",
+        createdAt="2026-01-02T03:04:05.678Z",
+        expiresAt=1830000000,
+    )
+    boto3.client("dynamodb", region_name=REGION).put_item(
+        TableName=api_orders_table, Item=dynamodb.to_attribute_values(written.model_dump())
+    )
+
+    status, body = call("GET", "/orders/o-old")
+
+    assert status == 200
+    assert body == {
+        "orderId": "o-old",
+        "status": "CONFIRMED",
+        "customerId": "c-ada",
+        "items": [line],
+        "totalAmount": "15.00",
+        "createdAt": "2026-01-02T03:04:05.678Z",
+    }
 
 
 @pytest.mark.parametrize("order_id", ["bad.id", "x" * 81, "a%20b"])

@@ -15,6 +15,7 @@ from orderflow_common.observability import tracer
 
 from order_service.dal import dynamodb
 from order_service.dal.aws import transient_errors
+from order_service.dal.order_reader import OrderReader
 from order_service.errors import OrderAlreadyWritten, OutOfStock, ProductNotFound, Shortage
 from order_service.models import Order
 
@@ -36,11 +37,12 @@ def client_request_token(order: Order) -> str:
     return str(uuid.uuid5(TOKEN_NAMESPACE, f"{order.orderId}\n{order.createdAt}"))
 
 
-class OrderStore:
+class OrderStore(OrderReader):
+    """Writes orders (WriteOrder): the stock decrements and the order put in one transaction."""
+
     def __init__(self, orders_table: str, products_table: str, client: Any = None) -> None:
-        self.orders_table = orders_table
+        super().__init__(orders_table, client)
         self.products_table = products_table
-        self.client = client or dynamodb.client
 
     def _transact_items(self, order: Order) -> list[dict[str, Any]]:
         updates = [
@@ -115,12 +117,3 @@ class OrderStore:
                 f"TransactWriteItems cancelled: {', '.join(map(str, codes))}"
             ) from exc
         raise exc
-
-    @tracer.capture_method
-    def get(self, order_id: str) -> Order | None:
-        with transient_errors("GetItem"):
-            response = self.client.get_item(
-                TableName=self.orders_table, Key={"orderId": {"S": order_id}}, ConsistentRead=True
-            )
-        item = response.get("Item")
-        return Order.model_validate(dynamodb.from_attribute_values(item)) if item else None

@@ -1,4 +1,5 @@
-"""OrdersApi: ``POST /orders`` starts the order's execution, ``GET /orders/{orderId}`` reports it."""
+"""OrdersApi: ``POST /orders`` starts the order's execution, ``GET /orders/{orderId}`` reports it
+(from the execution, or from the Orders table once the execution is gone)."""
 
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -11,14 +12,16 @@ from orderflow_common.api import create_resolver, json_response
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
+from order_service.dal.order_reader import OrderReader
 from order_service.dal.workflow import OrderWorkflow
 from order_service.errors import OrderAlreadySubmitted, OrderNotFound
-from order_service.logic.orders_api import order_status, submit_order
+from order_service.logic.orders_api import report_order, submit_order
 from order_service.models import ORDER_ID_PATTERN, OrderRequest
 from order_service.settings import OrdersApiSettings
 
 settings = load_settings(OrdersApiSettings)
 workflow = OrderWorkflow(settings.order_workflow_arn)
+orders = OrderReader(orders_table=settings.orders_table_name)
 app = create_resolver()
 
 
@@ -40,7 +43,7 @@ def create_order(order: Annotated[OrderRequest, Body()]) -> Response[dict[str, A
 
 @app.get("/orders/<orderId>")
 def get_order(orderId: Annotated[str, Path(pattern=ORDER_ID_PATTERN)]) -> Response[dict[str, Any]]:
-    return json_response(HTTPStatus.OK, order_status(orderId, workflow.describe(orderId)))
+    return json_response(HTTPStatus.OK, report_order(orderId, workflow, orders))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,4 +1,5 @@
-"""OrdersApi: submit an order (start its execution) and report an order's status from its execution.
+"""OrdersApi: submit an order (start its execution) and report an order's status from its execution
+(or, once Step Functions no longer knows the execution, from the Orders table).
 
 The API checks the request's shape with the same OrderRequest model ValidateOrder uses, so a body
 that can only be rejected never starts an execution; what needs data (products, stock) is decided by
@@ -12,8 +13,8 @@ from typing import Any, Protocol
 from orderflow_common import jsonutil
 from orderflow_common.observability import logger
 
-from order_service.errors import ContractError
-from order_service.models import ExecutionSnapshot, OrderAccepted, OrderRequest
+from order_service.errors import ContractError, OrderNotFound
+from order_service.models import ExecutionSnapshot, Order, OrderAccepted, OrderRequest
 
 PENDING_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
 FAILED_STATUSES = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
@@ -24,6 +25,10 @@ class Workflow(Protocol):
     def start(self, order_id: str, execution_input: str) -> str: ...
 
     def describe(self, order_id: str) -> ExecutionSnapshot: ...
+
+
+class OrderRecords(Protocol):
+    def get(self, order_id: str) -> Order | None: ...
 
 
 def submit_order(request: OrderRequest, workflow: Workflow) -> OrderAccepted:
@@ -75,3 +80,21 @@ def order_status(order_id: str, execution: ExecutionSnapshot) -> dict[str, Any]:
             "message": rejection_message(output.get("cause")),
         }
     raise ContractError(f"execution {order_id} succeeded with an unexpected output status {status!r}")
+
+
+def report_order(order_id: str, workflow: Workflow, orders: OrderRecords) -> dict[str, Any]:
+    """The execution's view while Step Functions knows it. Afterwards - a STANDARD execution is
+    kept 90 days after it ends, an EXPRESS one can never be described - a written order is still
+    CONFIRMED (the Orders table keeps it OrderRetentionDays); anything else is OrderNotFound."""
+    try:
+        execution = workflow.describe(order_id)
+    except OrderNotFound:
+        order = orders.get(order_id)
+        if order is None:
+            raise
+        return {
+            "orderId": order_id,
+            "status": "CONFIRMED",
+            **order.model_dump(mode="json", include={"customerId", "items", "totalAmount", "createdAt"}),
+        }
+    return order_status(order_id, execution)

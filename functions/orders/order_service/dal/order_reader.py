@@ -1,0 +1,27 @@
+"""Reading the Orders table, in a module of its own: OrdersApi reads orders and must not be granted
+(or look, to the IAM-from-code check, as if it made) WriteOrder's transactional writes."""
+
+from typing import Any
+
+from orderflow_common.observability import tracer
+
+from order_service.dal import dynamodb
+from order_service.dal.aws import transient_errors
+from order_service.models import Order
+
+
+class OrderReader:
+    """Reads the Orders table (OrdersApi reports an order whose execution is gone)."""
+
+    def __init__(self, orders_table: str, client: Any = None) -> None:
+        self.orders_table = orders_table
+        self.client = client or dynamodb.client
+
+    @tracer.capture_method
+    def get(self, order_id: str) -> Order | None:
+        with transient_errors("GetItem"):
+            response = self.client.get_item(
+                TableName=self.orders_table, Key={"orderId": {"S": order_id}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return Order.model_validate(dynamodb.from_attribute_values(item)) if item else None
