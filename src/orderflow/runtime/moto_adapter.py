@@ -44,27 +44,17 @@ upstream:
 (h) ``stack_failure`` - an exception while creating a resource escapes as an HTTP 500 and leaves the
     stack in CREATE_IN_PROGRESS. Here the stack goes to CREATE_FAILED with a stack event whose reason
     names the resource, like CloudFormation. Worth reporting upstream.
-(i) ``sfn_client_per_task`` - the ASL interpreter builds a new boto3 client for every task
-    (``boto_client_for``, ~5-10 ms each) and calls back into the same process over HTTP. Here its
-    Lambda tasks call ``LambdaBackend.invoke`` in-process (:class:`InProcessLambdaClient`: the same
-    lookup and errors, ~15 ms less per task on a loaded laptop) and the other services' clients are
-    built once per (region, service, port), at 127.0.0.1. Worth reporting upstream.
-(j) ``sfn_parse_per_execution`` - every execution re-parses its definition with the ANTLR parser
-    (~100-300 ms for a 7-state workflow, i.e. more than everything else an execution does). The
-    parsed program is immutable once built (components only set attributes while being constructed;
-    per-run state lives in the Environment), so parses are cached per definition text. Worth
-    reporting upstream.
-(k) ``sfn_jsonpath_per_evaluation`` - every JSONPath evaluation (``InputPath``, ``Parameters``
-    ``"x.$"``, ``ResultPath``...) builds a new jsonpath-ng parser (ply lexer + LALR tables) and parses
-    the path: a third of the interpreter's CPU per execution. Compiled expressions are immutable
-    (``find``/``update_or_create`` only touch the data), so they are cached per path text. Worth
-    reporting upstream.
 (l) ``dynamodb_transactions`` - TransactWriteItems deep-copies every table it touches as its rollback
     backup (O(table size) per transaction: it grows with every order written), and the stream
     records of a cancelled transaction's partial writes still reach Lambda (e.g. a welcome mail for
     a user whose email claim failed). Here a journal of the touched items replaces the table copies,
     and stream records are released to the mappings only when the transaction commits. Worth
     reporting upstream.
+
+Speed-ups of the ASL interpreter, which are not gaps (moto is correct without them, only slower), live
+in :mod:`.interpreter_speedups` and are installed and removed with these patches: (i) Lambda tasks
+invoked in-process and one client per service, (j) parsed definitions cached, (k) compiled JSONPath
+expressions cached.
 
 Two helpers are not gaps but live here because they reach into moto's models:
 :func:`localize_api_urls` rewrites stack Output values that point at
@@ -76,7 +66,6 @@ with the time they were accepted (for the outbox).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import logging
 import threading
@@ -84,6 +73,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from . import interpreter_speedups
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -129,6 +120,7 @@ def install(hooks: Hooks) -> None:
         _hooks = hooks
         _placeholders.clear()
         _install_sfn()
+        interpreter_speedups.install(_patch)
         _install_lambda()
         _install_dynamodb()
         _install_cfn()
@@ -145,8 +137,7 @@ def uninstall() -> None:
             else:
                 setattr(owner, name, original)
         _hooks = None
-        _sfn_clients.clear()
-        _parsed_definitions.clear()
+        interpreter_speedups.clear()
 
 
 def _require_hooks() -> Hooks:
@@ -155,7 +146,7 @@ def _require_hooks() -> Hooks:
     return _hooks
 
 
-# ---------------------------------------------------------------------------------------- (a) (b) (i)
+# ---------------------------------------------------------------------------------------------- (a) (b)
 
 
 def _sfn_backend(account_id: str, region_name: str) -> Any:
@@ -243,17 +234,8 @@ def _sfn_update_from_cfn(
     )
 
 
-_sfn_clients: dict[tuple[str, str, str | None], Any] = {}
-_parsed_definitions: dict[str, Any] = {}
-
-
 def _install_sfn() -> None:
     from moto.stepfunctions.models import StateMachine
-    from moto.stepfunctions.parser.asl.component.common.path import result_path as result_path_module
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-    from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_module
-    from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
@@ -270,115 +252,6 @@ def _install_sfn() -> None:
         return original_start(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, **kwargs)
 
     _patch(StepFunctionsParserBackend, "start_execution", start_execution)
-
-    original_parse = AmazonStateLanguageParser.parse
-
-    def parse(definition: str) -> Any:
-        parsed = _parsed_definitions.get(definition)
-        if parsed is None:
-            parsed = original_parse(definition)
-            if len(_parsed_definitions) >= 64:
-                _parsed_definitions.clear()
-            _parsed_definitions[definition] = parsed
-        return parsed
-
-    _patch(AmazonStateLanguageParser, "parse", staticmethod(parse))
-
-    # (k) compiled JSONPath expressions, per path text
-    for module in (json_path_module, result_path_module):
-        _patch(module, "parse", functools.lru_cache(maxsize=4096)(module.parse))
-
-    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        if service == "lambda":
-            return InProcessLambdaClient(region)
-        from moto.settings import moto_server_port
-
-        key = (region, service, moto_server_port())
-        client = _sfn_clients.get(key)
-        if client is None:
-            client = _sfn_clients[key] = _service_client(region, service, moto_server_port())
-        return client
-
-    _patch(lambda_eval_utils, "boto_client_for", client_for)
-    for module in _modules_importing(boto_client_module.__name__, "boto_client_for"):
-        _patch(module, "boto_client_for", client_for)
-
-
-def _service_client(region: str, service: str, port: str) -> Any:
-    """The client moto's ``boto_client_for`` builds, once, and at 127.0.0.1 rather than "localhost"
-    (which may resolve to ::1 first, where the embedded AWS does not listen)."""
-    import boto3
-    from botocore.config import Config
-    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
-
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=f"http://127.0.0.1:{port}",
-        aws_access_key_id="ak",
-        aws_secret_access_key="sk",  # noqa: S106 - the embedded AWS takes any key
-        config=Config(
-            parameter_validation=False,
-            retries={"max_attempts": 0, "total_max_attempts": 1},
-            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
-        ),
-    )
-
-
-def _modules_importing(module_name: str, attr: str) -> list[Any]:
-    """The already imported moto.stepfunctions modules that did ``from module_name import attr``."""
-    import sys
-
-    original = getattr(sys.modules[module_name], attr)
-    return [
-        module
-        for name, module in list(sys.modules.items())
-        if name.startswith("moto.stepfunctions.parser.asl")
-        and name != module_name
-        and module is not None
-        and module.__dict__.get(attr) is original
-    ]
-
-
-class InProcessLambdaClient:
-    """What the ASL interpreter's Lambda tasks get instead of a boto3 client: Invoke through moto's
-    own LambdaBackend.invoke (same function lookup, qualifiers and errors), minus an HTTP round trip
-    and a boto3 client build per task. Errors become botocore ClientErrors, as over the wire."""
-
-    def __init__(self, region: str):
-        self.region = region
-
-    def invoke(self, FunctionName: str, Payload: Any = None, **kwargs: Any) -> dict[str, Any]:
-        import io
-
-        from botocore.exceptions import ClientError
-        from moto.awslambda.utils import get_backend
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.core.exceptions import ServiceException, _RESTError
-
-        headers = {"X-Amz-Invocation-Type": kwargs.get("InvocationType", "RequestResponse")}
-        response_headers: dict[str, Any] = {}
-        try:
-            payload = get_backend(DEFAULT_ACCOUNT_ID, self.region).invoke(
-                FunctionName, kwargs.get("Qualifier"), Payload, headers, response_headers
-            )
-        except (_RESTError, ServiceException) as exc:
-            code = exc.error_type if isinstance(exc, _RESTError) else exc.code
-            status = exc.code if isinstance(exc, _RESTError) else 400
-            metadata = {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())}
-            error = {"Error": {"Code": code, "Message": exc.message}, "ResponseMetadata": metadata}
-            raise ClientError(error, "Invoke") from exc
-        if isinstance(payload, str):
-            payload = payload.encode("utf-8")
-        response: dict[str, Any] = {
-            "StatusCode": 202 if headers["X-Amz-Invocation-Type"] == "Event" else 200,
-            "ExecutedVersion": "$LATEST",
-            "Payload": io.BytesIO(payload or b""),
-        }
-        if response_headers.get("x-amz-function-error"):
-            response["FunctionError"] = response_headers["x-amz-function-error"]
-        return response
 
 
 # ------------------------------------------------------------------------------------ (c) (d) (e)
