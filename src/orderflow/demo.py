@@ -5,7 +5,8 @@ what a confirmed order looks like); the runtime, the local API and the other com
 generic. The sample data lives in ``demo_data/`` (products.json, orders.json, users.json).
 
 Steps: start the runtime and the local API on free ports -> bulk-load products (batch_writer,
-progress bar) -> submit orders through HTTP (one confirmed, one rejected for stock, one invalid)
+progress bar) -> submit orders through HTTP (one confirmed, one rejected for stock, one invalid: refused by the
+API, then started directly on the workflow so that ValidateOrder rejects it)
 -> create a user (welcome mail) and suspend them (notice) -> wait, by short polls with a
 deadline, for every order's final status and for the mails -> print each execution's history and
 the outbox. Exit 0 only if everything happened as expected; else one line says what did not.
@@ -17,6 +18,7 @@ import json
 import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -131,19 +133,28 @@ def _traffic(
     write_items(table, products, total=len(products))
 
     _section("orders (POST /orders)")
+    sfn = client("stepfunctions", endpoint)
+    workflow_arn = runtime.outputs.get("OrderWorkflowArn") or runtime.resources.get("OrderWorkflow")
     submitted: list[tuple[dict[str, Any], str | None, str | None]] = []  # (spec, orderId, api verdict)
     for spec in orders:
         status, body = api.post("/orders", spec["order"])
         if status == 202 and isinstance(body, dict) and body.get("orderId"):
-            _say(f"  {spec['label']:<14} 202  orderId={body['orderId']}")
+            _say(f"  {spec['label']:<17} 202  orderId={body['orderId']}")
             submitted.append((spec, str(body["orderId"]), None))
         elif status == 400:
             message = body.get("message") if isinstance(body, dict) else body
-            _say(f"  {spec['label']:<14} 400  rejected by the API: {message}")
+            _say(f"  {spec['label']:<17} 400  rejected by the API: {message}")
             submitted.append((spec, None, "REJECTED"))
+            if workflow_arn:  # a StartExecution caller that bypasses the API: ValidateOrder decides
+                direct_id = f"demo-{uuid.uuid4().hex[:12]}"
+                execution_input = json.dumps({**spec["order"], "orderId": direct_id})
+                sfn.start_execution(stateMachineArn=workflow_arn, name=direct_id, input=execution_input)
+                direct = {**spec, "label": f"{spec['label']} (direct)"}
+                _say(f"  {direct['label']:<17} StartExecution without the API  orderId={direct_id}")
+                submitted.append((direct, direct_id, None))
         else:
             problems.append(f"POST /orders ({spec['label']}) answered {status}: {body}")
-            _say(f"  {spec['label']:<14} {status}  {body}")
+            _say(f"  {spec['label']:<17} {status}  {body}")
 
     _section("users (POST /users, PUT /users/{userId})")
     status, created = api.post("/users", users["create"])
@@ -176,7 +187,7 @@ def _traffic(
     final: dict[str, dict[str, Any]] = {}
     for spec, order_id, verdict in submitted:
         if order_id is None:
-            _say(f"  {spec['label']:<14} {verdict} at the API")
+            _say(f"  {spec['label']:<17} {verdict} at the API")
             if spec["expect"]["status"] != verdict:
                 problems.append(f"order {spec['label']}: expected {spec['expect']['status']}, got {verdict}")
             continue
@@ -194,7 +205,7 @@ def _traffic(
             continue
         final[order_id] = body
         reason = f" ({body['reason']})" if body.get("reason") else ""
-        _say(f"  {spec['label']:<14} {order_id}  {body['status']}{reason}")
+        _say(f"  {spec['label']:<17} {order_id}  {body['status']}{reason}")
         expect = spec["expect"]
         if body["status"] != expect["status"] or (
             "reason" in expect and body.get("reason") not in (None, expect["reason"])
@@ -202,8 +213,6 @@ def _traffic(
             problems.append(f"order {spec['label']}: expected {expect}, got {body['status']}{reason}")
 
     _section("execution histories")
-    sfn = client("stepfunctions", endpoint)
-    workflow_arn = runtime.outputs.get("OrderWorkflowArn") or runtime.resources.get("OrderWorkflow")
     for _spec, order_id, _verdict in submitted:
         if order_id is None or not workflow_arn:
             continue
