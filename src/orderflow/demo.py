@@ -5,8 +5,8 @@ what a confirmed order looks like); the runtime, the local API and the other com
 generic. The sample data lives in ``demo_data/`` (products.json, orders.json, users.json).
 
 Steps: start the runtime and the local API on free ports -> bulk-load products (batch_writer,
-progress bar) -> submit orders through HTTP (one confirmed, one rejected for stock, one invalid: refused by the
-API, then started directly on the workflow so that ValidateOrder rejects it)
+progress bar) -> submit orders through HTTP (one confirmed, one rejected for stock, one invalid:
+refused by the API, then started directly on the workflow so that ValidateOrder rejects it)
 -> create a user (welcome mail) and suspend them (notice) -> wait, by short polls with a
 deadline, for every order's final status and for the mails -> print each execution's history and
 the outbox. Exit 0 only if everything happened as expected; else one line says what did not.
