@@ -253,3 +253,39 @@ def test_k_jsonpath_expressions_are_compiled_once(runtime: Any) -> None:
 
     assert json_path.parse("$.order.items[0]") is json_path.parse("$.order.items[0]")
     assert json_path.extract_json("$.a.b", {"a": {"b": 1}}) == 1
+
+
+def test_m_the_interpreter_copies_json_documents_without_deepcopy(runtime: Any) -> None:
+    import copy
+
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.asl.eval import states
+
+    from orderflow.runtime.interpreter_speedups import json_deepcopy
+
+    assert states.copy.deepcopy is json_deepcopy
+    assert execute_state.copy.deepcopy is json_deepcopy
+    assert states.copy.copy is copy.copy  # the rest of the copy module is still there
+
+    class Opaque:
+        def __init__(self) -> None:
+            self.items = [1]
+
+    document = {"a": [{"b": 1.5, "c": None, "d": True}, "x"], "opaque": Opaque()}
+    copied = json_deepcopy(document)
+    assert copied["a"] == document["a"]
+    copied["a"][0]["b"] = 2
+    copied["a"].append("y")
+    assert document["a"] == [{"b": 1.5, "c": None, "d": True}, "x"]  # independent, like deepcopy
+    assert copied["opaque"] is not document["opaque"]  # other objects: copy.deepcopy
+    assert copied["opaque"].items == [1] and copied["opaque"].items is not document["opaque"].items
+    memo: dict[int, Any] = {}
+    assert json_deepcopy(document["a"], memo) == document["a"] and memo  # the memo form is deepcopy's
+
+    # and executions still run on it: a Lambda task's result and a caught error's cause pass through
+    sfn = client(runtime, "stepfunctions")
+    passed = run_execution(sfn, runtime.outputs["WorkflowArn"], {"order": 8})
+    assert passed["status"] == "SUCCEEDED"
+    assert json.loads(passed["output"])["event"]["order"] == 8
+    rejected = json.loads(run_execution(sfn, runtime.outputs["WorkflowArn"], {"raise": "gadget"})["output"])
+    assert (rejected["status"], rejected["reason"]) == ("REJECTED", "OutOfStock")
