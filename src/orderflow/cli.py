@@ -294,12 +294,11 @@ def _check_mock_config_against_stack(settings: Any, runtime: Any) -> None:
     if settings.mock_config is None:
         return
     from orderflow import sfn_local
-    from orderflow.sfn_local.mock_config import definitions_from_moto
 
     try:
         sfn_local.validate_against_definitions(
             settings.mock_config,
-            definitions_from_moto(runtime.account_id, runtime.region),
+            runtime.state_machine_definitions(),
             require_state_machines=True,
         )
     except sfn_local.MockConfigError as exc:

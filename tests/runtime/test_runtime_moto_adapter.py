@@ -1,4 +1,4 @@
-"""One test per moto gap closed in orderflow.runtime.moto_adapter (each worth reporting upstream)."""
+"""The runtime's moto patches (orderflow.runtime.moto) on the fixture stack, one test per patch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from runtime_helpers import run_execution
 from support.aws import local_client
 
-from orderflow.runtime import moto_adapter
+from orderflow.runtime.moto import cloudformation
 
 pytestmark = pytest.mark.e2e
 
@@ -143,7 +143,7 @@ def test_g_stage_email_identity_and_placeholders(runtime: Any) -> None:
     alarms = client(runtime, "cloudwatch").describe_alarms()["MetricAlarms"]
     assert [a["AlarmName"] for a in alarms] == [runtime.resources["RaiserErrorsAlarm"]]
     assert alarms[0]["Dimensions"] == [{"Name": "FunctionName", "Value": runtime.resources["RaiserFunction"]}]
-    placeholders = moto_adapter.placeholder_resources()
+    placeholders = cloudformation.placeholder_resources()
     assert [(logical, rtype) for logical, rtype, _ in placeholders] == [
         ("RaiserErrorLines", "AWS::Logs::MetricFilter")
     ]
@@ -261,7 +261,7 @@ def test_m_the_interpreter_copies_json_documents_without_deepcopy(runtime: Any) 
     from moto.stepfunctions.parser.asl.component.state.exec import execute_state
     from moto.stepfunctions.parser.asl.eval import states
 
-    from orderflow.runtime.interpreter_speedups import json_deepcopy
+    from orderflow.runtime.moto.interpreter import json_deepcopy
 
     assert states.copy.deepcopy is json_deepcopy
     assert execute_state.copy.deepcopy is json_deepcopy

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from runtime_helpers import FIXTURE_TEMPLATE, free_port
 
-from orderflow.runtime import Runtime, RuntimeStartError, moto_adapter
+from orderflow.runtime import Runtime, RuntimeStartError
+from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.server import ensure_port_free
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,7 @@ def start_fails(template: Path, tmp_path: Path, **kwargs: object) -> str:
         runtime.start()
     message = str(info.value)
     assert "\n" not in message
-    assert not moto_adapter.installed(), "adapter removed"
+    assert not moto_layer.started(), "patches removed"
     ensure_port_free(port)  # the embedded AWS is gone
     runtime.stop()  # idempotent
     return message
@@ -51,7 +52,7 @@ def test_port_in_use(tmp_path: Path) -> None:
         runtime = Runtime(FIXTURE_TEMPLATE, aws_port=port, state_dir=tmp_path)
         with pytest.raises(RuntimeStartError, match=rf"^port {port} is already in use$"):
             runtime.start()
-    assert not moto_adapter.installed()
+    assert not moto_layer.started()
 
 
 def test_missing_code_uri(tmp_path: Path) -> None:
@@ -107,8 +108,8 @@ def test_parameter_overrides_reach_the_functions(tmp_path: Path) -> None:
         state_dir=tmp_path,
         parameter_overrides={"Greeting": "bonjour", "StageName": "prod"},
     ) as runtime:
-        config = runtime._lambda_backend().get_function(runtime.resources["RaiserFunction"])
-        assert config.environment_vars["GREETING"] == "bonjour"
+        config = runtime.client("lambda").get_function(FunctionName=runtime.resources["RaiserFunction"])
+        assert config["Configuration"]["Environment"]["Variables"]["GREETING"] == "bonjour"
         assert runtime.api_stage == "prod"
         assert runtime.outputs["ApiUrl"] == f"http://127.0.0.1:{runtime.api_port}/prod/"
-    assert not moto_adapter.installed()
+    assert not moto_layer.started()

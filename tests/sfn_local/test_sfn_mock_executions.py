@@ -9,8 +9,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orderflow.sfn_local import install_time_scale
-from orderflow.sfn_local.mock_config import install_mock_config, parse_mock_config, uninstall_mock_config
+from orderflow.runtime.moto.sfn import definitions
+from orderflow.sfn_local import install_mock_config, install_time_scale, uninstall_mock_config
+from orderflow.sfn_local.mock_config import parse_mock_config
 
 CHECK_STOCK_RETRY = {
     "ErrorEquals": ["Lambda.TooManyRequestsException"],
@@ -265,12 +266,11 @@ def test_uninstall_restores_moto(sfn: Any, orders: str) -> None:
 
 
 def test_mock_file_is_checked_against_the_deployed_state_machines(orders: str) -> None:
-    from orderflow.sfn_local import MockConfigError, validate_against_definitions
-    from orderflow.sfn_local.mock_config import definitions_from_moto, installed_mock_config
+    from orderflow.sfn_local import MockConfigError, installed_mock_config, validate_against_definitions
 
     config = installed_mock_config()
     assert config is not None
-    deployed = definitions_from_moto()
+    deployed = definitions("123456789012", "us-east-1")
     assert set(deployed) == {"OrderWorkflow"}
     with pytest.raises(
         MockConfigError, match=r"StateMachines\.Poller: no deployed state machine has this name"

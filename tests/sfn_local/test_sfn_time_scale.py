@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from orderflow.runtime.moto import sfn_local_hooks
 from orderflow.sfn_local import time_scale
 from orderflow.sfn_local.errors import MockConfigError
 from orderflow.sfn_local.time_scale import install_time_scale, uninstall_time_scale
@@ -37,7 +38,7 @@ RETRYING = {
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every sleep of the retrier, recorded instead of slept (also moto's own time.sleep, if unpatched)."""
     recorded: list[float] = []
-    monkeypatch.setattr(time_scale, "_sleep", recorded.append)
+    monkeypatch.setattr(sfn_local_hooks, "_sleep", recorded.append)
     monkeypatch.setattr(time, "sleep", recorded.append)
     return recorded
 
@@ -52,8 +53,8 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         recorded.append(timeout)
         clock[0] += timeout
 
-    monkeypatch.setattr(time_scale, "_monotonic", lambda: clock[0])
-    monkeypatch.setattr(time_scale, "_wait_on_event", wait_on_event)
+    monkeypatch.setattr(sfn_local_hooks, "_monotonic", lambda: clock[0])
+    monkeypatch.setattr(sfn_local_hooks, "_wait_on_event", wait_on_event)
     return recorded
 
 

@@ -85,7 +85,6 @@ def start_flow_runtime(mock_config: Path, state_dir: Path, aws_port: int | None 
     """
     from orderflow import sfn_local
     from orderflow.runtime import Runtime
-    from orderflow.sfn_local.mock_config import definitions_from_moto
 
     config = sfn_local.load_mock_config(mock_config)
     sfn_local.validate_against_definitions(
@@ -105,7 +104,7 @@ def start_flow_runtime(mock_config: Path, state_dir: Path, aws_port: int | None 
         try:
             sfn_local.validate_against_definitions(
                 config,
-                definitions_from_moto(runtime.account_id, runtime.region),
+                runtime.state_machine_definitions(),
                 require_state_machines=True,
             )
             warm_workflow_functions(runtime)

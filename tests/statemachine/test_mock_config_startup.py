@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from orderflow.sfn_local import MockConfigError, load_mock_config
-from orderflow.sfn_local.mock_config import installed_mock_config
+from orderflow.sfn_local import MockConfigError, installed_mock_config, load_mock_config
 
 from .flow_support import MOCK_CONFIG, STATE_MACHINE_NAME, free_port, port_is_free, start_flow_runtime
 

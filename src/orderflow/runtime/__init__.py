@@ -2,8 +2,8 @@
 
 Public interface: :class:`Runtime`, :class:`RuntimeStartError`, :class:`Route`, :class:`InvokeResult`,
 :func:`fetch_outbox`. See runtime.py (lifecycle), deploy.py (template -> stack), lambdas.py (workers),
-streams.py (stream event source mappings), moto_adapter.py (the moto gaps closed here) and
-interpreter_speedups.py (faster ASL executions).
+streams.py (stream event source mappings) and the moto/ package (everything that reaches into moto: its
+named patches and its process-global state).
 """
 
 from .model import InvokeResult, Route, RuntimeStartError

@@ -1,6 +1,6 @@
 """The SES outbox: every message the embedded SES accepted (SendEmail / SendRawEmail, v1 and v2).
 
-Messages live in moto's SES backend (``sent_messages``); the moto adapter stamps each with the time
+Messages live in moto's SES backend (``sent_messages``); the ``ses_sent_at`` patch stamps each with the time
 it was accepted. :func:`read_outbox` formats them; the embedded AWS serves the same list at
 ``GET /_orderflow/outbox`` for other processes, read with :func:`fetch_outbox`.
 
@@ -17,18 +17,16 @@ import urllib.request
 from email.message import Message as MimeMessage
 from typing import Any
 
+from .moto import ses
+
 
 def read_outbox(account_id: str, region: str) -> list[dict[str, Any]]:
-    from moto.ses.models import ses_backends
-
-    if region not in ses_backends[account_id]:
-        return []
-    entries = [_entry(m) for m in list(ses_backends[account_id][region].sent_messages)]
+    entries = [_entry(m) for m in ses.sent_messages(account_id, region)]
     return [e for e in entries if e is not None]
 
 
 def _entry(message: Any) -> dict[str, Any] | None:
-    sent_at = getattr(message, "orderflow_sent_at", None) or dt.datetime.now(dt.UTC)
+    sent_at = ses.sent_at(message) or dt.datetime.now(dt.UTC)
     time = sent_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if hasattr(message, "raw_data"):
         mime = email.message_from_string(message.raw_data)

@@ -10,6 +10,7 @@ runs per process at a time (a second ``start()`` raises RuntimeStartError).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -24,10 +25,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from . import moto_adapter
+from . import moto as moto_layer
 from .deploy import api_routes, load_template, package, transform
 from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
 from .model import InvokeResult, Route, RuntimeStartError
+from .moto import awslambda, backends, cloudformation, sfn
 from .outbox import read_outbox
 from .server import EmbeddedAws, ensure_port_free
 from .streams import StreamDispatchers
@@ -55,6 +57,7 @@ class Runtime:
         state_dir: Path | None = None,
         log_echo: bool = False,
         max_workers_per_function: int = 1,
+        disabled_patches: tuple[str, ...] = (),
     ):
         self.template_path = Path(template_path).resolve()
         self.stack_name = stack_name
@@ -77,14 +80,13 @@ class Runtime:
         self.transformed_template: dict[str, Any] = {}
         self.timings: dict[str, float] = {}
 
-        from moto.core import DEFAULT_ACCOUNT_ID
-
-        self.account_id = DEFAULT_ACCOUNT_ID
+        self.account_id = backends.DEFAULT_ACCOUNT_ID
+        self.disabled_patches = tuple(disabled_patches)
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         self._streams: StreamDispatchers | None = None
         self._async: ThreadPoolExecutor | None = None
-        self._saved: dict[str, Any] | None = None
+        self._moto_settings: contextlib.ExitStack | None = None
         self._started = False
         self._lock = threading.Lock()
         self._specs: dict[tuple[Any, ...], FunctionSpec] = {}
@@ -159,18 +161,17 @@ class Runtime:
         )
         self._pool.prespawn(min(functions, 16))
 
-        from moto.core.config import default_user_config
-        from moto.moto_api._internal.models import moto_api_backend
-
-        self._saved = {
-            "MOTO_PORT": os.environ.get("MOTO_PORT"),
-            "execute_state_machine": default_user_config["stepfunctions"].get("execute_state_machine"),
-        }
+        if moto_layer.started():
+            raise RuntimeStartError("another local runtime runs in this process (moto is process-global)")
+        self._moto_settings = contextlib.ExitStack()
         # moto's ASL interpreter calls Lambda/SQS/... at http://localhost:{MOTO_PORT}: our server.
-        os.environ["MOTO_PORT"] = str(self.aws_port)
-        default_user_config["stepfunctions"]["execute_state_machine"] = True
-        moto_api_backend.reset()  # a fresh embedded AWS
-        moto_adapter.install(self)  # raises when another Runtime runs in this process
+        self._moto_settings.enter_context(backends.executing_state_machines(self.aws_port))
+        backends.reset()  # a fresh embedded AWS
+        try:  # raises when another Runtime runs in this process, or for an unsupported moto
+            moto_layer.start(self, disabled=self.disabled_patches)
+        except (moto_layer.MotoVersionError, KeyError) as exc:
+            raise RuntimeStartError(str(exc).strip("'\"")) from exc
+        self._moto_settings.callback(self._stop_moto)
         shutil.rmtree(self.state_dir / "code", ignore_errors=True)
         self._streams = StreamDispatchers(self.invoke, self.account_id, self.region)
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
@@ -190,21 +191,9 @@ class Runtime:
         if self._server is not None:
             self._server.stop()
             self._server = None
-        if self._saved is not None:
-            from moto.core.config import default_user_config
-            from moto.moto_api._internal.models import moto_api_backend
-
-            if moto_adapter.installed():
-                moto_adapter.uninstall()
-            moto_api_backend.reset()
-            default_user_config["stepfunctions"]["execute_state_machine"] = bool(
-                self._saved["execute_state_machine"]
-            )
-            if self._saved["MOTO_PORT"] is None:
-                os.environ.pop("MOTO_PORT", None)
-            else:
-                os.environ["MOTO_PORT"] = self._saved["MOTO_PORT"]
-            self._saved = None
+        if self._moto_settings is not None:
+            self._moto_settings.close()
+            self._moto_settings = None
         self._specs.clear()
 
     # ----------------------------------------------------------------------------------- deploy
@@ -254,7 +243,7 @@ class Runtime:
             raise RuntimeStartError(f"stack {self.stack_name} {stack['StackStatus']}: {reason}")
         self.timings["create_stack_ms"] = (time.perf_counter() - t2) * 1000
 
-        moto_adapter.localize_api_urls(self.account_id, self.region, self.stack_name, self.api_port)
+        cloudformation.localize_api_urls(self.account_id, self.region, self.stack_name, self.api_port)
         stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
         described = cfn.describe_stack_resources(StackName=self.stack_name)["StackResources"]
@@ -266,6 +255,12 @@ class Runtime:
             if self.resource_types[logical] == "AWS::Lambda::Function"
         }
         self.routes, self.api_stage = api_routes(self.transformed_template, self.resources)
+
+    @staticmethod
+    def _stop_moto() -> None:
+        if moto_layer.started():
+            moto_layer.stop()
+        backends.reset()
 
     def _worker_base_env(self) -> dict[str, str]:
         env = {
@@ -292,14 +287,9 @@ class Runtime:
     def cold_starts(self) -> dict[str, int]:
         return dict(self._pool.cold_starts) if self._pool else {}
 
-    def _lambda_backend(self) -> Any:
-        from moto.awslambda.models import lambda_backends
-
-        return lambda_backends[self.account_id][self.region]
-
     def _resolve_function(self, function_name: str) -> Any:
         name = self.resources.get(function_name, function_name)  # a logical id works too
-        return self._lambda_backend().get_function(name)
+        return awslambda.function(self.account_id, self.region, name)
 
     def _spec_for(self, function_name: str) -> FunctionSpec:
         fn = self._resolve_function(function_name)
@@ -312,7 +302,7 @@ class Runtime:
             code_dir = extract_zip(fn.code_bytes, code_root, fn.function_name)
             layer_paths: list[str] = []
             for arn in layer_arns:
-                layer = self._lambda_backend().layers_versions_by_arn(arn)
+                layer = awslambda.layer_version(self.account_id, self.region, arn)
                 layer_dir = extract_zip(
                     layer.code_bytes, code_root / "layers", f"{layer.name}-{layer.version}"
                 )
@@ -331,6 +321,10 @@ class Runtime:
             )
             self._specs[key] = spec
         return spec
+
+    def state_machine_definitions(self) -> dict[str, str]:
+        """Every state machine of the embedded AWS (name -> definition, as deployed)."""
+        return sfn.definitions(self.account_id, self.region)
 
     def invoke(self, function_name: str, event: Any) -> InvokeResult:
         """Invoke a function (physical name, ARN or logical id) synchronously. Thread-safe."""
@@ -364,7 +358,7 @@ class Runtime:
         """Block until every stream record written so far was handled by its mappings."""
         return self._streams.wait_idle(timeout) if self._streams else True
 
-    # ------------------------------------------------------------------------ moto adapter hooks
+    # ------------------------------------------------------------ hooks of the moto patches
 
     def invoke_function(
         self, function_name: str, event: Any, invocation_type: str

@@ -29,6 +29,7 @@ from typing import Any
 
 from .event_filter import matches_any, parse_filter_criteria
 from .model import InvokeResult
+from .moto.backends import send_to_destination
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -194,9 +195,10 @@ class _Dispatcher:
                 "streamArn": self.esm.event_source_arn,
             },
         }
-        send_to_destination(
+        if not send_to_destination(
             destination, json.dumps(invocation_record), self.owner._account_id, self.owner._region
-        )
+        ):
+            log.warning("failure destination %s is not supported locally (SQS and SNS are)", destination)
 
 
 def _arrival(record: dict[str, Any]) -> str | None:
@@ -204,18 +206,3 @@ def _arrival(record: dict[str, Any]) -> str | None:
     if created is None:
         return None
     return dt.datetime.fromtimestamp(float(created), dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def send_to_destination(arn: str, message: str, account_id: str, region: str) -> None:
-    """Deliver to an SQS queue or SNS topic ARN through moto's own backends."""
-    service = arn.split(":")[2]
-    if service == "sqs":
-        from moto.sqs.models import sqs_backends
-
-        sqs_backends[account_id][arn.split(":")[3]].send_message(arn.split(":")[5], message)
-    elif service == "sns":
-        from moto.sns.models import sns_backends
-
-        sns_backends[account_id][arn.split(":")[3]].publish(message, arn=arn)
-    else:
-        log.warning("failure destination %s is not supported locally (SQS and SNS are)", arn)

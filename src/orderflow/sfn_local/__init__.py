@@ -14,17 +14,13 @@ Bad input raises ``MockConfigError`` with a one-line message naming the place.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
 from orderflow.sfn_local.errors import MockConfigError
-from orderflow.sfn_local.mock_config import (
-    MockConfig,
-    install_mock_config,
-    load_mock_config,
-    uninstall_mock_config,
-    validate_against_definitions,
-)
+from orderflow.sfn_local.mock_config import MockConfig, load_mock_config, validate_against_definitions
 from orderflow.sfn_local.time_scale import install_time_scale, uninstall_time_scale
 
 __all__ = [
@@ -37,12 +33,15 @@ __all__ = [
     "configure_from_env",
     "install_mock_config",
     "install_time_scale",
+    "installed_mock_config",
     "load_mock_config",
     "reset",
+    "uninstall_mock_config",
     "validate_against_definitions",
 ]
 
 MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
+_lock = threading.Lock()
 TIME_SCALE_ENV = "ORDERFLOW_TIME_SCALE"
 
 
@@ -85,6 +84,28 @@ def configure_from_env(environ: Mapping[str, str] | None = None) -> SfnLocalSett
     time_scale = parse_time_scale(raw_scale) if raw_scale else None
     path = env.get(MOCK_CONFIG_ENV, "").strip() or None
     return configure(mock_config_path=path, time_scale=time_scale)
+
+
+def install_mock_config(config: MockConfig) -> None:
+    """Make moto's executing Step Functions backend run ``<arn>#<test case>`` executions from ``config``.
+
+    Installing again replaces the configuration (executions already running keep theirs).
+    """
+    with _lock:
+        sfn_local_hooks.set_mock_config(config)
+        REGISTRY.enable(sfn_local_hooks.SFN_MOCK_CONFIG.name)
+
+
+def uninstall_mock_config() -> None:
+    """Undo install_mock_config: moto's original methods come back."""
+    with _lock:
+        REGISTRY.disable(sfn_local_hooks.SFN_MOCK_CONFIG.name)
+        sfn_local_hooks.set_mock_config(None)
+
+
+def installed_mock_config() -> MockConfig | None:
+    """The configuration moto currently uses, if any."""
+    return sfn_local_hooks.mock_config()
 
 
 def reset() -> None:

@@ -22,8 +22,9 @@ integrations")::
 one line naming the file and the JSON path (``MockConfigFile.json: MockedResponses.X."1-3":
 overlaps "2"``), never as a confusing failure in the middle of an execution.
 
-``install_mock_config`` makes moto's executing Step Functions backend honour the configuration the
-way Step Functions Local does:
+``orderflow.sfn_local.install_mock_config`` makes moto's executing Step Functions backend honour the
+configuration the way Step Functions Local does (the moto side is the ``sfn_mock_config`` patch in
+``orderflow.runtime.moto.sfn_local_hooks``):
 
 * ``StartExecution`` on ``<state machine ARN>#<test case>`` runs that test case; the execution ARN is
   the ordinary ``...:execution:<state machine name>:<name>``, so DescribeExecution, ListExecutions
@@ -44,8 +45,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,13 +60,9 @@ __all__ = [
     "MockedResponse",
     "ReturnResponse",
     "ThrowResponse",
-    "definitions_from_moto",
-    "install_mock_config",
-    "installed_mock_config",
     "load_mock_config",
     "parse_mock_config",
     "state_names_by_type",
-    "uninstall_mock_config",
     "validate_against_definitions",
 ]
 
@@ -408,234 +404,3 @@ def validate_against_definitions(
                     raise validator.error(
                         path, f"is a {state_type} state; only Task states can take mocked responses"
                     )
-
-
-def definitions_from_moto(account_id: str = "123456789012", region: str = "us-east-1") -> dict[str, str]:
-    """The state machines deployed in moto's executing backend: name -> definition."""
-    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
-
-    backend = stepfunctions_parser_backends[account_id][region]
-    return {machine.name: machine.definition for machine in backend.state_machines}
-
-
-# --------------------------------------------------------------------------------------------------
-# Installing into moto
-# --------------------------------------------------------------------------------------------------
-#
-# moto 5.2.5 ships the interpreter side of mocking (Environment.is_mocked_mode, mock_eval_utils,
-# ExecutionWorker(mock_test_case=...)) but nothing feeds it: mocking.mock_config.load_mock_test_case_for
-# always returns None, and the StartExecution that moto really serves (StepFunctionsParserBackend in
-# parser/models.py, not the LocalStack provider.py, which moto never routes to) neither strips a
-# "#TestCase" suffix nor passes a test case to the worker. The hooks below, all reversible:
-#
-#  1. StepFunctionsParserBackend.start_execution: split "<arn>#<test case>", resolve the test case of
-#     the installed configuration, run the original with the plain ARN.
-#  2. ExecutionWorker.__init__: hand the resolved test case (a thread-local set by 1, consumed once)
-#     to the worker as mock_test_case, which the interpreter already consults.
-#  3. Environment.get_current_mocked_response: index responses by a per-execution, per-state
-#     invocation counter (Step Functions Local semantics) instead of moto's State.RetryCount, and
-#     turn a missing attempt into a States.Runtime failure.
-#  4. ErrorEqualsDecl._eval_body: that States.Runtime failure matches no Retrier/Catcher, as AWS
-#     specifies for States.Runtime ("A retry or catch on States.ALL won't catch States.Runtime").
-
-_lock = threading.Lock()
-_installed: MockConfig | None = None
-_originals: dict[str, tuple[Any, str, Any]] = {}
-_pending = threading.local()
-
-
-def installed_mock_config() -> MockConfig | None:
-    """The configuration moto currently uses, if any."""
-    return _installed
-
-
-def _execution_test_case_class() -> Any:
-    from moto.stepfunctions.parser.mocking.mock_config import MockTestCase as MotoMockTestCase
-
-    class ExecutionTestCase(MotoMockTestCase):
-        """moto's MockTestCase plus the invocation counters of one execution (shared by its frames)."""
-
-        def __init__(self, config: MockConfig, test_case: MockTestCase) -> None:
-            from moto.stepfunctions.parser.mocking.mock_config import (
-                MockedResponseReturn,
-                MockedResponseThrow,
-                StateMockedResponses,
-            )
-
-            state_responses = []
-            for state_name, response_name in test_case.states.items():
-                moto_responses: list[Any] = []
-                for attempt_range in config.mocked_responses[response_name].ranges:
-                    response = attempt_range.response
-                    if isinstance(response, ReturnResponse):
-                        moto_responses.append(
-                            MockedResponseReturn(attempt_range.start, attempt_range.end, response.payload)
-                        )
-                    else:
-                        moto_responses.append(
-                            MockedResponseThrow(
-                                attempt_range.start, attempt_range.end, response.error, response.cause
-                            )
-                        )
-                state_responses.append(StateMockedResponses(state_name, response_name, moto_responses))
-            super().__init__(test_case.state_machine, test_case.name, state_responses)
-            self.source = config.source
-            self._counter_lock = threading.Lock()
-            self._invocations: dict[str, int] = {}
-
-        def next_invocation(self, state_name: str) -> int:
-            with self._counter_lock:
-                invocation = self._invocations.get(state_name, 0)
-                self._invocations[state_name] = invocation + 1
-                return invocation
-
-    return ExecutionTestCase
-
-
-def _runtime_error_name_class() -> Any:
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
-        StatesErrorName,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
-        StatesErrorNameType,
-    )
-
-    class MissingMockRuntimeError(StatesErrorName):
-        """States.Runtime raised for an invocation without a mocked response: never retried or caught."""
-
-        def __init__(self) -> None:
-            super().__init__(typ=StatesErrorNameType.StatesRuntime)
-
-    return MissingMockRuntimeError
-
-
-def _patch(owner: Any, attribute: str, replacement: Callable[..., Any]) -> None:
-    key = f"{owner.__module__}.{owner.__qualname__}.{attribute}"
-    if key not in _originals:
-        _originals[key] = (owner, attribute, owner.__dict__[attribute])
-    setattr(owner, attribute, replacement)
-
-
-def _apply_patches() -> None:
-    from moto.stepfunctions.exceptions import InvalidName
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
-    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
-        ErrorEqualsDecl,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.eval.environment import Environment
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
-
-    execution_test_case = _execution_test_case_class()
-    missing_mock_error = _runtime_error_name_class()
-
-    original_start = StepFunctionsParserBackend.__dict__["start_execution"]
-    original_worker_init = ExecutionWorker.__dict__["__init__"]
-    original_get_response = Environment.__dict__["get_current_mocked_response"]
-    original_error_equals = ErrorEqualsDecl.__dict__["_eval_body"]
-
-    def start_execution(
-        self: Any,
-        state_machine_arn: str,
-        name: Any = None,
-        execution_input: Any = None,
-        trace_header: Any = None,
-    ) -> Any:
-        base_arn, separator, test_case_name = (state_machine_arn or "").partition("#")
-        if not separator:
-            return original_start(self, state_machine_arn, name, execution_input, trace_header)
-        if not test_case_name:
-            # Step Functions Local runs "<arn>#" (an empty test case name) unmocked.
-            return original_start(self, base_arn, name, execution_input, trace_header)
-        state_machine = self.describe_state_machine(base_arn)
-        config = _installed
-        test_case = config.test_case(state_machine.name, test_case_name) if config else None
-        if config is None or test_case is None:
-            where = f"in {config.source}" if config else "(no mock configuration file is loaded)"
-            raise InvalidName(
-                f"Invalid mock test case name '{test_case_name}' for state machine "
-                f"'{state_machine.name}': no StateMachines.{state_machine.name}.TestCases."
-                f"{test_case_name} {where}"
-            )
-        _pending.test_case = execution_test_case(config, test_case)
-        try:
-            return original_start(self, base_arn, name, execution_input, trace_header)
-        finally:
-            _pending.test_case = None
-
-    def worker_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        pending = getattr(_pending, "test_case", None)
-        if pending is not None and kwargs.get("mock_test_case") is None:
-            _pending.test_case = None
-            kwargs["mock_test_case"] = pending
-        original_worker_init(self, *args, **kwargs)
-
-    def get_current_mocked_response(self: Any) -> Any:
-        test_case: Any = self.mock_test_case
-        if not isinstance(test_case, execution_test_case):
-            return original_get_response(self)
-        state_name = self.next_state_name
-        state_responses = test_case.state_mocked_responses[state_name]
-        invocation = test_case.next_invocation(state_name)
-        if invocation < len(state_responses.mocked_responses):
-            return state_responses.mocked_responses[invocation]
-        defined = len(state_responses.mocked_responses)
-        cause = (
-            f"No mocked response for invocation {invocation} of state '{state_name}' in test case "
-            f"'{test_case.state_machine_name}#{test_case.test_case_name}': MockedResponses."
-            f"{state_responses.mocked_response_name} in {test_case.source} defines invocations "
-            f"0-{defined - 1}"
-        )
-        raise FailureEventException(
-            failure_event=FailureEvent(
-                env=self,
-                error_name=missing_mock_error(),
-                event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(  # type: ignore[typeddict-item]
-                    taskFailedEventDetails=TaskFailedEventDetails(error="States.Runtime", cause=cause)
-                ),
-            )
-        )
-
-    def error_equals_eval_body(self: Any, env: Any) -> None:
-        if env.stack and isinstance(env.stack[-1], missing_mock_error):
-            env.stack.pop()
-            env.stack.append(False)
-            return
-        original_error_equals(self, env)
-
-    _patch(StepFunctionsParserBackend, "start_execution", start_execution)
-    _patch(ExecutionWorker, "__init__", worker_init)
-    _patch(Environment, "get_current_mocked_response", get_current_mocked_response)
-    _patch(ErrorEqualsDecl, "_eval_body", error_equals_eval_body)
-
-
-def _restore_patches() -> None:
-    for owner, attribute, original in _originals.values():
-        setattr(owner, attribute, original)
-    _originals.clear()
-
-
-def install_mock_config(config: MockConfig) -> None:
-    """Make moto's executing Step Functions backend run ``<arn>#<test case>`` executions from ``config``.
-
-    Installing again replaces the configuration (executions already running keep theirs).
-    """
-    global _installed
-    with _lock:
-        if not _originals:
-            _apply_patches()
-        _installed = config
-
-
-def uninstall_mock_config() -> None:
-    """Undo install_mock_config: moto's original methods come back."""
-    global _installed
-    with _lock:
-        _restore_patches()
-        _installed = None

@@ -1,0 +1,117 @@
+"""Everything of orderflow that reaches into moto: one package, one registry of named patches.
+
+No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
+is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`), and
+every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
+declared order (wrappers of one method always nest the same way) and undone in reverse:
+
+============================  =========  =====================================================
+patch                         kind       module
+============================  =========  =====================================================
+``sfn_cfn_backend``           gap        :mod:`.sfn`
+``sfn_unnamed_execution``     gap        :mod:`.sfn`
+``sfn_finished_threads``      gap        :mod:`.sfn`
+``sfn_mock_config``           gap        :mod:`.sfn_local_hooks` (on while a mock config is set)
+``sfn_time_scale``            feature    :mod:`.sfn_local_hooks` (on while the scale is not 1)
+``sfn_inprocess_clients``     speed-up   :mod:`.interpreter`
+``sfn_parse_cache``           speed-up   :mod:`.interpreter`
+``sfn_jsonpath_cache``        speed-up   :mod:`.interpreter`
+``sfn_json_copy``             speed-up   :mod:`.interpreter`
+``dynamodb_transactions``     gap        :mod:`.dynamodb`
+``lambda_invoke``             gap        :mod:`.awslambda` (calls the runtime's workers)
+``lambda_cfn_layers``         gap        :mod:`.awslambda`
+``stream_esm``                gap        :mod:`.awslambda` (calls the runtime's dispatchers)
+``rest_api_cfn``              gap        :mod:`.cloudformation`
+``missing_cfn_types``         gap        :mod:`.cloudformation`
+``stack_failure``             gap        :mod:`.cloudformation`
+``ses_sent_at``               gap        :mod:`.ses`
+============================  =========  =====================================================
+
+Each record says what moto does wrong (``REGISTRY[name].summary``), the moto versions it was written
+for, and the upstream issue where one exists. ``tests/moto_patches/`` has, per gap, a test that shows
+the gap in plain moto (a strict xfail: it starts passing, and so fails the suite, the day upstream
+fixes it, so the patch can go) and a test of the patched behaviour.
+
+:func:`start` applies the runtime's patches (every one but the two Step Functions Local ones, which
+:mod:`orderflow.sfn_local` switches) after checking the installed moto against each patch's range;
+:func:`stop` undoes them. Patches can be left off one by one (``start(hooks, disabled=...)``).
+"""
+
+from __future__ import annotations
+
+from . import awslambda, cloudformation, dynamodb, hooks, interpreter, ses, sfn, sfn_local_hooks
+from .hooks import Hooks
+from .registry import REGISTRY, MotoVersionError, Patch, Patcher
+
+__all__ = [
+    "REGISTRY",
+    "RUNTIME_PATCHES",
+    "Hooks",
+    "MotoVersionError",
+    "Patch",
+    "Patcher",
+    "awslambda",
+    "cloudformation",
+    "dynamodb",
+    "interpreter",
+    "ses",
+    "sfn",
+    "sfn_local_hooks",
+    "start",
+    "started",
+    "stop",
+]
+
+REGISTRY.declare_order(
+    [
+        sfn.SFN_CFN_BACKEND.name,
+        sfn.SFN_UNNAMED_EXECUTION.name,
+        sfn.SFN_FINISHED_THREADS.name,
+        sfn_local_hooks.SFN_MOCK_CONFIG.name,
+        sfn_local_hooks.SFN_TIME_SCALE.name,
+        interpreter.SFN_INPROCESS_CLIENTS.name,
+        interpreter.SFN_PARSE_CACHE.name,
+        interpreter.SFN_JSONPATH_CACHE.name,
+        interpreter.SFN_JSON_COPY.name,
+        dynamodb.DYNAMODB_TRANSACTIONS.name,
+        awslambda.LAMBDA_INVOKE.name,
+        awslambda.LAMBDA_CFN_LAYERS.name,
+        awslambda.STREAM_ESM.name,
+        cloudformation.REST_API_CFN.name,
+        cloudformation.MISSING_CFN_TYPES.name,
+        cloudformation.STACK_FAILURE.name,
+        ses.SES_SENT_AT.name,
+    ]
+)
+
+# Switched by orderflow.sfn_local (a mock config is loaded / the time scale is not 1), not by start().
+SFN_LOCAL_PATCHES = (sfn_local_hooks.SFN_MOCK_CONFIG.name, sfn_local_hooks.SFN_TIME_SCALE.name)
+RUNTIME_PATCHES = tuple(name for name in REGISTRY.names if name not in SFN_LOCAL_PATCHES)
+
+
+def start(runtime_hooks: Hooks, disabled: tuple[str, ...] = ()) -> None:
+    """Apply the runtime's patches (all but ``disabled``); ``runtime_hooks`` receives function
+    invocations and stream records. MotoVersionError (nothing applied) for an unsupported moto,
+    RuntimeError when a runtime already runs in this process, KeyError for an unknown name."""
+    for name in disabled:
+        REGISTRY[name]
+    wanted = [name for name in RUNTIME_PATCHES if name not in disabled]
+    REGISTRY.check_versions(wanted)
+    hooks.attach(runtime_hooks)
+    try:
+        REGISTRY.enable(*wanted)
+    except BaseException:
+        REGISTRY.disable(*RUNTIME_PATCHES)
+        hooks.detach()
+        raise
+
+
+def stop() -> None:
+    """Undo the runtime's patches (the Step Functions Local ones stay as sfn_local set them)."""
+    REGISTRY.disable(*RUNTIME_PATCHES)
+    interpreter.clear_caches()
+    hooks.detach()
+
+
+def started() -> bool:
+    return hooks.attached()

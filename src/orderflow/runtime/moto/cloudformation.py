@@ -1,0 +1,334 @@
+"""CloudFormation gaps: REST API bodies, resource types moto lacks, a failing resource."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.cloudformation import parsing
+from moto.cloudformation.models import Stack, cloudformation_backends
+from moto.ses.models import ses_backends
+from moto.settings import moto_server_port
+
+from .registry import REGISTRY, Patch, Patcher
+
+log = logging.getLogger("orderflow.runtime")
+
+_placeholders: list[tuple[str, str, str]] = []  # (logical id, type, physical id)
+
+
+# ------------------------------------------------------------------------------------ rest_api_cfn
+
+
+def _rest_api_from_cfn(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+) -> Any:
+    props = cloudformation_json["Properties"]
+    body = props.get("Body") or {}
+    info = body.get("info") or {}
+    backend = apigateway_backends[account_id][region_name]
+    api = backend.create_rest_api(
+        name=props.get("Name") or info.get("title") or resource_name,
+        description=props.get("Description") or info.get("description") or "",
+        endpoint_configuration=props.get("EndpointConfiguration"),
+    )
+    if body.get("paths"):
+        openapi_subset = {k: v for k, v in body.items() if k != "swagger"}
+        openapi_subset["openapi"] = "3.0.1"
+        backend.put_rest_api(api.id, openapi_subset, fail_on_warnings=False)
+    return api
+
+
+def _apply_rest_api(patcher: Patcher) -> None:
+    patcher.replace(RestAPI, "create_from_cloudformation_json", classmethod(_rest_api_from_cfn))
+
+
+# ------------------------------------------------------------------------------- missing_cfn_types
+
+
+class _CfnModel:
+    """Just enough of moto's CloudFormationModel interface for the resource types added here."""
+
+    cf_resource_type: str
+    logical_resource_id: str
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
+    ):
+        cls.delete_from_cloudformation_json(
+            original_resource.physical_resource_id, cloudformation_json, account_id, region_name
+        )
+        return cls.create_from_cloudformation_json(
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ) -> None:
+        return None
+
+
+@dataclass
+class ApiGatewayStage(_CfnModel):
+    rest_api_id: str
+    stage_name: str
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.stage_name
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ) -> ApiGatewayStage:
+        props = cloudformation_json["Properties"]
+        rest_api_id = props["RestApiId"]
+        stage_name = props.get("StageName", resource_name)
+        deployment_id = getattr(props.get("DeploymentId"), "id", props.get("DeploymentId"))
+        backend = apigateway_backends[account_id][region_name]
+        api = backend.get_rest_api(rest_api_id)
+        if stage_name not in api.stages:
+            backend.create_stage(
+                rest_api_id,
+                stage_name,
+                deployment_id,
+                variables=props.get("Variables"),
+                description=props.get("Description", ""),
+                tracing_enabled=props.get("TracingEnabled"),
+            )
+        return cls(rest_api_id, stage_name)
+
+
+@dataclass
+class SesEmailIdentity(_CfnModel):
+    identity: str
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.identity
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ) -> SesEmailIdentity:
+        identity = cloudformation_json["Properties"]["EmailIdentity"]
+        backend = ses_backends[account_id][region_name]
+        if "@" in identity:
+            backend.verify_email_identity(identity)
+        else:
+            backend.verify_domain(identity)
+        return cls(identity)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ) -> None:
+        ses_backends[account_id][region_name].delete_identity(resource_name)
+
+
+@dataclass
+class CloudWatchAlarm(_CfnModel):
+    """The CFN properties of an alarm are PutMetricAlarm's parameters: sent through moto's own API
+    (its request parsing builds the metric queries) on the embedded server."""
+
+    alarm_name: str
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.alarm_name
+
+    @staticmethod
+    def _client(region_name: str) -> Any:
+        return boto3.client(
+            "cloudwatch",
+            endpoint_url=f"http://127.0.0.1:{moto_server_port()}",
+            region_name=region_name,
+            aws_access_key_id="adapter",
+            aws_secret_access_key="adapter",  # noqa: S106 - the embedded AWS takes any key
+        )
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ) -> CloudWatchAlarm:
+        props = dict(cloudformation_json["Properties"])
+        props.setdefault("AlarmName", resource_name)
+        cls._client(region_name).put_metric_alarm(**props)
+        return cls(props["AlarmName"])
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ) -> None:
+        cls._client(region_name).delete_alarms(AlarmNames=[resource_name])
+
+
+@dataclass
+class Placeholder(_CfnModel):
+    """A resource of a type moto's CloudFormation does not know: listed, not emulated."""
+
+    physical_resource_id: str
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ) -> Placeholder:
+        _placeholders.append((kwargs.get("LogicalId", ""), kwargs.get("ResourceType", ""), resource_name))
+        log.warning(
+            "%s (%s) is not emulated locally: moto has no CloudFormation support for it",
+            kwargs.get("LogicalId"),
+            kwargs.get("ResourceType"),
+        )
+        return cls(resource_name)
+
+
+ADDED_TYPES: dict[str, Any] = {
+    "AWS::ApiGateway::Stage": ApiGatewayStage,
+    "AWS::CloudWatch::Alarm": CloudWatchAlarm,
+    "AWS::SES::EmailIdentity": SesEmailIdentity,
+}
+
+
+def placeholder_resources() -> list[tuple[str, str, str]]:
+    """(logical id, type, physical id) of every resource kept as a placeholder (type unknown to moto)."""
+    return list(_placeholders)
+
+
+def _apply_missing_types(patcher: Patcher) -> None:
+    _placeholders.clear()
+    original_class_from_type = parsing.resource_class_from_type
+
+    def resource_class_from_type(resource_type: str) -> Any:
+        if resource_type in ADDED_TYPES:
+            return ADDED_TYPES[resource_type]
+        known = resource_type in parsing.NULL_MODELS or resource_type in parsing.get_model_map()
+        if known or resource_type.startswith("Custom::"):
+            return original_class_from_type(resource_type)
+        return Placeholder
+
+    patcher.replace(parsing, "resource_class_from_type", resource_class_from_type)
+
+    original_parse_and_create = parsing.parse_and_create_resource
+
+    def parse_and_create_resource(
+        logical_id: str, resource_json: dict[str, Any], resources_map: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        resource = original_parse_and_create(logical_id, resource_json, resources_map, *args, **kwargs)
+        if resource is not None and not hasattr(resource, "physical_resource_id"):
+            # e.g. Lambda::Permission, ApiGateway::Deployment: moto gives them no physical id
+            resource.physical_resource_id = getattr(resource, "id", None) or parsing.generate_resource_name(
+                resource_json.get("Type", ""), resources_map["AWS::StackName"], logical_id
+            )
+        return resource
+
+    patcher.replace(parsing, "parse_and_create_resource", parse_and_create_resource)
+
+
+# ----------------------------------------------------------------------------------- stack_failure
+
+
+class ResourceCreateFailed(Exception):
+    def __init__(self, logical_id: str, resource_type: str, cause: BaseException):
+        super().__init__(f"resource {logical_id} ({resource_type}) failed: {_one_line(cause)}")
+        self.logical_id = logical_id
+        self.resource_type = resource_type
+
+
+def _one_line(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, KeyError):
+        text = f"missing property {exc}"
+    return " ".join(str(text).split())
+
+
+def _apply_stack_failure(patcher: Patcher) -> None:
+    original_parse_and_create = parsing.parse_and_create_resource
+
+    def parse_and_create_resource(
+        logical_id: str, resource_json: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        try:
+            return original_parse_and_create(logical_id, resource_json, *args, **kwargs)
+        except ResourceCreateFailed:
+            raise
+        except Exception as exc:
+            raise ResourceCreateFailed(logical_id, resource_json.get("Type", "?"), exc) from exc
+
+    patcher.replace(parsing, "parse_and_create_resource", parse_and_create_resource)
+
+    original_create_resources = Stack.create_resources
+
+    def create_resources(self: Any) -> None:
+        try:
+            original_create_resources(self)
+        except ResourceCreateFailed as exc:
+            log.debug("stack %s failed", self.name, exc_info=True)
+            self.status = "CREATE_FAILED"
+            self._add_stack_event("CREATE_FAILED", resource_status_reason=str(exc))
+
+    patcher.replace(Stack, "create_resources", create_resources)
+
+
+def localize_api_urls(account_id: str, region_name: str, stack_name: str, api_port: int) -> None:
+    """Rewrite this stack's Outputs (as stored in moto) that point at one of its REST APIs'
+    execute-api URLs to the local API server (so DescribeStacks shows the local URL)."""
+    api_ids = set(apigateway_backends[account_id][region_name].apis)
+    pattern = re.compile(r"https://([a-z0-9]+)\.execute-api\.[a-z0-9-]+\.[a-z0-9.]+?/")
+
+    def local(match: re.Match[str]) -> str:
+        return f"http://127.0.0.1:{api_port}/" if match.group(1) in api_ids else match.group(0)
+
+    for stack in cloudformation_backends[account_id][region_name].stacks.values():
+        if stack.name != stack_name:
+            continue
+        for key in list(stack.output_map):
+            output = stack.output_map[key]
+            if output is not None and isinstance(output.value, str):
+                output.value = pattern.sub(local, output.value)
+
+
+REST_API_CFN = REGISTRY.register(
+    Patch(
+        "rest_api_cfn",
+        "gap",
+        "AWS::ApiGateway::RestApi requires Name (CloudFormation takes it from the Body's info.title) and "
+        "ignores Body, so SAM's Deployment fails with 'The REST API doesn't contain any methods'; here "
+        "the Body's paths are imported with moto's own OpenAPI importer",
+        _apply_rest_api,
+    )
+)
+
+MISSING_CFN_TYPES = REGISTRY.register(
+    Patch(
+        "missing_cfn_types",
+        "gap",
+        "no CloudFormation support for AWS::ApiGateway::Stage, AWS::CloudWatch::Alarm and "
+        "AWS::SES::EmailIdentity (skipped, missing from DescribeStackResources); here they are created "
+        "through moto's own APIs, any other unknown type is a listed placeholder, and models without a "
+        "physical id (Lambda::Permission, ApiGateway::Deployment) get one",
+        _apply_missing_types,
+    )
+)
+
+STACK_FAILURE = REGISTRY.register(
+    Patch(
+        "stack_failure",
+        "gap",
+        "an exception while creating a resource escapes as an HTTP 500 and leaves the stack "
+        "CREATE_IN_PROGRESS; here the stack goes CREATE_FAILED with an event naming the resource",
+        _apply_stack_failure,
+    )
+)

@@ -1,0 +1,44 @@
+"""What the runtime's patches call back into: the running local runtime (one per process)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+
+class Hooks(Protocol):
+    """Implemented by :class:`orderflow.runtime.Runtime`."""
+
+    def invoke_function(
+        self, function_name: str, event: Any, invocation_type: str
+    ) -> tuple[bytes, str | None]: ...
+
+    def stream_record(self, esm: Any, record: dict[str, Any]) -> None: ...
+
+
+_hooks: Hooks | None = None
+_lock = threading.Lock()
+
+
+def attach(hooks: Hooks) -> None:
+    global _hooks
+    with _lock:
+        if _hooks is not None:
+            raise RuntimeError("a local runtime already runs in this process (moto is process-global)")
+        _hooks = hooks
+
+
+def detach() -> None:
+    global _hooks
+    with _lock:
+        _hooks = None
+
+
+def attached() -> bool:
+    return _hooks is not None
+
+
+def current() -> Hooks:
+    if _hooks is None:
+        raise RuntimeError("orderflow runtime is not running")
+    return _hooks

@@ -1,0 +1,160 @@
+"""Step Functions gaps: CloudFormation state machines, unnamed executions, finished threads."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from moto.s3.models import s3_backends
+from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
+from moto.stepfunctions.parser.utils import TMP_THREADS
+from moto.stepfunctions.responses import get_backend
+from moto.utilities.utils import get_partition
+
+from .registry import REGISTRY, Patch, Patcher
+
+
+def substitute(definition: str, substitutions: dict[str, Any] | None) -> str:
+    """``DefinitionSubstitutions`` as CloudFormation applies them: every ``${Name}`` replaced."""
+    for name, value in (substitutions or {}).items():
+        definition = definition.replace("${" + name + "}", str(value))
+    return definition
+
+
+def state_machine_definition(properties: dict[str, Any], account_id: str, partition: str) -> str:
+    """The definition of a CFN state machine, from any of the three CFN forms, substitutions applied."""
+    if "DefinitionString" in properties:
+        definition = properties["DefinitionString"]
+    elif "Definition" in properties:
+        definition = json.dumps(properties["Definition"])
+    elif "DefinitionS3Location" in properties:
+        location = properties["DefinitionS3Location"]
+        key = s3_backends[account_id][partition].get_object(location["Bucket"], location["Key"])
+        if key is None:
+            raise ValueError(f"DefinitionS3Location s3://{location['Bucket']}/{location['Key']} not found")
+        definition = key.value.decode("utf-8")
+    else:
+        definition = ""
+    return substitute(definition, properties.get("DefinitionSubstitutions"))
+
+
+def definitions(account_id: str, region: str) -> dict[str, str]:
+    """The state machines of the executing backend: name -> definition."""
+    backend = stepfunctions_parser_backends[account_id][region]
+    return {machine.name: machine.definition for machine in backend.state_machines}
+
+
+def _lower_keys(value: Any) -> Any:
+    """CFN spells StepFunctions API structures in PascalCase; the API model uses camelCase."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
+
+
+def _create_from_cfn(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+) -> Any:
+    properties = cloudformation_json["Properties"]
+    tags = [{"key": t["Key"], "value": t["Value"]} for t in properties.get("Tags", [])]
+    return get_backend(account_id, region_name).create_state_machine(
+        name=properties.get("StateMachineName", resource_name),
+        definition=state_machine_definition(properties, account_id, get_partition(region_name)),
+        roleArn=properties.get("RoleArn", ""),
+        tags=tags,
+        loggingConfiguration=_lower_keys(properties.get("LoggingConfiguration")),
+        tracingConfiguration=_lower_keys(properties.get("TracingConfiguration")),
+        sm_type=properties.get("StateMachineType", "STANDARD"),
+    )
+
+
+def _delete_from_cfn(
+    cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+) -> None:
+    get_backend(account_id, region_name).delete_state_machine(resource_name)
+
+
+def _update_from_cfn(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
+    properties = cloudformation_json.get("Properties", {})
+    backend = get_backend(account_id, region_name)
+    name = properties.get("StateMachineName", original_resource.name)
+    if name != original_resource.name:
+        new = _create_from_cfn(cls, name, cloudformation_json, account_id, region_name)
+        backend.delete_state_machine(original_resource.arn)
+        return new
+    return backend.update_state_machine(
+        original_resource.arn,
+        definition=state_machine_definition(properties, account_id, get_partition(region_name)),
+        role_arn=properties.get("RoleArn"),
+    )
+
+
+def _apply_cfn_backend(patcher: Patcher) -> None:
+    patcher.replace(StateMachine, "create_from_cloudformation_json", classmethod(_create_from_cfn))
+    patcher.replace(StateMachine, "delete_from_cloudformation_json", classmethod(_delete_from_cfn))
+    patcher.replace(StateMachine, "update_from_cloudformation_json", classmethod(_update_from_cfn))
+
+
+def _apply_unnamed_execution(patcher: Patcher) -> None:
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    patcher.replace(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+def _apply_finished_threads(patcher: Patcher) -> None:
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(self: Any, *args: Any, **kwargs: Any) -> Any:
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+        return original(self, *args, **kwargs)
+
+    patcher.replace(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
+SFN_CFN_BACKEND = REGISTRY.register(
+    Patch(
+        "sfn_cfn_backend",
+        "gap",
+        "CloudFormation creates AWS::StepFunctions::StateMachine in the non-executing backend and reads "
+        "only DefinitionString (DefinitionS3Location, Definition and DefinitionSubstitutions are "
+        "ignored); here CFN state machines live in the backend the API uses, definition loaded from S3 "
+        "or inlined, substitutions applied",
+        _apply_cfn_backend,
+    )
+)
+
+SFN_UNNAMED_EXECUTION = REGISTRY.register(
+    Patch(
+        "sfn_unnamed_execution",
+        "gap",
+        "StartExecution without a name names the execution 'None' in the executing backend, so the "
+        "second unnamed start collides; here it gets a uuid, as on AWS",
+        _apply_unnamed_execution,
+    )
+)
+
+SFN_FINISHED_THREADS = REGISTRY.register(
+    Patch(
+        "sfn_finished_threads",
+        "gap",
+        "the ASL interpreter appends every thread it starts to a global list (TMP_THREADS) that nothing "
+        "empties, keeping every finished execution's frames alive; here finished threads are dropped "
+        "at each StartExecution",
+        _apply_finished_threads,
+    )
+)
