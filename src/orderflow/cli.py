@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -111,26 +110,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ---------------------------------------------------------------------------- up
-def port_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _runtime_error_types() -> tuple[type[BaseException], ...]:
-    from orderflow.runtime import RuntimeStartError
-
-    return (RuntimeStartError,)
-
-
-def _not_ready(function_name: str, event: dict[str, Any]) -> Any:
-    raise RuntimeError("the runtime is not started yet")
-
-
 class StartupLog(logging.Handler):
     """The runtime's log lines while it starts: shown once it is up, dropped if it fails to start
     (then the one error line says it all). Afterwards lines go straight to stderr."""
@@ -195,8 +174,9 @@ class StderrGate:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from orderflow.api import ApiServer
     from orderflow.api.server import default_access_log
+    from orderflow.runtime import RuntimeStartError
+    from orderflow.session import LocalSession, PortInUse, SessionOptions
 
     started = time.monotonic()
     template: Path = args.template
@@ -204,54 +184,37 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise CliError(f"template {template} not found (see --template)")
     if args.aws_port == args.api_port:
         raise CliError(f"--aws-port and --api-port are both {args.api_port}")
+    mock_config, time_scale = _sfn_local_options(args)
+    options = SessionOptions(
+        template,
+        stack_name=args.stack_name,
+        aws_port=args.aws_port,
+        api_port=args.api_port,
+        region=args.region,
+        mock_config=mock_config,
+        time_scale=time_scale,
+        log_echo=not args.quiet,
+        access_log=None if args.quiet else default_access_log,
+    )
 
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    api = None
-    runtime = None
-    sfn_configured = False
+    session = LocalSession(options)
     startup_log = StartupLog(logging.INFO).install()
     gate = StderrGate()
     sys.stderr = gate
     try:
-        # The API port is claimed (and kept) before anything starts: a clash costs nothing to report.
-        api = ApiServer(
-            [], _not_ready, port=args.api_port, access_log=None if args.quiet else default_access_log
-        )
         try:
-            api.bind()
-        except OSError:
-            api = None
-            raise CliError(f"API port {args.api_port} is in use (see --api-port)") from None
-        if not port_free(args.aws_port):
-            raise CliError(f"AWS port {args.aws_port} is in use (see --aws-port)")
-
-        from orderflow.runtime import Runtime
-
-        # Step Functions Local compatibility hooks go in before the runtime's own moto patches
-        # (which wrap them) and come out after runtime.stop(), in the finally below.
-        sfn_settings = _configure_sfn_local(args)
-        sfn_configured = True
-        runtime = Runtime(
-            template.resolve(),
-            stack_name=args.stack_name,
-            aws_port=args.aws_port,
-            api_port=args.api_port,
-            region=args.region,
-            log_echo=not args.quiet,
-        )
-        try:
-            runtime.start()
-            runtime.check_handlers()
-            _check_mock_config_against_stack(sfn_settings, runtime)
-        except _runtime_error_types() as exc:
+            session.start()
+        except PortInUse as exc:
+            raise CliError(f"{exc} (see --{exc.which.lower()}-port)") from None
+        except RuntimeStartError as exc:
             raise CliError(str(exc)) from None
-        api.use_runtime(runtime)
-        api.start()
+        assert session.runtime is not None and session.api is not None
         gate.open(show=True)
         startup_log.end_startup(show=True)
         took = time.monotonic() - started
-        urls = f"aws={runtime.endpoint_url}  api={api.url}"
+        urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
         print(f"orderflow ready  {urls}  (stack {args.stack_name}, {took:.1f} s)", flush=True)
         while not stop.wait(0.5):
             pass
@@ -260,49 +223,26 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if api is not None:
-            api.stop()
-        if runtime is not None:
-            runtime.stop()
-        if sfn_configured:
-            from orderflow import sfn_local
-
-            sfn_local.reset()
+        session.stop()
         startup_log.end_startup(show=False)
         startup_log.uninstall()
         gate.open(show=False)
         sys.stderr = gate.real
 
 
-def _configure_sfn_local(args: argparse.Namespace) -> Any:
-    """Install the mock config / time scale asked for by flags, else by the environment."""
+def _sfn_local_options(args: argparse.Namespace) -> tuple[str | None, float | None]:
+    """The mock config path and time scale asked for by flags, else by the environment."""
     from orderflow import sfn_local
 
     env = os.environ
     mock_config = str(args.mock_config) if args.mock_config else env.get(sfn_local.MOCK_CONFIG_ENV) or None
     raw_scale = args.time_scale if args.time_scale is not None else env.get(sfn_local.TIME_SCALE_ENV)
+    source = "--time-scale" if args.time_scale is not None else sfn_local.TIME_SCALE_ENV
     try:
-        source = "--time-scale" if args.time_scale is not None else sfn_local.TIME_SCALE_ENV
         scale = sfn_local.parse_time_scale(raw_scale, source) if raw_scale and raw_scale.strip() else None
-        return sfn_local.configure(mock_config_path=mock_config, time_scale=scale)
     except sfn_local.MockConfigError as exc:
         raise CliError(str(exc)) from None
-
-
-def _check_mock_config_against_stack(settings: Any, runtime: Any) -> None:
-    """Every state machine and state a mock test case names must exist in the deployed stack."""
-    if settings.mock_config is None:
-        return
-    from orderflow import sfn_local
-
-    try:
-        sfn_local.validate_against_definitions(
-            settings.mock_config,
-            runtime.state_machine_definitions(),
-            require_state_machines=True,
-        )
-    except sfn_local.MockConfigError as exc:
-        raise CliError(str(exc)) from None
+    return mock_config, scale
 
 
 # ---------------------------------------------------------------------------- history / load / outbox
@@ -331,32 +271,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fetch_outbox(endpoint: str) -> list[dict[str, Any]]:
-    from orderflow.runtime import fetch_outbox
-
-    return list(fetch_outbox(endpoint))
-
-
-def format_outbox(mails: list[dict[str, Any]]) -> str:
-    if not mails:
-        return "outbox: no mails"
-    lines = [f"outbox: {len(mails)} mail(s)"]
-    for mail in mails:
-        to = mail.get("to")
-        to_text = ", ".join(to) if isinstance(to, list) else str(to)
-        lines.append(f"  {mail.get('time', '')}  to {to_text}  subject {mail.get('subject')!r}")
-        body = str(mail.get("body") or "").strip()
-        lines.extend(f"      {line}" for line in body.splitlines()[:6])
-    return "\n".join(lines)
-
-
 def cmd_outbox(args: argparse.Namespace) -> int:
     import botocore.exceptions
     import requests
 
+    from orderflow.runtime.outbox import fetch_outbox, format_outbox
+
     endpoint = args.endpoint or default_endpoint()
     try:
-        mails = _fetch_outbox(endpoint)
+        mails = list(fetch_outbox(endpoint))
     except (
         ConnectionError,
         OSError,

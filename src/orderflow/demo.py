@@ -15,7 +15,6 @@ the outbox. Exit 0 only if everything happened as expected; else one line says w
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import time
 import uuid
@@ -24,7 +23,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from orderflow.awsclients import CliError
+from orderflow.api.client import ApiClient
+from orderflow.arns import execution_arn
+from orderflow.awsclients import CliError, client, resource
+from orderflow.history import format_history, get_history
+from orderflow.loader import write_items
+from orderflow.polling import WaitTimeout, wait_until
+from orderflow.ports import pick_port
+from orderflow.runtime import RuntimeStartError, format_outbox, mails_to
+from orderflow.session import LocalSession, SessionOptions
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 FINAL = {"CONFIRMED", "REJECTED", "FAILED"}
@@ -32,29 +39,12 @@ POLL_S = 0.05
 T = TypeVar("T")
 
 
-def free_port(preferred: int | None, default: int) -> int:
-    """``preferred`` as given; else ``default`` when free; else any free port."""
-    if preferred is not None:
-        return preferred
-    for port in (default, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
-    raise CliError("no free port")
-
-
 def wait_for(what: str, check: Callable[[], T | None], deadline: float) -> T:
     """Poll ``check`` every 50 ms until it returns something truthy; CliError at the deadline."""
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise CliError(f"timed out waiting for {what}")
-        time.sleep(POLL_S)
+    try:
+        return wait_until(check, timeout=max(0.0, deadline - time.monotonic()), what=what, interval=POLL_S)
+    except WaitTimeout as exc:
+        raise CliError(str(exc)) from None
 
 
 def _say(text: str = "") -> None:
@@ -73,40 +63,29 @@ def run_demo(
     timeout: float = 60.0,
     on_ready: Callable[[], None] | None = None,
 ) -> int:
-    from orderflow.api import ApiServer
-    from orderflow.runtime import Runtime, RuntimeStartError
-
     if not template.is_file():
         raise CliError(f"template {template} not found (see --template)")
     products = json.loads((DATA / "products.json").read_text(), parse_float=Decimal)
     orders = json.loads((DATA / "orders.json").read_text())
     users = json.loads((DATA / "users.json").read_text())
 
-    aws_port = free_port(aws_port, 4566)
-    api_port = free_port(api_port, 3000)
+    aws_port = pick_port(aws_port, 4566)
+    api_port = pick_port(api_port, 3000)
     started = time.monotonic()
     _say(f"booting {template} (embedded AWS on :{aws_port}, local API on :{api_port}) ...")
-    runtime = Runtime(template.resolve(), aws_port=aws_port, api_port=api_port)
-    api = None
+    options = SessionOptions(template, aws_port=aws_port, api_port=api_port)
     try:
-        try:
-            runtime.start()
-            runtime.check_handlers()
-        except RuntimeStartError as exc:
-            raise CliError(str(exc)) from None
-        api = ApiServer.for_runtime(runtime, port=api_port)
-        api.start()
-        if on_ready is not None:
-            on_ready()
-        _say(
-            f"ready in {time.monotonic() - started:.1f} s  aws={runtime.endpoint_url}  api={api.url}"
-            f"  ({len(runtime.routes)} routes)"
-        )
-        return _traffic(runtime, api.url, products, orders, users, timeout)
-    finally:
-        if api is not None:
-            api.stop()
-        runtime.stop()
+        with LocalSession(options) as session:
+            assert session.runtime is not None and session.api is not None
+            if on_ready is not None:
+                on_ready()
+            _say(
+                f"ready in {time.monotonic() - started:.1f} s  aws={session.runtime.endpoint_url}"
+                f"  api={session.api.url}  ({len(session.runtime.routes)} routes)"
+            )
+            return _traffic(session.runtime, session.api.url, products, orders, users, timeout)
+    except RuntimeStartError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _traffic(
@@ -117,12 +96,6 @@ def _traffic(
     users: dict[str, Any],
     timeout: float,
 ) -> int:
-    from orderflow.api.client import ApiClient
-    from orderflow.awsclients import client, resource
-    from orderflow.cli import format_outbox
-    from orderflow.history import format_history, get_history
-    from orderflow.loader import write_items
-
     endpoint = runtime.endpoint_url
     api = ApiClient(api_url)
     deadline = time.monotonic() + timeout
@@ -163,13 +136,13 @@ def _traffic(
     if status != 201 or not user_id:
         problems.append(f"POST /users answered {status}: {created}")
 
-    def mails_to(address: str) -> list[dict[str, Any]]:
-        return [m for m in runtime.outbox() if address in _recipients(m)]
+    def mails_for(address: str) -> list[dict[str, Any]]:
+        return mails_to(runtime.outbox(), address)
 
     email = users["create"]["email"]
     if user_id:
         try:
-            wait_for("the welcome mail", lambda: mails_to(email), deadline)
+            wait_for("the welcome mail", lambda: mails_for(email), deadline)
             _say(f"  welcome mail to {email} is in the outbox")
         except CliError as exc:
             problems.append(str(exc))
@@ -178,7 +151,7 @@ def _traffic(
         if status != 200:
             problems.append(f"PUT /users/{user_id} answered {status}: {updated}")
         try:
-            wait_for("the suspension notice", lambda: len(mails_to(email)) >= 2, deadline)
+            wait_for("the suspension notice", lambda: len(mails_for(email)) >= 2, deadline)
             _say(f"  suspension notice to {email} is in the outbox")
         except CliError as exc:
             problems.append(str(exc))
@@ -216,7 +189,7 @@ def _traffic(
     for _spec, order_id, _verdict in submitted:
         if order_id is None or not workflow_arn:
             continue
-        arn = workflow_arn.replace(":stateMachine:", ":execution:", 1) + ":" + order_id
+        arn = execution_arn(workflow_arn, order_id)
         description = sfn.describe_execution(executionArn=arn)
         _say()
         _say(format_history(description, get_history(sfn, arn)))
@@ -231,12 +204,3 @@ def _traffic(
         raise CliError(f"{len(problems)} thing(s) did not happen as expected (first: {problems[0]})")
     _say("demo: every order, user and mail came out as expected")
     return 0
-
-
-def _recipients(mail: dict[str, Any]) -> list[str]:
-    if isinstance(mail.get("recipients"), list):
-        return [str(r) for r in mail["recipients"]]
-    to = mail.get("to")
-    if isinstance(to, list):
-        return [str(t) for t in to]
-    return [part.strip() for part in str(to or "").split(",") if part.strip()]

@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from orderflow.arns import execution_arn
 from orderflow.awsclients import CliError, client, not_running, stack_resources
 
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
@@ -32,7 +33,7 @@ def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, region: s
     if not machines:
         raise CliError(f"no execution {ref!r}: stack {stack_name!r} has no state machine")
     for machine_arn in machines:
-        candidate = machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + ref
+        candidate = execution_arn(machine_arn, ref)
         try:
             sfn.describe_execution(executionArn=candidate)
             return candidate

@@ -8,10 +8,8 @@ tests/e2e has run, before any later unit test opens its own ``mock_aws()``.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +23,10 @@ from support.order_data import OrderDataMixin
 
 from orderflow.api import ApiServer
 from orderflow.api.client import ApiClient
+from orderflow.polling import WaitTimeout, wait_until
+from orderflow.ports import free_port
+from orderflow.runtime import mails_to
+from orderflow.session import LocalSession, SessionOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -34,22 +36,12 @@ POLL_S = 0.02
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def eventually(check: Callable[[], T | None], timeout: float = 15.0, what: str = "condition") -> T:
     """Poll ``check`` (every 20 ms) until it returns something truthy; fail at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(POLL_S)
+    try:
+        return wait_until(check, timeout=timeout, what=what, interval=POLL_S)
+    except WaitTimeout:
+        pytest.fail(f"timed out after {timeout} s waiting for {what}")
 
 
 @dataclass
@@ -112,32 +104,25 @@ class Stack(OrderDataMixin):
         return sum(len(page["executions"]) for page in pages)
 
     def mails_to(self, address: str) -> list[dict[str, Any]]:
-        from orderflow.demo import _recipients
-
-        return [m for m in self.runtime.outbox() if address in _recipients(m)]
+        return mails_to(self.runtime.outbox(), address)
 
 
 @pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
-    from orderflow.runtime import Runtime
-
     # The isolation probe boots its own runtime in a subprocess; started first, it boots in parallel.
     probe = subprocess.Popen(
         [sys.executable, str(PROBE)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    aws_port, api_port = free_port(), free_port()
-    runtime = Runtime(TEMPLATE, stack_name="e2e", aws_port=aws_port, api_port=api_port)
-    api_server = None
+    session = LocalSession(
+        SessionOptions(TEMPLATE, stack_name="e2e", aws_port=free_port(), api_port=free_port())
+    )
     try:
-        runtime.start()
-        runtime.check_handlers()
-        api_server = ApiServer.for_runtime(runtime, port=api_port)
-        api_server.start()
+        session.start()
+        runtime, api_server = session.runtime, session.api
+        assert runtime is not None and api_server is not None
         yield Stack(runtime, api_server, ApiClient(api_server.url), runtime.endpoint_url, probe=probe)
     finally:
         if probe.poll() is None:
             probe.kill()
             probe.communicate()
-        if api_server is not None:
-            api_server.stop()
-        runtime.stop()
+        session.stop()

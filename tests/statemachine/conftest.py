@@ -32,14 +32,11 @@ from .flow_support import (
 
 @pytest.fixture(scope="package")
 def embedded_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from orderflow import sfn_local
-
-    runtime = start_flow_runtime(MOCK_CONFIG, tmp_path_factory.mktemp("statemachine-state"))
+    session = start_flow_runtime(MOCK_CONFIG, tmp_path_factory.mktemp("statemachine-state"))
     try:
-        yield runtime
+        yield session.runtime
     finally:
-        runtime.stop()
-        sfn_local.reset()
+        session.stop()
 
 
 EXTERNAL_SKIP = pytest.mark.skipif(

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +22,12 @@ import boto3
 import pytest
 from botocore.config import Config
 from support.order_data import OrderDataMixin
+
+from orderflow import sfn_local
+from orderflow.ports import free_port, port_free
+from orderflow.session import LocalSession, SessionOptions
+
+__all__ = ["free_port", "port_free"]
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -51,21 +55,6 @@ MOCKED_PRODUCTS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 def substitute(definition: str, values: dict[str, str]) -> str:
     """DefinitionSubstitutions as CloudFormation applies them: every ``${Name}`` replaced."""
     for name, value in values.items():
@@ -76,45 +65,29 @@ def substitute(definition: str, values: dict[str, str]) -> str:
     return definition
 
 
-def start_flow_runtime(mock_config: Path, state_dir: Path, aws_port: int | None = None) -> Any:
+def start_flow_runtime(mock_config: Path, state_dir: Path, aws_port: int | None = None) -> LocalSession:
     """Boot template.yaml as stack ``orderflow`` with ``mock_config`` installed and no real back-off.
 
     The mock file is loaded and checked against the ASL *before* anything starts or is installed: a
     bad file raises MockConfigError (one line naming the file and the JSON path) and leaves nothing
-    running. Once deployed, it is checked again against the state machines moto really holds.
+    running. Once deployed, the session checks it again against the state machines moto really holds.
+    Only the workflow's four functions are warmed (their handlers imported), not the stack's others.
     """
-    from orderflow import sfn_local
-    from orderflow.runtime import Runtime
-
     config = sfn_local.load_mock_config(mock_config)
     sfn_local.validate_against_definitions(
         config, {STATE_MACHINE_NAME: ASL_PATH.read_text(encoding="utf-8")}, require_state_machines=True
     )
-    runtime = Runtime(
+    options = SessionOptions(
         TEMPLATE,
         stack_name=STACK_NAME,
         aws_port=aws_port or free_port(),
-        api_port=free_port(),
+        api_port=None,
         state_dir=state_dir,
+        mock_config=mock_config,
+        time_scale=0,
+        check_handlers=WORKFLOW_FUNCTIONS,
     )
-    # Installed before start() and removed after stop(): the runtime's own moto patches wrap ours.
-    sfn_local.configure(mock_config_path=str(mock_config), time_scale=0)
-    try:
-        runtime.start()
-        try:
-            sfn_local.validate_against_definitions(
-                config,
-                runtime.state_machine_definitions(),
-                require_state_machines=True,
-            )
-            warm_workflow_functions(runtime)
-        except BaseException:
-            runtime.stop()
-            raise
-    except BaseException:
-        sfn_local.reset()
-        raise
-    return runtime
+    return LocalSession(options).start()
 
 
 WORKFLOW_FUNCTIONS = (
@@ -123,19 +96,6 @@ WORKFLOW_FUNCTIONS = (
     "WriteOrderFunction",
     "NotifyOrderFunction",
 )
-
-
-def warm_workflow_functions(runtime: Any) -> None:
-    """Start the workflow's four workers in parallel (not the stack's other functions): each is invoked
-    with an empty event, which its handler refuses after importing. Anything else is a broken handler."""
-    from orderflow.runtime import RuntimeStartError
-
-    with ThreadPoolExecutor(max_workers=len(WORKFLOW_FUNCTIONS)) as pool:
-        results = list(pool.map(lambda logical_id: runtime.invoke(logical_id, {}), WORKFLOW_FUNCTIONS))
-    for logical_id, result in zip(WORKFLOW_FUNCTIONS, results, strict=True):
-        error_type = (result.payload or {}).get("errorType") if result.function_error else None
-        if error_type not in ("ContractError", "ValidationError"):
-            raise RuntimeStartError(f"function {logical_id} did not start: {result.payload}")
 
 
 # --------------------------------------------------------------------------------------------------

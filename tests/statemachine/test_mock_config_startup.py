@@ -16,7 +16,7 @@ import pytest
 
 from orderflow.sfn_local import MockConfigError, installed_mock_config, load_mock_config
 
-from .flow_support import MOCK_CONFIG, STATE_MACHINE_NAME, free_port, port_is_free, start_flow_runtime
+from .flow_support import MOCK_CONFIG, STATE_MACHINE_NAME, free_port, port_free, start_flow_runtime
 
 VALID = json.loads(MOCK_CONFIG.read_text(encoding="utf-8"))
 
@@ -83,7 +83,7 @@ def test_invalid_mock_config_is_refused_before_the_runtime_starts(
     assert text.startswith(f"{path}: "), text  # names the file ...
     assert message in text  # ... and the JSON path of the problem
     assert "\n" not in text
-    assert port_is_free(port)  # nothing started
+    assert port_free(port)  # nothing started
     assert installed_mock_config() is installed_before  # nothing installed (a running suite keeps its own)
 
 

@@ -339,13 +339,20 @@ class Runtime:
             log.exception("invoke %s failed", function_name)
             return InvokeResult(lambda_error("Runtime.Unknown", str(exc)), "Unhandled", 0.0, False)
 
-    def check_handlers(self) -> None:
-        """Start every function's worker, importing its handler; RuntimeStartError names the first
-        function whose handler does not load."""
+    def check_handlers(self, logical_ids: list[str] | None = None) -> None:
+        """Start every function's worker (or only those of ``logical_ids``), importing its handler;
+        RuntimeStartError names the first function whose handler does not load."""
         pool = self._pool
         if pool is None:
             raise RuntimeError("the local runtime is not started")
-        names = sorted(self.functions.items())
+        names = sorted(
+            (logical, name)
+            for logical, name in self.functions.items()
+            if logical_ids is None or logical in logical_ids
+        )
+        unknown = sorted(set(logical_ids or ()) - set(self.functions))
+        if unknown:
+            raise RuntimeStartError(f"no function {unknown[0]} in the stack")
         with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as executor:
             errors = list(executor.map(lambda item: (item[0], pool.check(item[1])), names))
         for logical_id, error in errors:

@@ -7,21 +7,15 @@ subprocess because the runtime's embedded AWS is process-global and the main e2e
 from __future__ import annotations
 
 import json
-import socket
 import sys
 import threading
 from pathlib import Path
 
+from orderflow.ports import free_port
 from orderflow.runtime import Runtime
 
 HERE = Path(__file__).resolve().parent
 ROUNDS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def main() -> int:

@@ -1,0 +1,156 @@
+"""One owner of a local run: everything ``orderflow up`` starts, in the right order, and its stop.
+
+    with LocalSession(SessionOptions(Path("template.yaml"), api_port=3000)) as session:
+        session.runtime.outputs, session.api.url
+
+:meth:`LocalSession.start` claims the API port first (a clash costs nothing to report), checks the
+AWS port, loads and validates the Step Functions Local settings (mock config, time scale) before
+anything is installed, starts the runtime (embedded AWS, moto patches, stack), imports every
+function's handler, checks the mock config against the state machines really deployed, and serves
+the local API. Any failure is one RuntimeStartError line, with everything already started stopped
+again. :meth:`LocalSession.stop` undoes it all in reverse. ``orderflow up``, ``orderflow demo``, the
+benchmark and the tests start runtimes through this class.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from orderflow import sfn_local
+from orderflow.api import ApiServer
+from orderflow.ports import port_free
+from orderflow.runtime import Runtime, RuntimeStartError
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    template: Path
+    stack_name: str = "orderflow"
+    aws_port: int = 4566
+    api_port: int | None = 3000  # None: no local API
+    region: str = "us-east-1"
+    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
+    state_dir: Path | None = None
+    mock_config: Path | str | None = None  # a Step Functions Local MockConfigFile.json
+    time_scale: float | None = None  # Retry back-off and Wait sleeps x this (None: real time)
+    log_echo: bool = False  # function log lines echoed to stderr
+    access_log: Callable[[str], None] | None = None  # one line per local API request
+    # Whose handlers are imported at start (a broken one fails start-up): every function's (True),
+    # none (False) or these logical ids.
+    check_handlers: bool | Sequence[str] = True
+    disabled_patches: tuple[str, ...] = ()
+    max_workers_per_function: int = 1
+
+
+class PortInUse(RuntimeStartError):
+    def __init__(self, which: str, port: int) -> None:
+        super().__init__(f"{which} port {port} is in use")
+        self.which = which  # "API" or "AWS"
+        self.port = port
+
+
+def _not_started(function_name: str, event: dict[str, Any]) -> Any:
+    raise RuntimeError("the runtime is not started yet")
+
+
+class LocalSession:
+    def __init__(self, options: SessionOptions) -> None:
+        self.options = options
+        self.runtime: Runtime | None = None
+        self.api: ApiServer | None = None
+        self.sfn_settings: sfn_local.SfnLocalSettings | None = None
+        self._lock = threading.Lock()
+
+    # ---------------------------------------------------------------------------------- lifecycle
+
+    def start(self) -> LocalSession:
+        with self._lock:
+            if self.runtime is not None:
+                return self
+            try:
+                self._start()
+            except BaseException:
+                self._stop()
+                raise
+            return self
+
+    def stop(self) -> None:
+        """Stop the local API, the runtime and the Step Functions Local settings. Idempotent."""
+        with self._lock:
+            self._stop()
+
+    def __enter__(self) -> LocalSession:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _start(self) -> None:
+        o = self.options
+        if not Path(o.template).is_file():
+            raise RuntimeStartError(f"template {o.template} not found")
+        if o.api_port is not None and o.api_port == o.aws_port:
+            raise RuntimeStartError(f"the AWS port and the API port are both {o.api_port}")
+        if o.api_port is not None:
+            api = ApiServer([], _not_started, port=o.api_port, access_log=o.access_log)
+            try:
+                api.bind()
+            except OSError:
+                raise PortInUse("API", o.api_port) from None
+            self.api = api
+        if not port_free(o.aws_port):
+            raise PortInUse("AWS", o.aws_port)
+        try:  # the file is read and validated before anything is installed
+            self.sfn_settings = sfn_local.configure(
+                mock_config_path=str(o.mock_config) if o.mock_config else None, time_scale=o.time_scale
+            )
+        except sfn_local.MockConfigError as exc:
+            raise RuntimeStartError(str(exc)) from None
+        runtime = Runtime(
+            Path(o.template).resolve(),
+            stack_name=o.stack_name,
+            aws_port=o.aws_port,
+            api_port=o.api_port or 0,
+            region=o.region,
+            parameter_overrides=dict(o.parameter_overrides),
+            state_dir=o.state_dir,
+            log_echo=o.log_echo,
+            max_workers_per_function=o.max_workers_per_function,
+            disabled_patches=o.disabled_patches,
+        )
+        self.runtime = runtime
+        runtime.start()
+        if o.check_handlers is True:
+            runtime.check_handlers()
+        elif o.check_handlers:
+            runtime.check_handlers(list(o.check_handlers))
+        if self.sfn_settings.mock_config is not None:
+            try:
+                sfn_local.validate_against_definitions(
+                    self.sfn_settings.mock_config,
+                    runtime.state_machine_definitions(),
+                    require_state_machines=True,
+                )
+            except sfn_local.MockConfigError as exc:
+                raise RuntimeStartError(str(exc)) from None
+        if self.api is not None:
+            self.api.use_runtime(runtime)
+            self.api.start()
+
+    def _stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.runtime is not None:
+            self.runtime.stop()
+            self.runtime = None
+        if self.sfn_settings is not None:
+            sfn_local.reset()
+            self.sfn_settings = None
