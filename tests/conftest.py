@@ -1,19 +1,15 @@
-"""Shared test set-up: functions on sys.path, a fake AWS account, moto resources from template.yaml."""
+"""Shared test set-up: a fake AWS account, moto resources from template.yaml.
+
+The functions' code roots (functions/common, functions/orders, functions/users) and the repository
+root (for ``tests.*`` helper modules) are on the path through pytest's ``pythonpath`` setting.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-for code_dir in ("functions/common", "functions/orders", "functions/users"):
-    path = str(ROOT / code_dir)
-    if path not in sys.path:
-        sys.path.insert(0, path)
 
 # A fake account before any boto3 client exists: nothing in the unit tests may reach AWS.
 for name, value in {
@@ -45,6 +41,6 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def template_resources(aws: None) -> dict[str, str]:
     """Every table and queue of template.yaml, created in moto: logical id -> table name / queue URL."""
-    from support.aws import create_data_resources
+    from tests.support.aws import create_data_resources
 
     return create_data_resources()

@@ -3,7 +3,8 @@
 import json
 
 import boto3
-from support.aws import load_template
+
+from tests.support.aws import load_template
 
 
 def test_every_template_table_and_queue_exists_in_moto(template_resources):

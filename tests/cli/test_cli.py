@@ -230,7 +230,8 @@ def test_read_items_types(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def moto_stack() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
-    from support.aws import data_stack_template
+
+    from tests.support.aws import data_stack_template
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from orderflow.cli import main
-
-from .conftest import Stack, eventually
+from tests.e2e.e2e_support import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import ROOT
+from tests.e2e.e2e_support import ROOT
 
 pytestmark = pytest.mark.e2e
 

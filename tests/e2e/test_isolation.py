@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from .conftest import Stack
+from tests.e2e.e2e_support import Stack
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Stack
+from tests.e2e.e2e_support import Stack
 
 pytestmark = pytest.mark.e2e
 

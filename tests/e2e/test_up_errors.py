@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from support.aws import local_client
 
-from .conftest import ROOT, free_port
+from orderflow.ports import free_port
+from tests.e2e.e2e_support import ROOT
+from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from .conftest import Stack, eventually
+from tests.e2e.e2e_support import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from runtime_helpers import FIXTURE_TEMPLATE, free_port
+
+from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port
 
 
 @pytest.fixture(scope="module")

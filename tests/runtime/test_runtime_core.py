@@ -10,10 +10,10 @@ import urllib.request
 from typing import Any
 
 import pytest
-from runtime_helpers import run_execution
-from support.aws import local_client
 
 from orderflow.runtime import InvokeResult, Route, fetch_outbox
+from tests.runtime.runtime_helpers import run_execution
+from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e
 

@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from runtime_helpers import FIXTURE_TEMPLATE
 
 from orderflow.runtime.lambdas import FunctionSpec, WorkerPool
+from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE
 
 APP = FIXTURE_TEMPLATE.parent
 

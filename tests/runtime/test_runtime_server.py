@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from runtime_helpers import free_port
-from support.aws import local_client
 
 from orderflow.runtime.server import EmbeddedAws
+from tests.runtime.runtime_helpers import free_port
+from tests.support.aws import local_client
 
 
 @pytest.fixture(scope="module")

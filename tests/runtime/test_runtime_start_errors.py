@@ -7,11 +7,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from runtime_helpers import FIXTURE_TEMPLATE, free_port
 
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.server import ensure_port_free
+from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port
 
 pytestmark = pytest.mark.e2e
 

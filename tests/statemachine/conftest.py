@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .flow_support import (
+from tests.statemachine.flow_support import (
     MOCK_CONFIG,
     MOCKED_PRODUCTS,
     SFN_ENDPOINT_ENV,

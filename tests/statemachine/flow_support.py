@@ -21,11 +21,11 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 from botocore.config import Config
-from support.order_data import OrderDataMixin
 
 from orderflow import sfn_local
 from orderflow.ports import free_port, port_free
 from orderflow.session import LocalSession, SessionOptions
+from tests.support.order_data import OrderDataMixin
 
 __all__ = ["free_port", "port_free"]
 

@@ -15,8 +15,13 @@ from typing import Any
 import pytest
 
 from orderflow.sfn_local import MockConfigError, installed_mock_config, load_mock_config
-
-from .flow_support import MOCK_CONFIG, STATE_MACHINE_NAME, free_port, port_free, start_flow_runtime
+from tests.statemachine.flow_support import (
+    MOCK_CONFIG,
+    STATE_MACHINE_NAME,
+    free_port,
+    port_free,
+    start_flow_runtime,
+)
 
 VALID = json.loads(MOCK_CONFIG.read_text(encoding="utf-8"))
 

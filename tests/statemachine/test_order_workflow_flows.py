@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .flow_support import MOCK_CONFIG, Run, Target
+from tests.statemachine.flow_support import MOCK_CONFIG, Run, Target
 
 HAPPY_STATES = ["ValidateOrder", "CheckStock", "WriteOrder", "NotifyOrder", "OrderConfirmed"]
 ONE_ATTEMPT_EACH = {"ValidateOrder": 1, "CheckStock": 1, "WriteOrder": 1, "NotifyOrder": 1}

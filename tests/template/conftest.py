@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from asl_checks import substitute
-from sam_offline import ACCOUNT_ID, REGION, STACK_NAME, transform
-from support.aws import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
-ASL_PATH = ROOT / "statemachines" / "order_workflow.asl.json"
+from tests.support.aws import load_template
+from tests.template.asl_checks import substitute
+from tests.template.sam_offline import transform
+from tests.template.template_support import ASL_PATH, fake_value
 
 
 @pytest.fixture(scope="session")
@@ -29,36 +27,6 @@ def asl() -> dict[str, Any]:
 def transformed(template: dict[str, Any]) -> dict[str, Any]:
     """The CloudFormation SAM makes of template.yaml (offline: sockets are disabled meanwhile)."""
     return transform(template)
-
-
-def fake_value(value: Any, template: dict[str, Any]) -> str:
-    """What CloudFormation would put in for a DefinitionSubstitutions value, in a fake account."""
-    if isinstance(value, str):
-        return value
-    resources = template["Resources"]
-    if value == {"Ref": "AWS::Partition"}:
-        return "aws"
-    if "Ref" in value:
-        name = value["Ref"]
-        if name in template.get("Parameters", {}):
-            return str(template["Parameters"][name]["Default"])
-        kind = resources[name]["Type"]
-        physical = f"{STACK_NAME}-{name}"
-        return {
-            "AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{physical}",
-            "AWS::DynamoDB::Table": physical,
-            "AWS::Serverless::Function": physical,
-            "AWS::Serverless::StateMachine": f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:{physical}",
-        }[kind]
-    if "Fn::GetAtt" in value:
-        name, attribute = value["Fn::GetAtt"]
-        kind, physical = resources[name]["Type"], f"{STACK_NAME}-{name}"
-        return {
-            ("AWS::Serverless::Function", "Arn"): f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{physical}",
-            ("AWS::SQS::Queue", "Arn"): f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{physical}",
-            ("AWS::DynamoDB::Table", "Arn"): f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{physical}",
-        }[(kind, attribute)]
-    raise AssertionError(f"teach fake_value about {value}")
 
 
 @pytest.fixture(scope="module")

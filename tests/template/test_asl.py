@@ -6,7 +6,11 @@ import copy
 import json
 
 import pytest
-from asl_checks import (
+from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
+from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
+from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+
+from tests.template.asl_checks import (
     business_catch_problems,
     graph_problems,
     placeholders,
@@ -14,10 +18,7 @@ from asl_checks import (
     substitution_problems,
     worst_case_seconds,
 )
-from conftest import ASL_PATH, fake_value
-from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException
-from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
-from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
+from tests.template.template_support import ASL_PATH, fake_value
 
 # ------------------------------------------------------------------ 4. substitutions
 

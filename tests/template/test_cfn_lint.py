@@ -9,7 +9,8 @@ from functools import cache
 from cfnlint.api import ManualArgs, lint
 from cfnlint.helpers import REGIONS
 from cfnlint.match import Match
-from conftest import ROOT
+
+from tests.template.template_support import ROOT
 
 TEMPLATE = ROOT / "template.yaml"
 

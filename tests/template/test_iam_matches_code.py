@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
-from iam_from_code import actions_for_handler
-from sam_offline import transform
-from support.aws import load_template
+
+from tests.support.aws import load_template
+from tests.template.iam_from_code import actions_for_handler
+from tests.template.sam_offline import transform
+from tests.template.template_support import ROOT
 
 # (function logical id, IAM action) -> why the template may grant it although the code never calls it.
 _STREAM_POLLER = "the mailer's event source mapping reads the Users stream with the function's role"

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asl_checks import LAMBDA_INVOKE
-from conftest import ROOT
-from sam_offline import transform
+
+from tests.template.asl_checks import LAMBDA_INVOKE
+from tests.template.sam_offline import transform
+from tests.template.template_support import ROOT
 
 ACCOUNT_ID = re.compile(r"(?<![\w.])\d{12}(?![\w.])")
 REGION_NAME = re.compile(

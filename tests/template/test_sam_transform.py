@@ -7,8 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from sam_offline import OfflinePolicyMap, transform
 from samtranslator.model.exceptions import InvalidDocumentException
+
+from tests.template.sam_offline import OfflinePolicyMap, transform
 
 EXPECTED_ROUTES = {
     ("POST", "/orders"),

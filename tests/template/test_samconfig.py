@@ -6,7 +6,8 @@ import tomllib
 from typing import Any
 
 import pytest
-from conftest import ROOT
+
+from tests.template.template_support import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,9 @@ from boto3.dynamodb.types import TypeDeserializer
 # Importing moto before the code under test creates its clients installs the botocore hook that
 # routes their requests into the mock.
 from moto import mock_aws
-from support.aws import create_data_resources
-from support.lambda_env import REGION, LambdaContext, fresh_module
+
+from tests.support.aws import create_data_resources
+from tests.support.lambda_env import REGION, LambdaContext, fresh_module
 
 ROOT = Path(__file__).resolve().parents[3]
 ASL = ROOT / "statemachines" / "order_workflow.asl.json"

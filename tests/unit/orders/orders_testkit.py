@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from support.lambda_env import rest_event as api_event
+from tests.support.lambda_env import rest_event as api_event
 
 
 def product(product_id: str, price: str, stock: int, name: str | None = None) -> dict[str, Any]:

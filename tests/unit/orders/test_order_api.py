@@ -8,8 +8,9 @@ import pytest
 from botocore.stub import Stubber
 from order_service.dal import dynamodb
 from order_service.models import Order
-from orders_testkit import rest_event
-from support.lambda_env import REGION
+
+from tests.support.lambda_env import REGION
+from tests.unit.orders.orders_testkit import rest_event
 
 BODY = {"customerId": "c-ada", "items": [{"productId": "p-cup", "quantity": 2}]}
 

@@ -4,7 +4,8 @@ import pytest
 from botocore.stub import Stubber
 from order_service.dal.products import _max_attempts
 from order_service.errors import ContractError, OutOfStock, ProductNotFound, TransientServiceError
-from orders_testkit import product
+
+from tests.unit.orders.orders_testkit import product
 
 
 def order(*pairs, order_id="o-1"):

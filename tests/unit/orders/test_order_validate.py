@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 from order_service.errors import ContractError, ValidationError
-from support.lambda_env import fresh_module
+
+from tests.support.lambda_env import fresh_module
 
 
 @pytest.fixture

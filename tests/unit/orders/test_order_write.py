@@ -18,7 +18,8 @@ from order_service.errors import (
 )
 from order_service.models import Order
 from orderflow_common import clock
-from orders_testkit import product
+
+from tests.unit.orders.orders_testkit import product
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 

@@ -17,8 +17,9 @@ import boto3
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
-from support.lambda_env import REGION, LambdaContext, fresh_module
-from users_support import SENDER, ApiResponse, aws_client, rest_event, to_response
+
+from tests.support.lambda_env import REGION, LambdaContext, fresh_module
+from tests.unit.users.users_support import SENDER, ApiResponse, aws_client, rest_event, to_response
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import logging
 
 import pytest
 from botocore.exceptions import ClientError
-from support.lambda_env import LambdaContext
-from users_support import SENDER
+
+from tests.support.lambda_env import LambdaContext
+from tests.unit.users.users_support import SENDER
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from moto.dynamodb.responses import DynamoHandler
-from support.lambda_env import LambdaContext
-from users_support import rest_event, to_response
+
+from tests.support.lambda_env import LambdaContext
+from tests.unit.users.users_support import rest_event, to_response
 
 THREADS = 8
 LATENCY_SECONDS = 0.02

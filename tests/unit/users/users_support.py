@@ -12,8 +12,9 @@ import boto3
 # moto must be imported before any boto3 client of the code under test is created: it installs the
 # botocore hook that routes requests into the mock.
 import moto  # noqa: F401
-from support.lambda_env import REGION
-from support.lambda_env import rest_event as api_event
+
+from tests.support.lambda_env import REGION
+from tests.support.lambda_env import rest_event as api_event
 
 SENDER = "no-reply@orderflow.test"
 
