@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 from botocore.stub import Stubber
-from order_service.dal import dynamodb
 from order_service.models import Order
+from orderflow_common.dynamodb_items import to_attribute_values
 from orders_testkit import rest_event
 from support.lambda_env import REGION
 
@@ -132,7 +132,7 @@ def test_an_order_whose_execution_is_gone_is_confirmed_from_the_orders_table(cal
         expiresAt=1830000000,
     )
     boto3.client("dynamodb", region_name=REGION).put_item(
-        TableName=api_orders_table, Item=dynamodb.to_attribute_values(written.model_dump())
+        TableName=api_orders_table, Item=to_attribute_values(written.model_dump())
     )
 
     status, body = call("GET", "/orders/o-old")

@@ -3,6 +3,7 @@
 
 from typing import Any
 
+from orderflow_common.dynamodb_items import from_attribute_values
 from orderflow_common.observability import tracer
 
 from order_service.dal import dynamodb
@@ -24,4 +25,4 @@ class OrderReader:
                 TableName=self.orders_table, Key={"orderId": {"S": order_id}}, ConsistentRead=True
             )
         item = response.get("Item")
-        return Order.model_validate(dynamodb.from_attribute_values(item)) if item else None
+        return Order.model_validate(from_attribute_values(item)) if item else None

@@ -10,10 +10,10 @@ import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
+from orderflow_common.dynamodb_items import from_attribute_values, to_attribute_value, to_attribute_values
 from orderflow_common.errors import TransientServiceError, error_code
 from orderflow_common.observability import tracer
 
-from order_service.dal import dynamodb
 from order_service.dal.aws import transient_errors
 from order_service.dal.order_reader import OrderReader
 from order_service.errors import OrderAlreadyWritten, OutOfStock, ProductNotFound, Shortage
@@ -52,7 +52,7 @@ class OrderStore(OrderReader):
                     "Key": {"productId": {"S": line.productId}},
                     "UpdateExpression": "SET stock = stock - :q",
                     "ConditionExpression": "attribute_exists(productId) AND stock >= :q",
-                    "ExpressionAttributeValues": {":q": dynamodb.serialize(line.quantity)},
+                    "ExpressionAttributeValues": {":q": to_attribute_value(line.quantity)},
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
@@ -61,7 +61,7 @@ class OrderStore(OrderReader):
         put = {
             "Put": {
                 "TableName": self.orders_table,
-                "Item": dynamodb.to_attribute_values(order.model_dump()),
+                "Item": to_attribute_values(order.model_dump()),
                 "ConditionExpression": "attribute_not_exists(orderId)",
             }
         }
@@ -103,7 +103,7 @@ class OrderStore(OrderReader):
         for line, reason in zip(order.items, reasons, strict=False):
             if reason.get("Code") != "ConditionalCheckFailed":
                 continue
-            old = dynamodb.from_attribute_values(reason.get("Item") or {})
+            old = from_attribute_values(reason.get("Item") or {})
             if not old:
                 missing.append(line.productId)
             else:

@@ -4,6 +4,7 @@ import random
 import time
 from typing import Any
 
+from orderflow_common.dynamodb_items import from_attribute_values
 from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger, tracer
 
@@ -54,7 +55,7 @@ class ProductCatalog:
             with transient_errors("BatchGetItem"):
                 response = self.client.batch_get_item(RequestItems=request)
             for raw in response.get("Responses", {}).get(self.table_name, []):
-                product = Product.model_validate(dynamodb.from_attribute_values(raw))
+                product = Product.model_validate(from_attribute_values(raw))
                 found[product.productId] = product
             request = response.get("UnprocessedKeys") or {}
             if not request:

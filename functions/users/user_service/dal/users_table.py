@@ -17,8 +17,8 @@ import binascii
 import json
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from orderflow_common.dynamodb_items import from_attribute_values, to_attribute_values
 from orderflow_common.errors import TransientServiceError, error_code, is_transient
 
 from user_service.dal.clients import aws_client
@@ -49,17 +49,6 @@ _CHANGEABLE = ("email", "name", "status")
 # Cancellation reason codes that mean "try again", not "refused".
 _RETRYABLE_REASONS = frozenset({"TransactionConflict"})
 _TRANSIENT_REASONS = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError"})
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _to_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in item.items()}
-
-
-def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
@@ -118,7 +107,7 @@ class UsersRepository:
         except ClientError as exc:
             _reraise(exc)
         item = response.get("Item")
-        return _from_dynamodb(item) if item else None
+        return from_attribute_values(item) if item else None
 
     def find_by_email(self, email: str) -> list[dict[str, Any]]:
         """Users whose email is ``email`` (at most one; the index is eventually consistent)."""
@@ -132,7 +121,7 @@ class UsersRepository:
             )
         except ClientError as exc:
             _reraise(exc)
-        return [_from_dynamodb(item) for item in response.get("Items", [])]
+        return [from_attribute_values(item) for item in response.get("Items", [])]
 
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One Scan page of at most ``limit`` users and the cursor of the next page (None at the end)."""
@@ -143,7 +132,7 @@ class UsersRepository:
             response = self._client.scan(**request)
         except ClientError as exc:
             _reraise(exc)
-        items = [_from_dynamodb(item) for item in response.get("Items", [])]
+        items = [from_attribute_values(item) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
         return items, (encode_cursor(last_key) if last_key else None)
 
@@ -154,7 +143,7 @@ class UsersRepository:
             {
                 "Put": {
                     "TableName": self._users_table,
-                    "Item": _to_dynamodb(user),
+                    "Item": to_attribute_values(user),
                     "ConditionExpression": "attribute_not_exists(#userId)",
                     "ExpressionAttributeNames": {"#userId": "userId"},
                 }
@@ -188,7 +177,7 @@ class UsersRepository:
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise UserNotFound(user_id) from exc
             _reraise(exc)
-        return _from_dynamodb(response["Attributes"])
+        return from_attribute_values(response["Attributes"])
 
     def change_email(self, user_id: str, old_email: str, changes: dict[str, str], updated_at: str) -> None:
         """Move the user to ``changes["email"]``: update it, release the old claim, claim the new one.
