@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from order_service.models import Order
 from orderflow_common.dynamodb_items import to_attribute_values
@@ -102,6 +103,16 @@ def test_a_throttled_start_is_503(call, orders_api):
     with Stubber(orders_api.workflow.client) as stub:
         stub.add_client_error("start_execution", "ThrottlingException", http_status_code=400)
         status, body = call("POST", "/orders", body=BODY)
+    assert status == 503
+    assert "retry" in body["message"]
+
+
+def test_an_unreachable_step_functions_is_503(call, orders_api, monkeypatch):
+    def unreachable(**_kwargs):
+        raise EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(orders_api.workflow.client, "start_execution", unreachable)
+    status, body = call("POST", "/orders", body=BODY)
     assert status == 503
     assert "retry" in body["message"]
 

@@ -3,9 +3,8 @@
 from typing import Any
 
 import boto3
+from orderflow_common.aws_errors import transient_errors
 from orderflow_common.observability import tracer
-
-from order_service.dal.aws import transient_errors
 
 sqs = boto3.client("sqs")
 

@@ -3,11 +3,11 @@
 
 from typing import Any
 
+from orderflow_common.aws_errors import transient_errors
 from orderflow_common.dynamodb_items import from_attribute_values
 from orderflow_common.observability import tracer
 
 from order_service.dal import dynamodb
-from order_service.dal.aws import transient_errors
 from order_service.models import Order
 
 

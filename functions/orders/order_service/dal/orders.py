@@ -10,20 +10,16 @@ import uuid
 from typing import Any
 
 from botocore.exceptions import ClientError
-from orderflow_common.dynamodb_items import from_attribute_values, to_attribute_value, to_attribute_values
-from orderflow_common.errors import TransientServiceError, error_code
+from orderflow_common.aws_errors import error_code, transaction_cancellation, transient_errors
+from orderflow_common.dynamodb_items import to_attribute_value, to_attribute_values
+from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import tracer
 
-from order_service.dal.aws import transient_errors
 from order_service.dal.order_reader import OrderReader
 from order_service.errors import OrderAlreadyWritten, OutOfStock, ProductNotFound, Shortage
 from order_service.models import Order
 
 TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orderflow:order-transaction")
-# CancellationReasons codes worth another attempt of the task.
-TRANSIENT_CANCELLATION_CODES = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
-)
 
 
 def client_request_token(order: Order) -> str:
@@ -75,45 +71,44 @@ class OrderStore(OrderReader):
         below its quantity now), ProductNotFound (a product was deleted since CheckStock),
         TransientServiceError (conflicts/throttling after retries).
         """
-        try:
-            with transient_errors("TransactWriteItems"):
+        with transient_errors("TransactWriteItems"):
+            try:
                 self.client.transact_write_items(
                     TransactItems=self._transact_items(order),
                     ClientRequestToken=client_request_token(order),
                 )
-        except ClientError as exc:
-            code = error_code(exc)
-            if code == "TransactionCanceledException":
-                self._raise_cancellation(exc, order)
-            if code == "IdempotentParameterMismatchException":
-                # Same token, other parameters: only possible if this order was written already.
-                raise OrderAlreadyWritten(order.orderId) from exc
-            raise
+            except ClientError as exc:
+                if error_code(exc) == "TransactionCanceledException":
+                    self._raise_cancellation(exc, order)
+                if error_code(exc) == "IdempotentParameterMismatchException":
+                    # Same token, other parameters: only possible if this order was written already.
+                    raise OrderAlreadyWritten(order.orderId) from exc
+                raise
 
     @staticmethod
     def _raise_cancellation(exc: ClientError, order: Order) -> None:
-        reasons = exc.response.get("CancellationReasons") or []
-        if len(reasons) != len(order.items) + 1:
+        cancellation = transaction_cancellation(exc, items=len(order.items) + 1)
+        if cancellation is None:
             raise exc
-        codes = [reason.get("Code") for reason in reasons]
-        if codes[-1] == "ConditionalCheckFailed":
+        *lines, put = cancellation.reasons
+        if put.condition_failed:
             raise OrderAlreadyWritten(order.orderId) from exc
         missing: list[str] = []
         shortages: list[Shortage] = []
-        for line, reason in zip(order.items, reasons, strict=False):
-            if reason.get("Code") != "ConditionalCheckFailed":
+        for line, reason in zip(order.items, lines, strict=True):
+            if not reason.condition_failed:
                 continue
-            old = from_attribute_values(reason.get("Item") or {})
-            if not old:
+            if not reason.item:
                 missing.append(line.productId)
             else:
-                shortages.append(Shortage(line.productId, line.quantity, int(old.get("stock", 0))))
+                shortages.append(Shortage(line.productId, line.quantity, int(reason.item.get("stock", 0))))
         if missing:
             raise ProductNotFound(missing) from exc
         if shortages:
             raise OutOfStock(shortages) from exc
-        if TRANSIENT_CANCELLATION_CODES.intersection(codes):
+        # A concurrent write to the same items, or throttling: worth another attempt of the task.
+        if cancellation.conflict or cancellation.throttled:
             raise TransientServiceError(
-                f"TransactWriteItems cancelled: {', '.join(map(str, codes))}"
+                f"TransactWriteItems cancelled: {', '.join(cancellation.codes)}"
             ) from exc
         raise exc

@@ -4,12 +4,12 @@ import random
 import time
 from typing import Any
 
+from orderflow_common.aws_errors import transient_errors
 from orderflow_common.dynamodb_items import from_attribute_values
 from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger, tracer
 
 from order_service.dal import dynamodb
-from order_service.dal.aws import transient_errors
 from order_service.models import MAX_ITEMS, Product
 
 MAX_KEYS_PER_BATCH = 100  # BatchGetItem's limit; ValidateOrder caps an order at MAX_ITEMS products

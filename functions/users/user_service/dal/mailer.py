@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
-from orderflow_common.errors import TransientServiceError, error_code, is_transient
+from orderflow_common.aws_errors import error_code, transient_errors
 
 from user_service.dal.clients import aws_client
 from user_service.errors import MailNotSent
@@ -23,18 +23,17 @@ class SesMailer:
         self._client = client or aws_client("ses")
 
     def send(self, mail: Mail) -> str:
+        # SES messages can quote the address: keep only the error code, never the original error.
         try:
-            response = self._client.send_email(
-                Source=self._sender,
-                Destination={"ToAddresses": [mail.to]},
-                Message={
-                    "Subject": {"Data": mail.subject, "Charset": CHARSET},
-                    "Body": {"Text": {"Data": mail.body, "Charset": CHARSET}},
-                },
-            )
+            with transient_errors("SES SendEmail", keep_cause=False):
+                response = self._client.send_email(
+                    Source=self._sender,
+                    Destination={"ToAddresses": [mail.to]},
+                    Message={
+                        "Subject": {"Data": mail.subject, "Charset": CHARSET},
+                        "Body": {"Text": {"Data": mail.body, "Charset": CHARSET}},
+                    },
+                )
         except ClientError as exc:
-            # SES messages can quote the address; keep only the code.
-            if is_transient(exc):
-                raise TransientServiceError(f"SES: {error_code(exc)}") from None
             raise MailNotSent(error_code(exc)) from None
         return str(response["MessageId"])

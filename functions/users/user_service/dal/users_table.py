@@ -15,11 +15,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+from orderflow_common.aws_errors import error_code, transaction_cancellation, transient_errors
 from orderflow_common.dynamodb_items import from_attribute_values, to_attribute_values
-from orderflow_common.errors import TransientServiceError, error_code, is_transient
+from orderflow_common.errors import TransientServiceError
 
 from user_service.dal.clients import aws_client
 from user_service.errors import (
@@ -45,10 +46,6 @@ _NAMES = {
     "#updatedAt": "updatedAt",
 }
 _CHANGEABLE = ("email", "name", "status")
-
-# Cancellation reason codes that mean "try again", not "refused".
-_RETRYABLE_REASONS = frozenset({"TransactionConflict"})
-_TRANSIENT_REASONS = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError"})
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
@@ -76,18 +73,6 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return key
 
 
-def _reraise(exc: ClientError) -> NoReturn:
-    """Throttling that outlived botocore's retries becomes TransientServiceError; the rest as is."""
-    if is_transient(exc):
-        raise TransientServiceError(f"DynamoDB: {error_code(exc)}") from exc
-    raise exc
-
-
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    reasons = exc.response.get("CancellationReasons") or []
-    return [str(reason.get("Code") or "None") for reason in reasons]
-
-
 class UsersRepository:
     """Reads and writes of user items and email claims."""
 
@@ -100,18 +85,16 @@ class UsersRepository:
 
     # ------------------------------------------------------------------ reads
     def get(self, user_id: str) -> dict[str, Any] | None:
-        try:
+        with transient_errors("GetItem"):
             response = self._client.get_item(
                 TableName=self._users_table, Key={"userId": {"S": user_id}}, ConsistentRead=True
             )
-        except ClientError as exc:
-            _reraise(exc)
         item = response.get("Item")
         return from_attribute_values(item) if item else None
 
     def find_by_email(self, email: str) -> list[dict[str, Any]]:
         """Users whose email is ``email`` (at most one; the index is eventually consistent)."""
-        try:
+        with transient_errors("Query"):
             response = self._client.query(
                 TableName=self._users_table,
                 IndexName=EMAIL_INDEX,
@@ -119,8 +102,6 @@ class UsersRepository:
                 ExpressionAttributeNames={"#email": "email"},
                 ExpressionAttributeValues={":email": {"S": email}},
             )
-        except ClientError as exc:
-            _reraise(exc)
         return [from_attribute_values(item) for item in response.get("Items", [])]
 
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -128,10 +109,8 @@ class UsersRepository:
         request: dict[str, Any] = {"TableName": self._users_table, "Limit": limit}
         if cursor is not None:
             request["ExclusiveStartKey"] = decode_cursor(cursor)
-        try:
+        with transient_errors("Scan"):
             response = self._client.scan(**request)
-        except ClientError as exc:
-            _reraise(exc)
         items = [from_attribute_values(item) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
         return items, (encode_cursor(last_key) if last_key else None)
@@ -163,20 +142,21 @@ class UsersRepository:
         if "email" in changes:
             raise ValueError("email changes go through change_email")
         expression, names, values = self._set_expression(changes, updated_at)
-        try:
-            response = self._client.update_item(
-                TableName=self._users_table,
-                Key={"userId": {"S": user_id}},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(#userId)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise UserNotFound(user_id) from exc
-            _reraise(exc)
+        with transient_errors("UpdateItem"):
+            try:
+                response = self._client.update_item(
+                    TableName=self._users_table,
+                    Key={"userId": {"S": user_id}},
+                    UpdateExpression=expression,
+                    ConditionExpression="attribute_exists(#userId)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    raise UserNotFound(user_id) from exc
+                raise
         return from_attribute_values(response["Attributes"])
 
     def change_email(self, user_id: str, old_email: str, changes: dict[str, str], updated_at: str) -> None:
@@ -277,19 +257,18 @@ class UsersRepository:
 
         Conflicts with another transaction become ConcurrentUpdate, throttling TransientServiceError.
         """
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                _reraise(exc)
-            codes = _cancellation_codes(exc)
-            if len(codes) != len(items):
-                _reraise(exc)
-            if any(code in _RETRYABLE_REASONS for code in codes):
-                raise ConcurrentUpdate("a concurrent transaction touched the same items") from exc
-            if any(code in _TRANSIENT_REASONS for code in codes):
-                raise TransientServiceError("DynamoDB throttled the transaction") from exc
-            if all(code in ("None", "ConditionalCheckFailed") for code in codes):
-                return codes
-            _reraise(exc)
+        with transient_errors("TransactWriteItems"):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                cancellation = transaction_cancellation(exc, items=len(items))
+                if cancellation is None:
+                    raise
+                if cancellation.conflict:
+                    raise ConcurrentUpdate("a concurrent transaction touched the same items") from exc
+                if cancellation.throttled:
+                    raise TransientServiceError("DynamoDB throttled the transaction") from exc
+                if cancellation.only_conditions_failed:
+                    return cancellation.codes
+                raise
         return None
