@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 from orderflow_common.aws_errors import error_code, transient_errors
+from orderflow_common.observability import tracer
 
 from user_service.dal.clients import aws_client
 from user_service.errors import MailNotSent
-from user_service.logic.mail import Mail
+from user_service.models import Mail
 
 if TYPE_CHECKING:
     from mypy_boto3_ses.client import SESClient
@@ -22,6 +23,8 @@ class SesMailer:
         self._sender = sender
         self._client = client or aws_client("ses")
 
+    # The error is MailNotSent(code) at most (the address never reaches the trace).
+    @tracer.capture_method
     def send(self, mail: Mail) -> str:
         # SES messages can quote the address: keep only the error code, never the original error.
         try:

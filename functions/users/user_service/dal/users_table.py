@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from orderflow_common.aws_errors import error_code, transaction_cancellation, transient_errors
 from orderflow_common.dynamodb_items import from_attribute_values, to_attribute_values
 from orderflow_common.errors import TransientServiceError
+from orderflow_common.observability import tracer
 
 from user_service.dal.clients import aws_client
 from user_service.errors import (
@@ -46,6 +47,10 @@ _NAMES = {
     "#updatedAt": "updatedAt",
 }
 _CHANGEABLE = ("email", "name", "status")
+
+# Every method is traced like the orders DAL's, but never with its result: users carry email addresses
+# (the API handler leaves its response out of the trace for the same reason).
+_traced = tracer.capture_method(capture_response=False)
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
@@ -84,6 +89,7 @@ class UsersRepository:
         self._client = client or aws_client("dynamodb")
 
     # ------------------------------------------------------------------ reads
+    @_traced
     def get(self, user_id: str) -> dict[str, Any] | None:
         with transient_errors("GetItem"):
             response = self._client.get_item(
@@ -92,6 +98,7 @@ class UsersRepository:
         item = response.get("Item")
         return from_attribute_values(item) if item else None
 
+    @_traced
     def find_by_email(self, email: str) -> list[dict[str, Any]]:
         """Users whose email is ``email`` (at most one; the index is eventually consistent)."""
         with transient_errors("Query"):
@@ -104,6 +111,7 @@ class UsersRepository:
             )
         return [from_attribute_values(item) for item in response.get("Items", [])]
 
+    @_traced
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One Scan page of at most ``limit`` users and the cursor of the next page (None at the end)."""
         request: dict[str, Any] = {"TableName": self._users_table, "Limit": limit}
@@ -116,6 +124,7 @@ class UsersRepository:
         return items, (encode_cursor(last_key) if last_key else None)
 
     # ------------------------------------------------------------------ writes
+    @_traced
     def create(self, user: dict[str, Any]) -> None:
         """Put the user and claim its email, both or neither."""
         items = [
@@ -137,6 +146,7 @@ class UsersRepository:
         # codes[0]: a user with this (random) id exists; the caller draws a new id.
         raise ConcurrentUpdate("user id already taken")
 
+    @_traced
     def update(self, user_id: str, changes: dict[str, str], updated_at: str) -> dict[str, Any]:
         """Change name/status (never the email) of an existing user; returns the new item."""
         if "email" in changes:
@@ -159,6 +169,7 @@ class UsersRepository:
                 raise
         return from_attribute_values(response["Attributes"])
 
+    @_traced
     def change_email(self, user_id: str, old_email: str, changes: dict[str, str], updated_at: str) -> None:
         """Move the user to ``changes["email"]``: update it, release the old claim, claim the new one.
 
@@ -191,6 +202,7 @@ class UsersRepository:
             raise ConcurrentUpdate("user changed or was deleted meanwhile")
         raise EmailClaimMismatch(f"the claim of user {user_id}'s current email belongs to another user")
 
+    @_traced
     def delete(self, user_id: str, email: str) -> None:
         """Delete the user and release its email claim, while its email is still ``email``."""
         items = [
