@@ -78,7 +78,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return key
 
 
-class UsersRepository:
+class UserStore:
     """Reads and writes of user items and email claims."""
 
     def __init__(

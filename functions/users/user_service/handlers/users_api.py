@@ -24,7 +24,7 @@ from orderflow_common.api import coded, create_resolver, empty_response, json_re
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
-from user_service.dal.users_table import UsersRepository
+from user_service.dal.users_table import UserStore
 from user_service.errors import (
     ConcurrentUpdate,
     EmailAlreadyInUse,
@@ -101,7 +101,7 @@ def _bad_request(message: str) -> Response[dict[str, Any]]:
 
 
 settings = load_settings(UsersApiSettings)
-service = UserService(UsersRepository(settings.users_table_name, settings.email_claims_table_name))
+service = UserService(UserStore(settings.users_table_name, settings.email_claims_table_name))
 app = build_app(service)
 
 
