@@ -6,8 +6,10 @@ lost, the Lambda timed out) cannot decrement the stock twice: the whole transact
 the caller reads back the order that the first attempt wrote.
 """
 
+from __future__ import annotations
+
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 from orderflow_common.aws_errors import error_code, transaction_cancellation, transient_errors
@@ -18,6 +20,10 @@ from orderflow_common.observability import tracer
 from order_service.dal.order_reader import OrderReader
 from order_service.errors import OrderAlreadyWritten, OutOfStock, ProductNotFound, Shortage
 from order_service.models import Order
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orderflow:order-transaction")
 
@@ -36,12 +42,12 @@ def client_request_token(order: Order) -> str:
 class OrderStore(OrderReader):
     """Writes orders (WriteOrder): the stock decrements and the order put in one transaction."""
 
-    def __init__(self, orders_table: str, products_table: str, client: Any = None) -> None:
+    def __init__(self, orders_table: str, products_table: str, client: DynamoDBClient | None = None) -> None:
         super().__init__(orders_table, client)
         self.products_table = products_table
 
-    def _transact_items(self, order: Order) -> list[dict[str, Any]]:
-        updates = [
+    def _transact_items(self, order: Order) -> list[TransactWriteItemTypeDef]:
+        updates: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
                     "TableName": self.products_table,
@@ -54,7 +60,7 @@ class OrderStore(OrderReader):
             }
             for line in order.items
         ]
-        put = {
+        put: TransactWriteItemTypeDef = {
             "Put": {
                 "TableName": self.orders_table,
                 "Item": to_attribute_values(order.model_dump()),

@@ -1,8 +1,10 @@
 """Products table reads (CheckStock): one BatchGetItem for the whole order."""
 
+from __future__ import annotations
+
 import random
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orderflow_common.aws_errors import transient_errors
 from orderflow_common.dynamodb_items import from_attribute_values
@@ -11,6 +13,9 @@ from orderflow_common.observability import logger, tracer
 
 from order_service.dal import dynamodb
 from order_service.models import MAX_ITEMS, Product
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 MAX_KEYS_PER_BATCH = 100  # BatchGetItem's limit; ValidateOrder caps an order at MAX_ITEMS products
 BACKOFF_BASE_SECONDS = 0.05
@@ -27,9 +32,9 @@ def _max_attempts(client: Any) -> int:
 
 
 class ProductCatalog:
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
-        self.client = client or dynamodb.client
+        self.client: DynamoDBClient = client or dynamodb.client
 
     @tracer.capture_method
     def get_products(self, product_ids: list[str]) -> dict[str, Product]:

@@ -1,6 +1,8 @@
 """The order workflow state machine (OrdersApi): one execution per order, named by the order id."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
@@ -9,6 +11,9 @@ from orderflow_common.observability import tracer
 
 from order_service.errors import OrderAlreadySubmitted, OrderNotFound
 from order_service.models import ExecutionSnapshot
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
 
 stepfunctions = boto3.client("stepfunctions")
 
@@ -22,9 +27,9 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 
 class OrderWorkflow:
-    def __init__(self, state_machine_arn: str, client: Any = None) -> None:
+    def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
         self.state_machine_arn = state_machine_arn
-        self.client = client or stepfunctions
+        self.client: SFNClient = client or stepfunctions
 
     @tracer.capture_method
     def start(self, order_id: str, execution_input: str) -> str:

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from orderflow_common.api import ErrorResponse, create_resolver, json_response
+from orderflow_common.api import ErrorResponse, ErrorTable, create_resolver, json_response
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
@@ -28,7 +28,7 @@ def _about_order(exc: OrderAlreadySubmitted | OrderNotFound) -> dict[str, Any]:
     return {"message": str(exc), "orderId": exc.order_id}
 
 
-ERRORS = {
+ERRORS: ErrorTable = {
     OrderAlreadySubmitted: ErrorResponse(HTTPStatus.CONFLICT, _about_order),
     OrderNotFound: ErrorResponse(HTTPStatus.NOT_FOUND, _about_order),
 }

@@ -34,6 +34,7 @@ from user_service.errors import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 EMAIL_INDEX = "EmailIndex"
 MAX_CURSOR_LENGTH = 2048
@@ -127,7 +128,7 @@ class UserStore:
     @_traced
     def create(self, user: dict[str, Any]) -> None:
         """Put the user and claim its email, both or neither."""
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self._users_table,
@@ -179,7 +180,7 @@ class UserStore:
         new_email = changes["email"]
         expression, names, values = self._set_expression(changes, updated_at)
         values[":oldEmail"] = {"S": old_email}
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
                     "TableName": self._users_table,
@@ -205,7 +206,7 @@ class UserStore:
     @_traced
     def delete(self, user_id: str, email: str) -> None:
         """Delete the user and release its email claim, while its email is still ``email``."""
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
                     "TableName": self._users_table,
@@ -225,7 +226,7 @@ class UserStore:
         raise EmailClaimMismatch(f"the claim of user {user_id}'s email belongs to another user")
 
     # ------------------------------------------------------------------ helpers
-    def _claim(self, email: str, user_id: str) -> dict[str, Any]:
+    def _claim(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {
             "Put": {
                 "TableName": self._claims_table,
@@ -235,7 +236,7 @@ class UserStore:
             }
         }
 
-    def _release(self, email: str, user_id: str) -> dict[str, Any]:
+    def _release(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         # Only ever drop our own claim. A missing claim (a user written before claims existed) is
         # no reason to block the user's change: deleting a missing item is a no-op.
         return {
@@ -264,7 +265,7 @@ class UserStore:
         values[":updatedAt"] = {"S": updated_at}
         return "SET " + ", ".join(assignments), names, values
 
-    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+    def _transact(self, items: list[TransactWriteItemTypeDef]) -> list[str] | None:
         """Run the transaction; None when it committed, else the per-item cancellation codes.
 
         Conflicts with another transaction become ConcurrentUpdate, throttling TransientServiceError.

@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from orderflow_common.api import coded, create_resolver, empty_response, json_response
+from orderflow_common.api import ErrorTable, coded, create_resolver, empty_response, json_response
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
@@ -39,7 +39,7 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 
 # Any other UserServiceError (e.g. EmailClaimMismatch: data integrity, not the caller's fault) is a 500.
-ERRORS = {
+ERRORS: ErrorTable = {
     UserNotFound: coded(HTTPStatus.NOT_FOUND, "user not found"),
     EmailAlreadyInUse: coded(HTTPStatus.CONFLICT, "email address is already in use"),
     ConcurrentUpdate: coded(HTTPStatus.CONFLICT, "the user was changed concurrently; retry"),
