@@ -1,9 +1,15 @@
-"""The REST skeleton shared by every API function: one resolver factory, one error shape.
+"""The REST skeleton shared by every API function: one resolver factory, one error mapping.
 
-Every error leaves as ``{"message": ..., ...}`` with a 4xx status (503 when AWS keeps throttling);
-a bug is a 500 with a generic message and the stack trace only in the log, never in the response.
+Every error leaves as ``{"message": ..., ...}``:
+
+- a request that breaks the route's models: 400 (415 when the body is not JSON), 404 for no route;
+- a domain error the API lists in its ``errors`` table: that entry's status and body;
+- ``TransientServiceError`` (AWS throttled, failed or was unreachable after botocore's retries): 503;
+- anything else is a bug: 500 with a generic message, the stack trace only in the log.
 """
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -17,29 +23,6 @@ from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger
 
 
-class ApiError(Exception):
-    """A request the API refuses; subclasses set the HTTP status."""
-
-    status: HTTPStatus = HTTPStatus.BAD_REQUEST
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-
-class BadRequest(ApiError):
-    status = HTTPStatus.BAD_REQUEST
-
-
-class NotFound(ApiError):
-    status = HTTPStatus.NOT_FOUND
-
-
-class Conflict(ApiError):
-    status = HTTPStatus.CONFLICT
-
-
 def json_response(status: HTTPStatus | int, body: Any) -> Response:
     return Response(status_code=int(status), content_type=content_types.APPLICATION_JSON, body=body)
 
@@ -49,12 +32,37 @@ def empty_response(status: HTTPStatus | int = HTTPStatus.NO_CONTENT) -> Response
     return Response(status_code=int(status), body="", content_type=None)
 
 
+@dataclass(frozen=True)
+class ErrorResponse:
+    """How one domain error leaves an API: its status, and its JSON body built from the error."""
+
+    status: HTTPStatus
+    body: Callable[[Any], dict[str, Any]]
+
+
+def coded(status: HTTPStatus, message: str) -> ErrorResponse:
+    """A fixed message and the error's class name as ``code``: ``{"message": ..., "code": ...}``."""
+    return ErrorResponse(status, lambda exc: {"message": message, "code": type(exc).__name__})
+
+
+ErrorTable = Mapping[type[Exception], ErrorResponse]
+
+
 def _describe(error: dict[str, Any]) -> dict[str, Any]:
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
     return {"field": ".".join(location) or "body", "problem": error.get("msg", "invalid")}
 
 
-def create_resolver() -> APIGatewayRestResolver:
+def _responder(response: ErrorResponse) -> Callable[[Exception], Response[dict[str, Any]]]:
+    def _respond(exc: Exception) -> Response[dict[str, Any]]:
+        return json_response(response.status, response.body(exc))
+
+    return _respond
+
+
+def create_resolver(errors: ErrorTable | None = None) -> APIGatewayRestResolver:
+    """The resolver with the shared error mapping; ``errors`` maps the API's own domain errors (an
+    error class not listed, nor a subclass of one listed, is a 500)."""
     app = APIGatewayRestResolver(enable_validation=True)
 
     @app.exception_handler(RequestValidationError)
@@ -70,12 +78,11 @@ def create_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(TransientServiceError)
     def _busy(exc: TransientServiceError) -> Response:
-        logger.warning("AWS kept throttling after retries", extra={"error": type(exc).__name__})
+        logger.warning("AWS kept failing after retries", extra={"error": str(exc)})
         return json_response(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "busy, retry the request"})
 
-    @app.exception_handler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
-        return json_response(exc.status, {"message": exc.message, **exc.details})
+    for error_type, response in (errors or {}).items():
+        app.exception_handler(error_type)(_responder(response))
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response:

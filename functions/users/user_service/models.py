@@ -5,6 +5,7 @@ claimed, so ``Ada@Example.com `` and ``ada@example.com`` are the same address.
 """
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -102,3 +103,17 @@ class UserPage(BaseModel):
 
     items: list[User]
     nextCursor: str | None = None
+
+
+MailKind = Literal["welcome", "suspension"]
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One mail to one user: what logic.mail composes and dal.mailer sends."""
+
+    kind: MailKind
+    user_id: str
+    to: str
+    subject: str
+    body: str

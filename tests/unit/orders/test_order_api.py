@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from order_service.dal import dynamodb
 from order_service.models import Order
+from orderflow_common.dynamodb_items import to_attribute_values
 
 from tests.support.lambda_env import REGION
 from tests.unit.orders.orders_testkit import rest_event
@@ -107,6 +108,16 @@ def test_a_throttled_start_is_503(call, orders_api):
     assert "retry" in body["message"]
 
 
+def test_an_unreachable_step_functions_is_503(call, orders_api, monkeypatch):
+    def unreachable(**_kwargs):
+        raise EndpointConnectionError(endpoint_url="https://states.us-east-1.amazonaws.com")
+
+    monkeypatch.setattr(orders_api.workflow.client, "start_execution", unreachable)
+    status, body = call("POST", "/orders", body=BODY)
+    assert status == 503
+    assert "retry" in body["message"]
+
+
 # ------------------------------------------------------------------------------- GET /orders/{orderId}
 def test_a_running_order_is_pending(call):
     call("POST", "/orders", body={**BODY, "orderId": "o-run"})
@@ -133,7 +144,7 @@ def test_an_order_whose_execution_is_gone_is_confirmed_from_the_orders_table(cal
         expiresAt=1830000000,
     )
     boto3.client("dynamodb", region_name=REGION).put_item(
-        TableName=api_orders_table, Item=dynamodb.to_attribute_values(written.model_dump())
+        TableName=api_orders_table, Item=to_attribute_values(written.model_dump())
     )
 
     status, body = call("GET", "/orders/o-old")

@@ -7,7 +7,6 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.stub import Stubber
-from order_service.dal import dynamodb
 from order_service.dal.orders import TOKEN_NAMESPACE, client_request_token
 from order_service.errors import (
     ContractError,
@@ -18,6 +17,7 @@ from order_service.errors import (
 )
 from order_service.models import Order
 from orderflow_common import clock
+from orderflow_common.dynamodb_items import to_attribute_values
 
 from tests.unit.orders.orders_testkit import product
 
@@ -165,7 +165,7 @@ def test_throttling_after_botocore_retries_is_a_transient_service_error(write_or
 def test_idempotent_parameter_mismatch_returns_the_order_already_written(write_order, seed, context, at):
     seed(product("p", "1.00", 5))
     first = write_order.handler(priced(("p", 1, "1.00")), context)
-    stored = dynamodb.to_attribute_values(Order.model_validate(first).model_dump())
+    stored = to_attribute_values(Order.model_validate(first).model_dump())
     at(T0 + timedelta(seconds=1))
     with Stubber(write_order.orders.client) as stub:
         stub.add_client_error("transact_write_items", "IdempotentParameterMismatchException")

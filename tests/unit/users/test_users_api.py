@@ -7,6 +7,8 @@ import json
 import uuid
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from user_service.dal.clients import aws_client
 
 UNKNOWN_ID = "5c3b9a3e-6f43-4c0e-9d61-0a3f4e1c2b7d"
 
@@ -266,3 +268,41 @@ def test_email_lookup_rejects_a_cursor_and_a_malformed_address(call):
     response = call("GET", "/users", query={"email": "not-an-address"})
     assert response.status == 400
     assert response.json["message"].startswith("email:")
+
+
+# ------------------------------------------------------------------------------- AWS out of reach
+def _failing(error):
+    def _raise(*_args, **_kwargs):
+        raise error
+
+    return _raise
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+        ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+        ClientError({"Error": {"Code": "ThrottlingException"}}, "GetItem"),
+    ],
+    ids=["unreachable", "read-timeout", "throttled"],
+)
+def test_aws_out_of_reach_is_503_never_500(call, users_api, monkeypatch, error):
+    # A connection failure used to be a 500 here while OrdersApi answered 503: both now read AWS
+    # failures the same way (orderflow_common.aws_errors).
+    monkeypatch.setattr(aws_client("dynamodb"), "get_item", _failing(error))
+
+    response = call("GET", f"/users/{UNKNOWN_ID}")
+
+    assert response.status == 503
+    assert response.json == {"message": "busy, retry the request"}
+
+
+def test_a_refusal_that_is_not_transient_stays_a_500(call, users_api, monkeypatch):
+    error = ClientError({"Error": {"Code": "ValidationException"}}, "GetItem")
+    monkeypatch.setattr(aws_client("dynamodb"), "get_item", _failing(error))
+
+    response = call("GET", f"/users/{UNKNOWN_ID}")
+
+    assert response.status == 500
+    assert response.json == {"message": "internal error"}

@@ -39,13 +39,13 @@ def serialised_dynamodb(monkeypatch):
 @pytest.fixture
 def environments(users_api, serialised_dynamodb):
     """THREADS independent resolvers, as THREADS warm Lambda environments would have."""
-    from user_service.dal.users_table import UsersRepository
+    from user_service.dal.users_table import UserStore
     from user_service.logic.users import UserService
 
     settings = users_api.settings
     apps = []
     for _ in range(THREADS):
-        repository = UsersRepository(settings.users_table_name, settings.email_claims_table_name)
+        repository = UserStore(settings.users_table_name, settings.email_claims_table_name)
         app = users_api.build_app(UserService(repository))
         # Warm: a resolver builds its validation models on its first request; cold ones would
         # reach DynamoDB one after another instead of together.

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 from orderflow_common.errors import TransientServiceError
-from user_service.dal.users_table import UsersRepository, decode_cursor, encode_cursor
+from user_service.dal.users_table import UserStore, decode_cursor, encode_cursor
 from user_service.errors import ConcurrentUpdate, EmailAlreadyInUse, EmailClaimMismatch, UserNotFound
 from user_service.logic.mail import mail_for_change
 from user_service.logic.users import UserService
@@ -86,7 +86,7 @@ def test_a_user_deleted_during_the_retry_is_not_found():
 def stubbed():
     client = boto3.client("dynamodb", region_name="us-east-1")
     with Stubber(client) as stubber:
-        yield UsersRepository("Users", "EmailClaims", client=client), stubber
+        yield UserStore("Users", "EmailClaims", client=client), stubber
 
 
 def _cancelled(stubber, *codes):
@@ -186,9 +186,7 @@ def test_update_expressions_never_name_reserved_words_directly():
             captured.update(kwargs)
             return {"Attributes": {k: {"S": v} for k, v in USER.items()}}
 
-    UsersRepository("Users", "Claims", client=Client()).update(
-        "u-1", {"name": "Ada", "status": "suspended"}, "t"
-    )
+    UserStore("Users", "Claims", client=Client()).update("u-1", {"name": "Ada", "status": "suspended"}, "t")
 
     expression = captured["UpdateExpression"]
     assert "#name = :name" in expression and "#status = :status" in expression

@@ -1,19 +1,23 @@
 """The order notifications queue (NotifyOrder)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import boto3
+from orderflow_common.aws_errors import transient_errors
 from orderflow_common.observability import tracer
 
-from order_service.dal.aws import transient_errors
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
 
 sqs = boto3.client("sqs")
 
 
 class NotificationQueue:
-    def __init__(self, queue_url: str, client: Any = None) -> None:
+    def __init__(self, queue_url: str, client: SQSClient | None = None) -> None:
         self.queue_url = queue_url
-        self.client = client or sqs
+        self.client: SQSClient = client or sqs
 
     @tracer.capture_method
     def send(self, body: str, attributes: dict[str, str]) -> str:

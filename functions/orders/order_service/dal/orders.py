@@ -6,24 +6,26 @@ lost, the Lambda timed out) cannot decrement the stock twice: the whole transact
 the caller reads back the order that the first attempt wrote.
 """
 
+from __future__ import annotations
+
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
-from orderflow_common.errors import TransientServiceError, error_code
+from orderflow_common.aws_errors import error_code, transaction_cancellation, transient_errors
+from orderflow_common.dynamodb_items import to_attribute_value, to_attribute_values
+from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import tracer
 
-from order_service.dal import dynamodb
-from order_service.dal.aws import transient_errors
 from order_service.dal.order_reader import OrderReader
 from order_service.errors import OrderAlreadyWritten, OutOfStock, ProductNotFound, Shortage
 from order_service.models import Order
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
 TOKEN_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:orderflow:order-transaction")
-# CancellationReasons codes worth another attempt of the task.
-TRANSIENT_CANCELLATION_CODES = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
-)
 
 
 def client_request_token(order: Order) -> str:
@@ -40,28 +42,28 @@ def client_request_token(order: Order) -> str:
 class OrderStore(OrderReader):
     """Writes orders (WriteOrder): the stock decrements and the order put in one transaction."""
 
-    def __init__(self, orders_table: str, products_table: str, client: Any = None) -> None:
+    def __init__(self, orders_table: str, products_table: str, client: DynamoDBClient | None = None) -> None:
         super().__init__(orders_table, client)
         self.products_table = products_table
 
-    def _transact_items(self, order: Order) -> list[dict[str, Any]]:
-        updates = [
+    def _transact_items(self, order: Order) -> list[TransactWriteItemTypeDef]:
+        updates: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
                     "TableName": self.products_table,
                     "Key": {"productId": {"S": line.productId}},
                     "UpdateExpression": "SET stock = stock - :q",
                     "ConditionExpression": "attribute_exists(productId) AND stock >= :q",
-                    "ExpressionAttributeValues": {":q": dynamodb.serialize(line.quantity)},
+                    "ExpressionAttributeValues": {":q": to_attribute_value(line.quantity)},
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             }
             for line in order.items
         ]
-        put = {
+        put: TransactWriteItemTypeDef = {
             "Put": {
                 "TableName": self.orders_table,
-                "Item": dynamodb.to_attribute_values(order.model_dump()),
+                "Item": to_attribute_values(order.model_dump()),
                 "ConditionExpression": "attribute_not_exists(orderId)",
             }
         }
@@ -75,45 +77,44 @@ class OrderStore(OrderReader):
         below its quantity now), ProductNotFound (a product was deleted since CheckStock),
         TransientServiceError (conflicts/throttling after retries).
         """
-        try:
-            with transient_errors("TransactWriteItems"):
+        with transient_errors("TransactWriteItems"):
+            try:
                 self.client.transact_write_items(
                     TransactItems=self._transact_items(order),
                     ClientRequestToken=client_request_token(order),
                 )
-        except ClientError as exc:
-            code = error_code(exc)
-            if code == "TransactionCanceledException":
-                self._raise_cancellation(exc, order)
-            if code == "IdempotentParameterMismatchException":
-                # Same token, other parameters: only possible if this order was written already.
-                raise OrderAlreadyWritten(order.orderId) from exc
-            raise
+            except ClientError as exc:
+                if error_code(exc) == "TransactionCanceledException":
+                    self._raise_cancellation(exc, order)
+                if error_code(exc) == "IdempotentParameterMismatchException":
+                    # Same token, other parameters: only possible if this order was written already.
+                    raise OrderAlreadyWritten(order.orderId) from exc
+                raise
 
     @staticmethod
     def _raise_cancellation(exc: ClientError, order: Order) -> None:
-        reasons = exc.response.get("CancellationReasons") or []
-        if len(reasons) != len(order.items) + 1:
+        cancellation = transaction_cancellation(exc, items=len(order.items) + 1)
+        if cancellation is None:
             raise exc
-        codes = [reason.get("Code") for reason in reasons]
-        if codes[-1] == "ConditionalCheckFailed":
+        *lines, put = cancellation.reasons
+        if put.condition_failed:
             raise OrderAlreadyWritten(order.orderId) from exc
         missing: list[str] = []
         shortages: list[Shortage] = []
-        for line, reason in zip(order.items, reasons, strict=False):
-            if reason.get("Code") != "ConditionalCheckFailed":
+        for line, reason in zip(order.items, lines, strict=True):
+            if not reason.condition_failed:
                 continue
-            old = dynamodb.from_attribute_values(reason.get("Item") or {})
-            if not old:
+            if not reason.item:
                 missing.append(line.productId)
             else:
-                shortages.append(Shortage(line.productId, line.quantity, int(old.get("stock", 0))))
+                shortages.append(Shortage(line.productId, line.quantity, int(reason.item.get("stock", 0))))
         if missing:
             raise ProductNotFound(missing) from exc
         if shortages:
             raise OutOfStock(shortages) from exc
-        if TRANSIENT_CANCELLATION_CODES.intersection(codes):
+        # A concurrent write to the same items, or throttling: worth another attempt of the task.
+        if cancellation.conflict or cancellation.throttled:
             raise TransientServiceError(
-                f"TransactWriteItems cancelled: {', '.join(map(str, codes))}"
+                f"TransactWriteItems cancelled: {', '.join(cancellation.codes)}"
             ) from exc
         raise exc

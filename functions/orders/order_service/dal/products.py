@@ -1,15 +1,21 @@
 """Products table reads (CheckStock): one BatchGetItem for the whole order."""
 
+from __future__ import annotations
+
 import random
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orderflow_common.aws_errors import transient_errors
+from orderflow_common.dynamodb_items import from_attribute_values
 from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger, tracer
 
 from order_service.dal import dynamodb
-from order_service.dal.aws import transient_errors
 from order_service.models import MAX_ITEMS, Product
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
 
 MAX_KEYS_PER_BATCH = 100  # BatchGetItem's limit; ValidateOrder caps an order at MAX_ITEMS products
 BACKOFF_BASE_SECONDS = 0.05
@@ -26,9 +32,9 @@ def _max_attempts(client: Any) -> int:
 
 
 class ProductCatalog:
-    def __init__(self, table_name: str, client: Any = None) -> None:
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
-        self.client = client or dynamodb.client
+        self.client: DynamoDBClient = client or dynamodb.client
 
     @tracer.capture_method
     def get_products(self, product_ids: list[str]) -> dict[str, Product]:
@@ -54,7 +60,7 @@ class ProductCatalog:
             with transient_errors("BatchGetItem"):
                 response = self.client.batch_get_item(RequestItems=request)
             for raw in response.get("Responses", {}).get(self.table_name, []):
-                product = Product.model_validate(dynamodb.from_attribute_values(raw))
+                product = Product.model_validate(from_attribute_values(raw))
                 found[product.productId] = product
             request = response.get("UnprocessedKeys") or {}
             if not request:

@@ -1,15 +1,19 @@
 """The order workflow state machine (OrdersApi): one execution per order, named by the order id."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
-from orderflow_common.errors import error_code
+from orderflow_common.aws_errors import error_code, transient_errors
 from orderflow_common.observability import tracer
 
-from order_service.dal.aws import transient_errors
 from order_service.errors import OrderAlreadySubmitted, OrderNotFound
 from order_service.models import ExecutionSnapshot
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions.client import SFNClient
 
 stepfunctions = boto3.client("stepfunctions")
 
@@ -23,9 +27,9 @@ def execution_arn(state_machine_arn: str, name: str) -> str:
 
 
 class OrderWorkflow:
-    def __init__(self, state_machine_arn: str, client: Any = None) -> None:
+    def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
         self.state_machine_arn = state_machine_arn
-        self.client = client or stepfunctions
+        self.client: SFNClient = client or stepfunctions
 
     @tracer.capture_method
     def start(self, order_id: str, execution_input: str) -> str:
@@ -34,26 +38,26 @@ class OrderWorkflow:
         Step Functions makes the name the idempotency key: the same name and input while the
         execution runs returns the same execution; otherwise ExecutionAlreadyExists.
         """
-        try:
-            with transient_errors("StartExecution"):
+        with transient_errors("StartExecution"):
+            try:
                 response = self.client.start_execution(
                     stateMachineArn=self.state_machine_arn, name=order_id, input=execution_input
                 )
-        except ClientError as exc:
-            if error_code(exc) == "ExecutionAlreadyExists":
-                raise OrderAlreadySubmitted(order_id) from exc
-            raise
+            except ClientError as exc:
+                if error_code(exc) == "ExecutionAlreadyExists":
+                    raise OrderAlreadySubmitted(order_id) from exc
+                raise
         return str(response["executionArn"])
 
     @tracer.capture_method
     def describe(self, order_id: str) -> ExecutionSnapshot:
-        try:
-            with transient_errors("DescribeExecution"):
+        with transient_errors("DescribeExecution"):
+            try:
                 response = self.client.describe_execution(
                     executionArn=execution_arn(self.state_machine_arn, order_id)
                 )
-        except ClientError as exc:
-            if error_code(exc) == "ExecutionDoesNotExist":
-                raise OrderNotFound(order_id) from exc
-            raise
+            except ClientError as exc:
+                if error_code(exc) == "ExecutionDoesNotExist":
+                    raise OrderNotFound(order_id) from exc
+                raise
         return ExecutionSnapshot.model_validate(response)

@@ -4,7 +4,7 @@ from orderflow_common.settings import load_settings
 
 from order_service.dal.products import ProductCatalog
 from order_service.handlers.task import task_handler
-from order_service.logic.pricing import check_stock
+from order_service.logic.check_stock import check_stock
 from order_service.models import PricedOrder, ValidatedOrder
 from order_service.settings import CheckStockSettings
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from orderflow_common.api import create_resolver, json_response
+from orderflow_common.api import ErrorResponse, ErrorTable, create_resolver, json_response
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
@@ -22,17 +22,17 @@ from order_service.settings import OrdersApiSettings
 settings = load_settings(OrdersApiSettings)
 workflow = OrderWorkflow(settings.order_workflow_arn)
 orders = OrderReader(orders_table=settings.orders_table_name)
-app = create_resolver()
 
 
-@app.exception_handler(OrderAlreadySubmitted)
-def _already_submitted(exc: OrderAlreadySubmitted) -> Response[dict[str, Any]]:
-    return json_response(HTTPStatus.CONFLICT, {"message": str(exc), "orderId": exc.order_id})
+def _about_order(exc: OrderAlreadySubmitted | OrderNotFound) -> dict[str, Any]:
+    return {"message": str(exc), "orderId": exc.order_id}
 
 
-@app.exception_handler(OrderNotFound)
-def _not_found(exc: OrderNotFound) -> Response[dict[str, Any]]:
-    return json_response(HTTPStatus.NOT_FOUND, {"message": str(exc), "orderId": exc.order_id})
+ERRORS: ErrorTable = {
+    OrderAlreadySubmitted: ErrorResponse(HTTPStatus.CONFLICT, _about_order),
+    OrderNotFound: ErrorResponse(HTTPStatus.NOT_FOUND, _about_order),
+}
+app = create_resolver(ERRORS)
 
 
 @app.post("/orders")

@@ -4,7 +4,7 @@ from orderflow_common.settings import load_settings
 
 from order_service.dal.orders import OrderStore
 from order_service.handlers.task import task_handler
-from order_service.logic.placement import write_order
+from order_service.logic.write_order import write_order
 from order_service.models import Order, PricedOrder
 from order_service.settings import WriteOrderSettings
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
-from orderflow_common.errors import TransientServiceError, error_code, is_transient
+from orderflow_common.aws_errors import error_code, transient_errors
+from orderflow_common.observability import tracer
 
 from user_service.dal.clients import aws_client
 from user_service.errors import MailNotSent
-from user_service.logic.mail import Mail
+from user_service.models import Mail
 
 if TYPE_CHECKING:
     from mypy_boto3_ses.client import SESClient
@@ -22,19 +23,20 @@ class SesMailer:
         self._sender = sender
         self._client = client or aws_client("ses")
 
+    # The error is MailNotSent(code) at most (the address never reaches the trace).
+    @tracer.capture_method
     def send(self, mail: Mail) -> str:
+        # SES messages can quote the address: keep only the error code, never the original error.
         try:
-            response = self._client.send_email(
-                Source=self._sender,
-                Destination={"ToAddresses": [mail.to]},
-                Message={
-                    "Subject": {"Data": mail.subject, "Charset": CHARSET},
-                    "Body": {"Text": {"Data": mail.body, "Charset": CHARSET}},
-                },
-            )
+            with transient_errors("SES SendEmail", keep_cause=False):
+                response = self._client.send_email(
+                    Source=self._sender,
+                    Destination={"ToAddresses": [mail.to]},
+                    Message={
+                        "Subject": {"Data": mail.subject, "Charset": CHARSET},
+                        "Body": {"Text": {"Data": mail.body, "Charset": CHARSET}},
+                    },
+                )
         except ClientError as exc:
-            # SES messages can quote the address; keep only the code.
-            if is_transient(exc):
-                raise TransientServiceError(f"SES: {error_code(exc)}") from None
             raise MailNotSent(error_code(exc)) from None
         return str(response["MessageId"])

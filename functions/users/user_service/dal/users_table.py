@@ -15,11 +15,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-from orderflow_common.errors import TransientServiceError, error_code, is_transient
+from orderflow_common.aws_errors import error_code, transaction_cancellation, transient_errors
+from orderflow_common.dynamodb_items import from_attribute_values, to_attribute_values
+from orderflow_common.errors import TransientServiceError
+from orderflow_common.observability import tracer
 
 from user_service.dal.clients import aws_client
 from user_service.errors import (
@@ -32,6 +34,7 @@ from user_service.errors import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 EMAIL_INDEX = "EmailIndex"
 MAX_CURSOR_LENGTH = 2048
@@ -46,20 +49,9 @@ _NAMES = {
 }
 _CHANGEABLE = ("email", "name", "status")
 
-# Cancellation reason codes that mean "try again", not "refused".
-_RETRYABLE_REASONS = frozenset({"TransactionConflict"})
-_TRANSIENT_REASONS = frozenset({"ProvisionedThroughputExceeded", "ThrottlingError"})
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _to_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _serializer.serialize(value) for key, value in item.items()}
-
-
-def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
+# Every method is traced like the orders DAL's, but never with its result: users carry email addresses
+# (the API handler leaves its response out of the trace for the same reason).
+_traced = tracer.capture_method(capture_response=False)
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any]) -> str:
@@ -87,19 +79,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return key
 
 
-def _reraise(exc: ClientError) -> NoReturn:
-    """Throttling that outlived botocore's retries becomes TransientServiceError; the rest as is."""
-    if is_transient(exc):
-        raise TransientServiceError(f"DynamoDB: {error_code(exc)}") from exc
-    raise exc
-
-
-def _cancellation_codes(exc: ClientError) -> list[str]:
-    reasons = exc.response.get("CancellationReasons") or []
-    return [str(reason.get("Code") or "None") for reason in reasons]
-
-
-class UsersRepository:
+class UserStore:
     """Reads and writes of user items and email claims."""
 
     def __init__(
@@ -110,19 +90,19 @@ class UsersRepository:
         self._client = client or aws_client("dynamodb")
 
     # ------------------------------------------------------------------ reads
+    @_traced
     def get(self, user_id: str) -> dict[str, Any] | None:
-        try:
+        with transient_errors("GetItem"):
             response = self._client.get_item(
                 TableName=self._users_table, Key={"userId": {"S": user_id}}, ConsistentRead=True
             )
-        except ClientError as exc:
-            _reraise(exc)
         item = response.get("Item")
-        return _from_dynamodb(item) if item else None
+        return from_attribute_values(item) if item else None
 
+    @_traced
     def find_by_email(self, email: str) -> list[dict[str, Any]]:
         """Users whose email is ``email`` (at most one; the index is eventually consistent)."""
-        try:
+        with transient_errors("Query"):
             response = self._client.query(
                 TableName=self._users_table,
                 IndexName=EMAIL_INDEX,
@@ -130,31 +110,29 @@ class UsersRepository:
                 ExpressionAttributeNames={"#email": "email"},
                 ExpressionAttributeValues={":email": {"S": email}},
             )
-        except ClientError as exc:
-            _reraise(exc)
-        return [_from_dynamodb(item) for item in response.get("Items", [])]
+        return [from_attribute_values(item) for item in response.get("Items", [])]
 
+    @_traced
     def list_page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """One Scan page of at most ``limit`` users and the cursor of the next page (None at the end)."""
         request: dict[str, Any] = {"TableName": self._users_table, "Limit": limit}
         if cursor is not None:
             request["ExclusiveStartKey"] = decode_cursor(cursor)
-        try:
+        with transient_errors("Scan"):
             response = self._client.scan(**request)
-        except ClientError as exc:
-            _reraise(exc)
-        items = [_from_dynamodb(item) for item in response.get("Items", [])]
+        items = [from_attribute_values(item) for item in response.get("Items", [])]
         last_key = response.get("LastEvaluatedKey")
         return items, (encode_cursor(last_key) if last_key else None)
 
     # ------------------------------------------------------------------ writes
+    @_traced
     def create(self, user: dict[str, Any]) -> None:
         """Put the user and claim its email, both or neither."""
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self._users_table,
-                    "Item": _to_dynamodb(user),
+                    "Item": to_attribute_values(user),
                     "ConditionExpression": "attribute_not_exists(#userId)",
                     "ExpressionAttributeNames": {"#userId": "userId"},
                 }
@@ -169,27 +147,30 @@ class UsersRepository:
         # codes[0]: a user with this (random) id exists; the caller draws a new id.
         raise ConcurrentUpdate("user id already taken")
 
+    @_traced
     def update(self, user_id: str, changes: dict[str, str], updated_at: str) -> dict[str, Any]:
         """Change name/status (never the email) of an existing user; returns the new item."""
         if "email" in changes:
             raise ValueError("email changes go through change_email")
         expression, names, values = self._set_expression(changes, updated_at)
-        try:
-            response = self._client.update_item(
-                TableName=self._users_table,
-                Key={"userId": {"S": user_id}},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(#userId)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                raise UserNotFound(user_id) from exc
-            _reraise(exc)
-        return _from_dynamodb(response["Attributes"])
+        with transient_errors("UpdateItem"):
+            try:
+                response = self._client.update_item(
+                    TableName=self._users_table,
+                    Key={"userId": {"S": user_id}},
+                    UpdateExpression=expression,
+                    ConditionExpression="attribute_exists(#userId)",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if error_code(exc) == "ConditionalCheckFailedException":
+                    raise UserNotFound(user_id) from exc
+                raise
+        return from_attribute_values(response["Attributes"])
 
+    @_traced
     def change_email(self, user_id: str, old_email: str, changes: dict[str, str], updated_at: str) -> None:
         """Move the user to ``changes["email"]``: update it, release the old claim, claim the new one.
 
@@ -199,7 +180,7 @@ class UsersRepository:
         new_email = changes["email"]
         expression, names, values = self._set_expression(changes, updated_at)
         values[":oldEmail"] = {"S": old_email}
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Update": {
                     "TableName": self._users_table,
@@ -222,9 +203,10 @@ class UsersRepository:
             raise ConcurrentUpdate("user changed or was deleted meanwhile")
         raise EmailClaimMismatch(f"the claim of user {user_id}'s current email belongs to another user")
 
+    @_traced
     def delete(self, user_id: str, email: str) -> None:
         """Delete the user and release its email claim, while its email is still ``email``."""
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Delete": {
                     "TableName": self._users_table,
@@ -244,7 +226,7 @@ class UsersRepository:
         raise EmailClaimMismatch(f"the claim of user {user_id}'s email belongs to another user")
 
     # ------------------------------------------------------------------ helpers
-    def _claim(self, email: str, user_id: str) -> dict[str, Any]:
+    def _claim(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         return {
             "Put": {
                 "TableName": self._claims_table,
@@ -254,7 +236,7 @@ class UsersRepository:
             }
         }
 
-    def _release(self, email: str, user_id: str) -> dict[str, Any]:
+    def _release(self, email: str, user_id: str) -> TransactWriteItemTypeDef:
         # Only ever drop our own claim. A missing claim (a user written before claims existed) is
         # no reason to block the user's change: deleting a missing item is a no-op.
         return {
@@ -283,24 +265,23 @@ class UsersRepository:
         values[":updatedAt"] = {"S": updated_at}
         return "SET " + ", ".join(assignments), names, values
 
-    def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
+    def _transact(self, items: list[TransactWriteItemTypeDef]) -> list[str] | None:
         """Run the transaction; None when it committed, else the per-item cancellation codes.
 
         Conflicts with another transaction become ConcurrentUpdate, throttling TransientServiceError.
         """
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if error_code(exc) != "TransactionCanceledException":
-                _reraise(exc)
-            codes = _cancellation_codes(exc)
-            if len(codes) != len(items):
-                _reraise(exc)
-            if any(code in _RETRYABLE_REASONS for code in codes):
-                raise ConcurrentUpdate("a concurrent transaction touched the same items") from exc
-            if any(code in _TRANSIENT_REASONS for code in codes):
-                raise TransientServiceError("DynamoDB throttled the transaction") from exc
-            if all(code in ("None", "ConditionalCheckFailed") for code in codes):
-                return codes
-            _reraise(exc)
+        with transient_errors("TransactWriteItems"):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                cancellation = transaction_cancellation(exc, items=len(items))
+                if cancellation is None:
+                    raise
+                if cancellation.conflict:
+                    raise ConcurrentUpdate("a concurrent transaction touched the same items") from exc
+                if cancellation.throttled:
+                    raise TransientServiceError("DynamoDB throttled the transaction") from exc
+                if cancellation.only_conditions_failed:
+                    return cancellation.codes
+                raise
         return None

@@ -20,17 +20,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from orderflow_common.api import create_resolver, empty_response, json_response
+from orderflow_common.api import ErrorTable, coded, create_resolver, empty_response, json_response
 from orderflow_common.observability import logger, metrics, tracer
 from orderflow_common.settings import load_settings
 
-from user_service.dal.users_table import UsersRepository
+from user_service.dal.users_table import UserStore
 from user_service.errors import (
     ConcurrentUpdate,
     EmailAlreadyInUse,
     InvalidCursor,
     UserNotFound,
-    UserServiceError,
 )
 from user_service.logic.users import UserService
 from user_service.models import EMAIL_MAX_LENGTH, CreateUserRequest, UpdateUserRequest, normalize_email
@@ -39,17 +38,12 @@ from user_service.settings import UsersApiSettings
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 
-_STATUS_OF: dict[type[UserServiceError], HTTPStatus] = {
-    UserNotFound: HTTPStatus.NOT_FOUND,
-    EmailAlreadyInUse: HTTPStatus.CONFLICT,
-    ConcurrentUpdate: HTTPStatus.CONFLICT,
-    InvalidCursor: HTTPStatus.BAD_REQUEST,
-}
-_MESSAGE_OF: dict[type[UserServiceError], str] = {
-    UserNotFound: "user not found",
-    EmailAlreadyInUse: "email address is already in use",
-    ConcurrentUpdate: "the user was changed concurrently; retry",
-    InvalidCursor: "invalid cursor",
+# Any other UserServiceError (e.g. EmailClaimMismatch: data integrity, not the caller's fault) is a 500.
+ERRORS: ErrorTable = {
+    UserNotFound: coded(HTTPStatus.NOT_FOUND, "user not found"),
+    EmailAlreadyInUse: coded(HTTPStatus.CONFLICT, "email address is already in use"),
+    ConcurrentUpdate: coded(HTTPStatus.CONFLICT, "the user was changed concurrently; retry"),
+    InvalidCursor: coded(HTTPStatus.BAD_REQUEST, "invalid cursor"),
 }
 
 UserId = Annotated[UUID, Path(description="The user's id (a UUID)")]
@@ -57,15 +51,7 @@ UserId = Annotated[UUID, Path(description="The user's id (a UUID)")]
 
 def build_app(service: UserService) -> APIGatewayRestResolver:
     """The resolver with every route bound to ``service`` (one per execution environment)."""
-    app = create_resolver()
-
-    @app.exception_handler(UserServiceError)
-    def _service_error(exc: UserServiceError) -> Response[dict[str, Any]]:
-        status = _STATUS_OF.get(type(exc))
-        if status is None:  # e.g. EmailClaimMismatch: data integrity, not the caller's fault
-            logger.exception("users service error")
-            return json_response(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error"})
-        return json_response(status, {"message": _MESSAGE_OF[type(exc)], "code": type(exc).__name__})
+    app = create_resolver(ERRORS)
 
     @app.post("/users")
     def create_user(body: Annotated[CreateUserRequest, Body()]) -> Response[dict[str, Any]]:
@@ -115,7 +101,7 @@ def _bad_request(message: str) -> Response[dict[str, Any]]:
 
 
 settings = load_settings(UsersApiSettings)
-service = UserService(UsersRepository(settings.users_table_name, settings.email_claims_table_name))
+service = UserService(UserStore(settings.users_table_name, settings.email_claims_table_name))
 app = build_app(service)
 
 

@@ -8,25 +8,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from orderflow_common.observability import logger
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from user_service.errors import IncompleteUserImage
-from user_service.models import SUSPENDED
-
-MailKind = Literal["welcome", "suspension"]
-
-
-@dataclass(frozen=True)
-class Mail:
-    kind: MailKind
-    user_id: str
-    to: str
-    subject: str
-    body: str
+from user_service.models import SUSPENDED, Mail, MailKind
 
 
 class MailSender(Protocol):

@@ -19,8 +19,8 @@ MAX_ATTEMPTS = 4
 BASE_BACKOFF_SECONDS = 0.02
 
 
-class UserStore(Protocol):
-    """What the logic needs from the data layer (user_service.dal.users_table.UsersRepository)."""
+class UserRepository(Protocol):
+    """What the logic needs from the data layer (user_service.dal.users_table.UserStore)."""
 
     def get(self, user_id: str) -> dict[str, Any] | None: ...
 
@@ -50,7 +50,7 @@ def _new_id() -> str:
 class UserService:
     def __init__(
         self,
-        store: UserStore,
+        store: UserRepository,
         *,
         now: Callable[[], str] = _now,
         new_id: Callable[[], str] = _new_id,

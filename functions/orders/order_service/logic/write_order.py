@@ -12,6 +12,8 @@ from order_service.models import Order, PricedOrder
 
 
 class OrderRepository(Protocol):
+    """What the logic needs from the data layer (order_service.dal.orders.OrderStore)."""
+
     def create(self, order: Order) -> None: ...
 
     def get(self, order_id: str) -> Order | None: ...
