@@ -637,7 +637,7 @@ CATEGORIES = [  # (name, every needle must be in the stack); first match wins, s
     ("HTTP request head parsing (http.server, email.parser)", ("parse_headers",)),
     ("Flask request context/dispatch (moto's per-service apps)", ("flask/",)),
     ("HTTP serving (orderflow.wsgi_server)", ("orderflow/wsgi_server.py",)),
-    ("HTTP serving of the embedded AWS (werkzeug, Flask, sockets)", ("orderflow/runtime/server.py",)),
+    ("embedded AWS app (orderflow.runtime.embedded_aws)", ("orderflow/runtime/embedded_aws.py",)),
     ("local API server (orderflow.api)", ("orderflow/api",)),
     ("thread start", ("Thread.start",)),
 ]

@@ -10,7 +10,7 @@ import pytest
 from runtime_helpers import FIXTURE_TEMPLATE, free_port
 
 from orderflow.runtime import Runtime, RuntimeStartError, moto_adapter
-from orderflow.runtime.server import ensure_port_free
+from orderflow.runtime.embedded_aws import ensure_port_free
 
 pytestmark = pytest.mark.e2e
 
