@@ -196,7 +196,7 @@ class StderrGate:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from orderflow.api import ApiServer
-    from orderflow.api.server import default_access_log
+    from orderflow.api.gateway import default_access_log
 
     started = time.monotonic()
     template: Path = args.template
