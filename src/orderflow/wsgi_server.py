@@ -318,7 +318,7 @@ class WsgiServer:
             raw_length = environ.get("CONTENT_LENGTH")
             length = 0
             if raw_length:
-                if not raw_length.isdigit():  # also a list like "5,5"
+                if not (raw_length.isascii() and raw_length.isdigit()):  # also a list like "5,5"
                     raise _HttpError(400, "Bad Request: invalid Content-Length")
                 length = int(raw_length)
             if length > limits.max_body_bytes:
@@ -485,6 +485,26 @@ class WsgiServer:
         status_line, headers, body = _json_error(status, message)
         with contextlib.suppress(OSError):
             self._send(connection, "GET", status_line, headers, body, keep_alive=not close)
+            if close:
+                _lingering_close(connection)
+
+
+def _lingering_close(
+    connection: socket.socket, seconds: float = 1.0, max_bytes: int = 16 * 1024 * 1024
+) -> None:
+    """Close after an error answered before the request was read (e.g. 413): closing with unread
+    data makes the kernel send a reset, which can destroy the response on its way to a client
+    still sending its body. So: FIN after the response, then read and drop what still comes for a
+    moment (RFC 9112 9.6)."""
+    connection.shutdown(socket.SHUT_WR)
+    connection.settimeout(0.2)
+    deadline = time.monotonic() + seconds
+    drained = 0
+    while drained < max_bytes and time.monotonic() < deadline:
+        data = connection.recv(65536)
+        if not data:
+            return
+        drained += len(data)
 
 
 def _json_error(status: int, message: str) -> tuple[str, list[tuple[str, str]], bytes]:
