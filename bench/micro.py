@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/micro.py [--calls 500] [--clients 1]
 
-Starts :class:`orderflow.runtime.server.EmbeddedAws` (moto behind orderflow's HTTP server) in a
+Starts :class:`orderflow.runtime.embedded_aws.EmbeddedAws` (moto behind orderflow's HTTP server) in a
 child process, creates one table with one item, then times GetItem issued by ``--clients`` threads,
 each with its own boto3 client (boto3 keeps its connections in a pool, like the Lambda handlers).
 Prints p50/p95/mean per call, calls/s and the server's CPU ms per call.
@@ -21,7 +21,7 @@ from typing import Any
 
 
 def _serve(port: int, ready: Any, stop: Any) -> None:
-    from orderflow.runtime.server import EmbeddedAws
+    from orderflow.runtime.embedded_aws import EmbeddedAws
 
     server = EmbeddedAws(port, {})
     server.start()

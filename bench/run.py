@@ -79,9 +79,10 @@ def summary(values: list[float]) -> dict[str, float]:
 
 # ---------------------------------------------------------------------------- orderflow up
 class Up:
-    def __init__(self, stack_name: str = "bench") -> None:
+    def __init__(self, stack_name: str = "bench", extra_args: list[str] | None = None) -> None:
         self.aws_port, self.api_port = free_port(), free_port()
         self.stack_name = stack_name
+        self.extra_args = extra_args or []
         self.proc: subprocess.Popen[str] | None = None
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr_tail: list[str] = []
@@ -99,6 +100,7 @@ class Up:
             "--api-port",
             str(self.api_port),
             "--quiet",
+            *self.extra_args,
         ]
         started = time.perf_counter()
         self.proc = subprocess.Popen(
@@ -483,6 +485,139 @@ def measure_throughput(
     }
 
 
+def measure_request_cpu(c: dict[str, Any], resources: dict[str, str] | None, root_pid: int, n: int) -> dict:
+    """CPU ms of the ``up`` process per request: ``n`` sequential calls of each kind by one boto3
+    client (kept-alive connections), the process's utime+stime before and after (/proc, 10 ms ticks:
+    hence hundreds of calls). Wall ms per call next to it."""
+    ddb, sqs = c["dynamodb"], c["sqs"]
+    table = f"bench-cpu-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    queue_url = sqs.create_queue(QueueName=f"bench-cpu-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    calls = {
+        "DynamoDB GetItem": lambda: ddb.get_item(TableName=table, Key={"pk": {"S": "a"}}),
+        "SQS SendMessage": lambda: sqs.send_message(QueueUrl=queue_url, MessageBody='{"bench": 1}'),
+    }
+    # The process also spends CPU when idle (event source pollers, keep-alive threads): measured
+    # first and subtracted from each phase by its duration.
+    before, t0 = cpu_seconds(root_pid)["parent"], time.perf_counter()
+    time.sleep(3.0)
+    idle_per_s = (cpu_seconds(root_pid)["parent"] - before) / (time.perf_counter() - t0)
+    out: dict[str, Any] = {"calls_each": n, "idle_cpu_ms_per_s": round(idle_per_s * 1000, 2)}
+    for name, call in calls.items():
+        for _ in range(20):  # warm-up: connections, moto's lazy imports
+            call()
+        before = cpu_seconds(root_pid)["parent"]
+        t0 = time.perf_counter()
+        for _ in range(n):
+            call()
+        wall = time.perf_counter() - t0
+        used = cpu_seconds(root_pid)["parent"] - before - idle_per_s * wall
+        out[name] = {"server_cpu_ms": round(used * 1000 / n, 3), "wall_ms": round(wall * 1000 / n, 3)}
+    ddb.delete_table(TableName=table)
+    sqs.delete_queue(QueueUrl=queue_url)
+    return out
+
+
+MOCK_CONFIG = ROOT / "tests" / "statemachine" / "MockConfigFile.json"
+MOCKED_STACK = "orderflow"  # the mock config names the state machine orderflow-OrderWorkflow
+MOCKED_CASE = "HappyPath"
+
+
+def measure_mocked_executions(
+    endpoint: str, workflow_arn: str, root_pid: int, seconds: float, concurrency: int, poll: float
+) -> dict:
+    """Executions/s of the order workflow with every Task mocked (Step Functions Local's mock
+    config, ``--time-scale 0``): ``concurrency`` clients, each starting an execution of
+    ``<arn>#HappyPath`` and polling DescribeExecution every ``poll`` s until it stopped, then the
+    next, for ``seconds``. No Lambda runs: this is the engine plus the HTTP stack of ``up``."""
+    stop_at = time.monotonic() + seconds
+    lock = threading.Lock()
+    engine_ms: list[float] = []
+    statuses: dict[str, int] = {}
+    requests = [0]
+
+    def client_loop(worker: int) -> None:
+        sfn = clients(endpoint)["stepfunctions"]
+        n = 0
+        while time.monotonic() < stop_at:
+            arn = sfn.start_execution(
+                stateMachineArn=f"{workflow_arn}#{MOCKED_CASE}",
+                name=f"m{worker}-{n}-{uuid.uuid4().hex[:8]}",
+                input=json.dumps(order_body([f"p{k}" for k in range(9)], n)),
+            )["executionArn"]
+            n += 1
+            polls = 0
+            while True:
+                described = sfn.describe_execution(executionArn=arn)
+                polls += 1
+                if described["status"] != "RUNNING":
+                    break
+                time.sleep(poll)
+            with lock:
+                requests[0] += 1 + polls
+                statuses[described["status"]] = statuses.get(described["status"], 0) + 1
+                engine_ms.append((described["stopDate"] - described["startDate"]).total_seconds() * 1000)
+
+    warm_up = clients(endpoint)["stepfunctions"]
+    for _ in range(concurrency):
+        warm_up.start_execution(stateMachineArn=f"{workflow_arn}#{MOCKED_CASE}", input="{}")
+    time.sleep(0.5)
+    cpu_before = cpu_seconds(root_pid)["parent"]
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    cpu = cpu_seconds(root_pid)["parent"] - cpu_before
+    done = len(engine_ms)
+    return {
+        "clients": concurrency,
+        "seconds": round(elapsed, 2),
+        "executions": done,
+        "executions_per_s": round(done / elapsed, 1),
+        "statuses": statuses,
+        "engine_ms": summary(engine_ms),
+        "requests_per_execution": round(requests[0] / done, 2) if done else None,
+        "cpu_ms_per_execution": round(cpu * 1000 / done, 2) if done else None,
+    }
+
+
+def run_mocked(args: argparse.Namespace) -> dict[str, Any]:
+    """Its own ``orderflow up --mock-config ... --time-scale 0`` (stack ``orderflow``), then the
+    per-request CPU and the mocked executions/s phases against it."""
+    up = Up(MOCKED_STACK, ["--mock-config", str(MOCK_CONFIG), "--time-scale", "0"])
+    print(f"starting orderflow up --mock-config (aws :{up.aws_port}) ...", flush=True)
+    up.start()
+    try:
+        assert up.proc is not None
+        c = clients(up.endpoint)
+        outputs, resources = stack_outputs(c["cloudformation"], up.stack_name)
+        print(f"per-request CPU ({args.cpu_calls} calls each) ...", flush=True)
+        request_cpu = measure_request_cpu(c, resources, up.proc.pid, args.cpu_calls)
+        print(f"mocked executions/s ({args.clients} clients, {args.mocked_seconds} s) ...", flush=True)
+        profile_file = args.output.parent / "profile-mocked.tmp"
+        profiler = start_profiler(up.proc.pid, profile_file) if args.profile else None
+        try:
+            mocked = measure_mocked_executions(
+                up.endpoint, outputs["OrderWorkflowArn"], up.proc.pid, args.mocked_seconds, args.clients, 0.01
+            )
+        finally:
+            stop_profiler(profiler)
+        if profiler is not None:
+            mocked["profile"] = categorize(profile_file, up.proc.pid)
+    finally:
+        up.stop()
+    return {"request_cpu": request_cpu, "mocked_executions": mocked}
+
+
 # ---------------------------------------------------------------------------- profile (py-spy)
 CATEGORIES = [  # (name, every needle must be in the stack); first match wins, so specific first
     ("function log echo threads (runtime)", ("_echo_lines",)),
@@ -500,7 +635,9 @@ CATEGORIES = [  # (name, every needle must be in the stack); first match wins, s
     ("Step Functions API (moto)", ("moto/stepfunctions",)),
     ("other moto request handling (dispatch, request ids, headers)", ("moto/",)),
     ("HTTP request head parsing (http.server, email.parser)", ("parse_headers",)),
-    ("HTTP serving of the embedded AWS (werkzeug, Flask, sockets)", ("orderflow/runtime/server.py",)),
+    ("Flask request context/dispatch (moto's per-service apps)", ("flask/",)),
+    ("HTTP serving (orderflow.wsgi_server)", ("orderflow/wsgi_server.py",)),
+    ("embedded AWS app (orderflow.runtime.embedded_aws)", ("orderflow/runtime/embedded_aws.py",)),
     ("local API server (orderflow.api)", ("orderflow/api",)),
     ("thread start", ("Thread.start",)),
 ]
@@ -566,7 +703,17 @@ def main() -> int:
         action="store_true",
         help="py-spy the engine phase (CPU samples of `up` and its workers) -> results/profile-engine.tmp",
     )
+    parser.add_argument("--cpu-calls", type=int, default=400, help="calls per kind for the per-request CPU")
+    parser.add_argument("--mocked-seconds", type=float, default=15.0, help="duration of the mocked phase")
+    parser.add_argument(
+        "--mocked-only",
+        action="store_true",
+        help="only the per-request CPU and mocked executions/s phases (own `up --mock-config`)",
+    )
     args = parser.parse_args()
+
+    if args.mocked_only:
+        return report_mocked(args, run_mocked(args))
 
     up = Up()
     print(f"starting orderflow up (aws :{up.aws_port}, api :{up.api_port}) ...", flush=True)
@@ -605,6 +752,7 @@ def main() -> int:
         memory_loaded = memory(up.proc.pid)
     finally:
         up.stop()
+    mocked = run_mocked(args)
 
     ratio = engine["engine_ms"]["p50"] / direct["direct_ms"]["p50"]
     result = {
@@ -622,6 +770,7 @@ def main() -> int:
         "engine_profile": profile,
         "memory_idle": {k: v for k, v in memory_idle.items() if k != "per_process"},
         "memory_after_load": memory_loaded,
+        **mocked,
         "targets": TARGETS,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -675,6 +824,7 @@ def main() -> int:
             "",
         ),
     ]
+    rows.extend(mocked_rows(mocked))
     if profile:
         for category, share in profile["parent_cpu_share"].items():
             rows.append((f"  profile: {category}"[:72], f"{share:.1%} of parent CPU", "", ""))
@@ -685,6 +835,51 @@ def main() -> int:
     print(
         f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}"
     )
+    return 0
+
+
+def mocked_rows(mocked: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    m = mocked["mocked_executions"]
+    rows = [
+        (
+            f"mocked executions/s ({m['clients']} clients)",
+            f"{m['executions_per_s']:.1f}",
+            "",
+            "",
+        ),
+        (
+            "mocked: engine p50 / CPU per execution",
+            f"{m['engine_ms']['p50']:.1f} / {m['cpu_ms_per_execution']} ms",
+            "",
+            "",
+        ),
+    ]
+    for name, figures in mocked["request_cpu"].items():
+        if isinstance(figures, dict):
+            rows.append(
+                (
+                    f"{name}: server CPU / wall",
+                    f"{figures['server_cpu_ms']:.2f} / {figures['wall_ms']:.2f} ms",
+                    "",
+                    "",
+                )
+            )
+    return rows
+
+
+def report_mocked(args: argparse.Namespace, mocked: dict[str, Any]) -> int:
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **mocked,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    rows = mocked_rows(mocked)
+    width = max(len(r[0]) for r in rows)
+    for name, value, _, _ in rows:
+        print(f"{name:<{width}}  {value}")
+    print(f"written to {args.output}")
     return 0
 
 

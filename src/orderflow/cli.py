@@ -174,7 +174,7 @@ class StderrGate:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from orderflow.api.server import default_access_log
+    from orderflow.api.gateway import default_access_log
     from orderflow.runtime import RuntimeStartError
     from orderflow.session import LocalSession, PortInUse, SessionOptions
 

@@ -10,7 +10,7 @@ import pytest
 
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
-from orderflow.runtime.server import ensure_port_free
+from orderflow.runtime.embedded_aws import ensure_port_free
 from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port
 
 pytestmark = pytest.mark.e2e

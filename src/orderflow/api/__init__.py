@@ -7,8 +7,8 @@ from orderflow.api.events import (
     build_event,
     parse_proxy_response,
 )
-from orderflow.api.routing import RouteTable, compile_route
-from orderflow.api.server import MAX_BODY_BYTES, ApiServer
+from orderflow.api.gateway import MAX_BODY_BYTES, ApiServer
+from orderflow.api.routing import RouteTable
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -18,6 +18,5 @@ __all__ = [
     "MalformedProxyResponse",
     "RouteTable",
     "build_event",
-    "compile_route",
     "parse_proxy_response",
 ]

@@ -1,7 +1,11 @@
-"""Route tables for the local API Gateway: path templates with ``{param}`` and ``{proxy+}``.
+"""Route tables for the local API Gateway: the template's paths as werkzeug ``Map``/``Rule``.
 
-Matching follows API Gateway REST APIs: a literal segment beats a ``{param}`` segment, which beats
-a greedy ``{proxy+}``; ``ANY`` matches every method but an explicit method wins over it.
+API Gateway's path templates become werkzeug rules: ``{param}`` -> ``<param>`` (one segment, not
+empty), ``{proxy+}`` -> ``<path:proxy>`` (the rest of the path, at least one segment; last only).
+Matching follows API Gateway REST APIs, which is also werkzeug's order: a literal segment beats a
+``{param}`` segment, which beats a greedy ``{proxy+}``; ``ANY`` matches every method but an explicit
+method wins over it (its rule comes first). One trailing slash is ignored. Segments are matched
+before percent-decoding (``%2F`` stays inside a parameter) and parameters are decoded after.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
 
 _PARAM = re.compile(r"^\{([A-Za-z0-9_.\-]+)(\+?)\}$")
 
@@ -21,95 +28,77 @@ class RouteLike(Protocol):
 
 
 @dataclass(frozen=True)
-class _Segment:
-    literal: str | None = None  # a fixed segment
-    param: str | None = None  # {name}
-    greedy: bool = False  # {name+}: the rest of the path, at least one segment
-
-
-@dataclass(frozen=True)
-class CompiledRoute:
+class Route:
     method: str  # upper case; "ANY" for every method
     resource: str  # the template, e.g. /users/{userId}
     function_name: str
-    segments: tuple[_Segment, ...]
-
-    def match(self, parts: list[str]) -> dict[str, str] | None:
-        params: dict[str, str] = {}
-        for index, segment in enumerate(self.segments):
-            if segment.greedy:
-                rest = parts[index:]
-                if not rest:
-                    return None
-                params[segment.param or "proxy"] = "/".join(rest)
-                return params
-            if index >= len(parts):
-                return None
-            part = parts[index]
-            if segment.literal is not None:
-                if part != segment.literal:
-                    return None
-            else:
-                if part == "":
-                    return None
-                params[segment.param or ""] = part
-        return params if len(parts) == len(self.segments) else None
-
-    @property
-    def specificity(self) -> tuple[int, ...]:
-        # Literal segments first, then params, greedy last; explicit methods before ANY.
-        ranks = tuple(0 if s.literal is not None else (2 if s.greedy else 1) for s in self.segments)
-        return (*ranks, 1 if self.method == "ANY" else 0)
-
-
-def split_path(path: str) -> list[str]:
-    """'/users/a%20b/' -> ['users', 'a b'] (one trailing slash ignored, segments URL-decoded)."""
-    stripped = path.strip("/")
-    if not stripped:
-        return []
-    return [unquote(part) for part in stripped.split("/")]
-
-
-def compile_route(method: str, path: str, function_name: str) -> CompiledRoute:
-    segments: list[_Segment] = []
-    parts = [p for p in path.strip("/").split("/") if p] if path.strip("/") else []
-    for index, part in enumerate(parts):
-        found = _PARAM.match(part)
-        if found is None:
-            segments.append(_Segment(literal=part))
-            continue
-        greedy = found.group(2) == "+"
-        if greedy and index != len(parts) - 1:
-            raise ValueError(f"greedy path variable must be the last segment: {path}")
-        segments.append(_Segment(param=found.group(1), greedy=greedy))
-    resource = "/" + "/".join(parts)
-    return CompiledRoute(method.upper(), resource, function_name, tuple(segments))
 
 
 @dataclass(frozen=True)
 class Match:
-    route: CompiledRoute
+    route: Route
     path_parameters: dict[str, str]
 
 
 class RouteTable:
-    def __init__(self, routes: list[RouteLike] | list[CompiledRoute]) -> None:
-        compiled = [
-            r if isinstance(r, CompiledRoute) else compile_route(r.method, r.path, r.function_name)
-            for r in routes
-        ]
-        self.routes = sorted(compiled, key=lambda r: r.specificity)
+    def __init__(self, routes: list[RouteLike]) -> None:
+        self.routes: list[Route] = []
+        rules: list[tuple[bool, int, Rule]] = []
+        # werkzeug's variable names must be identifiers; API Gateway's may have "." and "-"
+        self._param_names: list[dict[str, str]] = []
+        for index, route in enumerate(routes):
+            rule_path, resource, names = _to_rule_path(route.path)
+            method = route.method.upper()
+            self.routes.append(Route(method, resource, route.function_name))
+            self._param_names.append(names)
+            rule = Rule(rule_path, endpoint=index, methods=None if method == "ANY" else [method])
+            if rule.methods is not None:
+                rule.methods = {method}  # werkzeug adds HEAD to GET; API Gateway does not
+            rules.append((method == "ANY", index, rule))
+        # werkzeug orders rules by their segments (literal < param < path); equal ones keep this
+        # order, so an explicit method comes before ANY on the same path.
+        self._map = Map(
+            [rule for _, _, rule in sorted(rules, key=lambda r: r[:2])],
+            strict_slashes=False,
+            merge_slashes=False,
+            redirect_defaults=False,
+        )
+        self._adapter = self._map.bind("localhost")
 
     def resolve(self, method: str, path: str) -> tuple[Match | None, list[str]]:
-        """The route for ``method path``; if none, the methods that the path does accept."""
-        parts = split_path(path)
-        allowed: list[str] = []
-        for route in self.routes:
-            params = route.match(parts)
-            if params is None:
-                continue
-            if route.method in (method.upper(), "ANY"):
-                return Match(route, params), []
-            if route.method not in allowed:
-                allowed.append(route.method)
-        return None, allowed
+        """The route for ``method path`` (path as sent, percent-encoded); if none, the methods
+        that the path does accept."""
+        if len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
+        try:
+            index, values = self._adapter.match(path, method.upper())
+        except MethodNotAllowed as exc:
+            return None, sorted(exc.valid_methods or [])
+        except NotFound:
+            return None, []
+        names = self._param_names[index]
+        params = {names[key]: unquote(value) for key, value in values.items()}
+        return Match(self.routes[index], params), []
+
+
+def _to_rule_path(path: str) -> tuple[str, str, dict[str, str]]:
+    """'/files/{proxy+}' -> ('/files/<path:p0>', '/files/{proxy+}', {'p0': 'proxy'})"""
+    parts = [p for p in path.strip("/").split("/") if p]
+    rule_parts: list[str] = []
+    names: dict[str, str] = {}
+    for index, part in enumerate(parts):
+        found = _PARAM.match(part)
+        if found is None:
+            if "<" in part or ">" in part:
+                raise ValueError(f"unsupported character in route {path}")
+            rule_parts.append(part)
+            continue
+        key = f"p{len(names)}"
+        names[key] = found.group(1)
+        if found.group(2) == "+":
+            if index != len(parts) - 1:
+                raise ValueError(f"greedy path variable must be the last segment: {path}")
+            rule_parts.append(f"<path:{key}>")
+        else:
+            rule_parts.append(f"<{key}>")
+    return "/" + "/".join(rule_parts), "/" + "/".join(parts), names

@@ -27,11 +27,11 @@ from botocore.config import Config
 
 from . import moto as moto_layer
 from .deploy import api_routes, load_template, package, transform
+from .embedded_aws import EmbeddedAws, ensure_port_free
 from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
 from .model import InvokeResult, Route, RuntimeStartError
 from .moto import awslambda, backends, cloudformation, sfn
 from .outbox import read_outbox
-from .server import EmbeddedAws, ensure_port_free
 from .streams import StreamDispatchers
 
 log = logging.getLogger("orderflow.runtime")

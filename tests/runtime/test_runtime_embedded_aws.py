@@ -1,22 +1,24 @@
-"""The embedded AWS's HTTP server: HTTP/1.1 keep-alive in front of moto (orderflow.runtime.server)."""
+"""The embedded AWS: moto behind orderflow.wsgi_server with HTTP/1.1 keep-alive (runtime.embedded_aws)."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from orderflow.runtime.server import EmbeddedAws
+from orderflow.runtime.embedded_aws import AWS_LIMITS, EmbeddedAws
+from orderflow.runtime.model import RuntimeStartError
 from tests.runtime.runtime_helpers import free_port
 from tests.support.aws import local_client
 
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[EmbeddedAws]:
-    server = EmbeddedAws(free_port(), {"health": lambda: {"ok": True}})
+    server = EmbeddedAws(free_port(), {"health": lambda: {"ok": True}, "boom": lambda: 1 / 0})
     server.start()
     try:
         yield server
@@ -97,3 +99,54 @@ def test_boto3_works_over_kept_alive_connections(aws: EmbeddedAws) -> None:
     with pytest.raises(client.exceptions.QueueDoesNotExist):
         client.get_queue_url(QueueName="nope")
     assert client.get_queue_url(QueueName="keepalive")["QueueUrl"] == url
+
+
+def _raw(port: int, data: bytes) -> tuple[int, dict[str, Any]]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower()
+    return int(head.split(b" ", 2)[1]), json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (AWS_LIMITS.max_body_bytes + 1), 413),
+        (b"GET /" + b"a" * AWS_LIMITS.max_request_line + b" HTTP/1.1\r\n\r\n", 414),
+        (
+            b"GET / HTTP/1.1\r\n"
+            + b"".join(b"X-H%d: v\r\n" % i for i in range(AWS_LIMITS.max_header_count + 1))
+            + b"\r\n",
+            431,
+        ),
+        (b"GET /_orderflow/boom HTTP/1.1\r\nConnection: close\r\n\r\n", 500),
+        (b"GET /_orderflow/missing HTTP/1.1\r\nConnection: close\r\n\r\n", 404),
+    ],
+    ids=["malformed", "body-too-large", "uri-too-long", "too-many-headers", "crash", "unknown-route"],
+)
+def test_errors_are_json(aws: EmbeddedAws, request_bytes: bytes, status: int) -> None:
+    got, body = _raw(_port(aws), request_bytes)
+    assert got == status
+    assert isinstance(body["message"], str)
+
+
+def test_a_port_in_use_raises_at_start(aws: EmbeddedAws) -> None:
+    with pytest.raises(RuntimeStartError, match="already in use"):
+        EmbeddedAws(_port(aws), {}).start()
+
+
+def test_stop_closes_idle_keep_alive_connections() -> None:
+    server = EmbeddedAws(free_port(), {"health": lambda: {"ok": True}})
+    server.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/_orderflow/health")
+    assert json.loads(conn.getresponse().read()) == {"ok": True}
+    assert conn.sock is not None
+    server.stop()
+    assert conn.sock.recv(1) == b""
+    conn.close()

@@ -1,7 +1,9 @@
-"""The local API Gateway: a threaded HTTP server in front of ``invoke(function_name, event)``.
+"""The local API Gateway: a WSGI app in front of ``invoke(function_name, event)``, served by
+:mod:`orderflow.wsgi_server`.
 
-Generic: the routes come from the runtime (the template's ``Api`` events), never from here. Each
-route is served at ``/<stage>/path`` and at ``/path``.
+Generic: the routes come from the runtime (the template's ``Api`` events, matched by werkzeug's
+routing, see :mod:`.routing`), never from here. Each route is served at ``/<stage>/path`` and at
+``/path``.
 
 Where API Gateway itself answers, this server answers the same way, with two documented
 differences: an unknown path is ``404 {"message": "..."}`` and a known path with the wrong method
@@ -12,21 +14,24 @@ both, which hides the mistake during development).
 - no answer within the integration timeout (29 s, API Gateway's) -> ``504``; with the runtime
   (``for_runtime``) the function's own Timeout bounds the request instead (the runtime kills a
   worker that overruns it), so no watchdog thread is spent per request
-- body over 10 MB -> ``413``
+- body over 10 MB -> ``413``; request line over 16 KiB -> ``414``; more than 100 header lines or
+  over 64 KiB of them -> ``431``; a malformed request -> ``400`` (all JSON ``{"message": ...}``,
+  answered by the HTTP server, see :class:`orderflow.wsgi_server.Limits`)
+- ``access_log`` gets one line per request the app answers: ``METHOD /path STATUS 1.2 ms -> Function``
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
+
+from werkzeug.wrappers import Request
 
 from orderflow.api.events import (
     LOCAL_ACCOUNT_ID,
@@ -38,23 +43,15 @@ from orderflow.api.events import (
     parse_proxy_response,
 )
 from orderflow.api.routing import Match, RouteLike, RouteTable
+from orderflow.wsgi_server import RAW_HEADERS_KEY, Limits, WsgiServer
 
 log = logging.getLogger("orderflow.api")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 INTEGRATION_TIMEOUT_S = 29.0  # API Gateway's default integration timeout
 SOCKET_TIMEOUT_S = 60.0  # a client that stops sending (or an idle keep-alive) frees its thread
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 InvokeFn = Callable[[str, dict[str, Any]], Any]
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-class _BadRequest(Exception):
-    pass
 
 
 def _payload_and_error(result: Any) -> tuple[Any, str | None]:
@@ -91,10 +88,14 @@ class ApiServer:
         self.max_body_bytes = max_body_bytes
         self.integration_timeout = integration_timeout
         self.access_log = access_log
-        self._requested_port = port
-        self._socket_timeout = socket_timeout
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server = WsgiServer(
+            self.wsgi_app,
+            host=host,
+            port=port,
+            limits=Limits(max_body_bytes=max_body_bytes, idle_timeout_s=socket_timeout),
+            name="orderflow-api",
+            server_header="orderflow-local-apigw",
+        )
 
     @classmethod
     def for_runtime(cls, runtime: Any, **kwargs: Any) -> ApiServer:
@@ -121,41 +122,13 @@ class ApiServer:
     # ------------------------------------------------------------------ lifecycle
     def bind(self) -> None:
         """Claim the port now (raises OSError if taken) without serving yet."""
-        if self._httpd is not None:
-            return
-        handler = type("_BoundHandler", (_Handler,), {"api": self, "timeout": self._socket_timeout})
-        httpd = ThreadingHTTPServer((self.host, self._requested_port), handler, bind_and_activate=False)
-        httpd.daemon_threads = True
-        httpd.request_queue_size = 128
-        try:
-            httpd.server_bind()
-            httpd.server_activate()
-        except OSError:
-            httpd.server_close()
-            raise
-        self._httpd = httpd
+        self._server.bind()
 
     def start(self) -> None:
-        self.bind()
-        assert self._httpd is not None
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="orderflow-api",
-                daemon=True,
-            )
-            self._thread.start()
+        self._server.start()
 
     def stop(self) -> None:
-        if self._httpd is None:
-            return
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-        self._httpd = None
+        self._server.stop()
 
     def __enter__(self) -> ApiServer:
         self.start()
@@ -166,9 +139,7 @@ class ApiServer:
 
     @property
     def port(self) -> int:
-        if self._httpd is None:
-            return self._requested_port
-        return int(self._httpd.server_address[1])
+        return self._server.port
 
     @property
     def base_url(self) -> str:
@@ -180,6 +151,34 @@ class ApiServer:
         return f"{self.base_url}/{self.stage}/" if self.stage else f"{self.base_url}/"
 
     # ------------------------------------------------------------------ request handling
+    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
+        path = raw_uri.partition("?")[0] or "/"
+        headers = environ.get(RAW_HEADERS_KEY)
+        if headers is None:  # another WSGI server: names as werkzeug spells them
+            headers = list(Request(environ).headers.items())
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        request = HttpRequest(
+            method=environ["REQUEST_METHOD"],
+            path=path,
+            query=environ.get("QUERY_STRING", ""),
+            headers=list(headers),
+            body=environ["wsgi.input"].read(length) if length > 0 else b"",
+            source_ip=environ.get("REMOTE_ADDR") or "127.0.0.1",
+        )
+        response, function_name = self.handle(request)
+        names = {name.lower() for name, _ in response.headers}
+        out_headers = list(response.headers)
+        if "x-amzn-requestid" not in names:
+            out_headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
+        start_response(f"{response.status} {_reason(response.status)}", out_headers)
+        if self.access_log is not None:
+            elapsed = (time.perf_counter() - started) * 1000
+            target_name = f" -> {function_name}" if function_name else ""
+            self.access_log(f"{request.method} {raw_uri} {response.status} {elapsed:.1f} ms{target_name}")
+        return [response.body]
+
     def resolve(self, method: str, path: str) -> tuple[Match | None, str, str, list[str]]:
         """(match, path without stage, stage, allowed methods)."""
         stage = self.stage or "$default"
@@ -266,120 +265,11 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-class _Handler(BaseHTTPRequestHandler):
-    api: ApiServer  # set on the per-server subclass
-    protocol_version = "HTTP/1.1"
-    server_version = "orderflow-local-apigw"
-    sys_version = ""
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:  # silence the stdlib's stderr log
-        log.debug(format, *args)
-
-    def _dispatch(self) -> None:
-        started = time.perf_counter()
-        function_name: str | None = None
-        try:
-            try:
-                body = self._read_body()
-            except _BodyTooLarge:
-                self.close_connection = True
-                response = json_error(413, "Request Too Long")
-            except _BadRequest as exc:
-                self.close_connection = True
-                response = json_error(400, str(exc))
-            else:
-                target = urlsplit(self.path)
-                request = HttpRequest(
-                    method=self.command,
-                    path=target.path or "/",
-                    query=target.query,
-                    headers=list(self.headers.items()),
-                    body=body,
-                    source_ip=self.client_address[0],
-                )
-                response, function_name = self.api.handle(request)
-        except (TimeoutError, ConnectionError):
-            self.close_connection = True
-            return
-        except Exception:
-            log.exception("local API: unexpected error")
-            response = json_error(500, "Internal server error")
-        self._send(response)
-        if self.api.access_log is not None:
-            elapsed = (time.perf_counter() - started) * 1000
-            target_name = f" -> {function_name}" if function_name else ""
-            self.api.access_log(f"{self.command} {self.path} {response.status} {elapsed:.1f} ms{target_name}")
-
-    def _read_body(self) -> bytes:
-        limit = self.api.max_body_bytes
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked(limit)
-        raw_length = self.headers.get("Content-Length")
-        if raw_length is None:
-            return b""
-        try:
-            length = int(raw_length)
-        except ValueError:
-            raise _BadRequest("invalid Content-Length") from None
-        if length < 0:
-            raise _BadRequest("invalid Content-Length")
-        if length > limit:
-            raise _BodyTooLarge
-        return self.rfile.read(length) if length else b""
-
-    def _read_chunked(self, limit: int) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            line = self.rfile.readline(1024)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise _BadRequest("invalid chunked encoding") from None
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
-            total += size
-            if total > limit:
-                raise _BodyTooLarge
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(1024)
-
-    def _send(self, response: HttpResponse) -> None:
-        try:
-            self.send_response(response.status)
-            request_id = str(uuid.uuid4())
-            names = set()
-            for name, value in response.headers:
-                names.add(name.lower())
-                if name.lower() in ("content-length", "transfer-encoding", "connection"):
-                    continue
-                self.send_header(name, value)
-            if "x-amzn-requestid" not in names:
-                self.send_header("x-amzn-RequestId", request_id)
-            no_body = response.status in (204, 304) or 100 <= response.status < 200
-            if not no_body:
-                self.send_header("Content-Length", str(len(response.body)))
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            # Headers and body in one write: two small writes meet Nagle + delayed ACK (40 ms).
-            buffer: list[bytes] = self._headers_buffer  # type: ignore[attr-defined]
-            buffer.append(b"\r\n")
-            if response.body and not no_body and self.command != "HEAD":
-                buffer.append(response.body)
-            self.flush_headers()
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 def default_access_log(line: str) -> None:

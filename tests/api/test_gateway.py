@@ -409,3 +409,77 @@ def test_inline_invoke_without_watchdog(fake: FakeLambda) -> None:
         status, _, body = request(server, "GET", "/v1/users")
     assert status == 502
     assert json.loads(body) == {"message": "Internal server error"}
+
+
+def _raw(api: ApiServer, data: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    with socket.create_connection(("127.0.0.1", api.port), timeout=10) as sock:
+        sock.sendall(data)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split(" ", 2)[1]), headers, json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /v1/users HTTP/1.1\r\nbroken header\r\n\r\n", 400),
+        (b"POST /v1/orders HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n", 400),
+        (b"POST /v1/orders HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (10 * 1024 * 1024 + 1), 413),
+        (b"GET /v1/users?" + b"q" * (16 * 1024) + b" HTTP/1.1\r\n\r\n", 414),
+        (b"GET /v1/users HTTP/1.1\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(101)) + b"\r\n", 431),
+        (b"GET /v1/nope HTTP/1.1\r\nConnection: close\r\n\r\n", 404),
+        (b"DELETE /v1/users HTTP/1.1\r\nConnection: close\r\n\r\n", 405),
+    ],
+    ids=[
+        "header-line",
+        "chunking",
+        "body-too-large",
+        "uri-too-long",
+        "too-many-headers",
+        "not-found",
+        "method",
+    ],
+)
+def test_every_error_is_json(api: ApiServer, fake: FakeLambda, request_bytes: bytes, status: int) -> None:
+    got, headers, body = _raw(api, request_bytes)
+    assert got == status
+    assert headers["content-type"] == "application/json"
+    assert isinstance(body["message"], str)
+    assert fake.events == []
+
+
+def test_a_crash_in_the_gateway_is_a_json_500(
+    api: ApiServer, fake: FakeLambda, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(request: Any) -> Any:
+        raise RuntimeError("gateway bug")
+
+    monkeypatch.setattr(api, "handle", crash)
+    status, _, body = request(api, "GET", "/v1/users")
+    assert status == 500
+    assert json.loads(body) == {"message": "Internal server error"}
+
+
+def test_stop_closes_idle_keep_alive_connections(fake: FakeLambda) -> None:
+    server = ApiServer(ROUTES, fake, stage="v1", port=0)
+    server.start()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/v1/users")
+    assert conn.getresponse().read()
+    assert conn.sock is not None
+    server.stop()
+    assert conn.sock.recv(1) == b""
+    conn.close()
+
+
+def test_access_log_line(fake: FakeLambda) -> None:
+    lines: list[str] = []
+    with ApiServer(ROUTES, fake, stage="v1", port=0, access_log=lines.append) as server:
+        request(server, "GET", "/v1/users?x=1")
+        request(server, "GET", "/v1/nope")
+    assert lines[0].startswith("GET /v1/users?x=1 200 ") and lines[0].endswith(" ms -> UsersFn")
+    assert lines[1].startswith("GET /v1/nope 404 ") and "->" not in lines[1]

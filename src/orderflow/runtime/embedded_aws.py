@@ -1,0 +1,97 @@
+"""The embedded AWS: moto's WSGI app in this process, served on 127.0.0.1:<aws_port>.
+
+It speaks the real wire protocol (boto3/awscli with ``--endpoint-url`` or ``AWS_ENDPOINT_URL``).
+Besides moto's own routes it serves ``GET /_orderflow/outbox`` (the SES outbox as JSON, see
+:mod:`.outbox`) and ``GET /_orderflow/health``, so another process (the CLI) can read them.
+
+The HTTP side is :mod:`orderflow.wsgi_server` (keep-alive, JSON errors, limits below); moto's WSGI
+app (its dispatcher, its per-service Flask apps, its request-handler customizations) comes from
+:mod:`orderflow.runtime.moto.server`.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from orderflow.wsgi_server import Limits, WsgiServer
+
+from .model import RuntimeStartError
+from .moto.server import moto_wsgi_app
+
+ExtraRoutes = dict[str, Callable[[], Any]]
+
+# Generous: a DynamoDB request is at most 16 MB, an SQS message 1 MiB, but S3 PutObject can be big
+# (the body is held in memory either way). Long request lines for S3 presigned URLs and query-protocol
+# GETs; more header lines for S3 object metadata.
+AWS_LIMITS = Limits(
+    max_request_line=64 * 1024,
+    max_header_line=64 * 1024,
+    max_header_count=200,
+    max_header_bytes=256 * 1024,
+    max_body_bytes=1024 * 1024 * 1024,
+    idle_timeout_s=300.0,
+)
+
+
+def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """RuntimeStartError("port N is already in use") if something listens there."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise RuntimeStartError(f"port {port} is already in use") from exc
+            raise RuntimeStartError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def aws_app(extra_routes: ExtraRoutes) -> Callable[..., Iterable[bytes]]:
+    """moto's WSGI app plus the ``/_orderflow/<name>`` JSON routes."""
+    moto_app = moto_wsgi_app()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_orderflow/") and environ.get("REQUEST_METHOD") == "GET":
+            handler = extra_routes.get(path[len("/_orderflow/") :])
+            if handler is None:
+                start_response("404 Not Found", [("Content-Type", "application/json")])
+                return [b'{"message": "not found"}']
+            body = json.dumps(handler(), default=str).encode("utf-8")
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        return moto_app(environ, start_response)
+
+    return app
+
+
+class EmbeddedAws:
+    """moto on ``host:port``; ``start()`` binds in the caller's thread (a port in use raises
+    RuntimeStartError there instead of hanging), ``stop()`` closes every connection."""
+
+    def __init__(self, port: int, extra_routes: ExtraRoutes, host: str = "127.0.0.1"):
+        self._port = port
+        self._server = WsgiServer(
+            aws_app(extra_routes),
+            host=host,
+            port=port,
+            limits=AWS_LIMITS,
+            name=f"embedded-aws-{port}",
+            server_header="orderflow-embedded-aws",
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    def start(self) -> None:
+        try:
+            self._server.start()
+        except OSError as exc:
+            raise RuntimeStartError(f"port {self._port} is already in use") from exc
+
+    def stop(self) -> None:
+        self._server.stop()
