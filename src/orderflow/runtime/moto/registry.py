@@ -110,9 +110,7 @@ class Registry:
         """The order patches are applied in: every registered patch, once."""
         names = list(names)
         if sorted(names) != sorted(self._patches):
-            raise ValueError(
-                f"the declared order {names} does not name every patch once: {list(self._patches)}"
-            )
+            raise ValueError(f"the declared order {names} must name every patch once: {list(self._patches)}")
         with self._lock:
             if self._active:
                 raise RuntimeError("the order of applied patches cannot change")
