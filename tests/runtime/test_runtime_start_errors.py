@@ -11,6 +11,7 @@ import pytest
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.embedded_aws import ensure_port_free
+from orderflow.runtime.moto import registry as moto_registry
 from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port
 
 pytestmark = pytest.mark.e2e
@@ -113,3 +114,13 @@ def test_parameter_overrides_reach_the_functions(tmp_path: Path) -> None:
         assert runtime.api_stage == "prod"
         assert runtime.outputs["ApiUrl"] == f"http://127.0.0.1:{runtime.api_port}/prod/"
     assert not moto_layer.started()
+
+
+def test_a_moto_outside_the_patches_range_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(moto_registry, "installed_version", lambda name: "5.3.0")
+    message = start_fails(FIXTURE_TEMPLATE, tmp_path)
+    assert message.startswith(
+        "moto 5.3.0 is not supported: patch sfn_cfn_backend was written for moto >=5.2.5,<5.3"
+    )
