@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from orderflow.arns import execution_arn
 from orderflow.cli import main
 from tests.e2e.e2e_support import Stack, eventually
 
@@ -41,8 +42,7 @@ def test_load_csv_then_order_it(stack: Stack, tmp_path: Path, capsys: pytest.Cap
     assert "WriteOrder" in out and "status=CONFIRMED" in out
 
     arn = stack.client("stepfunctions").describe_execution(
-        executionArn=stack.runtime.outputs["OrderWorkflowArn"].replace(":stateMachine:", ":execution:")
-        + f":{order_id}"
+        executionArn=execution_arn(stack.runtime.outputs["OrderWorkflowArn"], order_id)
     )["executionArn"]
     assert main(["history", arn, "--endpoint", stack.endpoint]) == 0
     assert f"execution {order_id}  SUCCEEDED" in capsys.readouterr().out

@@ -27,7 +27,7 @@ def aws() -> Iterator[EmbeddedAws]:
 
 
 def _port(aws: EmbeddedAws) -> int:
-    return int(aws._port)
+    return aws.port
 
 
 def _dynamodb_request(target: str, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:

@@ -80,7 +80,7 @@ def test_close_kills_busy_workers(pool: WorkerPool) -> None:
     thread = threading.Thread(target=lambda: results.append(pool.invoke("fn-app-echo", {"sleep": 30})))
     thread.start()
     deadline = time.monotonic() + 10
-    while pool._pools["fn-app-echo"].idle:  # until the invoke has taken the warm worker
+    while pool.idle_workers("fn-app-echo"):  # until the invoke has taken the warm worker
         assert time.monotonic() < deadline
         time.sleep(0.001)
     started = time.perf_counter()

@@ -24,6 +24,7 @@ from botocore.config import Config
 
 from orderflow import sfn_local
 from orderflow.ports import free_port, port_free
+from orderflow.runtime.moto.sfn import substitute
 from orderflow.session import LocalSession, SessionOptions
 from tests.support.order_data import OrderDataMixin
 
@@ -53,16 +54,6 @@ MOCKED_PRODUCTS = {
     # HybridStockRaceAtWrite: the mocked CheckStock saw 3 in stock; the table holds 2.
     "sm-last-widget": {"name": "Widget", "price": Decimal("4.00"), "stock": 2},
 }
-
-
-def substitute(definition: str, values: dict[str, str]) -> str:
-    """DefinitionSubstitutions as CloudFormation applies them: every ``${Name}`` replaced."""
-    for name, value in values.items():
-        definition = definition.replace("${" + name + "}", value)
-    if "${" in definition:
-        start = definition.index("${")
-        raise AssertionError(f"unsubstituted placeholder {definition[start : start + 40]!r}")
-    return definition
 
 
 def start_flow_runtime(mock_config: Path, state_dir: Path, aws_port: int | None = None) -> LocalSession:
@@ -376,7 +367,7 @@ def create_on_sfn_local(sfn: Any, region: str, functions: dict[str, str], dlq_ur
         "OrderNotificationsDlqUrl": dlq_url
         or f"https://sqs.{region}.amazonaws.com/{SFN_LOCAL_ACCOUNT}/{STACK_NAME}-OrderNotificationsDlq",
     }
-    definition = substitute(ASL_PATH.read_text(encoding="utf-8"), values)
+    definition = substitute(ASL_PATH.read_text(encoding="utf-8"), values, require_all=True)
     try:
         return str(
             sfn.create_state_machine(

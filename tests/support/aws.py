@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from cfnlint.decode import decode
+
+from orderflow.runtime.deploy import load_template as runtime_load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -34,10 +35,8 @@ def local_client(service: str, endpoint_url: str, *, resource: bool = False) -> 
 
 @cache
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
-    template, matches = decode(str(path))
-    if matches:
-        raise ValueError(f"{path} does not parse: {matches[0]}")
-    return json.loads(json.dumps(template, default=str))
+    """template.yaml parsed as the runtime parses it (cached: tests must not modify it)."""
+    return runtime_load_template(path)
 
 
 def data_stack_template(logical_ids: set[str] | None = None) -> dict[str, Any]:

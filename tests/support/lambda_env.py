@@ -11,6 +11,8 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
+from orderflow.api.events import HttpRequest, build_event
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
 
@@ -56,25 +58,15 @@ def rest_event(
     matched = re.match(pattern, path)
     if matched is None:
         raise ValueError(f"{path} does not match {resource}")
-    path_parameters = dict(zip(names, matched.groups(), strict=True)) or None
-    return {
-        "resource": resource,
-        "path": path,
-        "httpMethod": method,
-        "headers": all_headers,
-        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-        "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
-        "pathParameters": path_parameters,
-        "stageVariables": None,
-        "requestContext": {
-            "resourcePath": resource,
-            "httpMethod": method,
-            "path": f"/{stage}{path}" + (f"?{urlencode(query)}" if query else ""),
-            "stage": stage,
-            "requestId": "test-request",
-            "identity": {"sourceIp": "127.0.0.1"},
-        },
-        "body": raw_body,
-        "isBase64Encoded": False,
-    }
+    path_parameters = dict(zip(names, matched.groups(), strict=True))
+    request = HttpRequest(
+        method=method,
+        path=f"/{stage}{path}",
+        query=urlencode(query or {}),
+        headers=list(all_headers.items()),
+        body=(raw_body or "").encode("utf-8"),
+    )
+    # The event the local API Gateway builds for this request, so handler tests and e2e see one shape.
+    return build_event(
+        request, resource=resource, path=path, path_parameters=path_parameters, stage=stage, api_id="unit"
+    )

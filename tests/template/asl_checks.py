@@ -36,10 +36,6 @@ def substitution_problems(asl_text: str, substitutions: dict[str, Any]) -> list[
     return problems
 
 
-def substitute(asl_text: str, values: dict[str, str]) -> str:
-    return PLACEHOLDER.sub(lambda m: values[m.group(1)], asl_text)
-
-
 def machines(machine: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """The machine and every nested one (Parallel branches, Map item processors)."""
     yield path or "<root>", machine

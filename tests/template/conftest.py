@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from orderflow.runtime.moto.sfn import substitute
 from tests.support.aws import load_template
-from tests.template.asl_checks import substitute
 from tests.template.sam_offline import transform
 from tests.template.template_support import ASL_PATH, fake_value
 
@@ -38,4 +38,4 @@ def substitutions(template) -> dict[str, Any]:
 def deployed_definition(template, substitutions) -> str:
     """The definition as Step Functions receives it: placeholders substituted."""
     values = {name: fake_value(value, template) for name, value in substitutions.items()}
-    return substitute(ASL_PATH.read_text(encoding="utf-8"), values)
+    return substitute(ASL_PATH.read_text(encoding="utf-8"), values, require_all=True)

@@ -4,8 +4,9 @@ SAM only needs S3 locations for local code paths at package time (``sam package`
 for the transform the local CodeUri/ContentUri are replaced with placeholder S3 URIs and the state
 machine's DefinitionUri file is inlined as ``Definition`` (which is what the ASL file means; SAM turns
 it into ``DefinitionString`` + ``DefinitionSubstitutions``). The pseudo parameters come from the
-``parameter_values`` map and a region-only boto3 session; the AWS managed policy names SAM resolves
-come from a fixed map instead of IAM ``ListPolicies``.
+``parameter_values`` map; the transform itself, and the AWS managed policy names it resolves without
+IAM ``ListPolicies``, are the local runtime's (``orderflow.runtime.deploy.sam_transform``), so these
+tests check the transform the runtime deploys.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest_socket
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
+
+from orderflow.runtime.deploy import OfflineManagedPolicyLoader, sam_transform
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,24 +26,12 @@ REGION = "eu-west-3"
 ACCOUNT_ID = "123456789012"
 STACK_NAME = "orderflow-test"
 
-# The AWS managed policies the template may name in a Policies list (SAM's own defaults,
-# AWSLambdaBasicExecutionRole etc., are built from the partition and never looked up).
-MANAGED_POLICIES = {
-    name: f"arn:aws:iam::aws:policy/{path}{name}"
-    for path, name in [
-        ("service-role/", "AWSLambdaBasicExecutionRole"),
-        ("service-role/", "AWSLambdaDynamoDBExecutionRole"),
-        ("service-role/", "AWSLambdaSQSQueueExecutionRole"),
-        ("", "AWSXrayWriteOnlyAccess"),
-    ]
-}
-
 
 class OfflinePolicyMap:
-    """Stands in for samtranslator's ManagedPolicyLoader (which calls IAM); records every load."""
+    """The runtime's offline managed-policy map (or ``policies``), counting how often SAM loads it."""
 
     def __init__(self, policies: dict[str, str] | None = None) -> None:
-        self.policies = dict(MANAGED_POLICIES if policies is None else policies)
+        self.policies = OfflineManagedPolicyLoader().load() if policies is None else dict(policies)
         self.loads = 0
 
     def load(self) -> dict[str, str]:
@@ -73,23 +61,15 @@ def transform(
     policy_map: OfflinePolicyMap | None = None,
     region: str = REGION,
 ) -> dict[str, Any]:
-    """The CloudFormation template SAM produces for ``template`` (raises on any SAM error)."""
-    values = {
-        "AWS::Region": region,
-        "AWS::AccountId": ACCOUNT_ID,
-        "AWS::StackName": STACK_NAME,
-        "AWS::Partition": "aws",
-        **(parameter_values or {}),
-    }
+    """The CloudFormation template SAM produces for ``template`` through the runtime's own offline
+    transform (raises on any SAM error)."""
+    values = {"AWS::AccountId": ACCOUNT_ID, "AWS::StackName": STACK_NAME, **(parameter_values or {})}
     loader = policy_map or OfflinePolicyMap()
-    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=region))
     # Sockets off while SAM runs: any attempt to reach AWS (IAM, S3) fails the test instead.
     pytest_socket.disable_socket(allow_unix_socket=True)
     try:
-        return translator.translate(
-            offline_sam_template(template),
-            parameter_values=values,
-            get_managed_policy_map=loader.load,
+        return sam_transform(
+            offline_sam_template(template), values, region, get_managed_policy_map=loader.load
         )
     finally:
         pytest_socket.enable_socket()

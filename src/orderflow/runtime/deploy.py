@@ -22,11 +22,20 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 from cfnlint.decode import decode
+from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
+from samtranslator.metrics.method_decorator import MetricsMethodWrapperSingleton
+from samtranslator.metrics.metrics import Metrics
+from samtranslator.model.exceptions import InvalidDocumentException, InvalidResourceException
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.arn_generator import ArnGenerator
+from samtranslator.translator.translator import Translator
+from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
 from .model import Route, RuntimeStartError
 
@@ -135,8 +144,6 @@ class OfflineManagedPolicyLoader:
         self.partition = partition
 
     def load(self) -> dict[str, str]:
-        from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
-
         policies = {
             name.rsplit("/", 1)[-1]: f"arn:{self.partition}:iam::aws:policy/{name}" for name in self.COMMON
         }
@@ -144,23 +151,20 @@ class OfflineManagedPolicyLoader:
         return policies
 
 
-def transform(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
-    """The SAM transform, offline. Raises RuntimeStartError with the translator's first message."""
-    from samtranslator.metrics.method_decorator import MetricsMethodWrapperSingleton
-    from samtranslator.metrics.metrics import Metrics
-    from samtranslator.model.exceptions import InvalidDocumentException, InvalidResourceException
-    from samtranslator.parser.parser import Parser
-    from samtranslator.translator.arn_generator import ArnGenerator
-    from samtranslator.translator.translator import Translator
-    from samtranslator.utils.py27hash_fix import (
-        to_py27_compatible_template,
-        undo_mark_unicode_str_in_template,
-    )
-
+def sam_transform(
+    template: dict[str, Any],
+    parameter_values: dict[str, Any],
+    region: str,
+    get_managed_policy_map: Callable[[], dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """The CloudFormation template aws-sam-translator makes of ``template``, offline: pseudo parameters
+    from ``parameter_values`` (region and partition filled in), managed policy names from
+    ``get_managed_policy_map`` (default :class:`OfflineManagedPolicyLoader`). Raises samtranslator's
+    own exceptions; a template without the SAM transform is returned as it is."""
     if "Transform" not in template:
         return template
     template = json.loads(json.dumps(template))
-    values: dict[str, Any] = dict(parameters)
+    values: dict[str, Any] = dict(parameter_values)
     partition = ArnGenerator.get_partition_name(region)
     values.setdefault("AWS::Region", region)
     values.setdefault("AWS::Partition", partition)
@@ -169,22 +173,28 @@ def transform(template: dict[str, Any], parameters: dict[str, str], region: str)
         aws_access_key_id="offline",
         aws_secret_access_key="offline",  # noqa: S106
     )
-    loader = OfflineManagedPolicyLoader(partition)
+    load_policies = get_managed_policy_map or OfflineManagedPolicyLoader(partition).load
     metrics = Metrics()
     try:
         to_py27_compatible_template(template, values)
         translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
-        result = translator.translate(template, parameter_values=values, get_managed_policy_map=loader.load)
-    except InvalidDocumentException as exc:
-        causes = "; ".join(" ".join(str(c.message).split()) for c in exc.causes) or str(exc)
-        raise RuntimeStartError(f"the template does not transform: {causes}") from exc
-    except InvalidResourceException as exc:
-        raise RuntimeStartError(f"the template does not transform: {' '.join(str(exc).split())}") from exc
+        result = translator.translate(template, parameter_values=values, get_managed_policy_map=load_policies)
     finally:
         # to samtranslator's no-op publisher: metrics left unpublished print a warning at exit
         metrics.publish()
         MetricsMethodWrapperSingleton.get_instance().publish()
     return undo_mark_unicode_str_in_template(result)
+
+
+def transform(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, Any]:
+    """The SAM transform, offline. Raises RuntimeStartError with the translator's first message."""
+    try:
+        return sam_transform(template, parameters, region)
+    except InvalidDocumentException as exc:
+        causes = "; ".join(" ".join(str(c.message).split()) for c in exc.causes) or str(exc)
+        raise RuntimeStartError(f"the template does not transform: {causes}") from exc
+    except InvalidResourceException as exc:
+        raise RuntimeStartError(f"the template does not transform: {' '.join(str(exc).split())}") from exc
 
 
 _FUNCTION_ARN_SUB = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")

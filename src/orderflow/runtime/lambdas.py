@@ -151,6 +151,11 @@ class WorkerPool:
             self._release(pool, worker, keep)
         return InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
 
+    def idle_workers(self, function_name: str) -> int:
+        """How many warm workers of this function wait for an invocation."""
+        pool = self._pools.get(function_name)
+        return len(pool.idle) if pool is not None else 0
+
     def check(self, function_name: str) -> dict[str, Any] | None:
         """Start (or reuse) the function's worker; the init error if its handler does not import."""
         spec = self._spec_for(function_name)

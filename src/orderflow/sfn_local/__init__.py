@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
 from orderflow.sfn_local.errors import MockConfigError
 from orderflow.sfn_local.mock_config import MockConfig, load_mock_config, validate_against_definitions
-from orderflow.sfn_local.time_scale import install_time_scale, uninstall_time_scale
+from orderflow.sfn_local.time_scale import install_time_scale, uninstall_time_scale, validated_time_scale
 
 __all__ = [
     "MOCK_CONFIG_ENV",
@@ -55,13 +55,7 @@ class SfnLocalSettings:
 
 def parse_time_scale(raw: str, source: str = TIME_SCALE_ENV) -> float:
     """A time scale from text: a finite number >= 0."""
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        raise MockConfigError(f"{source}: expected a non-negative number, got {raw!r}") from None
-    if value != value or value in (float("inf"), float("-inf")) or value < 0:
-        raise MockConfigError(f"{source}: expected a non-negative number, got {raw!r}")
-    return value
+    return validated_time_scale(raw, source)
 
 
 def configure(mock_config_path: str | None = None, time_scale: float | None = None) -> SfnLocalSettings:

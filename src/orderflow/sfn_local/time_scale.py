@@ -15,21 +15,33 @@ import threading
 from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
 from orderflow.sfn_local.errors import MockConfigError
 
-__all__ = ["current_time_scale", "install_time_scale", "scaled", "uninstall_time_scale"]
+__all__ = [
+    "current_time_scale",
+    "install_time_scale",
+    "scaled",
+    "uninstall_time_scale",
+    "validated_time_scale",
+]
 
 _lock = threading.Lock()
 scaled = sfn_local_hooks.scaled
 current_time_scale = sfn_local_hooks.time_scale
 
 
+def validated_time_scale(factor: object, source: str = "time scale") -> float:
+    """``factor`` (a number or its text) as a finite float >= 0; MockConfigError naming ``source``."""
+    try:
+        value = float(factor.strip() if isinstance(factor, str) else factor)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise MockConfigError(f"{source}: expected a non-negative number, got {factor!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise MockConfigError(f"{source}: expected a non-negative number, got {factor!r}")
+    return value
+
+
 def install_time_scale(factor: float) -> None:
     """Scale retry back-off and Wait state sleeps by ``factor`` (0 = no sleeping, 1 = real time)."""
-    try:
-        value = float(factor)
-    except (TypeError, ValueError):
-        raise MockConfigError(f"time scale: expected a non-negative number, got {factor!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise MockConfigError(f"time scale: expected a non-negative number, got {factor!r}")
+    value = validated_time_scale(factor)
     with _lock:
         sfn_local_hooks.set_time_scale(value)
         if value == 1.0:

@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 from order_service.models import Order
 from orderflow_common.dynamodb_items import to_attribute_values
 
+from orderflow.arns import execution_arn
 from tests.support.lambda_env import REGION
 from tests.unit.orders.orders_testkit import rest_event
 
@@ -28,7 +29,7 @@ def call(orders_api, context):
 
 def execution(state_machine_arn, name):
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    arn = execution_arn(state_machine_arn, name)
     return sfn.describe_execution(executionArn=arn)
 
 
@@ -174,17 +175,17 @@ def described(orders_api, state_machine_arn):
     stubber.activate()
 
     def _described(status, order_id="o-9", **fields):
-        execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{order_id}"
+        order_execution_arn = execution_arn(state_machine_arn, order_id)
         stubber.add_response(
             "describe_execution",
             {
-                "executionArn": execution_arn,
+                "executionArn": order_execution_arn,
                 "stateMachineArn": state_machine_arn,
                 "status": status,
                 "startDate": datetime(2026, 3, 1, tzinfo=UTC),
                 **fields,
             },
-            expected_params={"executionArn": execution_arn},
+            expected_params={"executionArn": order_execution_arn},
         )
 
     yield _described

@@ -2,7 +2,7 @@
 
 import pytest
 from botocore.stub import Stubber
-from order_service.dal.products import _max_attempts
+from order_service.dal.products import max_attempts
 from order_service.errors import ContractError, OutOfStock, ProductNotFound, TransientServiceError
 
 from tests.unit.orders.orders_testkit import product
@@ -103,7 +103,7 @@ def test_keys_still_unprocessed_after_the_retry_budget_are_transient(
     monkeypatch.setattr("order_service.dal.products.time.sleep", lambda _s: None)
     table = order_resources["ProductsTable"]
     left = {table: {"Keys": [{"productId": {"S": "a"}}], "ConsistentRead": True}}
-    attempts = _max_attempts(check_stock.catalog.client)
+    attempts = max_attempts(check_stock.catalog.client)
     with Stubber(check_stock.catalog.client) as stub:
         for _ in range(attempts):
             stub.add_response("batch_get_item", {"Responses": {table: []}, "UnprocessedKeys": left})

@@ -118,7 +118,7 @@ def test_a_failing_record_is_reported_alone_and_its_retry_mails_once(
         create_user(email, name=email.split("@")[0].title())
     records = users_stream()
     assert len(records) == 3
-    client = stream_mailer.mailer._client
+    client = stream_mailer.mailer.client
     real_send = client.send_email
 
     def picky_send(**kwargs):

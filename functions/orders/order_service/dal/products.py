@@ -23,7 +23,7 @@ BACKOFF_CAP_SECONDS = 1.0
 assert MAX_ITEMS <= MAX_KEYS_PER_BATCH
 
 
-def _max_attempts(client: Any) -> int:
+def max_attempts(client: Any) -> int:
     """The client's own retry budget (AWS_MAX_ATTEMPTS / retry config), reused for unprocessed keys."""
     retries = client.meta.config.retries or {}
     if "total_max_attempts" in retries:
@@ -53,7 +53,7 @@ class ProductCatalog:
             }
         }
         found: dict[str, Product] = {}
-        attempts = _max_attempts(self.client)
+        attempts = max_attempts(self.client)
         for attempt in range(attempts):
             if attempt:
                 time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311 - jitter

@@ -21,7 +21,7 @@ CHARSET = "UTF-8"
 class SesMailer:
     def __init__(self, sender: str, client: SESClient | None = None) -> None:
         self._sender = sender
-        self._client = client or aws_client("ses")
+        self.client = client or aws_client("ses")
 
     # The error is MailNotSent(code) at most (the address never reaches the trace).
     @tracer.capture_method
@@ -29,7 +29,7 @@ class SesMailer:
         # SES messages can quote the address: keep only the error code, never the original error.
         try:
             with transient_errors("SES SendEmail", keep_cause=False):
-                response = self._client.send_email(
+                response = self.client.send_email(
                     Source=self._sender,
                     Destination={"ToAddresses": [mail.to]},
                     Message={

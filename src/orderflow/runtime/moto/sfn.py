@@ -16,10 +16,14 @@ from moto.utilities.utils import get_partition
 from .registry import REGISTRY, Patch, Patcher
 
 
-def substitute(definition: str, substitutions: dict[str, Any] | None) -> str:
-    """``DefinitionSubstitutions`` as CloudFormation applies them: every ``${Name}`` replaced."""
+def substitute(definition: str, substitutions: dict[str, Any] | None, *, require_all: bool = False) -> str:
+    """``DefinitionSubstitutions`` as CloudFormation applies them: every ``${Name}`` replaced. With
+    ``require_all``, a ``${...}`` left over is a ValueError naming it."""
     for name, value in (substitutions or {}).items():
         definition = definition.replace("${" + name + "}", str(value))
+    if require_all and "${" in definition:
+        start = definition.index("${")
+        raise ValueError(f"unsubstituted placeholder {definition[start : start + 40]!r}")
     return definition
 
 
