@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from support.raw_http import exchange, json_response
 
 from orderflow.wsgi_server import Limits, WsgiServer
 
@@ -42,20 +43,14 @@ def server() -> Iterator[WsgiServer]:
 
 
 def raw(server: WsgiServer, data: bytes) -> bytes:
-    """Send ``data``, read until the server closes the connection."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
+    return exchange(server.port, data)
 
 
 def status_and_json(response: bytes) -> tuple[int, dict[str, Any]]:
-    head, _, body = response.partition(b"\r\n\r\n")
-    assert b"content-type: application/json" in head.lower()
-    assert b"connection: close" in head.lower()
-    return int(head.split(b" ", 2)[1]), json.loads(body)
+    status, headers, body = json_response(response)
+    assert headers["content-type"] == "application/json"
+    assert headers["connection"] == "close"
+    return status, body
 
 
 @pytest.mark.parametrize(
