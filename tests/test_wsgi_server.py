@@ -193,3 +193,14 @@ def test_stop_closes_idle_keep_alive_connections() -> None:
     conn.close()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+
+
+def test_the_apps_server_and_date_headers_are_not_doubled() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Server", "amazon.com"), ("Date", "Thu, 01 Jan 2026 00:00:00 GMT")])
+        return [b"{}"]
+
+    with WsgiServer(app) as server:
+        head = raw(server, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").partition(b"\r\n\r\n")[0]
+    assert head.count(b"Server:") == 1 and b"Server: amazon.com" in head
+    assert head.count(b"Date:") == 1

@@ -462,13 +462,20 @@ class WsgiServer:
         keep_alive: bool,
     ) -> None:
         code = int(status[:3])
-        lines = [f"HTTP/1.1 {status}\r\nServer: {self.server_header}\r\nDate: {self._date.now()}\r\n"]
+        lines = [f"HTTP/1.1 {status}\r\n"]
         head_request = method == "HEAD"
+        has_server = has_date = False
         for name, value in headers:
             lowered = name.lower()
             if lowered in _HOP_BY_HOP and not (head_request and lowered == "content-length"):
                 continue
+            has_server = has_server or lowered == "server"
+            has_date = has_date or lowered == "date"
             lines.append(f"{name}: {value}\r\n")
+        if not has_server:  # the app's own Server and Date win, as in werkzeug's server
+            lines.append(f"Server: {self.server_header}\r\n")
+        if not has_date:
+            lines.append(f"Date: {self._date.now()}\r\n")
         if code < 200 or code in _NO_BODY_STATUS:
             body = b""
         else:
