@@ -470,5 +470,9 @@ def test_access_log_line(fake: FakeLambda) -> None:
     with ApiServer(ROUTES, fake, stage="v1", port=0, access_log=lines.append) as server:
         request(server, "GET", "/v1/users?x=1")
         request(server, "GET", "/v1/nope")
+        exchange(
+            server.port, b"POST /v1/orders HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (10 * 1024 * 1024 + 1)
+        )
     assert lines[0].startswith("GET /v1/users?x=1 200 ") and lines[0].endswith(" ms -> UsersFn")
     assert lines[1].startswith("GET /v1/nope 404 ") and "->" not in lines[1]
+    assert lines[2] == "POST /v1/orders 413 - (rejected by the HTTP server)"

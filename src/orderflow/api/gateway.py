@@ -95,6 +95,7 @@ class ApiServer:
             limits=Limits(max_body_bytes=max_body_bytes, idle_timeout_s=socket_timeout),
             name="orderflow-api",
             server_header="orderflow-local-apigw",
+            on_rejected=self._log_rejected,
         )
 
     @classmethod
@@ -151,6 +152,10 @@ class ApiServer:
         return f"{self.base_url}/{self.stage}/" if self.stage else f"{self.base_url}/"
 
     # ------------------------------------------------------------------ request handling
+    def _log_rejected(self, method: str, target: str, status: int) -> None:
+        if self.access_log is not None:
+            self.access_log(f"{method} {target[:200]} {status} - (rejected by the HTTP server)")
+
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
