@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote_to_bytes
 
 log = logging.getLogger("orderflow.wsgi_server")
@@ -181,7 +181,7 @@ class WsgiServer:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
 
-    def __enter__(self) -> WsgiServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
