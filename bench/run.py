@@ -260,6 +260,15 @@ def execution_arn(workflow_arn: str, name: str) -> str:
     return workflow_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
+def run_clients(client_loop: Any, concurrency: int) -> None:
+    """``client_loop(worker_index)`` in ``concurrency`` threads at once, until all return."""
+    threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def wait_stopped(sfn: Any, arn: str, timeout: float = 30.0, poll: float = 0.02) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
@@ -435,11 +444,7 @@ def measure_throughput(
     cpu_before = cpu_seconds(root_pid) if root_pid else None
     started_wall = datetime.now(UTC)
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_clients(client_loop, concurrency)
     submit_s = time.perf_counter() - t0
     # Wait with one cheap ListExecutions(RUNNING) call per 0.25 s, not a poll per execution:
     # the waiting must not load the process it measures.
@@ -570,11 +575,7 @@ def measure_mocked_executions(
     time.sleep(0.5)
     cpu_before = cpu_seconds(root_pid)["parent"]
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(concurrency)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_clients(client_loop, concurrency)
     elapsed = time.perf_counter() - t0
     cpu = cpu_seconds(root_pid)["parent"] - cpu_before
     done = len(engine_ms)

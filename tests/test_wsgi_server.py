@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from orderflow.wsgi_server import Limits, WsgiServer
+from tests.support.raw_http import exchange, json_response
 
 SMALL = Limits(
     max_request_line=1024, max_header_line=512, max_header_count=10, max_header_bytes=2048, max_body_bytes=100
@@ -42,20 +43,14 @@ def server() -> Iterator[WsgiServer]:
 
 
 def raw(server: WsgiServer, data: bytes) -> bytes:
-    """Send ``data``, read until the server closes the connection."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
+    return exchange(server.port, data)
 
 
 def status_and_json(response: bytes) -> tuple[int, dict[str, Any]]:
-    head, _, body = response.partition(b"\r\n\r\n")
-    assert b"content-type: application/json" in head.lower()
-    assert b"connection: close" in head.lower()
-    return int(head.split(b" ", 2)[1]), json.loads(body)
+    status, headers, body = json_response(response)
+    assert headers["content-type"] == "application/json"
+    assert headers["connection"] == "close"
+    return status, body
 
 
 @pytest.mark.parametrize(
@@ -198,3 +193,14 @@ def test_stop_closes_idle_keep_alive_connections() -> None:
     conn.close()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+
+
+def test_the_apps_server_and_date_headers_are_not_doubled() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Server", "amazon.com"), ("Date", "Thu, 01 Jan 2026 00:00:00 GMT")])
+        return [b"{}"]
+
+    with WsgiServer(app) as server:
+        head = raw(server, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n").partition(b"\r\n\r\n")[0]
+    assert head.count(b"Server:") == 1 and b"Server: amazon.com" in head
+    assert head.count(b"Date:") == 1

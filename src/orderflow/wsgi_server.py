@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Self
 from urllib.parse import unquote_to_bytes
 
 log = logging.getLogger("orderflow.wsgi_server")
@@ -120,6 +120,7 @@ class WsgiServer:
         name: str = "orderflow-http",
         server_header: str = "orderflow",
         backlog: int = 128,
+        on_rejected: Callable[[str, str, int], None] | None = None,
     ) -> None:
         self.app = app
         self.host = host
@@ -128,6 +129,9 @@ class WsgiServer:
         self.server_header = server_header
         self._requested_port = port
         self._backlog = backlog
+        # (method, target, status) of each request the server answered itself with 400/413/414/431
+        # ("-" where the request line was unreadable); the app never saw those (e.g. an access log)
+        self.on_rejected = on_rejected
         self._listener: socket.socket | None = None
         self._bound_port = port
         self._thread: threading.Thread | None = None
@@ -177,7 +181,7 @@ class WsgiServer:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
 
-    def __enter__(self) -> WsgiServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -234,10 +238,14 @@ class WsgiServer:
 
     def _serve_one(self, connection: socket.socket, rfile: Any, address: tuple[str, int]) -> bool:
         """Read one request, answer it; False when the connection is to be closed."""
+        head: list[str] = []  # method and target, once the request line is read
         try:
-            request = self._read_request(connection, rfile, address)
+            request = self._read_request(connection, rfile, address, head)
         except _HttpError as error:
             self._send_error(connection, error.status, error.message, close=True)
+            if self.on_rejected is not None:
+                method, target = head or ("-", "-")
+                self.on_rejected(method, target, error.status)
             return False
         if request is None:
             return False
@@ -247,7 +255,7 @@ class WsgiServer:
         return keep_alive
 
     def _read_request(
-        self, connection: socket.socket, rfile: Any, address: tuple[str, int]
+        self, connection: socket.socket, rfile: Any, address: tuple[str, int], head: list[str]
     ) -> tuple[dict[str, Any], bool] | None:
         limits = self.limits
         line = rfile.readline(limits.max_request_line + 1)
@@ -269,6 +277,7 @@ class WsgiServer:
         if len(parts) != 3 or not parts[0] or not parts[1]:
             raise _HttpError(400, "Bad Request: malformed request line")
         method, target, version = parts
+        head[:] = [method, target]
         if not set(method) <= _TOKEN_CHARS:
             raise _HttpError(400, "Bad Request: malformed method")
         if version not in ("HTTP/1.1", "HTTP/1.0"):
@@ -462,13 +471,20 @@ class WsgiServer:
         keep_alive: bool,
     ) -> None:
         code = int(status[:3])
-        lines = [f"HTTP/1.1 {status}\r\nServer: {self.server_header}\r\nDate: {self._date.now()}\r\n"]
+        lines = [f"HTTP/1.1 {status}\r\n"]
         head_request = method == "HEAD"
+        has_server = has_date = False
         for name, value in headers:
             lowered = name.lower()
             if lowered in _HOP_BY_HOP and not (head_request and lowered == "content-length"):
                 continue
+            has_server = has_server or lowered == "server"
+            has_date = has_date or lowered == "date"
             lines.append(f"{name}: {value}\r\n")
+        if not has_server:  # the app's own Server and Date win, as in werkzeug's server
+            lines.append(f"Server: {self.server_header}\r\n")
+        if not has_date:
+            lines.append(f"Date: {self._date.now()}\r\n")
         if code < 200 or code in _NO_BODY_STATUS:
             body = b""
         else:

@@ -16,6 +16,7 @@ import pytest
 
 from orderflow.api import ApiServer
 from orderflow.api.routing import RouteTable
+from tests.support.raw_http import exchange, json_response
 
 
 @dataclass
@@ -411,18 +412,6 @@ def test_inline_invoke_without_watchdog(fake: FakeLambda) -> None:
     assert json.loads(body) == {"message": "Internal server error"}
 
 
-def _raw(api: ApiServer, data: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
-    with socket.create_connection(("127.0.0.1", api.port), timeout=10) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    return int(lines[0].split(" ", 2)[1]), headers, json.loads(body)
-
-
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [
@@ -445,7 +434,7 @@ def _raw(api: ApiServer, data: bytes) -> tuple[int, dict[str, str], dict[str, An
     ],
 )
 def test_every_error_is_json(api: ApiServer, fake: FakeLambda, request_bytes: bytes, status: int) -> None:
-    got, headers, body = _raw(api, request_bytes)
+    got, headers, body = json_response(exchange(api.port, request_bytes))
     assert got == status
     assert headers["content-type"] == "application/json"
     assert isinstance(body["message"], str)
@@ -481,5 +470,9 @@ def test_access_log_line(fake: FakeLambda) -> None:
     with ApiServer(ROUTES, fake, stage="v1", port=0, access_log=lines.append) as server:
         request(server, "GET", "/v1/users?x=1")
         request(server, "GET", "/v1/nope")
+        exchange(
+            server.port, b"POST /v1/orders HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (10 * 1024 * 1024 + 1)
+        )
     assert lines[0].startswith("GET /v1/users?x=1 200 ") and lines[0].endswith(" ms -> UsersFn")
     assert lines[1].startswith("GET /v1/nope 404 ") and "->" not in lines[1]
+    assert lines[2] == "POST /v1/orders 413 - (rejected by the HTTP server)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ from orderflow.runtime.embedded_aws import AWS_LIMITS, EmbeddedAws
 from orderflow.runtime.model import RuntimeStartError
 from tests.runtime.runtime_helpers import free_port
 from tests.support.aws import local_client
+from tests.support.raw_http import exchange, json_response
 
 
 @pytest.fixture(scope="module")
@@ -101,17 +101,6 @@ def test_boto3_works_over_kept_alive_connections(aws: EmbeddedAws) -> None:
     assert client.get_queue_url(QueueName="keepalive")["QueueUrl"] == url
 
 
-def _raw(port: int, data: bytes) -> tuple[int, dict[str, Any]]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    assert b"content-type: application/json" in head.lower()
-    return int(head.split(b" ", 2)[1]), json.loads(body)
-
-
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [
@@ -130,7 +119,8 @@ def _raw(port: int, data: bytes) -> tuple[int, dict[str, Any]]:
     ids=["malformed", "body-too-large", "uri-too-long", "too-many-headers", "crash", "unknown-route"],
 )
 def test_errors_are_json(aws: EmbeddedAws, request_bytes: bytes, status: int) -> None:
-    got, body = _raw(_port(aws), request_bytes)
+    got, headers, body = json_response(exchange(_port(aws), request_bytes))
+    assert headers["content-type"] == "application/json"
     assert got == status
     assert isinstance(body["message"], str)
 

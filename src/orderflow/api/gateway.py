@@ -61,8 +61,10 @@ def _payload_and_error(result: Any) -> tuple[Any, str | None]:
     return result, None
 
 
-class ApiServer:
-    """``with ApiServer(routes, invoke, stage="v1", port=0) as api: ... api.url``"""
+class ApiServer(WsgiServer):
+    """``with ApiServer(routes, invoke, stage="v1", port=0) as api: ... api.url``
+
+    The HTTP side (``bind``/``start``/``stop``, ``port``, limits) is :class:`WsgiServer`'s."""
 
     def __init__(
         self,
@@ -82,19 +84,19 @@ class ApiServer:
         self.table = RouteTable(routes)
         self.invoke = invoke
         self.stage = stage
-        self.host = host
         self.api_id = api_id
         self.account_id = account_id
         self.max_body_bytes = max_body_bytes
         self.integration_timeout = integration_timeout
         self.access_log = access_log
-        self._server = WsgiServer(
+        super().__init__(
             self.wsgi_app,
             host=host,
             port=port,
             limits=Limits(max_body_bytes=max_body_bytes, idle_timeout_s=socket_timeout),
             name="orderflow-api",
             server_header="orderflow-local-apigw",
+            on_rejected=self._log_rejected,
         )
 
     @classmethod
@@ -119,28 +121,6 @@ class ApiServer:
                     self.api_id = physical_id
                     break
 
-    # ------------------------------------------------------------------ lifecycle
-    def bind(self) -> None:
-        """Claim the port now (raises OSError if taken) without serving yet."""
-        self._server.bind()
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> ApiServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
@@ -151,6 +131,10 @@ class ApiServer:
         return f"{self.base_url}/{self.stage}/" if self.stage else f"{self.base_url}/"
 
     # ------------------------------------------------------------------ request handling
+    def _log_rejected(self, method: str, target: str, status: int) -> None:
+        if self.access_log is not None:
+            self.access_log(f"{method} {target[:200]} {status} - (rejected by the HTTP server)")
+
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
