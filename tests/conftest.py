@@ -10,6 +10,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from moto import mock_aws
+
+from tests.support.aws import MOTO_CONFIG, create_data_resources
 
 # A fake account before any boto3 client exists: nothing in the unit tests may reach AWS.
 for name, value in {
@@ -32,15 +35,11 @@ os.environ.pop("AWS_PROFILE", None)
 @pytest.fixture
 def aws() -> Iterator[None]:
     """An empty moto account for one test."""
-    from moto import mock_aws
-
-    with mock_aws():
+    with mock_aws(config=MOTO_CONFIG):
         yield
 
 
 @pytest.fixture
 def template_resources(aws: None) -> dict[str, str]:
     """Every table and queue of template.yaml, created in moto: logical id -> table name / queue URL."""
-    from tests.support.aws import create_data_resources
-
     return create_data_resources()

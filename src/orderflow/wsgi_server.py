@@ -242,10 +242,10 @@ class WsgiServer:
         try:
             request = self._read_request(connection, rfile, address, head)
         except _HttpError as error:
-            self._send_error(connection, error.status, error.message, close=True)
-            if self.on_rejected is not None:
+            if self.on_rejected is not None:  # logged before the answer: a client that has it sees the line
                 method, target = head or ("-", "-")
                 self.on_rejected(method, target, error.status)
+            self._send_error(connection, error.status, error.message, close=True)
             return False
         if request is None:
             return False

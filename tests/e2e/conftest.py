@@ -17,6 +17,13 @@ from orderflow.api.client import ApiClient
 from orderflow.ports import free_port
 from orderflow.session import LocalSession, SessionOptions
 from tests.e2e.e2e_support import PROBE, TEMPLATE, Stack
+from tests.e2e.early import EARLY, start_for
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the e2e suite's own `orderflow` processes of the selected test files right away."""
+    if start_for({item.path.name for item in session.items}):
+        session.config.add_cleanup(EARLY.kill_all)
 
 
 @pytest.fixture(scope="package")

@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 
 import pytest
 
-from tests.e2e.e2e_support import ROOT
+from tests.e2e.early import EARLY
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def demo() -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orderflow.cli", "demo"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    proc = EARLY.start("demo")  # usually started when the session was collected
+    out, err = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def test_demo_exits_0_with_every_outcome_as_expected(demo: subprocess.CompletedProcess[str]) -> None:

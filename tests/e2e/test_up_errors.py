@@ -1,17 +1,15 @@
 """`orderflow up` as a process: broken templates are one line and exit 1; a good one serves until
 SIGTERM and leaves nothing running.
 
-Every `orderflow up` here is a subprocess; they boot in parallel.
+Every `orderflow up` here is a subprocess; they boot in parallel, as soon as the session is collected.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,38 +17,18 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from orderflow.ports import free_port
-from tests.e2e.e2e_support import ROOT
+from tests.e2e.early import BREAKAGES, EARLY, GOOD_PORTS, declare_up_processes
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e
 
-BREAKAGES = {
-    "bad-handler": (
-        "Handler: order_service.handlers.notify_order.handler",
-        "Handler: order_service.handlers.nope.handler",
-        ("NotifyOrderFunction", "nope"),
-    ),
-    "missing-codeuri": ("CodeUri: functions/users/", "CodeUri: functions/missing/", ("functions/missing",)),
-    "no-transform": (
-        "RestApiId: !Ref OrderflowApi\n            Path: /orders\n            Method: POST",
-        "RestApiId: !Ref NoSuchApi\n            Path: /orders\n            Method: POST",
-        ("OrdersApiFunction", "transform"),
-    ),
-}
-
 
 @pytest.fixture(scope="module")
 def good_up() -> Iterator[tuple[subprocess.Popen[str], int, int]]:
-    """`orderflow up` on the real template, started first so it boots while the broken ones fail."""
-    api_port, aws_port = free_port(), free_port()
-    # With the flow suite's Step Functions Local mock config and no back-off sleeps.
-    cmd = [sys.executable, "-m", "orderflow.cli", "up", "--quiet", "--time-scale", "0"]
-    cmd += ["--mock-config", str(ROOT / "tests/statemachine/MockConfigFile.json")]
-    cmd += ["--aws-port", str(aws_port), "--api-port", str(api_port)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    declare_up_processes()
+    proc = EARLY.start("good-up")
     try:
-        yield proc, api_port, aws_port
+        yield proc, *GOOD_PORTS
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -70,22 +48,9 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def test_up_reports_broken_templates_in_one_line(
-    tmp_path: Path, good_up: tuple[subprocess.Popen[str], int, int]
-) -> None:
-    text = (ROOT / "template.yaml").read_text()
-    for folder in ("functions", "statemachines"):
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    runs = {}
-    for name, (old, new, _) in BREAKAGES.items():
-        assert old in text, name
-        template = tmp_path / f"{name}.yaml"
-        template.write_text(text.replace(old, new, 1))
-        cmd = [sys.executable, "-m", "orderflow.cli", "up", "--template", str(template)]
-        cmd += ["--aws-port", str(free_port()), "--api-port", str(free_port()), "--stack-name", name]
-        runs[name] = subprocess.Popen(
-            cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+def test_up_reports_broken_templates_in_one_line(good_up: tuple[subprocess.Popen[str], int, int]) -> None:
+    declare_up_processes()
+    runs = {name: EARLY.start(f"broken-{name}") for name in BREAKAGES}
     for name, proc in runs.items():
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 1, (name, out, err)

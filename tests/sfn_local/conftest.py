@@ -13,6 +13,7 @@ import pytest
 from moto import mock_aws
 
 from orderflow.sfn_local import reset
+from tests.support.aws import MOTO_CONFIG
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/sfn-local-tests"
 
@@ -27,7 +28,7 @@ def _no_hooks_left_behind() -> Iterator[None]:
 @pytest.fixture
 def sfn() -> Iterator[Any]:
     """A Step Functions client on moto with execute_state_machine (moto's ASL interpreter)."""
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with mock_aws(config={**MOTO_CONFIG, "stepfunctions": {"execute_state_machine": True}}):
         yield boto3.client("stepfunctions", region_name="us-east-1")
 
 

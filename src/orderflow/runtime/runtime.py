@@ -101,6 +101,10 @@ class Runtime:
                 return
             t0 = time.perf_counter()
             ensure_port_free(self.aws_port)
+            try:  # before anything starts
+                moto_layer.check_versions(self.disabled_patches)
+            except (moto_layer.MotoVersionError, KeyError) as exc:
+                raise RuntimeStartError(str(exc).strip("'\"")) from exc
             template = load_template(self.template_path)
             unknown = sorted(set(self.parameter_overrides) - set(template.get("Parameters") or {}))
             if unknown:

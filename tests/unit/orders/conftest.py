@@ -20,7 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer
 # routes their requests into the mock.
 from moto import mock_aws
 
-from tests.support.aws import create_data_resources
+from tests.support.aws import MOTO_CONFIG, create_data_resources
 from tests.support.lambda_env import REGION, LambdaContext, fresh_module
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +37,7 @@ def context() -> LambdaContext:
 def _order_stack() -> Iterator[dict[str, str]]:
     """The order tables and queues of template.yaml, created once per test module (moto's
     CloudFormation takes a while), with the environment the template gives the order functions."""
-    with mock_aws(), pytest.MonkeyPatch.context() as monkeypatch:
+    with mock_aws(config=MOTO_CONFIG), pytest.MonkeyPatch.context() as monkeypatch:
         resources = create_data_resources(stack_name="orders-unit", logical_ids=ORDER_RESOURCES)
         env = {
             "PRODUCTS_TABLE_NAME": resources["ProductsTable"],
@@ -151,29 +151,10 @@ def state_machine_arn(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def api_orders_table(state_machine_arn: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The template's Orders table in the same fresh account as the state machine (OrdersApi reads it
-    once an execution is gone). Created through moto's CloudFormation once; later tests recreate the
-    same table (keys and indexes as described then) with one CreateTable, which is much faster."""
-    dynamodb = boto3.client("dynamodb", region_name=REGION)
-    if _ORDERS_TABLE_SPEC:
-        dynamodb.create_table(**_ORDERS_TABLE_SPEC)
-    else:
-        name = create_data_resources(stack_name="orders-api", logical_ids={"OrdersTable"})["OrdersTable"]
-        table = dynamodb.describe_table(TableName=name)["Table"]
-        _ORDERS_TABLE_SPEC.update(
-            TableName=name,
-            KeySchema=table["KeySchema"],
-            AttributeDefinitions=table["AttributeDefinitions"],
-            GlobalSecondaryIndexes=[
-                {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
-                for index in table.get("GlobalSecondaryIndexes", [])
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    monkeypatch.setenv("ORDERS_TABLE_NAME", _ORDERS_TABLE_SPEC["TableName"])
-    return str(_ORDERS_TABLE_SPEC["TableName"])
-
-
-_ORDERS_TABLE_SPEC: dict[str, Any] = {}
+    once an execution is gone)."""
+    name = create_data_resources(stack_name="orders-api", logical_ids={"OrdersTable"})["OrdersTable"]
+    monkeypatch.setenv("ORDERS_TABLE_NAME", name)
+    return name
 
 
 @pytest.fixture

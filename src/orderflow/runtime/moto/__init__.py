@@ -51,6 +51,7 @@ __all__ = [
     "Patch",
     "Patcher",
     "awslambda",
+    "check_versions",
     "cloudformation",
     "dynamodb",
     "interpreter",
@@ -89,14 +90,20 @@ SFN_LOCAL_PATCHES = (sfn_local_hooks.SFN_MOCK_CONFIG.name, sfn_local_hooks.SFN_T
 RUNTIME_PATCHES = tuple(name for name in REGISTRY.names if name not in SFN_LOCAL_PATCHES)
 
 
+def check_versions(disabled: tuple[str, ...] = ()) -> None:
+    """MotoVersionError when the installed moto is outside the range of a patch start() would apply;
+    KeyError for an unknown name in ``disabled``."""
+    for name in disabled:
+        REGISTRY[name]
+    REGISTRY.check_versions([name for name in RUNTIME_PATCHES if name not in disabled])
+
+
 def start(runtime_hooks: Hooks, disabled: tuple[str, ...] = ()) -> None:
     """Apply the runtime's patches (all but ``disabled``); ``runtime_hooks`` receives function
     invocations and stream records. MotoVersionError (nothing applied) for an unsupported moto,
     RuntimeError when a runtime already runs in this process, KeyError for an unknown name."""
-    for name in disabled:
-        REGISTRY[name]
+    check_versions(disabled)
     wanted = [name for name in RUNTIME_PATCHES if name not in disabled]
-    REGISTRY.check_versions(wanted)
     hooks.attach(runtime_hooks)
     try:
         REGISTRY.enable(*wanted)

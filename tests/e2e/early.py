@@ -1,0 +1,113 @@
+"""The e2e suite's own `orderflow` processes, declared once and started as soon as the session is
+collected (tests/e2e/conftest.py), so they use the second core while the in-process tests run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from orderflow.ports import free_port
+from tests.e2e.e2e_support import ROOT
+
+
+class EarlyProcesses:
+    """The e2e suite's own `orderflow` processes (demo, `up` on broken and good templates), started as
+    soon as the session is collected (tests/e2e/conftest.py): they run on the second core while this
+    process runs the in-process tests, instead of one after the other. A test takes its process by
+    name; one never started early (a single test file run) starts then."""
+
+    def __init__(self) -> None:
+        self._started: dict[str, subprocess.Popen[str]] = {}
+        self._specs: dict[str, tuple[list[str], Path]] = {}
+        self.temp_dirs: list[Path] = []
+
+    @property
+    def declared(self) -> set[str]:
+        return set(self._specs)
+
+    def declare(self, name: str, cmd: list[str], cwd: Path) -> None:
+        self._specs[name] = (cmd, cwd)
+
+    def start(self, name: str) -> subprocess.Popen[str]:
+        if name not in self._started:
+            cmd, cwd = self._specs[name]
+            self._started[name] = subprocess.Popen(
+                cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+        return self._started[name]
+
+    def kill_all(self) -> None:
+        for proc in self._started.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self._started.clear()
+        for folder in self.temp_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.temp_dirs.clear()
+
+
+EARLY = EarlyProcesses()
+
+
+BREAKAGES = {
+    "bad-handler": (
+        "Handler: order_service.handlers.notify_order.handler",
+        "Handler: order_service.handlers.nope.handler",
+        ("NotifyOrderFunction", "nope"),
+    ),
+    "missing-codeuri": ("CodeUri: functions/users/", "CodeUri: functions/missing/", ("functions/missing",)),
+    "no-transform": (
+        "RestApiId: !Ref OrderflowApi\n            Path: /orders\n            Method: POST",
+        "RestApiId: !Ref NoSuchApi\n            Path: /orders\n            Method: POST",
+        ("OrdersApiFunction", "transform"),
+    ),
+}
+
+
+GOOD_PORTS = (free_port(), free_port())  # (api, aws) of the good `orderflow up`
+
+
+def declare_up_processes() -> None:
+    """Every `orderflow up` of test_up_errors.py (once): the broken templates are written to a
+    temporary folder (removed by EARLY.kill_all) beside copies of the code they point at."""
+    if "good-up" in EARLY.declared:
+        return
+    broken_dir = Path(tempfile.mkdtemp(prefix="orderflow-broken-templates-"))
+    EARLY.temp_dirs.append(broken_dir)
+    text = (ROOT / "template.yaml").read_text()
+    for folder in ("functions", "statemachines"):
+        shutil.copytree(ROOT / folder, broken_dir / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name, (old, new, _) in BREAKAGES.items():
+        assert old in text, name
+        template = broken_dir / f"{name}.yaml"
+        template.write_text(text.replace(old, new, 1))
+        cmd = [sys.executable, "-m", "orderflow.cli", "up", "--template", str(template)]
+        cmd += ["--aws-port", str(free_port()), "--api-port", str(free_port()), "--stack-name", name]
+        EARLY.declare(f"broken-{name}", cmd, broken_dir)
+    # `orderflow up` on the real template, with the flow suite's Step Functions Local mock config
+    # and no back-off sleeps.
+    api_port, aws_port = GOOD_PORTS
+    cmd = [sys.executable, "-m", "orderflow.cli", "up", "--quiet", "--time-scale", "0"]
+    cmd += ["--mock-config", str(ROOT / "tests/statemachine/MockConfigFile.json")]
+    cmd += ["--aws-port", str(aws_port), "--api-port", str(api_port)]
+    EARLY.declare("good-up", cmd, ROOT)
+
+
+EARLY.declare("demo", [sys.executable, "-m", "orderflow.cli", "demo"], ROOT)
+
+
+def start_for(selected_files: set[str]) -> bool:
+    """Start the processes the selected test files use; whether any was started."""
+    names = []
+    if "test_demo.py" in selected_files:
+        names.append("demo")
+    if "test_up_errors.py" in selected_files:
+        declare_up_processes()
+        names += ["good-up", *(f"broken-{name}" for name in BREAKAGES)]
+    for name in names:
+        EARLY.start(name)
+    return bool(names)
