@@ -124,6 +124,8 @@ class LocalSession:
             log_echo=o.log_echo,
             max_workers_per_function=o.max_workers_per_function,
             disabled_patches=o.disabled_patches,
+            # as many spare workers as handlers are checked at start (all functions: the default)
+            spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )
         self.runtime = runtime
         runtime.start()

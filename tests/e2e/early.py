@@ -3,6 +3,7 @@ collected (tests/e2e/conftest.py), so they use the second core while the in-proc
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,7 @@ BREAKAGES = {
 }
 
 
+RUN_CLI_MANY = Path(__file__).resolve().parent / "run_cli_many.py"
 GOOD_PORTS = (free_port(), free_port())  # (api, aws) of the good `orderflow up`
 
 
@@ -81,13 +83,15 @@ def declare_up_processes() -> None:
     text = (ROOT / "template.yaml").read_text()
     for folder in ("functions", "statemachines"):
         shutil.copytree(ROOT / folder, broken_dir / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    runs = []
     for name, (old, new, _) in BREAKAGES.items():
         assert old in text, name
         template = broken_dir / f"{name}.yaml"
         template.write_text(text.replace(old, new, 1))
-        cmd = [sys.executable, "-m", "orderflow.cli", "up", "--template", str(template)]
-        cmd += ["--aws-port", str(free_port()), "--api-port", str(free_port()), "--stack-name", name]
-        EARLY.declare(f"broken-{name}", cmd, broken_dir)
+        argv = ["up", "--template", str(template), "--stack-name", name]
+        runs.append((name, [*argv, "--aws-port", str(free_port()), "--api-port", str(free_port())]))
+    # One process runs them one after the other (each start fails and cleans up after itself).
+    EARLY.declare("broken-templates", [sys.executable, str(RUN_CLI_MANY), json.dumps(runs)], broken_dir)
     # `orderflow up` on the real template, with the flow suite's Step Functions Local mock config
     # and no back-off sleeps.
     api_port, aws_port = GOOD_PORTS
@@ -107,7 +111,7 @@ def start_for(selected_files: set[str]) -> bool:
         names.append("demo")
     if "test_up_errors.py" in selected_files:
         declare_up_processes()
-        names += ["good-up", *(f"broken-{name}" for name in BREAKAGES)]
+        names += ["good-up", "broken-templates"]
     for name in names:
         EARLY.start(name)
     return bool(names)

@@ -58,6 +58,7 @@ class Runtime:
         log_echo: bool = False,
         max_workers_per_function: int = 1,
         disabled_patches: tuple[str, ...] = (),
+        spare_workers: int | None = None,
     ):
         self.template_path = Path(template_path).resolve()
         self.stack_name = stack_name
@@ -82,6 +83,9 @@ class Runtime:
 
         self.account_id = backends.DEFAULT_ACCOUNT_ID
         self.disabled_patches = tuple(disabled_patches)
+        # Worker processes spawned while the stack deploys (boto3 preloaded), each taken by a
+        # function's cold start: one per function of the template (at most 16) unless said.
+        self.spare_workers = spare_workers
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         self._streams: StreamDispatchers | None = None
@@ -163,7 +167,7 @@ class Runtime:
         functions = sum(
             1 for r in resources.values() if isinstance(r, dict) and r.get("Type") in function_types
         )
-        self._pool.prespawn(min(functions, 16))
+        self._pool.prespawn(min(functions, 16) if self.spare_workers is None else self.spare_workers)
 
         if moto_layer.started():
             raise RuntimeStartError("another local runtime runs in this process (moto is process-global)")
