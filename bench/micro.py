@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import socket
 import statistics
 import threading
 import time
 from typing import Any
+
+from orderflow.ports import free_port
 
 
 def _serve(port: int, ready: Any, stop: Any) -> None:
@@ -28,12 +29,6 @@ def _serve(port: int, ready: Any, stop: Any) -> None:
     ready.set()
     stop.wait()
     server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _client(port: int) -> Any:
@@ -56,7 +51,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1)
     args = parser.parse_args()
 
-    port = _free_port()
+    port = free_port()
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Event(), ctx.Event()
     proc = ctx.Process(target=_serve, args=(port, ready, stop), daemon=True)

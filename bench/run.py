@@ -27,7 +27,6 @@ import os
 import platform
 import queue
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,16 +45,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from orderflow.api.client import ApiClient  # noqa: E402
+from orderflow.polling import WaitTimeout, wait_until  # noqa: E402
+from orderflow.ports import free_port  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 TARGETS = {"ready_s": 10.0, "engine_p50_ms": 50.0, "engine_vs_direct": 1.5, "orders_per_s": 50.0}
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def pct(values: list[float], q: float) -> float:
@@ -256,10 +251,6 @@ def order_body(product_ids: list[str], n: int) -> dict[str, Any]:
     }
 
 
-def execution_arn(workflow_arn: str, name: str) -> str:
-    return workflow_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
-
-
 def run_clients(client_loop: Any, concurrency: int) -> None:
     """``client_loop(worker_index)`` in ``concurrency`` threads at once, until all return."""
     threads = [threading.Thread(target=client_loop, args=(w,)) for w in range(concurrency)]
@@ -270,17 +261,19 @@ def run_clients(client_loop: Any, concurrency: int) -> None:
 
 
 def wait_stopped(sfn: Any, arn: str, timeout: float = 30.0, poll: float = 0.02) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    """DescribeExecution every ``poll`` s until the execution exists and left RUNNING."""
+
+    def stopped() -> dict[str, Any] | None:
         try:
-            described = sfn.describe_execution(executionArn=arn)
+            described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
         except sfn.exceptions.ExecutionDoesNotExist:
-            described = {"status": "MISSING"}
-        if described["status"] not in ("RUNNING", "MISSING"):
-            return described
-        if time.monotonic() > deadline:
-            raise SystemExit(f"execution {arn} still {described['status']} after {timeout} s")
-        time.sleep(poll)
+            return None
+        return described if described["status"] != "RUNNING" else None
+
+    try:
+        return wait_until(stopped, timeout=timeout, what=f"execution {arn} to stop", interval=poll)
+    except WaitTimeout as exc:
+        raise SystemExit(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------- measurements
