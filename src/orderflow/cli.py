@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default $ORDERFLOW_TIME_SCALE or 1)",
     )
     up.add_argument(
+        "--disable-patch",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave one of the runtime's named moto patches off (repeatable; the README lists them), "
+        "e.g. to see whether plain moto still has a gap",
+    )
+    up.add_argument(
         "--quiet",
         action="store_true",
         help="no access log and no function log echo (function logs stay in .orderflow/<stack>/logs/)",
@@ -195,6 +203,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         time_scale=time_scale,
         log_echo=not args.quiet,
         access_log=None if args.quiet else default_access_log,
+        disabled_patches=tuple(args.disable_patch),
     )
 
     stop = threading.Event()
@@ -215,7 +224,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         startup_log.end_startup(show=True)
         took = time.monotonic() - started
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
-        print(f"orderflow ready  {urls}  (stack {args.stack_name}, {took:.1f} s)", flush=True)
+        off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
+        print(f"orderflow ready  {urls}  (stack {args.stack_name}, {took:.1f} s{off})", flush=True)
         while not stop.wait(0.5):
             pass
         print("orderflow stopping", file=sys.stderr, flush=True)

@@ -20,6 +20,7 @@ import pytest
 from orderflow.awsclients import CliError
 from orderflow.cli import main
 from orderflow.loader import read_items
+from orderflow.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -301,3 +302,10 @@ def test_load_unknown_table_and_stack(
 def test_history_unknown_order(moto_stack: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["history", "no-such-order", "--endpoint", moto_stack], capsys)
     assert_one_line_error(code, err, "no-such-order")
+
+
+def test_up_refuses_an_unknown_patch_name_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["up", "--template", str(ROOT / "template.yaml"), "--disable-patch", "no_such_patch"]
+    argv += ["--aws-port", str(free_port()), "--api-port", str(free_port())]
+    code, _, err = run(argv, capsys)
+    assert_one_line_error(code, err, "no moto patch named 'no_such_patch'", "sfn_cfn_backend")

@@ -95,6 +95,10 @@ def check_versions(disabled: tuple[str, ...] = ()) -> None:
     KeyError for an unknown name in ``disabled``."""
     for name in disabled:
         REGISTRY[name]
+        if name in SFN_LOCAL_PATCHES:
+            raise KeyError(
+                f"moto patch {name!r} is on only with a mock config or a time scale, never by default"
+            )
     REGISTRY.check_versions([name for name in RUNTIME_PATCHES if name not in disabled])
 
 
