@@ -8,6 +8,10 @@
 
 Every bad input is one line on stderr and a non-zero exit; never a traceback
 (set ORDERFLOW_DEBUG=1 to see one for an unexpected error).
+
+Each command imports what it needs when it runs (the only function-local imports in orderflow):
+``history``, ``load`` and ``outbox`` talk to a running stack and should not pay for importing moto,
+samtranslator and the runtime, which ``up`` and ``demo`` need.
 """
 
 from __future__ import annotations

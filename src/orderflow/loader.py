@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
+from tqdm import tqdm
 
 from orderflow.awsclients import CliError, client, stack_resources
 
@@ -191,8 +192,6 @@ def write_items(
     on_item: Callable[[], None] | None = None,
 ) -> int:
     """Put every item through ``table.batch_writer()`` with a tqdm progress bar; the count written."""
-    from tqdm import tqdm
-
     count = 0
     with (
         tqdm(total=total, unit="item", desc=f"loading {table.name}", disable=not progress, leave=True) as bar,

@@ -36,6 +36,7 @@ Design:
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import socket
@@ -401,7 +402,7 @@ def extract_zip(data: bytes, root: Path, name: str) -> Path:
     if not target.is_dir():
         tmp = root / f".{name}-{digest}-{uuid.uuid4().hex[:6]}"
         tmp.mkdir(parents=True)
-        with zipfile.ZipFile(_bytes_io(data)) as zf:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
             zf.extractall(tmp)
         try:
             tmp.rename(target)
@@ -421,9 +422,3 @@ def layer_sys_paths(layer_dir: Path) -> list[str]:
     if python.is_dir():
         paths.append(str(python))
     return paths
-
-
-def _bytes_io(data: bytes) -> Any:
-    import io
-
-    return io.BytesIO(data)
