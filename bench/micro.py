@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import secrets
 import statistics
 import threading
 import time
@@ -24,7 +25,7 @@ from orderflow.ports import free_port
 def _serve(port: int, ready: Any, stop: Any) -> None:
     from orderflow.runtime.embedded_aws import EmbeddedAws
 
-    server = EmbeddedAws(port, {})
+    server = EmbeddedAws(port, {}, admin_token=secrets.token_urlsafe())
     server.start()
     ready.set()
     stop.wait()

@@ -48,6 +48,13 @@ def _port(text: str) -> int:
     return value
 
 
+def _origin(text: str) -> str:
+    scheme, sep, rest = text.partition("://")
+    if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/"):
+        raise argparse.ArgumentTypeError(f"invalid origin {text!r} (expected scheme://host[:port])")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="Run the orderflow SAM template locally: no Docker, no AWS account."
@@ -80,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="scale Retry back-off and Wait sleeps: 0 skips them, 1 is real time "
         "(default $ORDERFLOW_TIME_SCALE or 1)",
+    )
+    up.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        type=_origin,
+        help="a browser origin (e.g. http://localhost:5173) the embedded AWS answers (repeatable); "
+        "by default it refuses every web page",
     )
     up.add_argument(
         "--disable-patch",
@@ -208,6 +224,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         log_echo=not args.quiet,
         access_log=None if args.quiet else default_access_log,
         disabled_patches=tuple(args.disable_patch),
+        allowed_origins=tuple(args.allow_origin),
     )
 
     stop = threading.Event()

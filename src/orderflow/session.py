@@ -44,6 +44,7 @@ class SessionOptions:
     # none (False) or these logical ids.
     check_handlers: bool | Sequence[str] = True
     disabled_patches: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()  # browser origins the embedded AWS answers (none by default)
     max_workers_per_function: int = 1
 
 
@@ -124,6 +125,7 @@ class LocalSession:
             log_echo=o.log_echo,
             max_workers_per_function=o.max_workers_per_function,
             disabled_patches=o.disabled_patches,
+            allowed_origins=o.allowed_origins,
             # as many spare workers as handlers are checked at start (all functions: the default)
             spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )

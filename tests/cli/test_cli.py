@@ -83,13 +83,9 @@ def test_up_with_missing_template(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_up_with_a_broken_mock_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     broken = tmp_path / "MockConfigFile.json"
     broken.write_text('{"StateMachines": {}, "MockedResponses": {"R": {"1": {"Return": 1}}}}')
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = str(probe.getsockname()[1])
-    code, _, err = run(
-        ["up", "--template", str(ROOT / "template.yaml"), "--api-port", port, "--mock-config", str(broken)],
-        capsys,
-    )
+    argv = ["up", "--template", str(ROOT / "template.yaml"), "--mock-config", str(broken)]
+    argv += ["--api-port", str(free_port()), "--aws-port", str(free_port())]
+    code, _, err = run(argv, capsys)
     assert_one_line_error(code, err, "MockConfigFile.json", "MockedResponses.R")
 
 
@@ -309,3 +305,11 @@ def test_up_refuses_an_unknown_patch_name_in_one_line(capsys: pytest.CaptureFixt
     argv += ["--aws-port", str(free_port()), "--api-port", str(free_port())]
     code, _, err = run(argv, capsys)
     assert_one_line_error(code, err, "no moto patch named 'no_such_patch'", "sfn_cfn_backend")
+
+
+@pytest.mark.parametrize("origin", ["evil.example", "ftp://x", "http://x/path", "http://"])
+def test_up_refuses_a_malformed_allowed_origin(origin: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["up", "--allow-origin", origin], capsys)
+    assert code == 2
+    assert f"invalid origin {origin!r}" in err
+    assert "Traceback" not in err

@@ -102,7 +102,22 @@ def declare_up_processes() -> None:
     EARLY.declare("good-up", cmd, ROOT)
 
 
-EARLY.declare("demo", [sys.executable, "-m", "orderflow.cli", "demo"], ROOT)
+# On free ports: left to itself the demo takes 4566/3000 when free, which other tests (run meanwhile)
+# expect to find free or to claim.
+EARLY.declare(
+    "demo",
+    [
+        sys.executable,
+        "-m",
+        "orderflow.cli",
+        "demo",
+        "--aws-port",
+        str(free_port()),
+        "--api-port",
+        str(free_port()),
+    ],
+    ROOT,
+)
 
 
 def start_for(selected_files: set[str]) -> bool:

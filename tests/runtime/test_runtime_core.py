@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import threading
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -255,3 +256,17 @@ def test_aws_cli_with_endpoint_url(runtime: Any) -> None:
     )
     outputs = {o["OutputKey"]: o["OutputValue"] for o in json.loads(out.stdout)["Stacks"][0]["Outputs"]}
     assert outputs["ApiUrl"] == runtime.outputs["ApiUrl"]
+
+
+def test_the_runtime_writes_its_admin_token_and_refuses_web_pages(runtime: Any) -> None:
+    assert (runtime.state_dir / "admin-token").read_text().strip() == runtime.admin_token
+    request = urllib.request.Request(
+        f"{runtime.endpoint_url}/moto-api/reset",
+        data=b"x",
+        method="POST",
+        headers={"Origin": "http://evil.example"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    assert runtime.client("cloudformation").describe_stacks(StackName=runtime.stack_name)["Stacks"]

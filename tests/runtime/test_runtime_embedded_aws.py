@@ -18,7 +18,9 @@ from tests.support.raw_http import exchange, json_response
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[EmbeddedAws]:
-    server = EmbeddedAws(free_port(), {"health": lambda: {"ok": True}, "boom": lambda: 1 / 0})
+    server = EmbeddedAws(
+        free_port(), {"health": lambda: {"ok": True}, "boom": lambda: 1 / 0}, admin_token="t"
+    )
     server.start()
     try:
         yield server
@@ -127,11 +129,11 @@ def test_errors_are_json(aws: EmbeddedAws, request_bytes: bytes, status: int) ->
 
 def test_a_port_in_use_raises_at_start(aws: EmbeddedAws) -> None:
     with pytest.raises(RuntimeStartError, match="already in use"):
-        EmbeddedAws(_port(aws), {}).start()
+        EmbeddedAws(_port(aws), {}, admin_token="t").start()
 
 
 def test_stop_closes_idle_keep_alive_connections() -> None:
-    server = EmbeddedAws(free_port(), {"health": lambda: {"ok": True}})
+    server = EmbeddedAws(free_port(), {"health": lambda: {"ok": True}}, admin_token="t")
     server.start()
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     conn.request("GET", "/_orderflow/health")

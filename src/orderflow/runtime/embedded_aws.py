@@ -19,6 +19,7 @@ from typing import Any
 
 from orderflow.wsgi_server import Limits, WsgiServer
 
+from .browser_guard import guarded
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
 
@@ -69,13 +70,22 @@ def aws_app(extra_routes: ExtraRoutes) -> Callable[..., Iterable[bytes]]:
 
 
 class EmbeddedAws:
-    """moto on ``host:port``; ``start()`` binds in the caller's thread (a port in use raises
+    """moto on ``host:port``, behind :mod:`.browser_guard` (web pages are refused, moto's state-changing
+    admin routes need ``admin_token``); ``start()`` binds in the caller's thread (a port in use raises
     RuntimeStartError there instead of hanging), ``stop()`` closes every connection."""
 
-    def __init__(self, port: int, extra_routes: ExtraRoutes, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        port: int,
+        extra_routes: ExtraRoutes,
+        host: str = "127.0.0.1",
+        *,
+        admin_token: str,
+        allowed_origins: Iterable[str] = (),
+    ):
         self._port = port
         self._server = WsgiServer(
-            aws_app(extra_routes),
+            guarded(aws_app(extra_routes), allowed_origins=allowed_origins, admin_token=admin_token),
             host=host,
             port=port,
             limits=AWS_LIMITS,

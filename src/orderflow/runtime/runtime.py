@@ -26,6 +26,7 @@ import boto3
 from botocore.config import Config
 
 from . import moto as moto_layer
+from .browser_guard import write_admin_token
 from .deploy import api_routes, load_template, package, transform
 from .embedded_aws import EmbeddedAws, ensure_port_free
 from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
@@ -59,6 +60,7 @@ class Runtime:
         max_workers_per_function: int = 1,
         disabled_patches: tuple[str, ...] = (),
         spare_workers: int | None = None,
+        allowed_origins: tuple[str, ...] = (),
     ):
         self.template_path = Path(template_path).resolve()
         self.stack_name = stack_name
@@ -86,6 +88,10 @@ class Runtime:
         # Worker processes spawned while the stack deploys (boto3 preloaded), each taken by a
         # function's cold start: one per function of the template (at most 16) unless said.
         self.spare_workers = spare_workers
+        # Browser origins the embedded AWS answers (none by default; see browser_guard.py), and the
+        # token its state-changing /moto-api/ routes need (written to <state_dir>/admin-token).
+        self.allowed_origins = tuple(allowed_origins)
+        self.admin_token = ""
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         self._streams: StreamDispatchers | None = None
@@ -183,7 +189,13 @@ class Runtime:
         shutil.rmtree(self.state_dir / "code", ignore_errors=True)
         self._streams = StreamDispatchers(self.invoke, self.account_id, self.region)
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
-        self._server = EmbeddedAws(self.aws_port, {"outbox": self.outbox, "health": self._health})
+        self.admin_token = write_admin_token(self.state_dir)
+        self._server = EmbeddedAws(
+            self.aws_port,
+            {"outbox": self.outbox, "health": self._health},
+            admin_token=self.admin_token,
+            allowed_origins=self.allowed_origins,
+        )
         self._server.start()
 
     def _teardown(self) -> None:
