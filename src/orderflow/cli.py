@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 from orderflow.awsclients import CliError, default_endpoint, default_region
 
 PROG = "orderflow"
+REGION_HELP = "default $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1 (as the AWS CLI)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,14 +68,32 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="the runtime's AWS endpoint (default $AWS_ENDPOINT_URL or http://127.0.0.1:4566)",
         )
-        p.add_argument("--region", default=None, help="default $AWS_REGION or us-east-1")
+        p.add_argument("--region", default=None, help=REGION_HELP)
 
-    up = commands.add_parser("up", help="run the template locally until Ctrl-C")
-    up.add_argument("--template", type=Path, default=Path("template.yaml"), help="default ./template.yaml")
-    up.add_argument("--stack-name", default="orderflow")
-    up.add_argument("--aws-port", type=_port, default=4566)
-    up.add_argument("--api-port", type=_port, default=3000)
-    up.add_argument("--region", default="us-east-1")
+    up = commands.add_parser(
+        "up",
+        help="run the template locally until Ctrl-C",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    up.add_argument("--template", type=Path, default=Path("template.yaml"), help="the SAM template")
+    up.add_argument("--stack-name", default="orderflow", help="the local stack's name")
+    up.add_argument("--aws-port", type=_port, default=4566, help="the embedded AWS's port")
+    up.add_argument("--api-port", type=_port, default=3000, help="the local API Gateway's port")
+    up.add_argument("--region", default=None, help=REGION_HELP)
+    up.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters as SAM CLI takes them (Key=Value or ParameterKey=K,ParameterValue=V); "
+        "they win over samconfig.toml's parameter_overrides",
+    )
+    up.add_argument(
+        "--config-env",
+        default="default",
+        help="the samconfig.toml environment (beside the template) whose parameter_overrides apply",
+    )
     up.add_argument(
         "--mock-config",
         type=Path,
@@ -213,12 +232,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.aws_port == args.api_port:
         raise CliError(f"--aws-port and --api-port are both {args.api_port}")
     mock_config, time_scale = _sfn_local_options(args)
+    region = args.region or default_region()
+    parameters = _parameter_overrides(args, template)
     options = SessionOptions(
         template,
         stack_name=args.stack_name,
         aws_port=args.aws_port,
         api_port=args.api_port,
-        region=args.region,
+        region=region,
+        parameter_overrides=parameters,
         mock_config=mock_config,
         time_scale=time_scale,
         log_echo=not args.quiet,
@@ -246,7 +268,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         took = time.monotonic() - started
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
         off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
-        print(f"orderflow ready  {urls}  (stack {args.stack_name}, {took:.1f} s{off})", flush=True)
+        where = f"stack {args.stack_name}, region {region}"
+        print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})", flush=True)
         while not stop.wait(0.5):
             pass
         print("orderflow stopping", file=sys.stderr, flush=True)
@@ -259,6 +282,25 @@ def cmd_up(args: argparse.Namespace) -> int:
         startup_log.uninstall()
         gate.open(show=False)
         sys.stderr = gate.real
+
+
+def _parameter_overrides(args: argparse.Namespace, template: Path) -> dict[str, str]:
+    """samconfig.toml's parameter_overrides for --config-env, then --parameter-overrides, checked
+    against the template's Parameters (every mistake one line)."""
+    from orderflow.parameters import ParameterError, parse_overrides, samconfig_overrides, validate
+    from orderflow.runtime import RuntimeStartError
+    from orderflow.runtime.deploy import load_template
+
+    try:
+        values = samconfig_overrides(template.parent / "samconfig.toml", args.config_env)
+        values.update(parse_overrides(args.parameter_overrides))
+        if values:
+            validate(load_template(template).get("Parameters") or {}, values)
+    except ParameterError as exc:
+        raise CliError("\n".join(f"{PROG} up: {line}" for line in exc.lines)[len(f"{PROG} up: ") :]) from None
+    except RuntimeStartError as exc:
+        raise CliError(str(exc)) from None
+    return values
 
 
 def _sfn_local_options(args: argparse.Namespace) -> tuple[str | None, float | None]:

@@ -4,6 +4,7 @@ collected (tests/e2e/conftest.py), so they use the second core while the in-proc
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -22,22 +23,27 @@ class EarlyProcesses:
 
     def __init__(self) -> None:
         self._started: dict[str, subprocess.Popen[str]] = {}
-        self._specs: dict[str, tuple[list[str], Path]] = {}
+        self._specs: dict[str, tuple[list[str], Path, dict[str, str] | None]] = {}
         self.temp_dirs: list[Path] = []
 
     @property
     def declared(self) -> set[str]:
         return set(self._specs)
 
-    def declare(self, name: str, cmd: list[str], cwd: Path) -> None:
-        self._specs[name] = (cmd, cwd)
+    def declare(self, name: str, cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+        self._specs[name] = (cmd, cwd, env)
 
     def start(self, name: str) -> subprocess.Popen[str]:
         if name not in self._started:
-            cmd, cwd = self._specs[name]
+            cmd, cwd, env = self._specs[name]
             # niced: they use the core the test process leaves idle rather than slow it down
             self._started[name] = subprocess.Popen(
-                ["nice", "-n", "10", *cmd], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                ["nice", "-n", "10", *cmd],
+                cwd=cwd,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
         return self._started[name]
 
@@ -99,7 +105,8 @@ def declare_up_processes() -> None:
     cmd = [sys.executable, "-m", "orderflow.cli", "up", "--quiet", "--time-scale", "0"]
     cmd += ["--mock-config", str(ROOT / "tests/statemachine/MockConfigFile.json")]
     cmd += ["--aws-port", str(aws_port), "--api-port", str(api_port)]
-    EARLY.declare("good-up", cmd, ROOT)
+    cmd += ["--parameter-overrides", "ParameterKey=LogLevel,ParameterValue=DEBUG"]
+    EARLY.declare("good-up", cmd, ROOT, env={**os.environ, "AWS_REGION": "eu-west-1"})
 
 
 # On free ports: left to itself the demo takes 4566/3000 when free, which other tests (run meanwhile)

@@ -76,9 +76,14 @@ def test_up_serves_until_sigterm_and_leaves_nothing_running(
     ready = proc.stdout.readline()  # blocks until the ready line (or EOF if up died)
     assert ready.startswith("orderflow ready  aws=http://127.0.0.1:"), (ready, proc.stderr and proc.poll())
     assert f"api=http://127.0.0.1:{api_port}/v1/" in ready
+    assert "region eu-west-1" in ready  # AWS_REGION, as the AWS CLI reads it
 
     # --mock-config: <stateMachineArn>#<TestCase> runs the Step Functions Local test case.
-    sfn = local_client("stepfunctions", f"http://127.0.0.1:{aws_port}")
+    sfn = local_client("stepfunctions", f"http://127.0.0.1:{aws_port}", region="eu-west-1")
+    lam = local_client("lambda", f"http://127.0.0.1:{aws_port}", region="eu-west-1")
+    function = lam.list_functions()["Functions"][0]["FunctionName"]
+    variables = lam.get_function_configuration(FunctionName=function)["Environment"]["Variables"]
+    assert variables["POWERTOOLS_LOG_LEVEL"] == "DEBUG"  # --parameter-overrides, long form
     machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
     order = {"orderId": "mocked-1", "customerId": "c", "items": [{"productId": "p", "quantity": 1}]}
     started = sfn.start_execution(

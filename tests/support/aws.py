@@ -24,14 +24,16 @@ MOTO_CONFIG: dict[str, Any] = {"core": {"reset_boto3_session": False}}
 DATA_RESOURCE_TYPES = frozenset({"AWS::DynamoDB::Table", "AWS::SQS::Queue"})
 
 
-def local_client(service: str, endpoint_url: str, *, resource: bool = False) -> Any:
+def local_client(
+    service: str, endpoint_url: str, *, resource: bool = False, region: str = "us-east-1"
+) -> Any:
     """A plain boto3 client (or resource) for an embedded endpoint, built as any tool outside the
     runtime would build it: endpoint_url, a region and dummy credentials."""
     factory = boto3.resource if resource else boto3.client
     return factory(
         service,
         endpoint_url=endpoint_url,
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id="x",
         aws_secret_access_key="x",
     )
