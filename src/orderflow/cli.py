@@ -117,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         "by default it refuses every web page",
     )
     up.add_argument(
+        "--no-lint",
+        action="store_true",
+        help="deploy without running cfn-lint first (by default its errors stop the start, "
+        "as `sam validate --lint`)",
+    )
+    up.add_argument(
         "--disable-patch",
         action="append",
         default=[],
@@ -247,6 +253,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         access_log=None if args.quiet else default_access_log,
         disabled_patches=tuple(args.disable_patch),
         allowed_origins=tuple(args.allow_origin),
+        lint=not args.no_lint,
     )
 
     stop = threading.Event()

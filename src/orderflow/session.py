@@ -45,6 +45,7 @@ class SessionOptions:
     check_handlers: bool | Sequence[str] = True
     disabled_patches: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()  # browser origins the embedded AWS answers (none by default)
+    lint: bool = False  # cfn-lint before deploy, as `sam validate --lint` (orderflow up: on)
     max_workers_per_function: int = 1
 
 
@@ -126,6 +127,7 @@ class LocalSession:
             max_workers_per_function=o.max_workers_per_function,
             disabled_patches=o.disabled_patches,
             allowed_origins=o.allowed_origins,
+            lint=o.lint,
             # as many spare workers as handlers are checked at start (all functions: the default)
             spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )

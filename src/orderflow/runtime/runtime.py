@@ -30,6 +30,7 @@ from .browser_guard import write_admin_token
 from .deploy import api_routes, load_template, package, transform
 from .embedded_aws import EmbeddedAws, ensure_port_free
 from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
+from .lint import TemplateLint
 from .model import InvokeResult, Route, RuntimeStartError
 from .moto import awslambda, backends, cloudformation, sfn
 from .outbox import read_outbox
@@ -61,6 +62,7 @@ class Runtime:
         disabled_patches: tuple[str, ...] = (),
         spare_workers: int | None = None,
         allowed_origins: tuple[str, ...] = (),
+        lint: bool = False,
     ):
         self.template_path = Path(template_path).resolve()
         self.stack_name = stack_name
@@ -92,6 +94,7 @@ class Runtime:
         # token its state-changing /moto-api/ routes need (written to <state_dir>/admin-token).
         self.allowed_origins = tuple(allowed_origins)
         self.admin_token = ""
+        self.lint = lint  # cfn-lint before deploy (errors stop the start, warnings are logged)
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         self._streams: StreamDispatchers | None = None
@@ -121,15 +124,20 @@ class Runtime:
                 raise RuntimeStartError(
                     f"parameter {unknown[0]} is not declared in {self.template_path.name}"
                 )
+            lint = TemplateLint(self.template_path, self.region) if self.lint else None
             try:
                 self._start_aws(template)
                 self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
+                if lint is not None:
+                    self._check_lint(lint)
                 self._deploy(template)
             except RuntimeStartError:
                 self._teardown()
                 raise
             except BaseException as exc:
                 self._teardown()
+                if lint is not None:
+                    lint.cancel()
                 if isinstance(exc, KeyboardInterrupt | SystemExit):
                     raise
                 message = " ".join(str(exc).split()) or type(exc).__name__
@@ -142,6 +150,15 @@ class Runtime:
                 self.timings["start_ms"],
                 self.endpoint_url,
             )
+
+    def _check_lint(self, lint: TemplateLint) -> None:
+        t0 = time.perf_counter()
+        findings = lint.findings()
+        self.timings["lint_wait_ms"] = (time.perf_counter() - t0) * 1000
+        for warning in findings.warnings:
+            log.warning("cfn-lint: %s", warning)
+        if findings.errors:
+            raise RuntimeStartError("\n".join(f"cfn-lint: {error}" for error in findings.errors))
 
     def stop(self) -> None:
         """Kill the workers, stop the embedded AWS. Idempotent."""
