@@ -128,9 +128,7 @@ class Runtime:
             try:
                 self._start_aws(template)
                 self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
-                if lint is not None:
-                    self._check_lint(lint)
-                self._deploy(template)
+                self._deploy(template, lint)
             except RuntimeStartError:
                 self._teardown()
                 raise
@@ -152,6 +150,9 @@ class Runtime:
             )
 
     def _check_lint(self, lint: TemplateLint) -> None:
+        """Wait for cfn-lint (once): RuntimeStartError with its errors, one line each."""
+        if "lint_wait_ms" in self.timings:
+            return
         t0 = time.perf_counter()
         findings = lint.findings()
         self.timings["lint_wait_ms"] = (time.perf_counter() - t0) * 1000
@@ -246,7 +247,7 @@ class Runtime:
             config=Config(retries={"max_attempts": 1}),
         )
 
-    def _deploy(self, template: dict[str, Any]) -> None:
+    def _deploy(self, template: dict[str, Any], lint: TemplateLint | None = None) -> None:
         t0 = time.perf_counter()
         s3 = self.client("s3")
         bucket = f"{self.stack_name.lower()}-local-artifacts"[:63]
@@ -257,11 +258,18 @@ class Runtime:
         packaged = package(template, self.template_path.parent, s3, bucket)
         self.timings["package_ms"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
-        self.transformed_template = transform(packaged, self.parameter_overrides, self.region)
+        try:
+            self.transformed_template = transform(packaged, self.parameter_overrides, self.region)
+        except RuntimeStartError:
+            if lint is not None:  # what cfn-lint says of the template comes first, as with sam validate
+                self._check_lint(lint)
+            raise
         self.timings["transform_ms"] = (time.perf_counter() - t1) * 1000
 
         t2 = time.perf_counter()
         cfn = self.client("cloudformation")
+        if lint is not None:  # waited for as late as possible: it runs beside moto's start and the packaging
+            self._check_lint(lint)
         cfn.create_stack(
             StackName=self.stack_name,
             TemplateBody=json.dumps(self.transformed_template),
