@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo up test lint format bench clean
+.PHONY: help demo up test lint format bench clean
 
 $(STAMP): pyproject.toml functions/common/requirements.txt tests/template/asl-validator/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml functions/common/requirements.txt tests/template/asl-va
 	if command -v npm >/dev/null; then npm ci --prefix tests/template/asl-validator --no-audit --no-fund --silent; fi
 	touch $(STAMP)
 
+help:                   ## list these targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 16
+
 demo: $(STAMP)          ## run the whole template locally and push sample orders through it
 	$(BIN)/orderflow demo
 
@@ -24,14 +27,14 @@ up: $(STAMP)            ## run the template locally until Ctrl-C
 test: $(STAMP)          ## the full test suite (unit, template, end-to-end)
 	$(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(STAMP)          ## ruff and mypy over src/ and every function
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
-format: $(STAMP)
+format: $(STAMP)        ## ruff format and autofix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP)         ## the benchmark (not a test): ready time, engine time, orders/s
 	$(BIN)/python bench/run.py
 
-clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
+clean:                  ## remove the virtual environment, caches and the runtime's state (.orderflow/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .orderflow

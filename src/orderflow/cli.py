@@ -266,6 +266,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         try:
             session.start()
         except PortInUse as exc:
+            if exc.also_aws:
+                raise CliError(
+                    f"API port {args.api_port} and AWS port {args.aws_port} are in use "
+                    "(see --api-port and --aws-port; is another orderflow up running?)"
+                ) from None
             raise CliError(f"{exc} (see --{exc.which.lower()}-port)") from None
         except RuntimeStartError as exc:
             raise CliError(str(exc)) from None
@@ -346,8 +351,10 @@ def cmd_load(args: argparse.Namespace) -> int:
     logical, physical = resolve_table(args.table, endpoint, args.stack_name, region)
     items = read_items(path, key_schema(endpoint, physical, region))
     table = resource("dynamodb", endpoint, region).Table(physical)
-    count = write_items(table, items, total=len(items), progress=not args.no_progress)
-    print(f"loaded {count} items into {physical} ({logical})")
+    # the progress bar only on a terminal: redirected output gets the result line alone
+    progress = not args.no_progress and sys.stderr.isatty()
+    count = write_items(table, items, total=len(items), progress=progress)
+    print(f"loaded {count} item{'' if count == 1 else 's'} into {physical} ({logical})")
     return 0
 
 

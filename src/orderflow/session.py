@@ -50,10 +50,11 @@ class SessionOptions:
 
 
 class PortInUse(RuntimeStartError):
-    def __init__(self, which: str, port: int) -> None:
-        super().__init__(f"{which} port {port} is in use")
-        self.which = which  # "API" or "AWS"
+    def __init__(self, which: str, port: int, *, also_aws: bool = False) -> None:
+        super().__init__(f"{which} port {port} is in use" + (" (and so is the AWS port)" if also_aws else ""))
+        self.which = which  # "API" or "AWS": the first port found in use
         self.port = port
+        self.also_aws = also_aws  # both ports are in use
 
 
 def _not_started(function_name: str, event: dict[str, Any]) -> Any:
@@ -100,14 +101,15 @@ class LocalSession:
             raise RuntimeStartError(f"template {o.template} not found")
         if o.api_port is not None and o.api_port == o.aws_port:
             raise RuntimeStartError(f"the AWS port and the API port are both {o.api_port}")
+        aws_port_free = port_free(o.aws_port)
         if o.api_port is not None:
             api = ApiServer([], _not_started, port=o.api_port, access_log=o.access_log)
             try:
                 api.bind()
             except OSError:
-                raise PortInUse("API", o.api_port) from None
+                raise PortInUse("API", o.api_port, also_aws=not aws_port_free) from None
             self.api = api
-        if not port_free(o.aws_port):
+        if not aws_port_free:
             raise PortInUse("AWS", o.aws_port)
         try:  # the file is read and validated before anything is installed
             self.sfn_settings = sfn_local.configure(

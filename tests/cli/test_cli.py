@@ -313,3 +313,14 @@ def test_up_refuses_a_malformed_allowed_origin(origin: str, capsys: pytest.Captu
     assert code == 2
     assert f"invalid origin {origin!r}" in err
     assert "Traceback" not in err
+
+
+def test_up_reports_both_ports_in_use_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as api_busy, socket.socket() as aws_busy:
+        for busy in (api_busy, aws_busy):
+            busy.bind(("127.0.0.1", 0))
+            busy.listen()
+        api_port, aws_port = api_busy.getsockname()[1], aws_busy.getsockname()[1]
+        argv = ["up", "--template", str(ROOT / "template.yaml")]
+        code, _, err = run([*argv, "--api-port", str(api_port), "--aws-port", str(aws_port)], capsys)
+    assert_one_line_error(code, err, f"API port {api_port} and AWS port {aws_port} are in use")

@@ -25,7 +25,7 @@ def test_load_csv_then_order_it(stack: Stack, tmp_path: Path, capsys: pytest.Cap
     )
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "loaded 1 items" in out
+    assert "loaded 1 item into" in out  # not "1 items"
     item = stack.table("ProductsTable").get_item(Key={"productId": pid})["Item"]
     assert item["price"] == Decimal("4.75") and item["stock"] == 3
 

@@ -177,6 +177,11 @@ class Runtime:
         self.stop()
 
     def _start_aws(self, template: dict[str, Any]) -> None:
+        # Function logs are per run: the previous run's stay in logs.previous, older ones go.
+        logs = self.state_dir / "logs"
+        if logs.is_dir():
+            shutil.rmtree(self.state_dir / "logs.previous", ignore_errors=True)
+            logs.rename(self.state_dir / "logs.previous")
         # Spare worker processes first: they preload boto3 on the other core while moto imports
         # and the stack deploys (one per function of the template, see lambdas.py).
         self._pool = WorkerPool(
