@@ -4,9 +4,13 @@ The whole file is validated before anything is written: a bad row is reported (o
 the row) and nothing reaches the table. Writes go through ``Table.batch_writer()``.
 
 - JSON: a list of objects; numbers are parsed as ``Decimal`` (integers stay ``int``).
-- CSV: a header row; key attributes are typed by the table's key schema (``N`` must be a number);
-  other cells that are plain decimal numbers become numbers (``12`` -> 12, ``9.99`` ->
-  Decimal("9.99")); empty cells are left out of the item.
+- CSV: a header row. Types are best declared in it, DynamoDB's way: ``productId,name:S,price:N,
+  stock:N,active:BOOL``. Then every column is what it says (a column without a type is a string),
+  and a cell that is not of its column's type (``12,50`` or ``many`` under ``:N``, ``yes`` under
+  ``:BOOL``) is refused with its line number. Without any typed column (older files), key
+  attributes are typed by the table's key schema and other cells that are plain decimal numbers
+  become numbers (``12`` -> 12, ``9.99`` -> Decimal("9.99")), so a name such as ``1984`` becomes a
+  number: declare ``name:S``. Empty cells are left out of the item.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +137,7 @@ def _read_csv(path: Path, keys: dict[str, str]) -> list[tuple[str, dict[str, Any
         raise CliError(f"{path}: invalid CSV: {exc}") from None
     if not rows:
         raise CliError(f"{path}: empty file (a header row is needed)")
-    header = [h.strip() for h in rows[0]]
+    header, types = _typed_header(path, [h.strip() for h in rows[0]])
     if any(not h for h in header) or len(set(header)) != len(header):
         raise CliError(f"{path}: line 1: header has empty or repeated column names")
     missing = [k for k in keys if k not in header]
@@ -148,6 +152,10 @@ def _read_csv(path: Path, keys: dict[str, str]) -> list[tuple[str, dict[str, Any
             raise CliError(f"{path}: {label}: {len(row)} cells, the header has {len(header)}")
         item: dict[str, Any] = {}
         for name, cell in zip(header, row, strict=True):
+            if types:
+                if cell != "":
+                    item[name] = _typed_cell(path, label, name, types.get(name, keys.get(name, "S")), cell)
+                continue
             if name in keys:
                 if keys[name] == "N":
                     if not _NUMBER.match(cell.strip()):
@@ -163,6 +171,42 @@ def _read_csv(path: Path, keys: dict[str, str]) -> list[tuple[str, dict[str, Any
                 item[name] = cell
         items.append((label, item))
     return items
+
+
+_CSV_TYPES = ("S", "N", "BOOL")
+
+
+def _typed_header(path: Path, header: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Column names and, when any column declares one (``price:N``), every declared type."""
+    names, types = [], {}
+    for column in header:
+        name, sep, kind = column.rpartition(":")
+        if sep and name and kind.upper() in _CSV_TYPES:
+            names.append(name.strip())
+            types[name.strip()] = kind.upper()
+        elif sep and name and kind.isalpha() and kind.isupper():
+            raise CliError(
+                f"{path}: line 1: column {column!r}: type {kind} is not one of {', '.join(_CSV_TYPES)}"
+            )
+        else:
+            names.append(column)
+    return names, types
+
+
+def _typed_cell(path: Path, label: str, name: str, kind: str, cell: str) -> Any:
+    if kind == "N":
+        try:
+            value = Decimal(cell.strip())
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise CliError(f"{path}: {label}: column {name} is a number (N), got {cell!r}")
+        return int(value) if value == value.to_integral_value() and "." not in cell else value
+    if kind == "BOOL":
+        if cell.strip().lower() not in ("true", "false"):
+            raise CliError(f"{path}: {label}: column {name} is true or false (BOOL), got {cell!r}")
+        return cell.strip().lower() == "true"
+    return cell
 
 
 def _check_item(path: Path, label: str, item: dict[str, Any], keys: dict[str, str]) -> None:

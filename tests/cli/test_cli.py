@@ -324,3 +324,39 @@ def test_up_reports_both_ports_in_use_in_one_line(capsys: pytest.CaptureFixture[
         argv = ["up", "--template", str(ROOT / "template.yaml")]
         code, _, err = run([*argv, "--api-port", str(api_port), "--aws-port", str(aws_port)], capsys)
     assert_one_line_error(code, err, f"API port {api_port} and AWS port {aws_port} are in use")
+
+
+def test_a_typed_csv_header_declares_every_column(tmp_path: Path) -> None:
+    path = tmp_path / "typed.csv"
+    path.write_text(
+        "productId,name:S,price:N,stock:N,active:BOOL,note\np1,1984,12.50,1e3,TRUE,007\np2,Pen,2,0,false,\n"
+    )
+    assert read_items(path, {"productId": "S"}) == [
+        {
+            "productId": "p1",
+            "name": "1984",
+            "price": Decimal("12.50"),
+            "stock": 1000,
+            "active": True,
+            "note": "007",
+        },
+        {"productId": "p2", "name": "Pen", "price": 2, "stock": 0, "active": False},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('productId,price:N\np1,1\np2,"12,50"\n', "line 3: column price is a number (N), got '12,50'"),
+        ("productId,stock:N\np1,many\n", "line 2: column stock is a number (N), got 'many'"),
+        ("productId,stock:N\np1,NaN\n", "line 2: column stock is a number (N), got 'NaN'"),
+        ("productId,active:BOOL\np1,yes\n", "line 2: column active is true or false (BOOL), got 'yes'"),
+        ("productId,price:NUM\np1,1\n", "line 1: column 'price:NUM': type NUM is not one of S, N, BOOL"),
+    ],
+)
+def test_a_typed_csv_refuses_a_bad_cell_with_its_line(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "typed.csv"
+    path.write_text(body)
+    with pytest.raises(CliError) as refused:
+        read_items(path, {"productId": "S"})
+    assert message in str(refused.value)
