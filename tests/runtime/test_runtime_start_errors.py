@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 import socket
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -124,3 +128,38 @@ def test_a_moto_outside_the_patches_range_is_refused_in_one_line(
     assert message.startswith(
         "moto 5.3.0 is not supported: patch sfn_cfn_backend was written for moto >=5.2.5,<5.3"
     )
+
+
+def test_stop_reports_running_executions_once_by_name_and_their_tasks_end_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = Runtime(FIXTURE_TEMPLATE, stack_name="stopping", aws_port=free_port(), state_dir=tmp_path)
+    runtime.start()
+    # The first Lambda task of each execution waits at a gate: both executions are certainly RUNNING.
+    gate, arrived, finished = threading.Event(), threading.Semaphore(0), threading.Semaphore(0)
+    original = runtime.invoke_function
+    results: list[tuple[bytes, str | None]] = []
+
+    def held(function_name: str, event: Any, invocation_type: str) -> tuple[bytes, str | None]:
+        arrived.release()
+        assert gate.wait(15), "the test never opened the gate"
+        results.append(original(function_name, event, invocation_type))
+        finished.release()
+        return results[-1]
+
+    monkeypatch.setattr(runtime, "invoke_function", held)
+    sfn = runtime.client("stepfunctions")
+    for name in ("held-1", "held-2"):
+        sfn.start_execution(stateMachineArn=runtime.outputs["WorkflowArn"], name=name, input="{}")
+    assert arrived.acquire(timeout=15) and arrived.acquire(timeout=15)
+    with caplog.at_level(logging.DEBUG, logger="orderflow"):
+        runtime.stop()
+        gate.set()  # the held tasks go on after the stop
+        assert finished.acquire(timeout=15) and finished.acquire(timeout=15)
+    reports = [r.getMessage() for r in caplog.records if "interrupted" in r.getMessage()]
+    assert len(reports) == 1
+    assert reports[0].startswith("stopping: 2 execution(s) interrupted while running: ")
+    assert sorted(reports[0].rsplit(": ", 1)[1].split(", ")) == ["held-1", "held-2"]
+    assert [r for r in caplog.records if r.exc_info] == []  # no traceback anywhere
+    assert all(json.loads(payload)["errorType"] == "Runtime.ExitError" for payload, _ in results)
+    assert not moto_layer.started()

@@ -101,6 +101,7 @@ class Runtime:
         self._async: ThreadPoolExecutor | None = None
         self._moto_settings: contextlib.ExitStack | None = None
         self._started = False
+        self._stopped = False
         self._lock = threading.Lock()
         self._specs: dict[tuple[Any, ...], FunctionSpec] = {}
         self._logical_by_name: dict[str, str] = {}
@@ -112,6 +113,7 @@ class Runtime:
         with self._lock:
             if self._started:
                 return
+            self._stopped = False
             t0 = time.perf_counter()
             ensure_port_free(self.aws_port)
             try:  # before anything starts
@@ -162,10 +164,37 @@ class Runtime:
             raise RuntimeStartError("\n".join(f"cfn-lint: {error}" for error in findings.errors))
 
     def stop(self) -> None:
-        """Kill the workers, stop the embedded AWS. Idempotent."""
+        """Kill the workers, stop the embedded AWS. Idempotent. Executions still running are reported
+        once, by name, as interrupted; their Lambda invocations end quietly (no tracebacks)."""
         with self._lock:
-            self._teardown()
-            self._started = False
+            self._stopped = True  # from now on, invocations of interrupted executions end quietly
+            try:
+                if self._started:
+                    self._report_interrupted()
+                self._teardown()
+            finally:
+                self._started = False
+
+    def running_executions(self) -> list[str]:
+        """The names of the executions still RUNNING, of every state machine (ListExecutions)."""
+        sfn = self.client("stepfunctions")
+        names = []
+        for machine in sfn.list_state_machines()["stateMachines"]:
+            pages = sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )
+            names += [execution["name"] for page in pages for execution in page["executions"]]
+        return names
+
+    def _report_interrupted(self) -> None:
+        try:
+            running = self.running_executions()
+        except Exception:  # the embedded AWS is already unwell: nothing more to report
+            log.debug("could not list the running executions", exc_info=True)
+            return
+        if running:
+            shown = ", ".join(running[:20]) + (f" and {len(running) - 20} more" if len(running) > 20 else "")
+            log.warning("stopping: %d execution(s) interrupted while running: %s", len(running), shown)
 
     def __enter__(self) -> Runtime:
         self.start()
@@ -378,6 +407,10 @@ class Runtime:
 
     def invoke(self, function_name: str, event: Any) -> InvokeResult:
         """Invoke a function (physical name, ARN or logical id) synchronously. Thread-safe."""
+        if self._stopped:  # an execution interrupted by stop(): its task ends quietly
+            return InvokeResult(
+                lambda_error("Runtime.ExitError", "the local runtime stopped"), "Unhandled", 0.0, False
+            )
         pool = self._pool
         if pool is None:
             raise RuntimeError("the local runtime is not started")
