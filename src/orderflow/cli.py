@@ -117,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         "by default it refuses every web page",
     )
     up.add_argument(
+        "--host",
+        default="127.0.0.1",
+        choices=["127.0.0.1", "0.0.0.0"],
+        help="where both ports listen: 127.0.0.1, or 0.0.0.0 for every interface (which exposes the "
+        "embedded AWS, which checks no credentials, to other machines)",
+    )
+    up.add_argument(
         "--no-lint",
         action="store_true",
         help="deploy without running cfn-lint first (by default its errors stop the start, "
@@ -254,6 +261,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         disabled_patches=tuple(args.disable_patch),
         allowed_origins=tuple(args.allow_origin),
         lint=not args.no_lint,
+        host=args.host,
     )
 
     stop = threading.Event()

@@ -46,6 +46,7 @@ class SessionOptions:
     disabled_patches: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()  # browser origins the embedded AWS answers (none by default)
     lint: bool = False  # cfn-lint before deploy, as `sam validate --lint` (orderflow up: on)
+    host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
     max_workers_per_function: int = 1
 
 
@@ -101,9 +102,9 @@ class LocalSession:
             raise RuntimeStartError(f"template {o.template} not found")
         if o.api_port is not None and o.api_port == o.aws_port:
             raise RuntimeStartError(f"the AWS port and the API port are both {o.api_port}")
-        aws_port_free = port_free(o.aws_port)
+        aws_port_free = port_free(o.aws_port, o.host)
         if o.api_port is not None:
-            api = ApiServer([], _not_started, port=o.api_port, access_log=o.access_log)
+            api = ApiServer([], _not_started, host=o.host, port=o.api_port, access_log=o.access_log)
             try:
                 api.bind()
             except OSError:
@@ -130,6 +131,7 @@ class LocalSession:
             disabled_patches=o.disabled_patches,
             allowed_origins=o.allowed_origins,
             lint=o.lint,
+            host=o.host,
             # as many spare workers as handlers are checked at start (all functions: the default)
             spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )

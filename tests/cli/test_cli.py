@@ -360,3 +360,9 @@ def test_a_typed_csv_refuses_a_bad_cell_with_its_line(tmp_path: Path, body: str,
     with pytest.raises(CliError) as refused:
         read_items(path, {"productId": "S"})
     assert message in str(refused.value)
+
+
+def test_up_listens_on_127_0_0_1_or_every_interface_only(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["up", "--host", "192.168.1.5"], capsys)
+    assert code == 2
+    assert "invalid choice: '192.168.1.5'" in err

@@ -63,6 +63,7 @@ class Runtime:
         spare_workers: int | None = None,
         allowed_origins: tuple[str, ...] = (),
         lint: bool = False,
+        host: str = "127.0.0.1",
     ):
         self.template_path = Path(template_path).resolve()
         self.stack_name = stack_name
@@ -95,6 +96,8 @@ class Runtime:
         self.allowed_origins = tuple(allowed_origins)
         self.admin_token = ""
         self.lint = lint  # cfn-lint before deploy (errors stop the start, warnings are logged)
+        # The address the embedded AWS listens on; its own clients (workers, interpreter) use 127.0.0.1.
+        self.host = host
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         self._streams: StreamDispatchers | None = None
@@ -115,7 +118,7 @@ class Runtime:
                 return
             self._stopped = False
             t0 = time.perf_counter()
-            ensure_port_free(self.aws_port)
+            ensure_port_free(self.aws_port, self.host)
             try:  # before anything starts
                 moto_layer.check_versions(self.disabled_patches)
             except (moto_layer.MotoVersionError, KeyError) as exc:
@@ -245,6 +248,7 @@ class Runtime:
         self._server = EmbeddedAws(
             self.aws_port,
             {"outbox": self.outbox, "health": self._health},
+            host=self.host,
             admin_token=self.admin_token,
             allowed_origins=self.allowed_origins,
         )
