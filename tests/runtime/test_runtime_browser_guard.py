@@ -52,6 +52,18 @@ def send(
         conn.close()
 
 
+def with_table(aws: EmbeddedAws, name: str) -> Any:
+    """A DynamoDB client (as AWS tools call: no Origin) after creating table ``name``."""
+    dynamodb = local_client("dynamodb", f"http://127.0.0.1:{aws.port}")
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
 def preflight(origin: str) -> dict[str, str]:
     return {
         "Origin": origin,
@@ -68,13 +80,7 @@ def test_a_preflight_from_another_origin_is_refused(aws: EmbeddedAws) -> None:
 
 
 def test_a_simple_cross_origin_request_is_refused_before_moto_sees_it(aws: EmbeddedAws) -> None:
-    dynamodb = local_client("dynamodb", f"http://127.0.0.1:{aws.port}")
-    dynamodb.create_table(
-        TableName="guarded",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = with_table(aws, "guarded")
     # the page's fetch: a form-encoded POST needs no preflight, and moto checks no signature
     status, _, body = send(
         aws, "POST", "/moto-api/reset", {"Origin": EVIL, "Content-Type": "text/plain"}, b"x"
@@ -106,13 +112,7 @@ def test_an_allowed_origin_gets_moto_cors_answers(aws: EmbeddedAws) -> None:
 
 
 def test_state_changing_admin_routes_need_the_token(aws: EmbeddedAws) -> None:
-    dynamodb = local_client("dynamodb", f"http://127.0.0.1:{aws.port}")
-    dynamodb.create_table(
-        TableName="admin",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    dynamodb = with_table(aws, "admin")
     for token in (None, "wrong"):
         headers = {ADMIN_TOKEN_HEADER: token} if token else {}
         status, _, body = send(aws, "POST", "/moto-api/reset", headers)
