@@ -139,12 +139,13 @@ class Runtime:
                 raise
             except BaseException as exc:
                 self._teardown()
-                if lint is not None:
-                    lint.cancel()
                 if isinstance(exc, KeyboardInterrupt | SystemExit):
                     raise
                 message = " ".join(str(exc).split()) or type(exc).__name__
                 raise RuntimeStartError(f"local runtime failed to start: {message}") from exc
+            finally:
+                if lint is not None:
+                    lint.cancel()  # finished by now, unless the start failed before waiting for it
             self._started = True
             self.timings["start_ms"] = (time.perf_counter() - t0) * 1000
             log.info(
