@@ -1,0 +1,112 @@
+"""The README's API examples, run as written (curl in bash) against the booted template, after
+loading the shipped products the way the README says. Only the API URL (a free port here) and the
+example's email address (unique per run: the stack is shared) differ from the text."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import uuid
+from typing import Any
+
+import pytest
+
+from orderflow.cli import main
+from tests.e2e.e2e_support import ROOT, Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def readme_block(after_heading: str) -> str:
+    """The first ```bash block after ``after_heading``."""
+    start = README.index(after_heading)
+    match = re.search(r"```bash\n(.*?)```", README[start:], re.S)
+    assert match, after_heading
+    return match.group(1)
+
+
+def commands(block: str) -> dict[str, str]:
+    """The block's command lines (continuations joined, comments dropped), keyed by method and path."""
+    joined = block.replace("\\\n", " ")
+    found = {}
+    for line in joined.splitlines():
+        line = line.split("  #", 1)[0].strip()
+        if not line.startswith("curl "):
+            continue
+        method = re.search(r"-X(\w+)", line)
+        path = re.search(r"\$API(/[^ \"']*)", line)
+        assert path, line
+        found[f"{method.group(1) if method else 'GET'} {path.group(1)}"] = line
+    return found
+
+
+def curl(line: str, api: str, **placeholders: str) -> tuple[int, Any]:
+    for name, value in placeholders.items():
+        line = line.replace(f"<{name}>", value)
+    done = subprocess.run(
+        ["bash", "-c", f"{line} -w '\\n%{{http_code}}'"],
+        env={"API": api, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    body, _, status = done.stdout.rpartition("\n")
+    return int(status), json.loads(body) if body.strip() else None
+
+
+def test_the_readme_api_examples_work_as_written(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    load = re.search(r"orderflow (load products \S+)", README)
+    assert load, "the README shows how to load the shipped products"
+    argv = [*load.group(1).split(), "--endpoint", stack.endpoint, "--stack-name", stack.runtime.stack_name]
+    assert main(argv) == 0
+    assert "loaded" in capsys.readouterr().out
+
+    api = stack.api_server.url.rstrip("/")
+    email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
+    lines = {
+        key: line.replace("ada@example.com", email)
+        for key, line in commands(readme_block("### The API")).items()
+    }
+
+    status, user = curl(lines["POST /users"], api)
+    assert status == 201 and user["email"] == email
+    status, found = curl(lines["GET /users?email=ada@example.com"], api)
+    assert status == 200 and [u["userId"] for u in found["items"]] == [user["userId"]]
+    other = {"email": f"other-{uuid.uuid4().hex[:8]}@example.com", "name": "Other"}
+    assert stack.api.post("/users", other)[0] == 201  # two users at least: a second page exists
+    status, first_page = stack.api.get("/users?limit=1")  # a real cursor for the example
+    assert status == 200 and first_page["nextCursor"]
+    status, _ = curl(
+        lines["GET /users?limit=25&cursor=<nextCursor>"], api, nextCursor=first_page["nextCursor"]
+    )
+    assert status == 200
+    status, suspended = curl(lines["PUT /users/<userId>"], api, userId=user["userId"])
+    assert status == 200 and suspended["status"] == "suspended"
+    status, _ = curl(lines["DELETE /users/<userId>"], api, userId=user["userId"])
+    assert status == 204
+
+    status, accepted = curl(lines["POST /orders"], api)
+    assert status == 202 and accepted["executionArn"].endswith(":" + accepted["orderId"])
+
+    def confirmed() -> Any:
+        status, order = curl(lines["GET /orders/<orderId>"], api, orderId=accepted["orderId"])
+        assert status == 200
+        return order if order["status"] != "PENDING" else None
+
+    assert eventually(confirmed, what="the README's order to finish")["status"] == "CONFIRMED"
+
+
+def test_the_readme_example_commands_are_all_covered() -> None:
+    assert set(commands(readme_block("### The API"))) == {
+        "POST /users",
+        "GET /users?email=ada@example.com",
+        "GET /users?limit=25&cursor=<nextCursor>",
+        "PUT /users/<userId>",
+        "DELETE /users/<userId>",
+        "POST /orders",
+        "GET /orders/<orderId>",
+    }
