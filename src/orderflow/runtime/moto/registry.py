@@ -134,9 +134,6 @@ class Registry:
         with self._lock:
             return [name for name in self._patches if name in self._active]
 
-    def is_active(self, name: str) -> bool:
-        return name in self._active
-
     def check_versions(self, names: Iterable[str], moto_version: str | None = None) -> None:
         """MotoVersionError when the installed moto is outside a named patch's range."""
         have = moto_version or installed_version("moto")
