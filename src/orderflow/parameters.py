@@ -59,6 +59,8 @@ def samconfig_overrides(path: Path, config_env: str = "default", command: str = 
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError([f"{path.name}: not valid TOML: {exc}"]) from None
     env = config.get(config_env)
+    if env is None and config_env == "default":  # no [default...] tables: nothing to apply, as in SAM CLI
+        return {}
     if env is None:
         known = ", ".join(k for k, v in config.items() if isinstance(v, dict)) or "none"
         raise ParameterError([f"{path.name}: no config env {config_env!r} (known: {known})"])

@@ -83,3 +83,10 @@ def test_up_help_shows_defaults_and_the_region_rule(capsys: pytest.CaptureFixtur
     out = " ".join(capsys.readouterr().out.split())
     assert "(default: 4566)" in out
     assert "$AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1" in out
+
+
+def test_a_samconfig_without_a_default_env_applies_nothing(tmp_path: Path) -> None:
+    config = tmp_path / "samconfig.toml"
+    config.write_text('version = 0.1\n[prod.deploy.parameters]\nparameter_overrides = "LogLevel=ERROR"\n')
+    assert samconfig_overrides(config) == {}
+    assert samconfig_overrides(config, "prod") == {"LogLevel": "ERROR"}
