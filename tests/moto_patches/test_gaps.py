@@ -519,7 +519,9 @@ def check_sfn_execution_logs() -> None:
         roleArn=ROLE_ARN,
         loggingConfiguration=logging(log_group_arn(errors_only), "ERROR", False),
     )["stateMachineArn"]
-    failed_arn = sfn.start_execution(stateMachineArn=failing, name="run", input='{"secret": 1}')["executionArn"]
+    failed_arn = sfn.start_execution(stateMachineArn=failing, name="run", input='{"secret": 1}')[
+        "executionArn"
+    ]
     assert finished_execution(sfn, failed_arn)["status"] == "FAILED"
     records = logged(errors_only)
     assert [r["type"] for r in records] == ["FailStateEntered", "ExecutionFailed"]

@@ -283,7 +283,9 @@ def test_express_post_answers_a_rejection_with_its_reason_and_message_only():
 @pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT"])
 def test_express_post_answers_a_failed_execution_by_its_error_name_never_its_cause(status):
     workflow = FakeWorkflow()
-    workflow.snapshots["o-1"] = ExecutionSnapshot(status=status, error="States.TaskFailed", cause="secret trace")
+    workflow.snapshots["o-1"] = ExecutionSnapshot(
+        status=status, error="States.TaskFailed", cause="secret trace"
+    )
 
     report = run_order(express_request(), workflow, FakeOrders())
 

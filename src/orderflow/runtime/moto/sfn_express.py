@@ -40,8 +40,8 @@ import threading
 import uuid
 from typing import Any
 
-from moto.core.responses import ActionResult
 from moto.core.exceptions import AWSError
+from moto.core.responses import ActionResult
 from moto.logs.exceptions import ResourceAlreadyExistsException
 from moto.logs.models import logs_backends
 from moto.stepfunctions import models as sfn_models
@@ -212,7 +212,9 @@ def _billed_ms(start: dt.datetime, stop: dt.datetime | None) -> int:
 class LogGroupSession(CloudWatchLoggingSession):
     """moto's logging session, writing events as Step Functions writes them to CloudWatch Logs."""
 
-    def __init__(self, execution_arn: str, configuration: CloudWatchLoggingConfiguration, stream: str) -> None:
+    def __init__(
+        self, execution_arn: str, configuration: CloudWatchLoggingConfiguration, stream: str
+    ) -> None:
         super().__init__(execution_arn=execution_arn, configuration=configuration)
         self.stream = stream
         self._lock = threading.Lock()
@@ -248,10 +250,13 @@ class LogGroupSession(CloudWatchLoggingSession):
 
 def logging_session(execution: Any) -> LogGroupSession | None:
     """The session for ``execution`` under its state machine's logging configuration (None when OFF)."""
-    configuration = getattr(execution.state_machine, "loggingConfiguration", None) or {}
-    if not configuration.get("level") or configuration.get("level") == "OFF":
+    stored = getattr(execution.state_machine, "loggingConfiguration", None) or {}
+    if not stored.get("level") or stored.get("level") == "OFF":
         return None
-    configuration = {**configuration, "includeExecutionData": bool(configuration.get("includeExecutionData"))}
+    configuration: Any = {
+        **stored,
+        "includeExecutionData": bool(stored.get("includeExecutionData")),
+    }
     parsed = CloudWatchLoggingConfiguration.from_logging_configuration(
         state_machine_arn=execution.state_machine.arn, logging_configuration=configuration
     )
