@@ -141,7 +141,8 @@ def _traffic(
                 else:
                     sfn.start_execution(stateMachineArn=workflow_arn, name=direct_id, input=execution_input)
                 direct = {**spec, "label": f"{spec['label']} (direct)"}
-                _say(f"  {direct['label']:<17} StartExecution without the API  orderId={direct_id}")
+                started_by = "StartSyncExecution" if express else "StartExecution"
+                _say(f"  {direct['label']:<17} {started_by} without the API  orderId={direct_id}")
                 submitted.append((direct, direct_id, None))
         else:
             problems.append(f"POST /orders ({spec['label']}) answered {status}: {body}")
@@ -174,7 +175,9 @@ def _traffic(
         except CliError as exc:
             problems.append(str(exc))
 
-    _section("order outcomes (GET /orders/{orderId})")
+    _section(
+        "order outcomes (answered by POST /orders)" if express else "order outcomes (GET /orders/{orderId})"
+    )
     final: dict[str, dict[str, Any]] = {}
     for spec, order_id, verdict in submitted:
         if order_id is None:
