@@ -45,7 +45,7 @@ from moto.core.responses import ActionResult
 from moto.logs.exceptions import ResourceAlreadyExistsException
 from moto.logs.models import logs_backends
 from moto.stepfunctions import models as sfn_models
-from moto.stepfunctions.exceptions import InvalidArn
+from moto.stepfunctions.exceptions import ExecutionAlreadyExists, InvalidArn
 from moto.stepfunctions.parser import models as parser_models
 from moto.stepfunctions.parser.asl.eval.event.logging import (
     CloudWatchLoggingConfiguration,
@@ -177,8 +177,9 @@ def _apply_sync_execution(patcher: Patcher) -> None:
             execution = self.start_execution(state_machine_arn, name, execution_input, trace_header)
         finally:
             _sync.active = False
-        if not isinstance(execution, SyncExecution):  # cannot happen: the factory above made it one
-            raise RuntimeError("StartSyncExecution started an asynchronous execution")
+        if not isinstance(execution, SyncExecution):
+            # moto's name idempotency handed back an earlier execution (sfn_express_executions off)
+            raise ExecutionAlreadyExists(f"Execution Already Exists: '{execution.execution_arn}'")
         return execution
 
     def response_start_sync_execution(self: Any) -> ActionResult:
@@ -190,6 +191,7 @@ def _apply_sync_execution(patcher: Patcher) -> None:
         )
         output = dict(execution.to_start_sync_execution_output())
         output["billingDetails"] = {
+            # Express bills memory in 64 MB steps; nothing measures it here: the smallest step
             "billedMemoryUsedInMB": 64,
             "billedDurationInMilliseconds": _billed_ms(execution.start_date, execution.stop_date),
         }
