@@ -529,7 +529,7 @@ class Runtime:
             return 200, self.faults.snapshot()
         if method in ("PUT", "POST"):
             try:
-                self.set_faults(parse_rules(load_document(body.decode("utf-8", "replace"), "rules")))
+                self.set_faults(parse_rules(load_document(body.decode("utf-8", "replace"), "rules"), "rules"))
             except FaultRuleError as exc:
                 return 400, {"message": "invalid fault rules", "errors": exc.lines}
             return 200, self.faults.snapshot()
