@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -194,3 +195,24 @@ def test_clear_stops_every_injection() -> None:
 )
 def test_resource_keys(physical: str, key: str) -> None:
     assert resource_key(physical) == key
+
+
+def test_orderflow_up_refuses_a_bad_faults_file_one_line_each_before_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orderflow import cli
+
+    template = Path(__file__).resolve().parents[2] / "template.yaml"
+    bad = tmp_path / "faults.json"
+    bad.write_text(
+        json.dumps({"rules": [{"service": "kinesis"}, {"service": "sqs", "error": "InternalError", "p": 1}]})
+    )
+    assert cli.main(["up", "--template", str(template), "--faults", str(bad), "--no-lint"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"orderflow up: {bad}: rule 1: unknown service 'kinesis' "
+        "(known: dynamodb, sqs, lambda, ses, stepfunctions)",
+        f"{bad}: rule 2: unknown key 'p' "
+        "(known: error, latency_ms, name, operations, probability, resources, service)",
+    ]
+    assert cli.main(["up", "--template", str(template), "--faults", str(tmp_path / "none.yaml")]) == 1
+    assert capsys.readouterr().err.strip() == f"orderflow up: --faults {tmp_path / 'none.yaml'}: no such file"
