@@ -84,6 +84,7 @@ class Report:
     rules: list[dict[str, Any]] = field(default_factory=list)
     retries: Counter[str] = field(default_factory=Counter)
     api_retries: int = 0
+    stream_batches_given_up: int = 0  # in the mailer's OnFailure queue (after its retries)
     invariants: dict[str, bool] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -108,6 +109,7 @@ class Report:
             "injected": self.injected,
             "retries_in_histories": dict(self.retries),
             "api_retries": self.api_retries,
+            "stream_batches_given_up": self.stream_batches_given_up,
             "invariants": self.invariants,
             "problems": self.problems,
         }
@@ -122,6 +124,7 @@ class Report:
             "retries seen in histories "
             + (", ".join(f"{k} {v}" for k, v in sorted(self.retries.items())) or "none"),
             f"API calls retried by the clients (503/429): {self.api_retries}",
+            f"stream batches given up on (in the mailer's failure queue): {self.stream_batches_given_up}",
         ]
         lines += [f"  {'ok  ' if ok else 'FAIL'} {name}" for name, ok in self.invariants.items()]
         lines += [f"  {problem}" for problem in self.problems]
@@ -379,6 +382,7 @@ def _check(
         "; ".join(lost[:5]) + (f" strays: {strays[:5]}" if strays else ""),
     )
 
+    report.stream_batches_given_up = len(_drain(sqs, rt.resources["UserStreamMailerFailures"]))
     emails = [
         item["email"]["S"]
         for page in ddb.get_paginator("scan").paginate(TableName=rt.resources["UsersTable"])
