@@ -18,7 +18,8 @@ def test_the_design_holds_under_faults() -> None:
     assert report.ok, report.format()
     assert sum(report.outcomes.values()) == 100
     assert report.outcomes["CONFIRMED"] > 0 and report.outcomes["REJECTED"] > 0  # stock 100 runs out
+    # every rule saw calls; the frequent faults fired (expected ~60 and ~25 at this seed and size)
+    assert all(rule["matched"] > 0 for rule in report.rules), report.rules
     assert report.injected["ProvisionedThroughputExceededException"] > 10
-    assert report.injected["InternalError"] > 0
-    assert report.injected["TooManyRequestsException"] > 0
+    assert report.injected["TooManyRequestsException"] > 5
     assert report.retries["Lambda.TooManyRequestsException"] > 0  # the ASL's Retry matched them
