@@ -143,7 +143,8 @@ class SesEmailIdentity(_CfnModel):
 @dataclass
 class CloudWatchAlarm(_CfnModel):
     """The CFN properties of an alarm are PutMetricAlarm's parameters: sent through moto's own API
-    (its request parsing builds the metric queries) on the embedded server."""
+    (its request parsing builds the metric queries) on the embedded server. ``!GetAtt Alarm.Arn`` answers
+    the ARN moto gave it (a dashboard's alarm widget lists alarms by ARN)."""
 
     alarm_name: str
     arn: str
