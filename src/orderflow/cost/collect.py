@@ -174,7 +174,7 @@ def _attempts(events: list[dict[str, Any]]) -> tuple[list[_Attempt], int, str]:
         kind = event["type"]
         if kind.endswith("StateEntered"):
             transitions += 1
-            state = event["stateEnteredEventDetails"]["name"]
+            state = str((event.get("stateEnteredEventDetails") or {}).get("name", ""))
             scheduled_in_visit = 0
         elif kind == "TaskScheduled":
             details = event["taskScheduledEventDetails"]

@@ -10,7 +10,7 @@ from orderflow.cost.collect import Measured, outcome_shares
 from orderflow.cost.prices import Prices
 
 TITLES = {"STANDARD": "STANDARD", "EXPRESS": "EXPRESS", "SEED": "single Lambda (seed)"}
-CENT = Decimal("0.01")
+JSON_PLACES = Decimal("0.0001")
 
 
 def _mean(values: list[Decimal]) -> Decimal:
@@ -80,8 +80,8 @@ def to_json(
         "pricesRead": prices.read,
         "designs": {
             design: {
-                "byService": {s: str(costs[design].by_service[s].quantize(CENT)) for s in SERVICES},
-                "total": str(costs[design].total.quantize(CENT)),
+                "byService": {s: str(costs[design].by_service[s].quantize(JSON_PLACES)) for s in SERVICES},
+                "total": str(costs[design].total.quantize(JSON_PLACES)),
             }
             for design in DESIGNS
         },
