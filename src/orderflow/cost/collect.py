@@ -324,12 +324,6 @@ def _collect(
     machines = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == STATE_MACHINE_TYPE]
     if not machines:
         raise CliError(f"stack {stack_name!r} has no state machine: nothing to price")
-    by_logical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
-    for logical in (path.products_table, path.orders_table, path.api_function):
-        if logical not in by_logical:
-            raise CliError(
-                f"stack {stack_name!r} has no {logical}: `orderflow cost` prices orderflow's template"
-            )
     # function physical name -> logical id
     functions = {
         r["PhysicalResourceId"]: r["LogicalResourceId"]
@@ -346,6 +340,12 @@ def _collect(
             f"no finished executions of {machine.rsplit(':', 1)[-1]} in stack {stack_name!r} yet: "
             "place some orders first"
         )
+    by_logical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    for logical in (path.products_table, path.orders_table, path.api_function):
+        if logical not in by_logical:
+            raise CliError(
+                f"stack {stack_name!r} has no {logical}: `orderflow cost` prices orderflow's template"
+            )
 
     configs: dict[str, FunctionConfig] = {}
     for physical, logical in functions.items():
