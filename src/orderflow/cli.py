@@ -181,18 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     cost = commands.add_parser(
         "cost",
         help="what 1,000,000 orders cost on AWS, from the executions that ran on the stack",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    cost.add_argument("--stack-name", default="orderflow", help="the local stack's name")
+    cost.add_argument("--stack-name", default="orderflow", help="the local stack's name (default orderflow)")
     cost.add_argument(
         "--template",
         type=Path,
         default=Path("template.yaml"),
-        help="the template the stack runs: its functions' REPORT lines are read from "
-        ".orderflow/<stack>/logs/ beside it",
+        help="the template the stack runs (default ./template.yaml): its functions' REPORT lines "
+        "are read from .orderflow/<stack>/logs/ beside it",
     )
     cost.add_argument(
-        "--limit", type=_positive, default=500, help="price the most recent N finished executions"
+        "--limit",
+        type=_positive,
+        default=500,
+        help="price the most recent N finished executions (default 500)",
+    )
+    cost.add_argument(
+        "--price-region",
+        default=None,
+        help="price at this region's list prices (default: the stack's region)",
     )
     cost.add_argument("--json", action="store_true", help="print JSON instead of a table")
     remote(cost)
@@ -428,7 +435,8 @@ def cmd_cost(args: argparse.Namespace) -> int:
     endpoint = args.endpoint or default_endpoint()
     region = args.region or default_region()
     try:
-        prices = load_prices(region)  # an unknown region is refused before asking the stack anything
+        # an unknown region is refused before asking the stack anything
+        prices = load_prices(args.price_region or region)
     except PriceError as exc:
         raise CliError(str(exc)) from None
     template: Path = args.template

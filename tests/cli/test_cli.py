@@ -374,6 +374,8 @@ def test_cost_refuses_an_unknown_region_before_asking_anything(capsys: pytest.Ca
     code, out, err = run(["cost", "--endpoint", endpoint, "--region", "ap-south-1"], capsys)
     assert_one_line_error(code, err, "no prices for region 'ap-south-1'", "us-east-1")
     assert out == ""
+    code, out, err = run(["cost", "--endpoint", endpoint, "--price-region", "xx-nowhere-1"], capsys)
+    assert_one_line_error(code, err, "no prices for region 'xx-nowhere-1'")
 
 
 def test_cost_without_a_runtime(capsys: pytest.CaptureFixture[str]) -> None:

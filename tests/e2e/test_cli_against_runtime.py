@@ -111,6 +111,13 @@ def test_cost_of_the_orders_that_ran(stack: Stack, capsys: pytest.CaptureFixture
     assert Decimal(measured["perOrder"]["dynamodbWriteUnits"]) > 0
     assert any("REPORT lines" in line for line in report["assumptions"])
 
+    # the same orders at Ireland's list prices: DynamoDB costs more there
+    assert main([*argv, "--json", "--price-region", "eu-west-1"]) == 0
+    ireland = json.loads(capsys.readouterr().out)
+    assert ireland["region"] == "eu-west-1" and ireland["measured"]["executions"] >= measured["executions"]
+    dynamodb = [Decimal(r["designs"]["STANDARD"]["byService"]["DynamoDB"]) for r in (report, ireland)]
+    assert dynamodb[0] < dynamodb[1]
+
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "single Lambda (seed)" in text and "free tier excluded" in text and "REJECTED" in text
