@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from orderflow.cost.collect import _attempts, parse_function_log, sqs_requests, workflow_log_bytes
+import pytest
+
+from orderflow.awsclients import CliError
+from orderflow.cost.collect import (
+    _attempts,
+    parse_function_log,
+    require_standard,
+    sqs_requests,
+    workflow_log_bytes,
+)
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -95,3 +104,12 @@ def test_sqs_requests_are_64_kb_chunks() -> None:
     assert sqs_requests({"orderId": "o-1"}) == 1
     assert sqs_requests("x" * (64 * 1024)) == 1
     assert sqs_requests("x" * (64 * 1024 + 1)) == 2
+
+
+def test_an_express_state_machine_is_refused_in_one_line() -> None:
+    require_standard({"name": "shop-OrderWorkflow", "type": "STANDARD"})
+    with pytest.raises(CliError) as info:
+        require_standard({"name": "shop-OrderWorkflow", "type": "EXPRESS"})
+    message = str(info.value)
+    assert "\n" not in message
+    assert "shop-OrderWorkflow is EXPRESS" in message and "WorkflowType=STANDARD" in message

@@ -292,6 +292,16 @@ def _order_units(
     return reads, writes, sqs
 
 
+def require_standard(described: dict[str, Any]) -> None:
+    """Express executions cannot be listed or described (on AWS, and so locally): refuse in one line."""
+    if str(described.get("type", "STANDARD")) == "EXPRESS":
+        raise CliError(
+            f"{described.get('name', 'the state machine')} is EXPRESS: its executions cannot be listed "
+            "or described; measure on `orderflow up --parameter-overrides WorkflowType=STANDARD` "
+            "(the figures price both types)"
+        )
+
+
 def _executions(sfn: Any, machine: str, limit: int) -> list[dict[str, Any]]:
     finished: list[dict[str, Any]] = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
@@ -334,6 +344,7 @@ def _collect(
     awslambda = client("lambda", endpoint, region, max_attempts=1)
     machine = machines[0]
     described = sfn.describe_state_machine(stateMachineArn=machine)
+    require_standard(described)
     executions = _executions(sfn, machine, limit)
     if not executions:
         raise CliError(
