@@ -374,7 +374,7 @@ def _collect(
     else:
         measured.notes.append(
             "Lambda durations from the histories' TaskStarted->TaskSucceeded times (no function logs "
-            f"found{f' in {logs_dir}' if logs_dir else ''}); Lambda log volume not counted"
+            f"found{f' in {logs_dir}' if logs_dir else ''}: see --template); Lambda log volume not counted"
         )
     tables = _Tables(
         client("dynamodb", endpoint, region), by_logical[path.products_table], by_logical[path.orders_table]
