@@ -6,12 +6,13 @@
     orderflow load      bulk-load a JSON/CSV file into one of the stack's tables
     orderflow outbox    the mails the stack has sent (SES)
     orderflow faults    show, set or clear the fault-injection rules of a running runtime
+    orderflow cost      what 1,000,000 orders cost on AWS (Standard, Express, a single Lambda)
 
 Every bad input is one line on stderr and a non-zero exit; never a traceback
 (set ORDERFLOW_DEBUG=1 to see one for an unexpected error).
 
 Each command imports what it needs when it runs (the only function-local imports in orderflow):
-``history``, ``load`` and ``outbox`` talk to a running stack and should not pay for importing moto,
+``history``, ``load``, ``outbox`` and ``cost`` talk to a running stack and should not pay for importing moto,
 samtranslator and the runtime, which ``up`` and ``demo`` need.
 """
 
@@ -55,6 +56,16 @@ def _origin(text: str) -> str:
     if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/"):
         raise argparse.ArgumentTypeError(f"invalid origin {text!r} (expected scheme://host[:port])")
     return text
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive count")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,6 +205,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the runtime's AWS endpoint (default $AWS_ENDPOINT_URL or http://127.0.0.1:4566)",
     )
+    cost = commands.add_parser(
+        "cost",
+        help="what 1,000,000 orders cost on AWS, from the executions that ran on the stack",
+    )
+    cost.add_argument("--stack-name", default="orderflow", help="the local stack's name (default orderflow)")
+    cost.add_argument(
+        "--template",
+        type=Path,
+        default=Path("template.yaml"),
+        help="the template the stack runs (default ./template.yaml): its functions' REPORT lines "
+        "are read from .orderflow/<stack>/logs/ beside it",
+    )
+    cost.add_argument(
+        "--limit",
+        type=_positive,
+        default=500,
+        help="price the most recent N finished executions (default 500)",
+    )
+    cost.add_argument(
+        "--price-region",
+        default=None,
+        help="price at this region's list prices (default: the stack's region)",
+    )
+    cost.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    remote(cost)
     return parser
 
 
@@ -472,6 +508,31 @@ def cmd_faults(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_cost(args: argparse.Namespace) -> int:
+    from orderflow.cost.calc import SeedDesign, cost_per_orders
+    from orderflow.cost.collect import collect
+    from orderflow.cost.prices import PriceError, load_prices
+    from orderflow.cost.report import format_text, to_json
+
+    endpoint = args.endpoint or default_endpoint()
+    region = args.region or default_region()
+    try:
+        # an unknown region is refused before asking the stack anything
+        prices = load_prices(args.price_region or region)
+    except PriceError as exc:
+        raise CliError(str(exc)) from None
+    template: Path = args.template
+    logs_dir = template.resolve().parent / ".orderflow" / args.stack_name / "logs"
+    measured = collect(endpoint, args.stack_name, region, logs_dir, limit=args.limit)
+    seed = SeedDesign()
+    costs = cost_per_orders(measured.orders, measured.functions, prices, seed)
+    if args.json:
+        print(json.dumps(to_json(measured, prices, costs, seed), indent=2))
+    else:
+        print(format_text(measured, prices, costs, seed))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from orderflow.demo import run_demo
 
@@ -497,6 +558,7 @@ COMMANDS = {
     "load": cmd_load,
     "outbox": cmd_outbox,
     "faults": cmd_faults,
+    "cost": cmd_cost,
 }
 
 
