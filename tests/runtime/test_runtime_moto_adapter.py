@@ -143,6 +143,7 @@ def test_g_stage_email_identity_and_placeholders(runtime: Any) -> None:
     alarms = client(runtime, "cloudwatch").describe_alarms()["MetricAlarms"]
     assert [a["AlarmName"] for a in alarms] == [runtime.resources["RaiserErrorsAlarm"]]
     assert alarms[0]["Dimensions"] == [{"Name": "FunctionName", "Value": runtime.resources["RaiserFunction"]}]
+    assert runtime.outputs["RaiserErrorsAlarmArn"] == alarms[0]["AlarmArn"], "!GetAtt Alarm.Arn resolves"
     placeholders = cloudformation.placeholder_resources()
     assert [(logical, rtype) for logical, rtype, _ in placeholders] == [
         ("RaiserErrorLines", "AWS::Logs::MetricFilter")

@@ -20,10 +20,14 @@ from typing import Any
 from orderflow.wsgi_server import Limits, WsgiServer
 
 from .browser_guard import guarded
+from .faults import FaultEngine
+from .faults import middleware as fault_middleware
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
 
 ExtraRoutes = dict[str, Callable[[], Any]]
+# ``/_orderflow/faults``: (method, body) -> (HTTP status, JSON answer); see Runtime.faults_route.
+FaultsRoute = Callable[[str, bytes], tuple[int, Any]]
 
 # Generous: a DynamoDB request is at most 16 MB, an SQS message 1 MiB, but S3 PutObject can be big
 # (the body is held in memory either way). Long request lines for S3 presigned URLs and query-protocol
@@ -50,12 +54,25 @@ def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
             raise RuntimeStartError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
-def aws_app(extra_routes: ExtraRoutes) -> Callable[..., Iterable[bytes]]:
-    """moto's WSGI app plus the ``/_orderflow/<name>`` JSON routes."""
-    moto_app = moto_wsgi_app()
+_STATUS = {200: "200 OK", 400: "400 Bad Request", 405: "405 Method Not Allowed"}
+
+
+def aws_app(
+    extra_routes: ExtraRoutes, faults: FaultEngine | None = None, faults_route: FaultsRoute | None = None
+) -> Callable[..., Iterable[bytes]]:
+    """moto's WSGI app (behind the fault injection of ``faults``) plus the ``/_orderflow/<name>``
+    JSON routes, ``/_orderflow/faults`` with GET/PUT/DELETE."""
+    moto_app = moto_wsgi_app() if faults is None else fault_middleware(moto_wsgi_app(), faults)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == "/_orderflow/faults" and faults_route is not None:
+            method = environ.get("REQUEST_METHOD", "GET")
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            status, answer = faults_route(method, environ["wsgi.input"].read(length) if length > 0 else b"")
+            body = json.dumps(answer, default=str).encode("utf-8")
+            start_response(_STATUS.get(status, f"{status} Error"), [("Content-Type", "application/json")])
+            return [body]
         if path.startswith("/_orderflow/") and environ.get("REQUEST_METHOD") == "GET":
             handler = extra_routes.get(path[len("/_orderflow/") :])
             if handler is None:
@@ -82,10 +99,16 @@ class EmbeddedAws:
         *,
         admin_token: str,
         allowed_origins: Iterable[str] = (),
+        faults: FaultEngine | None = None,
+        faults_route: FaultsRoute | None = None,
     ):
         self._port = port
         self._server = WsgiServer(
-            guarded(aws_app(extra_routes), allowed_origins=allowed_origins, admin_token=admin_token),
+            guarded(
+                aws_app(extra_routes, faults, faults_route),
+                allowed_origins=allowed_origins,
+                admin_token=admin_token,
+            ),
             host=host,
             port=port,
             limits=AWS_LIMITS,
