@@ -92,20 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--aws-port", type=_port, default=4566, help="the embedded AWS's port")
     up.add_argument("--api-port", type=_port, default=3000, help="the local API Gateway's port")
     up.add_argument("--region", default=None, help=REGION_HELP)
-    up.add_argument(
-        "--parameter-overrides",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="template parameters as SAM CLI takes them (Key=Value or ParameterKey=K,ParameterValue=V); "
-        "they win over samconfig.toml's parameter_overrides",
-    )
-    up.add_argument(
-        "--config-env",
-        default="default",
-        help="the samconfig.toml environment (beside the template) whose parameter_overrides apply",
-    )
+    _parameter_arguments(up)
     up.add_argument(
         "--mock-config",
         type=Path,
@@ -170,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--aws-port", type=_port, default=None, help="default 4566 if free, else any free port")
     demo.add_argument("--api-port", type=_port, default=None, help="default 3000 if free, else any free port")
     demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for executions and mails")
+    _parameter_arguments(demo)
 
     history = commands.add_parser("history", help="an execution's history as a table")
     history.add_argument("ref", metavar="ORDER_ID|EXECUTION_ARN")
@@ -369,6 +357,23 @@ def cmd_up(args: argparse.Namespace) -> int:
         sys.stderr = gate.real
 
 
+def _parameter_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters as SAM CLI takes them (Key=Value or ParameterKey=K,ParameterValue=V); "
+        "they win over samconfig.toml's parameter_overrides",
+    )
+    command.add_argument(
+        "--config-env",
+        default="default",
+        help="the samconfig.toml environment (beside the template) whose parameter_overrides apply",
+    )
+
+
 def _fault_rules(path: Path) -> Any:
     """The rules of ``--faults FILE``, every mistake one line (CliError)."""
     from orderflow.runtime.faults import FaultRuleError, load_document, parse_rules
@@ -396,7 +401,8 @@ def _parameter_overrides(args: argparse.Namespace, template: Path) -> dict[str, 
         if values:
             validate(load_template(template).get("Parameters") or {}, values)
     except ParameterError as exc:
-        raise CliError("\n".join(f"{PROG} up: {line}" for line in exc.lines)[len(f"{PROG} up: ") :]) from None
+        prefix = f"{PROG} {args.command}: "
+        raise CliError("\n".join(f"{prefix}{line}" for line in exc.lines)[len(prefix) :]) from None
     except RuntimeStartError as exc:
         raise CliError(str(exc)) from None
     return values
@@ -541,6 +547,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         return run_demo(
             template=args.template,
+            parameter_overrides=_parameter_overrides(args, args.template),
             aws_port=args.aws_port,
             api_port=args.api_port,
             timeout=args.timeout,

@@ -199,6 +199,8 @@ class Runtime:
         sfn = self.client("stepfunctions")
         names = []
         for machine in sfn.list_state_machines()["stateMachines"]:
+            if machine.get("type") == "EXPRESS":  # not listable, as on AWS
+                continue
             pages = sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
             )
@@ -301,7 +303,7 @@ class Runtime:
             region_name=self.region,
             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=Config(retries={"max_attempts": 1}),
+            config=Config(retries={"max_attempts": 1}, inject_host_prefix=False),
         )
 
     def _deploy(self, template: dict[str, Any], lint: TemplateLint | None = None) -> None:
@@ -372,6 +374,10 @@ class Runtime:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url,
+            # botocore sends some operations (StartSyncExecution: "sync-") to a prefixed host, which
+            # a local endpoint (sync-127.0.0.1) does not have. On AWS the variable is absent and the
+            # prefix applies: the functions' code is the same in both places.
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             **DUMMY_CREDENTIALS,
