@@ -14,6 +14,7 @@ patch                         kind       module
 ``sfn_express_executions``    gap        :mod:`.sfn_express`
 ``sfn_sync_execution``        gap        :mod:`.sfn_express`
 ``sfn_execution_logs``        gap        :mod:`.sfn_express`
+``sfn_execution_events``      gap        :mod:`.sfn_watch` (calls the runtime: metrics, log lines)
 ``sfn_mock_config``           gap        :mod:`.sfn_local_hooks` (on while a mock config is set)
 ``sfn_time_scale``            feature    :mod:`.sfn_local_hooks` (on while the scale is not 1)
 ``sfn_inprocess_clients``     speed-up   :mod:`.interpreter`
@@ -42,7 +43,18 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 
 from __future__ import annotations
 
-from . import awslambda, cloudformation, dynamodb, hooks, interpreter, ses, sfn, sfn_express, sfn_local_hooks
+from . import (
+    awslambda,
+    cloudformation,
+    dynamodb,
+    hooks,
+    interpreter,
+    ses,
+    sfn,
+    sfn_express,
+    sfn_local_hooks,
+    sfn_watch,
+)
 from .hooks import Hooks
 from .registry import REGISTRY, MotoVersionError, Patch, Patcher
 
@@ -62,6 +74,7 @@ __all__ = [
     "sfn",
     "sfn_express",
     "sfn_local_hooks",
+    "sfn_watch",
     "start",
     "started",
     "stop",
@@ -75,6 +88,7 @@ REGISTRY.declare_order(
         sfn_express.SFN_EXPRESS_EXECUTIONS.name,
         sfn_express.SFN_SYNC_EXECUTION.name,
         sfn_express.SFN_EXECUTION_LOGS.name,
+        sfn_watch.SFN_EXECUTION_EVENTS.name,
         sfn_local_hooks.SFN_MOCK_CONFIG.name,
         sfn_local_hooks.SFN_TIME_SCALE.name,
         interpreter.SFN_INPROCESS_CLIENTS.name,
