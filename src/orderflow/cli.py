@@ -465,7 +465,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     from orderflow.history import show_history
 
     endpoint = args.endpoint or default_endpoint()
-    print(show_history(args.ref, endpoint, args.stack_name, args.region or default_region(), as_json=args.json))
+    print(
+        show_history(args.ref, endpoint, args.stack_name, args.region or default_region(), as_json=args.json)
+    )
     return 0
 
 

@@ -233,9 +233,7 @@ def _wrap(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` (its own line breaks kept); never cut."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        lines.extend(
-            textwrap.wrap(paragraph, width, break_long_words=True, break_on_hyphens=False) or [""]
-        )
+        lines.extend(textwrap.wrap(paragraph, width, break_long_words=True, break_on_hyphens=False) or [""])
     return lines
 
 
@@ -268,7 +266,9 @@ def format_table(
     return "\n".join(out)
 
 
-def format_history(description: dict[str, Any], events: list[dict[str, Any]], width: int | None = None) -> str:
+def format_history(
+    description: dict[str, Any], events: list[dict[str, Any]], width: int | None = None
+) -> str:
     start, stop = description.get("startDate"), description.get("stopDate")
     took = f"{(stop - start).total_seconds() * 1000:.0f} ms" if start and stop else "running"
     title = f"execution {description.get('name')}  {description.get('status')}  ({took})"

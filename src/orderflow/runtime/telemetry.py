@@ -21,6 +21,7 @@ embedded CloudWatch and CloudWatch Logs through their public APIs (boto3 clients
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -80,7 +81,9 @@ def parse_emf(line: str) -> list[Datum]:
                     for value in values if isinstance(values, list) else [values]:
                         if isinstance(value, int | float) and not isinstance(value, bool):
                             data.append(
-                                datum(namespace, name, dimensions, value, str(metric.get("Unit", "None")), stamp)
+                                datum(
+                                    namespace, name, dimensions, value, str(metric.get("Unit", "None")), stamp
+                                )
                             )
         return data
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -96,7 +99,7 @@ class UnsupportedExpression(ValueError):
 
 Series = list[float | None]
 _TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d*)?|\.\d+)|([A-Za-z_][A-Za-z0-9_]*)|(.))")
-_AGGREGATES = {
+_AGGREGATES: dict[str, Callable[[list[float]], float]] = {
     "SUM": sum,
     "MIN": min,
     "MAX": max,
@@ -192,7 +195,7 @@ def evaluate_expression(expression: str, series: dict[str, Series], length: int)
         if function in _AGGREGATES:
             take("[")
             items = [sum_expr()]
-            while (token := peek()) is not None and token[1] == ",":
+            while (sep := peek()) is not None and sep[1] == ",":
                 take()
                 items.append(sum_expr())
             take("]")
@@ -326,7 +329,9 @@ class AlarmEvaluator:
         for query in queries:
             stat = query.get("MetricStat")
             if stat:
-                series[query["Id"]] = self._stat_series(_key(stat["Metric"]), stat["Stat"], period, now, periods)
+                series[query["Id"]] = self._stat_series(
+                    _key(stat["Metric"]), stat["Stat"], period, now, periods
+                )
         for query in queries:
             if query.get("Expression"):
                 series[query["Id"]] = evaluate_expression(query["Expression"], series, periods)
@@ -435,6 +440,8 @@ class Telemetry:
         self.evaluator: AlarmEvaluator | None = None
         self._time_scale = scale
         self._last_tick = 0.0
+        self._driven = False
+        self._tick_lock = threading.Lock()
 
     # ---------------------------------------------------------------------- collecting (hot paths)
 
@@ -480,14 +487,25 @@ class Telemetry:
                 return
             try:
                 self.flush()
-                if time.monotonic() - self._last_tick >= self.tick_interval:
+                if not self._driven and time.monotonic() - self._last_tick >= self.tick_interval:
                     self._last_tick = time.monotonic()
-                    self.tick()
+                    self._tick(None)
             except Exception:  # keep shipping: one bad batch must not end the thread
                 log.debug("telemetry flush failed", exc_info=True)
 
     def tick(self, now: float | None = None) -> dict[str, str]:
-        """Ship what is buffered, then evaluate the alarms at ``now``."""
+        """Ship what is buffered, then evaluate the alarms at ``now``. A caller that passes ``now``
+        drives the alarms' clock from then on: the background evaluation stops (a test's explicit
+        ticks are never interleaved with the real clock's)."""
+        if now is not None:
+            self._driven = True
+        return self._tick(now)
+
+    def _tick(self, now: float | None) -> dict[str, str]:
+        with self._tick_lock:
+            return self._evaluate(now)
+
+    def _evaluate(self, now: float | None) -> dict[str, str]:
         self.flush()
         if self.evaluator is None:
             return {}
@@ -512,16 +530,13 @@ class Telemetry:
     def _put_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         client = self._logs_client
         if group not in self._known_groups:
-            try:
+            # already there: declared by the template (its retention stays as declared)
+            with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
                 client.create_log_group(logGroupName=group)
-            except client.exceptions.ResourceAlreadyExistsException:
-                pass  # declared by the template (its retention stays), or made by an earlier run
             self._known_groups.add(group)
         if (group, stream) not in self._known_streams:
-            try:
+            with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
                 client.create_log_stream(logGroupName=group, logStreamName=stream)
-            except client.exceptions.ResourceAlreadyExistsException:
-                pass
             self._known_streams.add((group, stream))
         events.sort(key=lambda e: e[0])
         batch: list[dict[str, Any]] = []
