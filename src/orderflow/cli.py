@@ -465,9 +465,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     from orderflow.history import show_history
 
     endpoint = args.endpoint or default_endpoint()
-    print(
-        show_history(args.ref, endpoint, args.stack_name, args.region or default_region(), as_json=args.json)
-    )
+    region = args.region or default_region()
+    print(show_history(args.ref, endpoint, args.stack_name, region, as_json=args.json), flush=True)
     return 0
 
 
