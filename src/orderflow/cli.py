@@ -377,8 +377,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         logs = session.runtime.state_dir / "logs"
         mock = f"mock-config={mock_config}" if mock_config else "mock-config=none"
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})  logs={logs}  {mock}", flush=True)
-        for line in mount_lines(session.runtime, session.api.url):
-            print(line, flush=True)
+        for line in mount_lines(session.runtime, session.api.url):  # on stderr, as sam local says them
+            print(line, file=sys.stderr, flush=True)
         _moto_log_to(logs / "moto.log")
         while not stop.wait(0.5):
             pass

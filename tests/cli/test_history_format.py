@@ -15,12 +15,14 @@ from orderflow import cli
 from orderflow.history import format_history, history_json
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-LONG_CAUSE = "the stock of " + ", ".join(f"product-{i}" for i in range(40)) + " moved\nsecond line of the cause"
+PRODUCTS = ", ".join(f"product-{i}" for i in range(40))
+LONG_CAUSE = f"the stock of {PRODUCTS} moved\nsecond line of the cause"
 
 
 def event(event_id: int, event_type: str, ms: int, **details: Any) -> dict[str, Any]:
     key = event_type[0].lower() + event_type[1:] + "EventDetails"
-    item: dict[str, Any] = {"id": event_id, "type": event_type, "timestamp": T0 + dt.timedelta(milliseconds=ms)}
+    at = T0 + dt.timedelta(milliseconds=ms)
+    item: dict[str, Any] = {"id": event_id, "type": event_type, "timestamp": at}
     if details:
         item[key] = details
     return item
