@@ -183,7 +183,9 @@ def test_the_console_filter_drops_runtime_lines_tracebacks_and_metric_lines() ->
 def test_an_execution_outcome_is_one_line() -> None:
     cause = json.dumps({"errorType": "RuntimeError", "errorMessage": "crashed\n  badly", "stackTrace": ["x"]})
     failed = {"status": "FAILED", "error": "RuntimeError", "cause": cause}
-    assert execution_outcome(failed) == "RuntimeError: RuntimeError: crashed badly"
+    assert execution_outcome(failed) == "RuntimeError: crashed badly"
+    assert execution_outcome({"status": "FAILED", "error": "States.Timeout"}) == "States.Timeout"
+    assert execution_outcome({"status": "FAILED", "error": "Boom", "cause": "why"}) == "Boom: why"
     assert execution_outcome({"status": "TIMED_OUT"}) == ""
     rejected = {"status": "SUCCEEDED", "output": json.dumps({"status": "REJECTED", "reason": "OutOfStock"})}
     assert execution_outcome(rejected) == "REJECTED: OutOfStock"

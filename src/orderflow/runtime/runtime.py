@@ -73,7 +73,9 @@ def execution_outcome(execution: dict[str, Any]) -> str:
             parsed = json.loads(cause)
             if isinstance(parsed, dict) and parsed.get("errorType"):
                 cause = f"{parsed['errorType']}: {parsed.get('errorMessage', '')}"
-        return _one_line(f"{error}: {cause}" if error and cause else error or cause)
+        if error and cause and not cause.startswith(error):
+            return _one_line(f"{error}: {cause}")
+        return _one_line(cause or error)
     output = execution.get("output")
     if isinstance(output, str):
         with contextlib.suppress(ValueError):
