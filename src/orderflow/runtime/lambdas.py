@@ -15,8 +15,12 @@ Design:
   state deterministic, and the local workloads (one user at a laptop, tests, the bench) gain nothing
   from more. Different functions run in parallel.
 - Parent and worker talk over a socketpair (length-prefixed JSON via ``multiprocessing.connection``),
-  never over the worker's stdout/stderr: those belong to the handler and go to
-  ``<state_dir>/logs/<LogicalId>.log`` (optionally echoed to stderr with a ``[LogicalId]`` prefix).
+  never over the worker's stdout/stderr: those belong to the handler. A pipe carries them to a log
+  pump thread (:class:`_LogPump`) that writes each line to ``<state_dir>/logs/<LogicalId>.log``,
+  hands it to :class:`~.telemetry.Telemetry` for the function's log group ``/aws/lambda/<name>`` (log
+  stream = the worker's ``AWS_LAMBDA_LOG_STREAM_NAME``) and, for embedded-metric-format lines, its
+  metrics, and (``log_echo``) echoes what :class:`ConsoleFilter` lets through to stderr with a
+  ``[LogicalId]`` prefix. Each invocation also records Lambda's own AWS/Lambda metrics.
 - Waiting is blocking I/O with a deadline (``Connection.poll(timeout)``), no polling loops or sleeps.
   The function's Timeout is enforced: the worker is killed, the invoke returns errorType
   ``Sandbox.Timedout``; the next invoke cold-starts.
