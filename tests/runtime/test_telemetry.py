@@ -192,3 +192,43 @@ def test_an_execution_outcome_is_one_line() -> None:
     assert execution_outcome({"status": "SUCCEEDED", "output": {"status": "CONFIRMED"}}) == ""
     long = {"status": "FAILED", "error": "E", "cause": "x" * 500}
     assert len(execution_outcome(long)) == 200
+
+
+def test_telemetry_ships_batches_through_the_public_api() -> None:
+    from orderflow.runtime.telemetry import Telemetry
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    class Exists(Exception):
+        pass
+
+    class FakeClient:
+        class exceptions:
+            ResourceAlreadyExistsException = Exists
+
+        def __getattr__(self, name: str) -> Any:
+            def call(**kwargs: Any) -> None:
+                calls.append((name, kwargs))
+                if name == "create_log_group":
+                    raise Exists  # declared by the template: kept as it is
+
+            return call
+
+    telemetry = Telemetry(lambda service: FakeClient())
+    telemetry.log_line("/aws/lambda/fn", "s", "second", at=2.0)
+    telemetry.log_line("/aws/lambda/fn", "s", "first", at=1.0)
+    telemetry.metric([datum("AWS/Lambda", "Errors", {"FunctionName": "fn"}, 1, "Count", NOW)])
+    telemetry.start()
+    try:
+        telemetry.flush()
+    finally:
+        telemetry.stop()
+    names = [name for name, _ in calls]
+    assert names[:4] == ["create_log_group", "create_log_stream", "put_log_events", "put_metric_data"]
+    events = calls[2][1]["logEvents"]
+    assert [e["message"] for e in events] == ["first", "second"], "sorted by time"
+    [datum_sent] = calls[3][1]["MetricData"]
+    assert (datum_sent["MetricName"], datum_sent["Dimensions"]) == (
+        "Errors",
+        [{"Name": "FunctionName", "Value": "fn"}],
+    )

@@ -34,6 +34,7 @@ from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_
 from .lint import TemplateLint
 from .model import InvokeResult, Route, RuntimeStartError
 from .moto import awslambda, backends, cloudformation, sfn
+from .moto import cloudwatch as moto_cloudwatch
 from .outbox import read_outbox
 from .streams import StreamDispatchers
 from .telemetry import Telemetry, datum
@@ -277,7 +278,11 @@ class Runtime:
             logs.rename(self.state_dir / "logs.previous")
         # Spare worker processes first: they preload boto3 on the other core while moto imports
         # and the stack deploys (one per function of the template, see lambdas.py).
-        self.telemetry = Telemetry(self.client, time_scale=self.time_scale)
+        self.telemetry = Telemetry(
+            self.client,
+            time_scale=self.time_scale,
+            writer=lambda: moto_cloudwatch.DirectWriter(self.account_id, self.region),
+        )
         self._pool = WorkerPool(
             self._spec_for,
             telemetry=self.telemetry,

@@ -8,7 +8,9 @@ embedded CloudWatch and CloudWatch Logs through their public APIs (boto3 clients
   ``/aws/lambda/<name>`` and its worker's log stream ``YYYY/MM/DD/[$LATEST]<hex>``), metric data
   points (Lambda's own, Step Functions' own, and the embedded-metric-format lines functions print).
   One background thread ships them in batches (PutLogEvents, PutMetricData) every
-  ``flush_interval`` seconds, and evaluates the alarms every ``tick_interval`` seconds.
+  ``flush_interval`` seconds (1 s), and evaluates the alarms every ``tick_interval`` seconds. The
+  runtime ships through ``orderflow.runtime.moto.cloudwatch.DirectWriter`` (the same backend calls,
+  no HTTP round trip in the process that runs the executions); :class:`ApiWriter` is the public API.
 - :class:`AlarmEvaluator` evaluates every alarm of the embedded CloudWatch (DescribeAlarms) against
   the data points recorded here: a single metric or metric math (``FILL``, ``+ - * /``, numbers,
   parentheses, ``SUM/MIN/MAX/AVG([...])``; anything else leaves the alarm in INSUFFICIENT_DATA with a
@@ -32,7 +34,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -404,9 +406,41 @@ def _iso(epoch: float) -> str:
 # ---------------------------------------------------------------------------------------- shipping
 
 
+class Writer(Protocol):
+    """Where Telemetry ships to: the embedded CloudWatch Logs and CloudWatch."""
+
+    def ensure_log_stream(self, group: str, stream: str) -> None: ...
+
+    def put_log_events(self, group: str, stream: str, events: list[dict[str, Any]]) -> None: ...
+
+    def put_metric_data(self, namespace: str, data: list[dict[str, Any]]) -> None: ...
+
+
+class ApiWriter:
+    """A :class:`Writer` through the public API (boto3 clients of the embedded AWS)."""
+
+    def __init__(self, client: Callable[[str], Any]):
+        self._logs = client("logs")
+        self._cloudwatch = client("cloudwatch")
+
+    def ensure_log_stream(self, group: str, stream: str) -> None:
+        exists = self._logs.exceptions.ResourceAlreadyExistsException
+        with contextlib.suppress(exists):  # a group the template declares keeps its retention
+            self._logs.create_log_group(logGroupName=group)
+        with contextlib.suppress(exists):
+            self._logs.create_log_stream(logGroupName=group, logStreamName=stream)
+
+    def put_log_events(self, group: str, stream: str, events: list[dict[str, Any]]) -> None:
+        self._logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+
+    def put_metric_data(self, namespace: str, data: list[dict[str, Any]]) -> None:
+        self._cloudwatch.put_metric_data(Namespace=namespace, MetricData=data)
+
+
 class Telemetry:
     """Buffers log events and metric data, ships them to the embedded CloudWatch in batches, and
-    evaluates the alarms. ``client(service)`` builds boto3 clients of the embedded AWS."""
+    evaluates the alarms. ``client(service)`` builds boto3 clients of the embedded AWS (the alarms are
+    read and set through it); ``writer`` ships (default: an :class:`ApiWriter` on those clients)."""
 
     MAX_LOG_BATCH = 5000  # PutLogEvents takes at most 10,000 events and 1 MB
     MAX_LOG_BYTES = 900_000
@@ -417,15 +451,16 @@ class Telemetry:
         client: Callable[[str], Any],
         *,
         time_scale: float | None = None,
-        flush_interval: float = 0.25,
+        flush_interval: float = 1.0,
         tick_interval: float | None = None,
+        writer: Callable[[], Writer] | None = None,
     ):
         self._client = client
+        self._make_writer = writer
         self.store = MetricStore()
         self._lock = threading.Lock()
         self._logs: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
         self._metrics: list[Datum] = []
-        self._known_groups: set[str] = set()
         self._known_streams: set[tuple[str, str]] = set()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -435,7 +470,7 @@ class Telemetry:
         scale = time_scale if time_scale and time_scale > 0 else 1.0
         # Alarms are evaluated once a (scaled) minute by default, at least every 10 s of real time.
         self.tick_interval = tick_interval if tick_interval is not None else min(10.0, 60 * scale / 2)
-        self._logs_client: Any = None
+        self._writer: Writer | None = None
         self._cw_client: Any = None
         self.evaluator: AlarmEvaluator | None = None
         self._time_scale = scale
@@ -461,8 +496,8 @@ class Telemetry:
     # --------------------------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
-        self._logs_client = self._client("logs")
         self._cw_client = self._client("cloudwatch")
+        self._writer = self._make_writer() if self._make_writer else ApiWriter(self._client)
         self.evaluator = AlarmEvaluator(self._cw_client, self.store, self._time_scale)
         self._last_tick = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="telemetry", daemon=True)
@@ -521,22 +556,16 @@ class Telemetry:
             with self._lock:
                 logs, self._logs = self._logs, defaultdict(list)
                 metrics, self._metrics = self._metrics, []
-            if self._logs_client is None:
+            if self._writer is None:
                 return
             for (group, stream), events in logs.items():
                 self._put_logs(group, stream, events)
             self._put_metrics(metrics)
 
     def _put_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
-        client = self._logs_client
-        if group not in self._known_groups:
-            # already there: declared by the template (its retention stays as declared)
-            with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
-                client.create_log_group(logGroupName=group)
-            self._known_groups.add(group)
+        assert self._writer is not None
         if (group, stream) not in self._known_streams:
-            with contextlib.suppress(client.exceptions.ResourceAlreadyExistsException):
-                client.create_log_stream(logGroupName=group, logStreamName=stream)
+            self._writer.ensure_log_stream(group, stream)
             self._known_streams.add((group, stream))
         events.sort(key=lambda e: e[0])
         batch: list[dict[str, Any]] = []
@@ -544,12 +573,12 @@ class Telemetry:
         for stamp, message in events:
             message = message or " "
             if batch and (len(batch) >= self.MAX_LOG_BATCH or size + len(message) > self.MAX_LOG_BYTES):
-                client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+                self._writer.put_log_events(group, stream, batch)
                 batch, size = [], 0
             batch.append({"timestamp": stamp, "message": message[:200_000]})
             size += len(message) + 26
         if batch:
-            client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+            self._writer.put_log_events(group, stream, batch)
 
     def _put_metrics(self, data: list[Datum]) -> None:
         by_namespace: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -565,6 +594,5 @@ class Telemetry:
             )
         for namespace, items in by_namespace.items():
             for start in range(0, len(items), self.MAX_METRIC_BATCH):
-                self._cw_client.put_metric_data(
-                    Namespace=namespace, MetricData=items[start : start + self.MAX_METRIC_BATCH]
-                )
+                assert self._writer is not None
+                self._writer.put_metric_data(namespace, items[start : start + self.MAX_METRIC_BATCH])

@@ -1,7 +1,8 @@
 """Everything of orderflow that reaches into moto: one package, one registry of named patches.
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
-is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`), and
+is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
+:mod:`.cloudwatch`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse:
 
@@ -46,6 +47,7 @@ from __future__ import annotations
 from . import (
     awslambda,
     cloudformation,
+    cloudwatch,
     dynamodb,
     hooks,
     interpreter,
@@ -68,6 +70,7 @@ __all__ = [
     "awslambda",
     "check_versions",
     "cloudformation",
+    "cloudwatch",
     "dynamodb",
     "interpreter",
     "ses",
