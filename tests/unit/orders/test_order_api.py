@@ -116,20 +116,21 @@ def test_two_posts_without_order_id_are_two_orders(call):
     )
 
 
-def test_an_order_id_that_already_has_an_execution_is_409(call):
+def test_an_order_id_already_used_for_another_order_is_422(call):
     assert call("POST", "/orders", body={**BODY, "orderId": "o-1"})[0] == 202
     status, body = call("POST", "/orders", body={**BODY, "orderId": "o-1", "customerId": "c-other"})
-    assert status == 409
-    assert body == {"message": "order o-1 already exists", "orderId": "o-1"}
+    assert status == 422
+    assert body["orderId"] == "o-1"
+    assert "already used for a different order" in body["message"]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({}, "body: Field required"),
-        ({"raw_body": "null"}, "body: Field required"),
-        ({"raw_body": '{"customerId": "c", '}, "JSON decode error"),
-        ({"raw_body": "[]"}, "body: Input should be a valid dictionary"),
+        ({}, "a JSON object body is required"),
+        ({"raw_body": "null"}, "must be a JSON object, not a JSON null"),
+        ({"raw_body": '{"customerId": "c", '}, "malformed JSON body"),
+        ({"raw_body": "[]"}, "must be a JSON object, not an array"),
         ({"body": {"items": BODY["items"]}}, "customerId: Field required"),
         ({"body": {**BODY, "customerId": 7}}, "customerId: Input should be a valid string"),
         ({"body": {**BODY, "items": "p-cup"}}, "items: Input should be a valid list"),
