@@ -156,7 +156,9 @@ def test_a_json_object_with_any_spelling_of_the_json_media_type_reaches_the_rout
         ('{"name": "ada", "name": "bob"}', "application/json", 400),
     ],
 )
-def test_the_resolver_answers_refused_bodies_as_json_without_calling_the_route(app, body, content_type, status):
+def test_the_resolver_answers_refused_bodies_as_json_without_calling_the_route(
+    app, body, content_type, status
+):
     response = app.resolve(event(body, content_type=content_type), {})
     assert response["statusCode"] == status
     assert response["multiValueHeaders"]["Content-Type"] == ["application/json"]
