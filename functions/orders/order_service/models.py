@@ -26,6 +26,8 @@ ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"  # also a valid Step Functions execu
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ValueError("must not contain control characters")
     return value
 
 

@@ -159,6 +159,18 @@ class WorkerPool:
         pool = self._pools.get(function_name)
         return len(pool.idle) if pool is not None else 0
 
+    def kill_workers(self, function_name: str) -> int:
+        """Kill every worker process of the function now, busy or idle (a crash at a moment a test
+        chooses: a busy invocation ends with Runtime.ExitError). How many were killed."""
+        pool = self._pools.get(function_name)
+        if pool is None:
+            return 0
+        with pool.cond:
+            workers = list(pool.live)
+        for worker in workers:
+            worker.kill()
+        return len(workers)
+
     def check(self, function_name: str) -> dict[str, Any] | None:
         """Start (or reuse) the function's worker; the init error if its handler does not import."""
         spec = self._spec_for(function_name)

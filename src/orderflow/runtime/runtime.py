@@ -451,6 +451,19 @@ class Runtime:
             log.exception("invoke %s failed", function_name)
             return InvokeResult(lambda_error("Runtime.Unknown", str(exc)), "Unhandled", 0.0, False)
 
+    @property
+    def aws_server(self) -> EmbeddedAws:
+        if self._server is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._server
+
+    def kill_workers(self, function_name: str) -> int:
+        """Kill the function's (physical name or logical id) worker processes now, as a crashed
+        Lambda environment: its running invocations end with Runtime.ExitError."""
+        if self._pool is None:
+            raise RuntimeError("the local runtime is not started")
+        return self._pool.kill_workers(self.resources.get(function_name, function_name))
+
     def check_handlers(self, logical_ids: list[str] | None = None) -> None:
         """Start every function's worker (or only those of ``logical_ids``), importing its handler;
         RuntimeStartError names the first function whose handler does not load."""
