@@ -330,6 +330,6 @@ def test_an_impossible_quantity_started_directly_ends_rejected_not_failed(stack:
     assert described["status"] == "SUCCEEDED"
     output = json.loads(described["output"])
     assert (output["status"], output["reason"]) == ("REJECTED", "ValidationError")
-    assert "at most 10000 units" in output["cause"]
+    assert "less than or equal to 10000" in output["cause"]
     assert stack.stock_of(product) == 10**38 - 1
     assert stack.order_item(order_id) is None
