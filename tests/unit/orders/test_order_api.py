@@ -316,3 +316,34 @@ def test_technical_failures_are_failed_with_the_error_name_only(call, described,
 def test_a_success_with_an_unexpected_output_is_a_500_without_details(call, described):
     described("SUCCEEDED", output=json.dumps({"something": "else"}))
     assert call("GET", "/orders/o-9") == (500, {"message": "internal error"})
+
+
+def post_with_key(orders_api, context, body, key, header="Idempotency-Key"):
+    response = orders_api.handler(rest_event("POST", "/orders", body=body, headers={header: key}), context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_the_idempotency_key_header_names_the_order_and_answers_retries_alike(orders_api, context):
+    first = post_with_key(orders_api, context, BODY, "key-1")
+    assert first[0] == 202 and first[1]["orderId"] == "key-1"
+    assert first[1]["executionArn"].endswith(":key-1")
+    assert post_with_key(orders_api, context, BODY, "key-1", header="idempotency-key") == first
+    status, refused = post_with_key(orders_api, context, {**BODY, "customerId": "c-bob"}, "key-1")
+    assert status == 422 and refused["orderId"] == "key-1"
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "fragment"),
+    [
+        (BODY, "has space", "Idempotency-Key must be 1-80 characters"),
+        (BODY, "k" * 81, "Idempotency-Key must be 1-80 characters"),
+        ({**BODY, "orderId": "o-1"}, "k-1", "differs from the Idempotency-Key"),
+    ],
+)
+def test_a_bad_idempotency_key_is_400_and_starts_nothing(
+    orders_api, context, state_machine_arn, body, key, fragment
+):
+    status, answer = post_with_key(orders_api, context, body, key)
+    assert status == 400 and fragment in answer["message"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    assert sfn.list_executions(stateMachineArn=state_machine_arn)["executions"] == []

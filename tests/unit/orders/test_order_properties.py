@@ -17,9 +17,9 @@ from orderflow_common.strict_json import check_request_body, strict_loads
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-identifiers = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
-    lambda s: s.strip() != ""
-)
+identifiers = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40
+).filter(lambda s: s.strip() != "")
 order_ids = st.from_regex(r"\A[A-Za-z0-9_-]{1,80}\Z")
 lines = st.lists(
     st.fixed_dictionaries(
