@@ -91,3 +91,23 @@ def test_close_kills_busy_workers(pool: WorkerPool) -> None:
     assert results[0].payload["errorType"] == "Runtime.ExitError"
     with pytest.raises(RuntimeError, match="stopped"):
         pool.invoke("fn-app-echo", {})
+
+
+def test_kill_workers_crashes_a_busy_invocation_and_the_next_one_cold_starts(pool: WorkerPool) -> None:
+    import time
+
+    assert pool.kill_workers("fn-app-echo") == 0  # never started
+    pool.invoke("fn-app-echo", {})  # warm
+    results = []
+    thread = threading.Thread(target=lambda: results.append(pool.invoke("fn-app-echo", {"sleep": 30})))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while pool.idle_workers("fn-app-echo"):  # until the invoke has taken the warm worker
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+
+    assert pool.kill_workers("fn-app-echo") == 1
+    thread.join(timeout=10)
+    assert results[0].payload["errorType"] == "Runtime.ExitError"
+    after = pool.invoke("fn-app-echo", {})
+    assert after.cold_start is True and after.function_error is None
