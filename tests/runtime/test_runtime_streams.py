@@ -125,7 +125,9 @@ def test_a_crash_is_retried_after_growing_waits_and_the_record_is_delivered(
     assert h.failures == [], "delivered on its third attempt: nothing for the failure queue"
 
 
-def test_only_records_failing_every_retry_reach_the_failure_destination(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_records_failing_every_retry_reach_the_failure_destination(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     def answer(batch: list[dict[str, Any]]) -> InvokeResult:
         failing = [r for r in batch if r["dynamodb"]["SequenceNumber"] == "2"]
         return InvokeResult(

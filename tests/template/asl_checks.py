@@ -123,11 +123,13 @@ def retry_problems(asl: dict[str, Any]) -> list[str]:
             # Crash-safe tasks: an idempotent task retries a dead or timed-out environment; one that
             # is not says so in its Comment and retries none of those (the call may have happened).
             if NOT_IDEMPOTENT in str(state.get("Comment", "")):
-                for error in sorted(CRASH_ERRORS & retried) + (["States.ALL"] if "States.ALL" in retried else []):
+                for error in sorted((CRASH_ERRORS | {"States.ALL"}) & retried):
                     problems.append(f"{name}: not idempotent, yet retries {error}")
             elif "States.ALL" not in retried:
                 for error in sorted(CRASH_ERRORS - retried):
-                    problems.append(f"{name}: does not retry {error} (or say 'Not idempotent' in its Comment)")
+                    problems.append(
+                        f"{name}: does not retry {error} (or say 'Not idempotent' in its Comment)"
+                    )
     return problems
 
 

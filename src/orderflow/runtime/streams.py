@@ -73,7 +73,7 @@ class StreamDispatchers:
         self._stopping = threading.Event()
         # Backoff waits: ``sleep(seconds x time_scale)``; by default an Event wait that stop() ends.
         self.time_scale = 1.0 if time_scale is None else float(time_scale)
-        self.sleep: Callable[[float], None] = sleep or self._stopping.wait
+        self.sleep: Callable[[float], Any] = sleep or self._stopping.wait
         self.clock = clock  # epoch seconds, for MaximumRecordAgeInSeconds
         self.backoffs: list[float] = []  # every wait asked for (unscaled seconds), in order
         self._account_id = account_id
