@@ -182,6 +182,8 @@ class _Dispatcher:
                 return
             retried += 1
             self.owner._backoff(backoff_seconds(retried))
+            if self.owner._stopping.is_set():
+                return  # stopped mid-wait: the records stay undelivered, as in a stopped poller
             if self._too_old(batch[0]):
                 self._on_failure(batch, result, attempts, "RecordAgeExceeded")
                 return
