@@ -188,3 +188,44 @@ def test_mailer_crash_mid_batch_delays_a_mail_and_never_loses_one(
         QueueUrl=stack.runtime.resources["UserStreamMailerFailures"], MaxNumberOfMessages=10
     ).get("Messages", [])
     assert [json.loads(m["Body"]) for m in failures] == [], "nothing was given up on"
+
+
+def test_notify_order_is_not_retried_after_a_crash_its_message_is_parked(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NotifyOrder is not idempotent: a crash after SQS took the message is not retried (a retry
+    would send it again); the message is parked in the DLQ, the order stays CONFIRMED. Both copies
+    carry the orderId, which is how a consumer or a redrive tells them apart."""
+    ids = stack.seed_products(plate=2)
+    order_id = f"ord-{uuid.uuid4().hex[:12]}"
+    killed = crash_at(
+        stack,
+        monkeypatch,
+        "NotifyOrderFunction",
+        "after",
+        lambda environ, body: target(environ).endswith(".SendMessage") and order_id.encode() in body,
+    )
+    status, accepted = stack.api.post(
+        "/orders",
+        {"orderId": order_id, "customerId": "c-crash", "items": [{"productId": ids["plate"], "quantity": 1}]},
+    )
+    assert status == 202, (status, accepted)
+    final, _ = stack.final_status(order_id, timeout=60)
+    assert len(killed) == 1
+    assert final["status"] == "CONFIRMED"
+    assert final["notification"]["status"] == "PARKED"
+    assert stack.stock_of(ids["plate"]) == 1
+    assert lambda_failures(stack, accepted["executionArn"]) == [("NotifyOrder", "Runtime.ExitError")]
+    sent = eventually(
+        lambda: [n for n in stack.drain_notifications() if n["orderId"] == order_id] or None,
+        what="the message the crashed invocation sent",
+    )
+    assert len(sent) == 1
+    sqs = stack.client("sqs")
+    parked = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(
+            QueueUrl=stack.runtime.resources["OrderNotificationsDlq"], MaxNumberOfMessages=10
+        ).get("Messages", [])
+    ]
+    assert [p["error"] for p in parked if p["orderId"] == order_id] == ["Runtime.ExitError"]
