@@ -4,7 +4,6 @@ long finished, another order under the same key is 422, and one key never places
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import uuid
@@ -15,6 +14,7 @@ import pytest
 
 from tests.e2e.e2e_support import Stack
 from tests.e2e.idempotency_support import post_with_key
+from tests.e2e.test_crash import crash_at, target
 
 pytestmark = pytest.mark.e2e
 
@@ -116,34 +116,19 @@ def test_a_retry_after_the_orders_api_crashed_past_start_execution_places_one_or
 ) -> None:
     """The OrdersApi worker dies after StartExecution ran but before its answer: the client gets 502
     and retries with the same key; one order, one decrement, one notification, CONFIRMED. The worker
-    is held at a gate (the embedded AWS holds StartExecution's answer) while the test kills it."""
+    is held at the embedded AWS's gate (tests/e2e/test_crash.py) while it is killed."""
     ids = stack.seed_products(kettle=5)
     key = str(uuid.uuid4())
     body = {"customerId": "c-crash", "items": [{"productId": ids["kettle"], "quantity": 1}]}
-    started, gate = threading.Event(), threading.Event()
-    server = stack.runtime.aws_server.http
-    inner = server.app
 
-    def holding(environ: dict[str, Any], start_response: Any) -> Any:
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target.endswith(".StartExecution") and not started.is_set():
-            data = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            environ["wsgi.input"] = io.BytesIO(data)
-            if json.loads(data).get("name") == key:
-                answer = list(inner(environ, start_response))  # the execution has started
-                started.set()
-                assert gate.wait(30), "the test never opened the gate"
-                return answer
-        return inner(environ, start_response)
+    def start_of_this_order(environ: dict[str, Any], data: bytes) -> bool:
+        return target(environ).endswith(".StartExecution") and json.loads(data).get("name") == key
 
-    monkeypatch.setattr(server, "app", holding)
-    with ThreadPoolExecutor(1) as pool:
-        first = pool.submit(post_with_key, stack.api, body, key)
-        assert started.wait(30), "StartExecution never came"
-        assert stack.runtime.kill_workers("OrdersApiFunction") >= 1
-        status, answer = first.result(30)
-    gate.set()
+    killed = crash_at(stack, monkeypatch, "OrdersApiFunction", "after", start_of_this_order)
+    status, answer = post_with_key(stack.api, body, key)
     assert (status, answer) == (502, {"message": "Internal server error"})
+    assert len(killed) == 1
+    assert executions_named(stack, key) == 1  # the execution had started
 
     status, retried = post_with_key(stack.api, body, key)
     assert status == 202, retried

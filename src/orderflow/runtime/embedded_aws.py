@@ -120,12 +120,6 @@ class EmbeddedAws:
     def port(self) -> int:
         return self._server.port
 
-    @property
-    def http(self) -> WsgiServer:
-        """The HTTP server; its ``app`` is the WSGI app every AWS call goes through (a test can wrap
-        it, e.g. to hold one answer while it kills the function that waits for it)."""
-        return self._server
-
     def start(self) -> None:
         try:
             self._server.start()

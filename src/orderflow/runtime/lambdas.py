@@ -154,22 +154,27 @@ class WorkerPool:
             self._release(pool, worker, keep)
         return InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
 
+    def kill_busy(self, function_name: str) -> list[int]:
+        """A real crash: SIGKILL the processes of the function's workers that are running an
+        invocation now; those invocations end with ``Runtime.ExitError``, the next one cold-starts.
+        Returns the killed processes' ids."""
+        pool = self._pools.get(function_name)
+        if pool is None:
+            return []
+        with pool.cond:
+            busy = [worker for worker in pool.live if worker not in pool.idle and worker.alive()]
+        killed = []
+        for worker in busy:
+            worker.proc.kill()
+            worker.proc.wait(timeout=5)
+            killed.append(worker.proc.pid)
+            log.warning("%s: worker %d killed mid-invocation", worker.spec.logical_id, worker.proc.pid)
+        return killed
+
     def idle_workers(self, function_name: str) -> int:
         """How many warm workers of this function wait for an invocation."""
         pool = self._pools.get(function_name)
         return len(pool.idle) if pool is not None else 0
-
-    def kill_workers(self, function_name: str) -> int:
-        """Kill every worker process of the function now, busy or idle (a crash at a moment a test
-        chooses: a busy invocation ends with Runtime.ExitError). How many were killed."""
-        pool = self._pools.get(function_name)
-        if pool is None:
-            return 0
-        with pool.cond:
-            workers = list(pool.live)
-        for worker in workers:
-            worker.kill()
-        return len(workers)
 
     def check(self, function_name: str) -> dict[str, Any] | None:
         """Start (or reuse) the function's worker; the init error if its handler does not import."""
