@@ -96,6 +96,9 @@ def order_cases(product: str) -> list[Hostile]:
         order("orders: no items", items=[]),
         order("orders: blank customer", customerId="   "),
         order("orders: NUL in customer", customerId="c\u0000"),
+        Hostile(
+            "orders: lone surrogate in customer", "POST", "/orders", b'{"customerId": "\\ud800", "items": []}'
+        ),
         order("orders: 2,000-char customer", customerId="c" * 2000),
         order("orders: 2,000-char product", items=[{"productId": "p" * 2000, "quantity": 1}]),
         order("orders: unknown field", coupon="FREE"),
@@ -181,6 +184,12 @@ def user_cases(user_id: str, other_email: str) -> list[Hostile]:
         create("users: 300-char email", email="a" * 290 + "@example.com"),
         create("users: injection email", email=INJECTIONS[0] + "@example.com"),
         create("users: control character in name", name="Ada\u0000"),
+        Hostile(
+            "users: lone surrogate in name",
+            "POST",
+            "/users",
+            b'{"email": "s@example.com", "name": "\\udfff"}',
+        ),
         create("users: 5,000-char name", name="n" * 5000),
         create("users: blank name", name="   "),
         create("users: unknown field", role="admin"),

@@ -12,7 +12,7 @@ no body, or an empty one, where the method carries one                 400
 no ``Content-Type``, or one that is not JSON (forms, text, ...)        415
 not UTF-8; malformed JSON; ``NaN``/``Infinity``; a duplicate key;      400
 an integer literal over ``MAX_INTEGER_DIGITS`` digits; nesting deeper
-than ``MAX_DEPTH``
+than ``MAX_DEPTH``; a lone surrogate escape (``"\\ud800"``)
 valid JSON that is not an object (array, string, number, null)         400
 =====================================================================  ======
 
@@ -76,15 +76,29 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _depth(value: Any, limit: int) -> None:
+def _check_tree(value: Any, limit: int) -> None:
+    """Nesting within ``limit``; every string (keys too) encodable as UTF-8: ``"\\ud800"`` is valid
+    JSON text but a lone surrogate, which no store or mailer downstream can encode."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        if isinstance(item, dict | list):
+        if isinstance(item, str):
+            _utf8(item)
+        elif isinstance(item, dict | list):
             if depth > limit:
                 raise JsonBodyError(f"nested deeper than {limit} levels")
+            if isinstance(item, dict):
+                for key in item:
+                    _utf8(key)
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
+
+
+def _utf8(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JsonBodyError("a string holds a lone surrogate escape (\\ud800-\\udfff)") from None
 
 
 def strict_loads(text: str | bytes) -> Any:
@@ -104,7 +118,7 @@ def strict_loads(text: str | bytes) -> Any:
             parse_float=_checked_float,
             object_pairs_hook=_unique_keys,
         )
-        _depth(value, MAX_DEPTH)
+        _check_tree(value, MAX_DEPTH)
     except json.JSONDecodeError:
         raise
     except JsonBodyError as exc:

@@ -51,6 +51,8 @@ def event(body, *, content_type="application/json", method="POST", base64_encode
         ('{"a": "\x00"}', "Invalid control character"),
         ("", "Expecting value"),
         ("{'a': 1}", "Expecting property name"),
+        ('{"a": "\\ud800"}', "lone surrogate"),
+        ('{"\\udfff": 1}', "lone surrogate"),
     ],
 )
 def test_malformed_json_of_any_kind_is_a_decode_error_with_a_message(text, fragment):
