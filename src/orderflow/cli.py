@@ -131,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         "embedded AWS, which checks no credentials, to other machines)",
     )
     up.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="do not enforce IAM: every function and state machine acts as the account's administrator "
+        "(by default each runs with a session of its execution role, evaluated against its policies)",
+    )
+    up.add_argument(
         "--no-lint",
         action="store_true",
         help="deploy without running cfn-lint first (by default its errors stop the start, "
@@ -315,6 +321,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         lint=not args.no_lint,
         host=args.host,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
+        iam=not args.no_iam,
     )
 
     stop = threading.Event()
@@ -341,7 +348,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         took = time.monotonic() - started
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
         off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
-        where = f"stack {args.stack_name}, region {region}"
+        iam = "IAM off (--no-iam)" if args.no_iam else "IAM enforced"
+        where = f"stack {args.stack_name}, region {region}, {iam}"
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})", flush=True)
         while not stop.wait(0.5):
             pass

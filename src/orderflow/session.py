@@ -50,6 +50,7 @@ class SessionOptions:
     host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
     max_workers_per_function: int = 1
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
+    iam: bool = True  # each function / state machine runs as its role, enforced (--no-iam: off)
 
 
 class PortInUse(RuntimeStartError):
@@ -136,6 +137,7 @@ class LocalSession:
             host=o.host,
             faults=o.faults,
             time_scale=o.time_scale,
+            iam=o.iam,
             # as many spare workers as handlers are checked at start (all functions: the default)
             spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )
