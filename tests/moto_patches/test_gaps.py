@@ -1063,7 +1063,9 @@ def test_ses_sent_at_patched(moto_aws: None) -> None:
 TRUST_LAMBDA = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 
@@ -1094,7 +1096,10 @@ def check_iam_role_sessions() -> None:
     simple_table("other")
     iam = client("iam")
     role_arn = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": allowed_arn}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": allowed_arn}],
+    }
     iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=json.dumps(policy))
     session = session_client("dynamodb", role_arn)
     key = {"pk": {"S": "k"}}
@@ -1105,7 +1110,8 @@ def check_iam_role_sessions() -> None:
         assert exc.response["Error"]["Code"] == "AccessDeniedException"
         message = exc.response["Error"]["Message"]
         assert message == (
-            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/reader/fn is not authorized to perform: dynamodb:GetItem "
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/reader/fn is not authorized to perform: "
+            "dynamodb:GetItem "
             f"on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other because no identity-based policy "
             "allows the dynamodb:GetItem action"
         ), message
@@ -1125,7 +1131,8 @@ def check_iam_role_sessions() -> None:
 
 @gap(
     "iam_role_sessions",
-    "a role session is not evaluated (IAM is off, or on for every key against resource '*', no per-item transaction actions)",
+    "a role session is not evaluated (IAM is off, or on for every key against resource '*', "
+    "no per-item transaction actions)",
 )
 def test_iam_role_sessions_gap_in_plain_moto(moto_aws: None) -> None:
     check_iam_role_sessions()
@@ -1146,7 +1153,10 @@ def check_iam_cfn_managed_policies() -> None:
         "Resources": {
             "Role": {
                 "Type": "AWS::IAM::Role",
-                "Properties": {"AssumeRolePolicyDocument": json.loads(TRUST_LAMBDA), "ManagedPolicyArns": [BASIC_EXECUTION]},
+                "Properties": {
+                    "AssumeRolePolicyDocument": json.loads(TRUST_LAMBDA),
+                    "ManagedPolicyArns": [BASIC_EXECUTION],
+                },
             }
         }
     }
@@ -1161,7 +1171,10 @@ def check_iam_cfn_managed_policies() -> None:
     assert statement["Action"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 
 
-@gap("iam_cfn_managed_policies", "an AWS::IAM::Role's ManagedPolicyArns are ignored; AWS-managed policies are not loaded")
+@gap(
+    "iam_cfn_managed_policies",
+    "an AWS::IAM::Role's ManagedPolicyArns are ignored; AWS-managed policies are not loaded",
+)
 def test_iam_cfn_managed_policies_gap_in_plain_moto(moto_aws: None) -> None:
     check_iam_cfn_managed_policies()
 
@@ -1176,7 +1189,9 @@ def test_iam_cfn_managed_policies_patched(moto_aws: None) -> None:
 TRUST_STATES = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 
@@ -1185,10 +1200,15 @@ def check_sfn_task_role() -> None:
     sqs = client("sqs")
     allowed = sqs.create_queue(QueueName="allowed")["QueueUrl"]
     other = sqs.create_queue(QueueName="other")["QueueUrl"]
-    allowed_arn = sqs.get_queue_attributes(QueueUrl=allowed, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    allowed_arn = sqs.get_queue_attributes(QueueUrl=allowed, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     iam = client("iam")
     role_arn = iam.create_role(RoleName="machine", AssumeRolePolicyDocument=TRUST_STATES)["Role"]["Arn"]
-    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": allowed_arn}]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": allowed_arn}],
+    }
     iam.put_role_policy(RoleName="machine", PolicyName="send", PolicyDocument=json.dumps(policy))
     definition = {
         "StartAt": "Send",
@@ -1202,7 +1222,9 @@ def check_sfn_task_role() -> None:
         },
     }
     sfn = client("stepfunctions")
-    arn = sfn.create_state_machine(name="sender", definition=json.dumps(definition), roleArn=role_arn)["stateMachineArn"]
+    arn = sfn.create_state_machine(name="sender", definition=json.dumps(definition), roleArn=role_arn)[
+        "stateMachineArn"
+    ]
     execution = sfn.start_execution(stateMachineArn=arn, name="run", input="{}")
     finished = finished_execution(sfn, execution["executionArn"])
     assert finished["status"] == "FAILED", "the state machine's role does not allow sending to that queue"

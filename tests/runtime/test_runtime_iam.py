@@ -42,7 +42,11 @@ def test_action_wildcards_and_case() -> None:
 
 def test_resource_wildcards_are_case_sensitive_and_anchored() -> None:
     statements = policy(
-        {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Ord*"}
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:Query",
+            "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/Ord*",
+        }
     )
     assert evaluate(statements, "dynamodb:Query", TABLE).allowed
     assert evaluate(statements, "dynamodb:Query", TABLE + "/index/ByCustomer").allowed  # * spans '/'
@@ -87,7 +91,12 @@ def test_string_conditions_and_unknown_ones() -> None:
     assert not evaluate(statements, "ses:SendEmail", "*", {"ses:FromAddress": "evil@example.com"}).allowed
     assert not evaluate(statements, "ses:SendEmail", "*").allowed
     unknown = policy(
-        {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+        {
+            "Effect": "Allow",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+        }
     )
     assert not evaluate(unknown, "ses:SendEmail", "*").allowed  # not evaluated: grants nothing
 
@@ -114,7 +123,9 @@ def test_transactions_are_authorised_per_item_and_batches_per_table() -> None:
         Check("dynamodb:BatchGetItem", arn + "Orders"),
     ]
     query = {"TableName": "Orders", "IndexName": "ByCustomer"}
-    assert dynamodb_checks("Query", query, REGION, ACCOUNT) == [Check("dynamodb:Query", TABLE + "/index/ByCustomer")]
+    assert dynamodb_checks("Query", query, REGION, ACCOUNT) == [
+        Check("dynamodb:Query", TABLE + "/index/ByCustomer")
+    ]
     assert dynamodb_checks("GetItem", query, REGION, ACCOUNT) == [Check("dynamodb:GetItem", TABLE)]
 
 
@@ -160,7 +171,10 @@ def error_of(rt: Any, function: str, event: dict[str, Any]) -> str:
 def test_a_function_is_denied_what_its_role_does_not_allow(iam_runtime: Any, caplog: Any) -> None:
     rt, b_table = iam_runtime, iam_runtime.outputs["BTableName"]
     caplog.set_level(logging.WARNING, "orderflow.runtime")
-    assert rt.invoke("ScopedFunction", {"op": "put", "table": rt.outputs["ATableName"], "key": "a1"}).payload == "ok"
+    assert (
+        rt.invoke("ScopedFunction", {"op": "put", "table": rt.outputs["ATableName"], "key": "a1"}).payload
+        == "ok"
+    )
     message = error_of(rt, "ScopedFunction", {"op": "get", "table": b_table, "key": "a1"})
     role = rt.resources["ScopedFunctionRole"]
     function = rt.functions["ScopedFunction"]
@@ -168,7 +182,8 @@ def test_a_function_is_denied_what_its_role_does_not_allow(iam_runtime: Any, cap
     assert message == (
         "An error occurred (AccessDeniedException) when calling the GetItem operation: "
         f"User: arn:aws:sts::{rt.account_id}:assumed-role/{role}/{function} is not authorized to perform: "
-        f"dynamodb:GetItem on resource: {b_arn} because no identity-based policy allows the dynamodb:GetItem action"
+        f"dynamodb:GetItem on resource: {b_arn} "
+        "because no identity-based policy allows the dynamodb:GetItem action"
     )
     # the function's log has it, and the runtime names function, action, resource and a statement once
     log_text = (rt.state_dir / "logs" / "ScopedFunction.log").read_text()
@@ -194,7 +209,9 @@ def test_a_wildcard_resource_reaches_every_table(iam_runtime: Any) -> None:
     rt = iam_runtime
     for table in (rt.outputs["ATableName"], rt.outputs["BTableName"]):
         assert rt.invoke("WildcardFunction", {"op": "get", "table": table, "key": "k"}).function_error is None
-    assert "dynamodb:PutItem" in error_of(rt, "WildcardFunction", {"op": "put", "table": rt.outputs["BTableName"], "key": "k"})
+    assert "dynamodb:PutItem" in error_of(
+        rt, "WildcardFunction", {"op": "put", "table": rt.outputs["BTableName"], "key": "k"}
+    )
 
 
 def test_a_gsi_query_needs_the_index_arn(iam_runtime: Any) -> None:
@@ -215,7 +232,10 @@ def test_a_denied_transaction_item_fails_the_execution_and_writes_nothing(iam_ru
     assert "AccessDeniedException" in result["cause"] and "dynamodb:PutItem on resource: " in result["cause"]
     history = sfn.get_execution_history(executionArn=result["executionArn"])["events"]
     failed = [e for e in history if e["type"] == "TaskFailed"]
-    assert failed and "not authorized to perform: dynamodb:PutItem" in failed[0]["taskFailedEventDetails"]["cause"]
+    assert (
+        failed
+        and "not authorized to perform: dynamodb:PutItem" in failed[0]["taskFailedEventDetails"]["cause"]
+    )
     dynamodb = admin(rt, "dynamodb")
     for table in tables:
         assert "Item" not in dynamodb.get_item(TableName=table, Key={"pk": {"S": "tx-1"}})
@@ -224,7 +244,9 @@ def test_a_denied_transaction_item_fails_the_execution_and_writes_nothing(iam_ru
 def test_the_template_s_managed_policies_are_attached_with_their_documents(iam_runtime: Any) -> None:
     iam = admin(iam_runtime, "iam")
     role = iam_runtime.resources["ScopedFunctionRole"]
-    attached = sorted(p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"])
+    attached = sorted(
+        p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    )
     assert attached == ["AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"]
 
 

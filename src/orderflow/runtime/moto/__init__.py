@@ -45,7 +45,18 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 
 from __future__ import annotations
 
-from . import awslambda, cloudformation, dynamodb, hooks, iam, interpreter, ses, sfn, sfn_express, sfn_local_hooks
+from . import (
+    awslambda,
+    cloudformation,
+    dynamodb,
+    hooks,
+    iam,
+    interpreter,
+    ses,
+    sfn,
+    sfn_express,
+    sfn_local_hooks,
+)
 from .hooks import Hooks
 from .registry import REGISTRY, MotoVersionError, Patch, Patcher
 

@@ -232,7 +232,7 @@ def dynamodb_checks(operation: str, body: dict[str, Any], region: str, account: 
 def _param(response: Any, name: str) -> Any:
     try:
         return response._get_param(name)
-    except Exception:  # noqa: BLE001 - a body that is not JSON or form: no such parameter
+    except Exception:
         return None
 
 
@@ -256,7 +256,9 @@ def request_checks(response: Any, service: str, operation: str) -> list[Check]:
         match = re.search(r"/functions/([^/]+)", response.path or "")
         if match:
             name = unquote(match.group(1))
-            resource = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+            resource = (
+                name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+            )
         action = "InvokeFunction" if operation == "Invoke" else operation
         return [Check(f"lambda:{action}", resource)]
     if service == "states":
@@ -367,13 +369,14 @@ def role_statements(account: str, role_arn: str) -> list[Statement]:
     backend = iam_backends[account]["aws"]
     try:
         role = backend.get_role_by_arn(role_arn)
-    except Exception:  # noqa: BLE001 - the role is gone: a session of it has no permissions
+    except Exception:
         documents: list[tuple[str, Any]] = []
     else:
         documents = list(role.policies.items())
         for arn, managed in role.managed_policies.items():
             version = next((v for v in managed.versions if v.is_default), None)
-            documents.append((arn, version.document if version else managed.document))
+            if version is not None:
+                documents.append((arn, version.document))
     statements = parse_policies(documents)
     with _lock:
         _statements[role_arn] = statements
@@ -385,7 +388,10 @@ def decide(session: Session, check: Check) -> Decision:
     decision = _decisions.get(key)
     if decision is None:
         decision = evaluate(
-            role_statements(session.account, session.role_arn), check.action, check.resource, dict(check.context)
+            role_statements(session.account, session.role_arn),
+            check.action,
+            check.resource,
+            dict(check.context),
         )
         with _lock:
             if len(_decisions) > 65536:
@@ -400,7 +406,10 @@ def denial_message(session: Session, check: Check, decision: Decision) -> str:
         if decision.explicit_deny is not None
         else f"because no identity-based policy allows the {check.action} action"
     )
-    return f"User: {session.arn} is not authorized to perform: {check.action} on resource: {check.resource} {why}"
+    return (
+        f"User: {session.arn} is not authorized to perform: {check.action} "
+        f"on resource: {check.resource} {why}"
+    )
 
 
 def authorize(session: Session, checks: Iterable[Check]) -> Denial | None:
@@ -409,7 +418,11 @@ def authorize(session: Session, checks: Iterable[Check]) -> Denial | None:
         decision = decide(session, check)
         if not decision.allowed:
             denial = Denial(
-                session, check.action, check.resource, decision.explicit_deny, denial_message(session, check, decision)
+                session,
+                check.action,
+                check.resource,
+                decision.explicit_deny,
+                denial_message(session, check, decision),
             )
             if hooks.attached():
                 report = getattr(hooks.current(), "iam_denied", None)
@@ -425,9 +438,9 @@ def assume_role(account: str, role_arn: str, session_name: str) -> tuple[str, st
         region_name="us-east-1",
         role_session_name=session_name[:64],
         role_arn=role_arn,
-        policy=None,
+        policy="",
         duration=43200,
-        external_id=None,
+        external_id="",
     )
     return assumed.access_key_id, assumed.secret_access_key, assumed.session_token
 
@@ -435,7 +448,10 @@ def assume_role(account: str, role_arn: str, session_name: str) -> tuple[str, st
 # ===================================================================== iam_role_sessions (patch)
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
-_JSON_NAMESPACES = {"dynamodb": "com.amazonaws.dynamodb.v20120810", "states": "com.amazonaws.swf.service.model"}
+_JSON_NAMESPACES = {
+    "dynamodb": "com.amazonaws.dynamodb.v20120810",
+    "states": "com.amazonaws.swf.service.model",
+}
 
 
 class AccessDenied(HTTPException):
@@ -472,10 +488,15 @@ def _deny(response: Any, service: str, denial: Denial) -> None:
     if service == "sqs":
         headers["x-amzn-query-error"] = "AccessDenied;Sender"
         raise AccessDenied(
-            403, json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException", "message": denial.message})
+            403,
+            json.dumps(
+                {"__type": "com.amazon.coral.service#AccessDeniedException", "message": denial.message}
+            ),
         )
     namespace = _JSON_NAMESPACES.get(service, f"com.amazonaws.{service}")
-    raise AccessDenied(400, json.dumps({"__type": f"{namespace}#AccessDeniedException", "message": denial.message}))
+    raise AccessDenied(
+        400, json.dumps({"__type": f"{namespace}#AccessDeniedException", "message": denial.message})
+    )
 
 
 def _xml(text: str) -> str:
@@ -589,14 +610,21 @@ def _apply_cfn_managed_policies(patcher: Patcher) -> None:
     original = iam_models.Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_from_cloudformation_json(
-        cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
     ) -> Any:
         role = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
         for arn in cloudformation_json.get("Properties", {}).get("ManagedPolicyArns") or []:
             attach_managed_policy(account_id, role.name, str(arn))
         return role
 
-    patcher.replace(iam_models.Role, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json))
+    patcher.replace(
+        iam_models.Role, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json)
+    )
 
 
 IAM_CFN_MANAGED_POLICIES = REGISTRY.register(
@@ -635,7 +663,7 @@ class RoleLambdaClient:
         self._role_arn = role_arn
         self._region = region
 
-    def invoke(self, FunctionName: str, **kwargs: Any) -> Any:  # noqa: N803 - boto3's parameter names
+    def invoke(self, FunctionName: str, **kwargs: Any) -> Any:
         account = self._role_arn.split(":")[4]
         key, _, _ = role_credentials(self._role_arn)
         session = session_for_key(key, account)
@@ -669,7 +697,9 @@ def _apply_task_role(patcher: Patcher) -> None:
     for module in interpreter.task_client_modules():
         previous = module.boto_client_for
 
-        def client_for(region: str, service: str, state_credentials: Any = None, _previous: Any = previous) -> Any:
+        def client_for(
+            region: str, service: str, state_credentials: Any = None, _previous: Any = previous
+        ) -> Any:
             role_arn = getattr(state_credentials, "role_arn", None)
             if not role_arn:
                 return _previous(region, service, state_credentials)
@@ -689,7 +719,9 @@ def _apply_task_role(patcher: Patcher) -> None:
                     aws_access_key_id=access_key,
                     aws_secret_access_key=secret,
                     aws_session_token=token,
-                    config=Config(parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}),
+                    config=Config(
+                        parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}
+                    ),
                 )
             return client
 
@@ -700,7 +732,10 @@ SFN_TASK_ROLE = REGISTRY.register(
     Patch(
         name="sfn_task_role",
         kind="gap",
-        summary="the ASL interpreter's service integrations ignore the state machine's role (one fixed key signs them all)",
+        summary=(
+            "the ASL interpreter's service integrations ignore the state machine's role "
+            "(one fixed key signs them all)"
+        ),
         apply=_apply_task_role,
     )
 )
