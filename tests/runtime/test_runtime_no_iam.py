@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.runtime.runtime_helpers import free_port
 
 IAM_TEMPLATE = Path(__file__).parent / "fixtures" / "iam" / "template.yaml"
 
 
-def test_without_enforcement_a_function_reaches_what_its_role_does_not_allow(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_without_enforcement_a_function_reaches_what_its_role_does_not_allow(tmp_path: Path) -> None:
     from orderflow.runtime import Runtime
     from orderflow.runtime.moto import REGISTRY
 
