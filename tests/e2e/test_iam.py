@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _without_action(document: dict[str, Any], action: str) -> dict[str, Any]:
-    changed = copy.deepcopy(document)
+    changed = {"Version": "2012-10-17", **copy.deepcopy(document)}
     for statement in changed["Statement"]:
         actions = statement.get("Action")
         if isinstance(actions, list) and action in actions:
@@ -69,7 +69,9 @@ def test_an_order_fails_visibly_when_write_order_loses_put_item(stack: Stack) ->
         assert all(d.resource.endswith(f":table/{orders_table}") for d in denials)
     finally:
         for policy_name, policy in saved.items():
-            iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
+            # SAM writes no Version; IAM's PutRolePolicy (moto's validation) wants one
+            restored = {"Version": "2012-10-17", **policy}
+            iam.put_role_policy(RoleName=role, PolicyName=policy_name, PolicyDocument=json.dumps(restored))
     # the restored policy takes effect at once (IAM writes clear the decision cache)
     ids = stack.seed_products(pot=5)
     order_id = f"ord-{uuid.uuid4().hex[:12]}"

@@ -254,3 +254,27 @@ def test_any_other_key_is_the_administrator(iam_runtime: Any) -> None:
     dynamodb = admin(iam_runtime, "dynamodb")
     dynamodb.put_item(TableName=iam_runtime.outputs["BTableName"], Item={"pk": {"S": "admin"}})
     assert dynamodb.get_item(TableName=iam_runtime.outputs["BTableName"], Key={"pk": {"S": "admin"}})["Item"]
+
+
+def test_the_state_machine_s_integrations_run_as_its_role(iam_runtime: Any, caplog: Any) -> None:
+    rt = iam_runtime
+    caplog.set_level(logging.WARNING, "orderflow.runtime")
+    iam = admin(rt, "iam")
+    role = rt.resources["FlowRole"]
+    deny = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "lambda:*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=role, PolicyName="deny-lambda", PolicyDocument=json.dumps(deny))
+    event = {"op": "get", "table": rt.outputs["ATableName"], "key": "k"}
+    sfn = admin(rt, "stepfunctions")
+    try:
+        result = run_execution(sfn, rt.outputs["FlowArn"], event)
+        assert result["status"] == "FAILED"
+        assert result["error"] == "Lambda.AccessDeniedException"
+        assert f"assumed-role/{role}/" in result["cause"]
+        assert "with an explicit deny in an identity-based policy" in result["cause"]
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("IAM denied Flow ")]
+        assert (
+            len(lines) == 1 and f":function:{rt.functions['ScopedFunction']} (an explicit Deny)" in lines[0]
+        )
+    finally:
+        iam.delete_role_policy(RoleName=role, PolicyName="deny-lambda")
+    assert run_execution(sfn, rt.outputs["FlowArn"], event)["status"] == "SUCCEEDED"

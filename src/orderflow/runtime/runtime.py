@@ -464,17 +464,13 @@ class Runtime:
     def iam_denied(self, denial: Any) -> None:
         """Hook of the iam_role_sessions patch: one warning per distinct (principal, action, resource)
         naming the function (or state machine), and the statement that would allow it."""
-        session_name = denial.session.session_name
-        who = self._logical_by_name.get(session_name)
-        if who is None:
-            who = next(
-                (
-                    logical
-                    for logical, physical in self.resources.items()
-                    if physical.endswith(":stateMachine:" + session_name) or physical == session_name
-                ),
-                session_name,
-            )
+        who = self._logical_by_name.get(denial.session.session_name)
+        if who is None:  # a state machine's session: name the role's owner (SAM: <Owner>Role)
+            role_name = denial.session.role_name
+            roles = [logical for logical, physical in self.resources.items() if physical == role_name]
+            role = roles[0] if roles else role_name
+            owner = role.removesuffix("Role")
+            who = owner if owner != role and owner in self.resources else role
         key = (denial.session.role_arn, denial.action, denial.resource)
         with self._lock_denials:
             self.iam_denials.append(denial)
