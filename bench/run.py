@@ -997,7 +997,67 @@ def evaluator_cost(repeat: int = 20000) -> dict[str, float]:
     for _ in range(repeat // 10):
         evaluate(statements, check.action, check.resource)
     evaluated_ns = (time.perf_counter() - t0) / (repeat // 10) * 1e9
-    return {"cached_decision_ns": cached_ns, "evaluated_decision_ns": evaluated_ns}
+    return {
+        "cached_decision_ns": cached_ns,
+        "evaluated_decision_ns": evaluated_ns,
+        **authorize_path_cost(),
+    }
+
+
+def authorize_path_cost(repeat: int = 5000) -> dict[str, float]:
+    """The whole check a role session's request pays in the embedded AWS (the patched authorizer:
+    key lookup, the request's checks, cached decisions), for WriteOrder's two-item transaction, and
+    what an administrator key's request pays (in-process moto, a stand-in for moto's response)."""
+    from moto import mock_aws
+
+    from orderflow.runtime.moto import REGISTRY
+    from orderflow.runtime.moto import iam as iam_patch
+
+    class Request:
+        def __init__(self, key: str) -> None:
+            scope = f"{key}/20260101/us-east-1/dynamodb/aws4_request"
+            self.headers = {
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=x"
+            }
+            self.body = {
+                "TransactItems": [
+                    {"Update": {"TableName": "Products", "Key": {}}},
+                    {"Put": {"TableName": "Orders", "Item": {}}},
+                ]
+            }
+            self.region, self.current_account = "us-east-1", "123456789012"
+            self.response_headers: dict[str, str] = {}
+            self.querystring: dict[str, Any] = {}
+
+        def _get_action(self) -> str:
+            return "TransactWriteItems"
+
+    with mock_aws(), REGISTRY.enabled("iam_role_sessions"):
+        iam = boto3.client("iam", region_name=REGION)
+        arn = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        table = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": table + "Products"},
+                {
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:PutItem", "dynamodb:GetItem"],
+                    "Resource": table + "Orders",
+                },
+            ],
+        }
+        iam.put_role_policy(RoleName="bench", PolicyName="p", PolicyDocument=json.dumps(document))
+        key = boto3.client("sts", region_name=REGION).assume_role(RoleArn=arn, RoleSessionName="bench")
+        session, admin = Request(key["Credentials"]["AccessKeyId"]), Request("AKIDADMINISTRATOR0")
+        timings = {}
+        for name, request in (("role_session_request_ns", session), ("admin_request_ns", admin)):
+            iam_patch._authorize_request(request)  # first: evaluated and cached
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                iam_patch._authorize_request(request)
+            timings[name] = (time.perf_counter() - t0) / repeat * 1e9
+    return timings
 
 
 def report_iam(args: argparse.Namespace) -> int:
