@@ -1106,6 +1106,10 @@ def report_iam(args: argparse.Namespace) -> int:
     print(
         f"evaluator: {ev['cached_decision_ns']:.0f} ns cached, {ev['evaluated_decision_ns']:.0f} ns evaluated"
     )
+    print(
+        f"per request: role session {ev['role_session_request_ns'] / 1000:.1f} us, "
+        f"administrator key {ev['admin_request_ns'] / 1000:.1f} us"
+    )
     print(f"written to {output}")
     return 0
 
