@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         choices=["127.0.0.1", "0.0.0.0"],
         help="where both ports listen: 127.0.0.1, or 0.0.0.0 for every interface (which exposes the "
-        "embedded AWS, which checks no credentials, to other machines)",
+        "embedded AWS, which checks no signatures (any key but a role session's is the administrator), "
+        "to other machines)",
     )
     up.add_argument(
         "--no-iam",
