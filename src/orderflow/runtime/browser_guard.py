@@ -13,7 +13,7 @@ always mark what they send. So:
   ``same-site``: an ``<img>``, a form, a ``no-cors`` fetch; these carry no ``Origin`` on GET) is
   refused the same way;
 * moto's admin routes that change state (``/moto-api/...`` with any method but GET/HEAD, e.g.
-  ``POST /moto-api/reset``) need the ``X-Orderflow-Admin-Token`` header, whose value the runtime
+  ``POST /moto-api/reset``), and the runtime's own (``POST /_orderflow/snapshot``), need the ``X-Orderflow-Admin-Token`` header, whose value the runtime
   writes to ``<state dir>/admin-token`` (readable by its owner only) at start.
 """
 
@@ -33,6 +33,7 @@ ADMIN_TOKEN_HEADER = "X-Orderflow-Admin-Token"  # noqa: S105 - the name of a hea
 TOKEN_ENVIRON = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
 _READ_ONLY = frozenset({"GET", "HEAD"})
 _OTHER_SITES = frozenset({"cross-site", "same-site"})
+_ADMIN_PREFIXES = ("/moto-api/", "/_orderflow/")  # their POSTs change the embedded AWS or its state dir
 
 
 def write_admin_token(state_dir: Path) -> str:
@@ -74,7 +75,7 @@ def guarded(app: WsgiApp, *, allowed_origins: Iterable[str] = (), admin_token: s
         if origin is None and environ.get("HTTP_SEC_FETCH_SITE", "").lower() in _OTHER_SITES:
             return refuse(start_response, "request from another site refused (Sec-Fetch-Site)")
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/moto-api/") and environ.get("REQUEST_METHOD", "GET") not in _READ_ONLY:
+        if path.startswith(_ADMIN_PREFIXES) and environ.get("REQUEST_METHOD", "GET") not in _READ_ONLY:
             given = environ.get(TOKEN_ENVIRON, "")
             if not hmac.compare_digest(given.encode("utf-8"), admin_token.encode("utf-8")):
                 return refuse(

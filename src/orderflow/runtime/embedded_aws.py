@@ -22,6 +22,7 @@ from orderflow.wsgi_server import Limits, WsgiServer
 from .browser_guard import guarded
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
+from .persistence import RequestGate
 
 ExtraRoutes = dict[str, Callable[[], Any]]
 
@@ -50,21 +51,30 @@ def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
             raise RuntimeStartError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
-def aws_app(extra_routes: ExtraRoutes) -> Callable[..., Iterable[bytes]]:
-    """moto's WSGI app plus the ``/_orderflow/<name>`` JSON routes."""
+def aws_app(
+    extra_routes: ExtraRoutes, post_routes: ExtraRoutes | None = None, gate: RequestGate | None = None
+) -> Callable[..., Iterable[bytes]]:
+    """moto's WSGI app plus the ``/_orderflow/<name>`` JSON routes (GET: ``extra_routes``, POST:
+    ``post_routes``); moto's requests pass ``gate`` (a state snapshot holds them back)."""
     moto_app = moto_wsgi_app()
+    post_routes = post_routes or {}
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/_orderflow/") and environ.get("REQUEST_METHOD") == "GET":
-            handler = extra_routes.get(path[len("/_orderflow/") :])
+        method = environ.get("REQUEST_METHOD")
+        if path.startswith("/_orderflow/") and method in ("GET", "POST"):
+            routes = extra_routes if method == "GET" else post_routes
+            handler = routes.get(path[len("/_orderflow/") :])
             if handler is None:
                 start_response("404 Not Found", [("Content-Type", "application/json")])
                 return [b'{"message": "not found"}']
             body = json.dumps(handler(), default=str).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        return moto_app(environ, start_response)
+        if gate is None:
+            return moto_app(environ, start_response)
+        with gate.request():
+            return list(moto_app(environ, start_response))
 
     return app
 
@@ -82,10 +92,12 @@ class EmbeddedAws:
         *,
         admin_token: str,
         allowed_origins: Iterable[str] = (),
+        post_routes: ExtraRoutes | None = None,
+        gate: RequestGate | None = None,
     ):
         self._port = port
         self._server = WsgiServer(
-            guarded(aws_app(extra_routes), allowed_origins=allowed_origins, admin_token=admin_token),
+            guarded(aws_app(extra_routes, post_routes, gate), allowed_origins=allowed_origins, admin_token=admin_token),
             host=host,
             port=port,
             limits=AWS_LIMITS,

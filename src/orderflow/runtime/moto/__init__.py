@@ -25,6 +25,9 @@ patch                         kind       module
 ``missing_cfn_types``         gap        :mod:`.cloudformation`
 ``stack_failure``             gap        :mod:`.cloudformation`
 ``ses_sent_at``               gap        :mod:`.ses`
+``sqs_pickle``                gap        :mod:`.state` (moto's state saved to a file)
+``lambda_pickle``             gap        :mod:`.state`
+``sfn_pickle``                gap        :mod:`.state`
 ============================  =========  =====================================================
 
 Each record says what moto does wrong (``REGISTRY[name].summary``), the moto versions it was written
@@ -39,7 +42,7 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 
 from __future__ import annotations
 
-from . import awslambda, cloudformation, dynamodb, hooks, interpreter, ses, sfn, sfn_local_hooks
+from . import awslambda, cloudformation, dynamodb, hooks, interpreter, ses, sfn, sfn_local_hooks, state
 from .hooks import Hooks
 from .registry import REGISTRY, MotoVersionError, Patch, Patcher
 
@@ -60,6 +63,7 @@ __all__ = [
     "sfn_local_hooks",
     "start",
     "started",
+    "state",
     "stop",
 ]
 
@@ -82,6 +86,9 @@ REGISTRY.declare_order(
         cloudformation.MISSING_CFN_TYPES.name,
         cloudformation.STACK_FAILURE.name,
         ses.SES_SENT_AT.name,
+        state.SQS_PICKLE.name,
+        state.LAMBDA_PICKLE.name,
+        state.SFN_PICKLE.name,
     ]
 )
 

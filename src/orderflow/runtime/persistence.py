@@ -1,0 +1,102 @@
+"""When the embedded AWS's state is written to the state dir, and how a write sees it whole.
+
+``orderflow up`` (unless ``--in-memory``) keeps moto's whole state in ``<state dir>/aws-state``
+(see :mod:`.moto.state` for the file). It is written
+
+* at a clean stop (Ctrl-C, SIGTERM, ``Runtime.stop()``), before anything is torn down;
+* every ``interval`` seconds while requests came in since the last write (the periodic snapshot);
+* on demand: ``POST /_orderflow/snapshot`` (with the admin token) or :meth:`Runtime.snapshot`.
+
+The guarantee: a crash (SIGKILL, power loss) loses at most what changed since the last write; the
+file itself is never half-written (temporary file + rename). A write waits for the requests in
+flight and holds new ones back while it pickles (:class:`RequestGate`), so it never sees half a
+request; executions running inside the process are saved as they stand and come back interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+log = logging.getLogger("orderflow.runtime")
+
+STATE_FILE = "aws-state"
+
+
+class RequestGate:
+    """Many requests at once, or one snapshot alone (a readers-writer lock); counts the requests."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        self._exclusive = False
+        self.requests = 0
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive:
+                self._cond.wait()
+            self._active += 1
+            self.requests += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                if self._active == 0:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            while self._exclusive:
+                self._cond.wait()
+            self._exclusive = True
+            while self._active:
+                self._cond.wait()
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+class PeriodicSnapshots:
+    """Calls ``snapshot()`` every ``interval`` seconds if the gate saw requests since the last one."""
+
+    def __init__(self, gate: RequestGate, snapshot: Callable[[], object], interval: float) -> None:
+        self._gate = gate
+        self._snapshot = snapshot
+        self._interval = interval
+        self._stop = threading.Event()
+        self._seen = gate.requests
+        self._thread = threading.Thread(target=self._run, name="state-snapshots", daemon=True)
+
+    def start(self) -> None:
+        self._seen = self._gate.requests
+        self._thread.start()
+
+    def mark_saved(self, requests_seen: int) -> None:
+        self._seen = max(self._seen, requests_seen)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            if self._gate.requests == self._seen:
+                continue
+            t0 = time.perf_counter()
+            try:
+                self._snapshot()
+            except Exception:
+                log.warning("periodic snapshot of the state failed", exc_info=True)
+            else:
+                log.debug("state snapshot in %.0f ms", (time.perf_counter() - t0) * 1000)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
