@@ -13,8 +13,9 @@ always mark what they send. So:
   ``same-site``: an ``<img>``, a form, a ``no-cors`` fetch; these carry no ``Origin`` on GET) is
   refused the same way;
 * moto's admin routes that change state (``/moto-api/...`` with any method but GET/HEAD, e.g.
-  ``POST /moto-api/reset``), and the runtime's own (``POST /_orderflow/snapshot``), need the ``X-Orderflow-Admin-Token`` header, whose value the runtime
-  writes to ``<state dir>/admin-token`` (readable by its owner only) at start.
+  ``POST /moto-api/reset``), and the runtime's own (``POST /_orderflow/snapshot``), need the
+  ``X-Orderflow-Admin-Token`` header, whose value the runtime writes to ``<state dir>/admin-token``
+  (readable by its owner only) at start.
 """
 
 from __future__ import annotations

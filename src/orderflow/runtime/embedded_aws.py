@@ -97,7 +97,11 @@ class EmbeddedAws:
     ):
         self._port = port
         self._server = WsgiServer(
-            guarded(aws_app(extra_routes, post_routes, gate), allowed_origins=allowed_origins, admin_token=admin_token),
+            guarded(
+                aws_app(extra_routes, post_routes, gate),
+                allowed_origins=allowed_origins,
+                admin_token=admin_token,
+            ),
             host=host,
             port=port,
             limits=AWS_LIMITS,

@@ -58,8 +58,8 @@ __all__ = [
     "INTERRUPTED_ERROR",
     "SavedWorker",
     "StateError",
-    "read_header",
     "load",
+    "read_header",
     "save",
 ]
 
@@ -241,7 +241,7 @@ def _locate(backend_dict: Any) -> tuple[str, str]:
 
 def _snapshot() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
     with backend_lock:
-        instances = list(BackendDict._instances)
+        instances = list(BackendDict._instances)  # type: ignore[misc]
     return {
         _locate(bd): {account: dict(regions.items()) for account, regions in list(bd.items())}
         for bd in instances
