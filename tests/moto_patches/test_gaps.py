@@ -32,6 +32,7 @@ import copy
 import datetime as dt
 import io
 import json
+import pickle
 import sys
 import threading
 import time
@@ -44,9 +45,13 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from moto import mock_aws
+from moto.awslambda.models import lambda_backends
+from moto.sqs.models import sqs_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from orderflow.runtime.moto import REGISTRY, hooks, sfn_local_hooks
 from orderflow.runtime.moto import ses as moto_ses
+from orderflow.runtime.moto import state as moto_state
 from orderflow.sfn_local.mock_config import parse_mock_config
 
 MOTO = "5.2.5"
@@ -864,6 +869,94 @@ def test_ses_sent_at_gap_in_plain_moto(moto_aws: None) -> None:
 def test_ses_sent_at_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("ses_sent_at"):
         check_ses_sent_at()
+
+
+# ---------------------------------------------------------------- sqs_pickle, lambda_pickle, sfn_pickle
+
+
+def round_trip(backend: Any) -> Any:
+    """``backend`` pickled and loaded again (what orderflow up's state dir keeps across a restart);
+    a backend plain pickle refuses is an assertion failure."""
+    try:
+        data = pickle.dumps(backend, protocol=pickle.HIGHEST_PROTOCOL)
+    except (TypeError, AttributeError, pickle.PicklingError) as exc:
+        raise AssertionError(f"moto's {type(backend).__name__} cannot be pickled: {exc}") from exc
+    return pickle.loads(data)  # noqa: S301 - our own bytes
+
+
+def check_sqs_pickle() -> None:
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName="kept")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="survives")
+    restored = round_trip(sqs_backends[ACCOUNT][REGION])
+    queue = restored.get_queue("kept")
+    assert [m.body for m in queue.messages] == ["survives"]
+    with queue._messages_lock:  # a working lock of its own
+        queue._messages_lock.notify_all()
+
+
+@gap("sqs_pickle", "an SQS queue holds a threading.Condition, so moto's SQS state cannot be pickled")
+def test_sqs_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sqs_pickle()
+
+
+def test_sqs_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sqs_pickle"):
+        check_sqs_pickle()
+
+
+def check_lambda_pickle() -> None:
+    arn = create_function("kept")
+    restored = round_trip(lambda_backends[ACCOUNT][REGION])
+    assert restored.get_function(arn).function_name == "kept", "found again by its ARN"
+    assert restored.get_function("kept").function_arn == arn
+
+
+@gap("lambda_pickle", "Lambda's stores index functions in a WeakValueDictionary and alias via a lambda")
+def test_lambda_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_lambda_pickle()
+
+
+def test_lambda_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("lambda_pickle"):
+        check_lambda_pickle()
+
+
+WAITING_MACHINE = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+
+
+def check_sfn_pickle() -> None:
+    sfn = client("stepfunctions")
+    done_arn = sfn.start_execution(stateMachineArn=create_state_machine(sfn, PASS_MACHINE), input="{}")[
+        "executionArn"
+    ]
+    finished_execution(sfn, done_arn)
+    waiting = create_state_machine(sfn, WAITING_MACHINE, name="waiting")
+    running_arn = sfn.start_execution(stateMachineArn=waiting, input="{}")["executionArn"]
+    wait_until(
+        lambda: len(sfn.get_execution_history(executionArn=running_arn)["events"]) >= 2, "the Wait entered"
+    )
+    history = sfn.get_execution_history(executionArn=done_arn)["events"]
+    restored = round_trip(stepfunctions_parser_backends[ACCOUNT][REGION])
+    done = restored.describe_execution(done_arn)
+    assert done.status == "SUCCEEDED"
+    assert [e["type"] for e in done.to_history_output()["events"]] == [e["type"] for e in history]
+    running = restored.describe_execution(running_arn)
+    assert running.status == "ABORTED", "a RUNNING execution never silently resumes"
+    last = running.to_history_output()["events"][-1]
+    assert last["type"] == "ExecutionAborted"
+    assert last["executionAbortedEventDetails"]["error"] == moto_state.INTERRUPTED_ERROR
+    sfn.stop_execution(executionArn=running_arn)
+
+
+@gap("sfn_pickle", "an execution's history lives in its worker (threads, locks): it cannot be pickled")
+def test_sfn_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sfn_pickle()
+
+
+def test_sfn_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sfn_pickle"):
+        check_sfn_pickle()
 
 
 # ------------------------------------------------------------------------------------- coverage
