@@ -881,7 +881,7 @@ def round_trip(backend: Any) -> Any:
         data = pickle.dumps(backend, protocol=pickle.HIGHEST_PROTOCOL)
     except (TypeError, AttributeError, pickle.PicklingError) as exc:
         raise AssertionError(f"moto's {type(backend).__name__} cannot be pickled: {exc}") from exc
-    return pickle.loads(data)  # noqa: S301 - our own bytes
+    return pickle.loads(data)
 
 
 def check_sqs_pickle() -> None:
