@@ -31,6 +31,21 @@ from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port, run_execu
 
 ROOT = Path(__file__).resolve().parents[2]
 
+TABLE_ONLY = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  ItemsTable:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+Outputs:
+  ItemsTableName:
+    Value: !Ref ItemsTable
+"""
+
 
 def boot(template: Path, state_dir: Path, **kwargs: Any) -> Runtime:
     runtime = Runtime(
@@ -117,7 +132,11 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
     second = boot(FIXTURE_TEMPLATE, tmp_path)
     try:
         assert second.restored is not None and second.stack_action == "restore"
-        assert describe(second) == before
+        after = describe(second)
+        # Outputs that point at the local API follow this run's API port; all else is the same.
+        assert after["outputs"].pop("ApiUrl") == f"http://127.0.0.1:{second.api_port}/dev/"
+        assert before["outputs"].pop("ApiUrl") == f"http://127.0.0.1:{first.api_port}/dev/"
+        assert after == before
         sfn = second.client("stepfunctions")
         assert sfn.describe_execution(executionArn=done["executionArn"])["status"] == "SUCCEEDED"
         kept_history = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
@@ -159,6 +178,8 @@ def test_a_changed_template_updates_the_saved_stack_and_keeps_the_data_of_unchan
         before = dict(first.resources)
     finally:
         first.stop()
+    code = template.parent / "src" / "app.py"
+    code.write_text(code.read_text().replace('"event": event,', '"event": event, "edited": True,', 1))
     text = template.read_text()
     template.write_text(
         text.replace(
@@ -174,8 +195,34 @@ def test_a_changed_template_updates_the_saved_stack_and_keeps_the_data_of_unchan
         assert {k: v for k, v in second.resources.items() if k != "AddedQueue"} == before
         items = second.client("dynamodb").scan(TableName=second.outputs["ItemsTableName"])["Items"]
         assert items == [{"id": {"S": "a"}}]
+        echoed = second.invoke(second.functions["EchoFunction"], {}).payload
+        assert echoed["edited"] is True, "the function runs the edited code"
     finally:
         second.stop()
+
+
+def test_a_change_moto_cannot_update_is_refused_in_one_line_and_the_saved_state_kept(tmp_path: Path) -> None:
+    template = tmp_path / "table-only.yaml"
+    template.write_text(TABLE_ONLY)
+    first = boot(template, tmp_path / "state")
+    first.client("dynamodb").put_item(TableName=first.outputs["ItemsTableName"], Item={"id": {"S": "a"}})
+    first.stop()
+    template.write_text(TABLE_ONLY.replace("AttributeName: id", "AttributeName: pk"))
+    with pytest.raises(RuntimeStartError) as refused:
+        boot(template, tmp_path / "state")
+    assert str(refused.value) == (
+        "the template changed ItemsTable (AWS::DynamoDB::Table), which the embedded AWS (moto) cannot "
+        f"update in place: delete {tmp_path / 'state'} (its data goes) or start with --in-memory"
+    )
+    template.write_text(TABLE_ONLY)
+    again = boot(template, tmp_path / "state")
+    try:
+        assert again.stack_action == "restore"
+        assert again.client("dynamodb").scan(TableName=again.outputs["ItemsTableName"])["Items"] == [
+            {"id": {"S": "a"}}
+        ]
+    finally:
+        again.stop()
 
 
 def test_state_of_another_version_is_refused_in_one_line_and_nothing_is_loaded(tmp_path: Path) -> None:
@@ -215,22 +262,6 @@ def test_an_in_memory_runtime_writes_no_state(tmp_path: Path) -> None:
 
 
 # -------------------------------------------------------------------------------- the real CLI
-
-
-TABLE_ONLY = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Transform: AWS::Serverless-2016-10-31
-Resources:
-  ItemsTable:
-    Type: AWS::DynamoDB::Table
-    Properties:
-      BillingMode: PAY_PER_REQUEST
-      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
-      KeySchema: [{AttributeName: id, KeyType: HASH}]
-Outputs:
-  ItemsTableName:
-    Value: !Ref ItemsTable
-"""
 
 
 class Up:

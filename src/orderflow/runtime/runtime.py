@@ -410,6 +410,12 @@ class Runtime:
         stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
         described = cfn.describe_stack_resources(StackName=self.stack_name)["StackResources"]
+        if self.stack_action == "update" and not all("LogicalResourceId" in r for r in described):
+            raise RuntimeStartError(
+                f"stack {self.stack_name} from {self.state_dir} could not be updated to the changed template "
+                f"(moto left a changed resource without its model): delete {self.state_dir} or start with "
+                "--in-memory"
+            )
         self.resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described}
         self.resource_types = {r["LogicalResourceId"]: r["ResourceType"] for r in described}
         self._logical_by_name = {
@@ -432,6 +438,14 @@ class Runtime:
     def _update_stack(self, cfn: Any, stack_args: dict[str, Any]) -> None:
         """The saved stack updated to the changed template, through moto's CloudFormation UpdateStack
         (moto creates, updates and deletes only the resources that changed)."""
+        cannot = cloudformation.changes_moto_cannot_update(
+            self.account_id, self.region, self.stack_name, self.transformed_template
+        )
+        if cannot:
+            raise RuntimeStartError(
+                f"the template changed {', '.join(cannot)}, which the embedded AWS (moto) cannot update "
+                f"in place: delete {self.state_dir} (its data goes) or start with --in-memory"
+            )
         try:
             cfn.update_stack(**stack_args)
         except cfn.exceptions.ClientError as exc:
