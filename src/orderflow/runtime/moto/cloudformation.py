@@ -302,7 +302,8 @@ def localize_api_urls(account_id: str, region_name: str, stack_name: str, api_po
             # dir is localized again for this run's API port.
             original = getattr(output, "orderflow_template_value", None)
             if original is None and isinstance(output.value, str):
-                original = output.orderflow_template_value = output.value
+                original = output.value
+                output.orderflow_template_value = original  # type: ignore[attr-defined]
             if isinstance(original, str):
                 output.value = pattern.sub(local, original)
 
