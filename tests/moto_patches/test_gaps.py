@@ -46,6 +46,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from moto import mock_aws
 from moto.awslambda.models import lambda_backends
+from moto.kms.models import kms_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
@@ -882,6 +883,25 @@ def round_trip(backend: Any) -> Any:
     except (TypeError, AttributeError, pickle.PicklingError) as exc:
         raise AssertionError(f"moto's {type(backend).__name__} cannot be pickled: {exc}") from exc
     return pickle.loads(data)
+
+
+def check_kms_pickle() -> None:
+    kms = client("kms")
+    key_id = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signature = kms.sign(KeyId=key_id, Message=b"kept", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+    restored = round_trip(kms_backends[ACCOUNT][REGION])
+    key = restored.describe_key(key_id)
+    assert key.private_key.verify(b"kept", signature, "RSASSA_PSS_SHA_256"), "the same private key"
+
+
+@gap("kms_pickle", "a KMS key's private key is a cryptography object, so moto's KMS state cannot be pickled")
+def test_kms_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_kms_pickle()
+
+
+def test_kms_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("kms_pickle"):
+        check_kms_pickle()
 
 
 def check_sqs_pickle() -> None:

@@ -25,7 +25,8 @@ patch                         kind       module
 ``missing_cfn_types``         gap        :mod:`.cloudformation`
 ``stack_failure``             gap        :mod:`.cloudformation`
 ``ses_sent_at``               gap        :mod:`.ses`
-``sqs_pickle``                gap        :mod:`.state` (moto's state saved to a file)
+``kms_pickle``                gap        :mod:`.state` (moto's state saved to a file)
+``sqs_pickle``                gap        :mod:`.state`
 ``lambda_pickle``             gap        :mod:`.state`
 ``sfn_pickle``                gap        :mod:`.state`
 ============================  =========  =====================================================
@@ -86,6 +87,7 @@ REGISTRY.declare_order(
         cloudformation.MISSING_CFN_TYPES.name,
         cloudformation.STACK_FAILURE.name,
         ses.SES_SENT_AT.name,
+        state.KMS_PICKLE.name,
         state.SQS_PICKLE.name,
         state.LAMBDA_PICKLE.name,
         state.SFN_PICKLE.name,

@@ -6,9 +6,10 @@ in one ``pickle.dump`` (so objects shared between services - the CloudFormation 
 are the DynamoDB tables, the SQS queues, the state machines themselves - stay shared) and
 :func:`load` puts them back into the same ``BackendDict`` s (found again by module and name).
 
-Plain moto cannot be pickled; three named gaps (patches of the registry, each with its test in
+Plain moto cannot be pickled; four named gaps (patches of the registry, each with its test in
 tests/moto_patches/test_gaps.py) make it so:
 
+* ``kms_pickle``: a KMS key's private key is a ``cryptography`` object (saved as PEM);
 * ``sqs_pickle``: every SQS queue holds a ``threading.Condition`` (its messages' lock);
 * ``lambda_pickle``: Lambda's function and layer stores index by ARN in a ``WeakValueDictionary``
   and default aliases through a ``lambda``;
@@ -39,7 +40,9 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from moto.awslambda.models import LambdaStorage, LayerStorage
+from moto.kms.utils import ECDSAPrivateKey, RSAPrivateKey
 from moto.core.base_backend import BackendDict, backend_lock
 from moto.sqs.models import Queue
 from moto.stepfunctions.parser.api import ExecutionStatus
@@ -185,6 +188,38 @@ def _apply_sfn_pickle(patcher: Patcher) -> None:
     patcher.replace(Execution, "__setstate__", _execution_setstate)
 
 
+# ------------------------------------------------------------------------------------ kms_pickle
+
+
+def _private_key_getstate(self: Any) -> dict[str, Any]:
+    state = dict(self.__dict__)
+    state["private_key"] = self.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return state
+
+
+def _private_key_setstate(self: Any, state: dict[str, Any]) -> None:
+    self.__dict__.update(state)
+    self.private_key = serialization.load_pem_private_key(state["private_key"], password=None)
+
+
+def _apply_kms_pickle(patcher: Patcher) -> None:
+    for cls in (RSAPrivateKey, ECDSAPrivateKey):
+        patcher.replace(cls, "__getstate__", _private_key_getstate)
+        patcher.replace(cls, "__setstate__", _private_key_setstate)
+
+
+KMS_PICKLE = REGISTRY.register(
+    Patch(
+        "kms_pickle",
+        "gap",
+        "a KMS key cannot be pickled (its asymmetric private key is a cryptography object); here the "
+        "private key is saved as PKCS#8 PEM and loaded back",
+        _apply_kms_pickle,
+    )
+)
+
 SQS_PICKLE = REGISTRY.register(
     Patch(
         "sqs_pickle",
@@ -216,7 +251,7 @@ SFN_PICKLE = REGISTRY.register(
     )
 )
 
-STATE_PATCHES = (SQS_PICKLE.name, LAMBDA_PICKLE.name, SFN_PICKLE.name)
+STATE_PATCHES = (KMS_PICKLE.name, SQS_PICKLE.name, LAMBDA_PICKLE.name, SFN_PICKLE.name)
 
 
 # ----------------------------------------------------------------------------------- save / load
