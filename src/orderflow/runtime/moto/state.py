@@ -42,8 +42,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from moto.awslambda.models import LambdaStorage, LayerStorage
-from moto.kms.utils import ECDSAPrivateKey, RSAPrivateKey
 from moto.core.base_backend import BackendDict, backend_lock
+from moto.kms.utils import ECDSAPrivateKey, RSAPrivateKey
 from moto.sqs.models import Queue
 from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.backend.execution import Execution
