@@ -132,6 +132,7 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
     second = boot(FIXTURE_TEMPLATE, tmp_path)
     try:
         assert second.restored is not None and second.stack_action == "restore"
+        assert second.restored["interrupted"] == ["cut"]
         after = describe(second)
         # Outputs that point at the local API follow this run's API port; all else is the same.
         assert after["outputs"].pop("ApiUrl") == f"http://127.0.0.1:{second.api_port}/dev/"

@@ -289,6 +289,17 @@ class Runtime:
                 self.restored = moto_layer.state.load(self.state_file)
             except moto_layer.state.StateError as exc:
                 raise RuntimeStartError(str(exc)) from None
+            interrupted = self.restored["interrupted"]
+            if interrupted:
+                shown = ", ".join(interrupted[:20]) + (
+                    f" and {len(interrupted) - 20} more" if len(interrupted) > 20 else ""
+                )
+                log.warning(
+                    "%d execution(s) were running when the state was saved, now ABORTED (%s): %s",
+                    len(interrupted),
+                    moto_layer.state.INTERRUPTED_ERROR,
+                    shown,
+                )
         shutil.rmtree(self.state_dir / "code", ignore_errors=True)
         self._streams = StreamDispatchers(self.invoke, self.account_id, self.region)
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")

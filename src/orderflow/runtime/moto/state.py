@@ -68,6 +68,7 @@ __all__ = [
 
 
 _saved_at: dt.datetime | None = None  # while load() runs: when the state it loads was saved
+_marked: list[str] = []  # while load() runs: the executions it found RUNNING (and marked)
 
 
 class StateError(RuntimeError):
@@ -178,6 +179,7 @@ def _mark_interrupted(execution: Any) -> None:
         }
     )
     execution.exec_status = ExecutionStatus.ABORTED
+    _marked.append(str(execution.name))
     execution.stop_date = now
     execution.error = INTERRUPTED_ERROR
     execution.cause = INTERRUPTED_CAUSE
@@ -348,13 +350,15 @@ def read_header(path: Path) -> dict[str, Any]:
 
 
 def load(path: Path) -> dict[str, Any]:
-    """Replace every backend of moto by those saved in ``path``; its header. StateError (nothing
+    """Replace every backend of moto by those saved in ``path``; its header, plus ``interrupted``: the
+    names of the executions that were RUNNING when it was saved (now ABORTED). StateError (nothing
     changed) for a file of another version or one that cannot be read whole."""
     header = read_header(path)
     missing = [name for name in STATE_PATCHES if name not in REGISTRY.active()]
     if missing:
         raise StateError(f"moto's state cannot be loaded with the patch {missing[0]} off")
     global _saved_at
+    _marked.clear()
     try:
         _saved_at = dt.datetime.fromisoformat(str(header.get("saved_at")))
     except ValueError:
@@ -380,4 +384,6 @@ def load(path: Path) -> dict[str, Any]:
                 dict.clear(account_backend)
                 for region, backend in regions.items():
                     dict.__setitem__(account_backend, region, backend)
+    header["interrupted"] = sorted(_marked)
+    _marked.clear()
     return header
