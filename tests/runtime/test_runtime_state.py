@@ -80,6 +80,9 @@ def describe(runtime: Any) -> dict[str, Any]:
         "messages": attributes["Attributes"]["ApproximateNumberOfMessages"],
         "mails": [(m["to"], m["subject"], m["message_id"]) for m in runtime.outbox()],
         "log_groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),
+        "log_events": [
+            e["message"] for e in logs.get_log_events(logGroupName="/kept", logStreamName="s")["events"]
+        ],
     }
 
 
@@ -122,8 +125,15 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
         running = sfn.start_execution(stateMachineArn=first.outputs["WorkflowArn"], name="cut", input="{}")
         assert arrived.acquire(timeout=15)  # its first task waits at the gate: certainly RUNNING
         first.client("sqs").send_message(QueueUrl=first.outputs["FailuresQueueUrl"], MessageBody="kept")
+        logs = first.client("logs")
+        logs.create_log_group(logGroupName="/kept")
+        logs.create_log_stream(logGroupName="/kept", logStreamName="s")
+        logs.put_log_events(
+            logGroupName="/kept", logStreamName="s", logEvents=[{"timestamp": 1, "message": "kept line"}]
+        )
         before = describe(first)
         assert before["items"] and before["mails"] and before["messages"] == "1"
+        assert before["log_events"] == ["kept line"]
     finally:
         first.stop()
     gate.set()
