@@ -22,7 +22,7 @@ from orderflow.wsgi_server import Limits, WsgiServer
 from .browser_guard import guarded
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
-from .persistence import RequestGate
+from .persistence import RequestGate, passes_gate
 
 ExtraRoutes = dict[str, Callable[[], Any]]
 
@@ -71,7 +71,7 @@ def aws_app(
             body = json.dumps(handler(), default=str).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        if gate is None:
+        if gate is None or not passes_gate(environ):
             return moto_app(environ, start_response)
         with gate.request():
             return list(moto_app(environ, start_response))

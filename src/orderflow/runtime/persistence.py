@@ -27,9 +27,15 @@ STATE_FILE = "aws-state"
 
 
 class RequestGate:
-    """Many requests at once, or one snapshot alone (a readers-writer lock); counts the requests."""
+    """Many requests at once, or one snapshot alone (a readers-writer lock); counts the requests.
 
-    def __init__(self) -> None:
+    A request that waits for other requests to the same server (a Lambda Invoke waits for the
+    function, whose AWS calls come back here) must not pass the gate: the snapshot would wait for
+    it while it waits for requests the snapshot holds back. :func:`passes_gate` leaves those out, and
+    a snapshot waits for the requests in flight ``drain_timeout`` seconds at most in any case."""
+
+    def __init__(self, drain_timeout: float = 5.0) -> None:
+        self.drain_timeout = drain_timeout
         self._cond = threading.Condition()
         self._active = 0
         self._exclusive = False
@@ -56,14 +62,22 @@ class RequestGate:
             while self._exclusive:
                 self._cond.wait()
             self._exclusive = True
-            while self._active:
-                self._cond.wait()
+            self._cond.wait_for(lambda: self._active == 0, timeout=self.drain_timeout)
         try:
             yield
         finally:
             with self._cond:
                 self._exclusive = False
                 self._cond.notify_all()
+
+
+def passes_gate(environ: dict[str, object]) -> bool:
+    """Whether a request to the embedded AWS is held back by a snapshot (see :class:`RequestGate`):
+    all but Lambda's Invoke and Step Functions' StartSyncExecution, which wait for other requests."""
+    path = str(environ.get("PATH_INFO", ""))
+    if "/functions/" in path and path.rstrip("/").endswith(("/invocations", "/invoke-async")):
+        return False
+    return "StartSyncExecution" not in str(environ.get("HTTP_X_AMZ_TARGET", ""))
 
 
 class PeriodicSnapshots:
