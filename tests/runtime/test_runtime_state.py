@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -129,7 +130,9 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
         logs.create_log_group(logGroupName="/kept")
         logs.create_log_stream(logGroupName="/kept", logStreamName="s")
         logs.put_log_events(
-            logGroupName="/kept", logStreamName="s", logEvents=[{"timestamp": 1, "message": "kept line"}]
+            logGroupName="/kept",
+            logStreamName="s",
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "kept line"}],
         )
         before = describe(first)
         assert before["items"] and before["mails"] and before["messages"] == "1"

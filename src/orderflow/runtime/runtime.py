@@ -184,16 +184,18 @@ class Runtime:
 
     def stop(self) -> None:
         """Kill the workers, stop the embedded AWS. Idempotent. Executions still running are reported
-        once, by name, as interrupted; their Lambda invocations end quietly (no tracebacks)."""
+        once, by name, as interrupted; their Lambda invocations end quietly (no tracebacks). A
+        persisting runtime first writes its state: executions still running are saved RUNNING (and
+        come back ABORTED, orderflow.Interrupted), before their tasks are made to fail."""
         with self._lock:
+            if self._started and self.persist:
+                if self._snapshots is not None:
+                    self._snapshots.stop()
+                self._final_snapshot()
             self._stopped = True  # from now on, invocations of interrupted executions end quietly
             try:
                 if self._started:
                     self._report_interrupted()
-                    if self._snapshots is not None:
-                        self._snapshots.stop()
-                    if self.persist:
-                        self._final_snapshot()
                 self._teardown()
             finally:
                 self._started = False
