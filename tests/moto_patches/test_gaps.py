@@ -46,6 +46,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from moto import mock_aws
 from moto.awslambda.models import lambda_backends
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import LimitedSizeDict
 from moto.kms.models import kms_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
@@ -902,6 +904,40 @@ def test_kms_pickle_gap_in_plain_moto(moto_aws: None) -> None:
 def test_kms_pickle_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("kms_pickle"):
         check_kms_pickle()
+
+
+def check_dynamodb_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
+    ddb = client("dynamodb")
+    ddb.create_table(
+        TableName="kept",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"pk": {"S": "a"}, **{f"a{i}": {"S": "x" * 10} for i in range(20)}}
+    ddb.put_item(TableName="kept", Item=item)
+    data = pickle.dumps(dynamodb_backends[ACCOUNT][REGION])
+    checks = []
+    original = LimitedSizeDict.__setitem__
+    monkeypatch.setattr(
+        LimitedSizeDict,
+        "__setitem__",
+        lambda self, key, value: checks.append(key) or original(self, key, value),
+    )
+    restored = pickle.loads(data)
+    [kept] = restored.get_table("kept").all_items()
+    assert kept.to_json()["Attributes"] == item
+    assert checks == [], f"loading re-checked the item's size at each of its {len(checks)} attributes"
+
+
+@gap("dynamodb_pickle", "loading an item re-sums its size at every attribute (quadratic)")
+def test_dynamodb_pickle_gap_in_plain_moto(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    check_dynamodb_pickle(monkeypatch)
+
+
+def test_dynamodb_pickle_patched(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    with REGISTRY.enabled("dynamodb_pickle"):
+        check_dynamodb_pickle(monkeypatch)
 
 
 def check_sqs_pickle() -> None:

@@ -26,6 +26,7 @@ patch                         kind       module
 ``stack_failure``             gap        :mod:`.cloudformation`
 ``ses_sent_at``               gap        :mod:`.ses`
 ``kms_pickle``                gap        :mod:`.state` (moto's state saved to a file)
+``dynamodb_pickle``           speed-up   :mod:`.state`
 ``sqs_pickle``                gap        :mod:`.state`
 ``lambda_pickle``             gap        :mod:`.state`
 ``sfn_pickle``                gap        :mod:`.state`
@@ -88,6 +89,7 @@ REGISTRY.declare_order(
         cloudformation.STACK_FAILURE.name,
         ses.SES_SENT_AT.name,
         state.KMS_PICKLE.name,
+        state.DYNAMODB_PICKLE.name,
         state.SQS_PICKLE.name,
         state.LAMBDA_PICKLE.name,
         state.SFN_PICKLE.name,
