@@ -346,10 +346,12 @@ def _print_state(runtime: Any) -> None:
         line = "state: in memory only (nothing is kept at stop)"
     elif runtime.restored is None:
         line = f"state: new, kept in {runtime.state_dir}"
-    elif runtime.stack_action == "update":
-        line = f"state: restored from {runtime.state_dir}, stack updated to the changed template"
     else:
-        line = f"state: restored from {runtime.state_dir}"
+        size = runtime.state_file.stat().st_size / 1e6 if runtime.state_file.exists() else 0.0
+        took = runtime.timings.get("state_load_ms", 0.0) / 1000
+        line = f"state: restored from {runtime.state_dir} ({size:.1f} MB in {took:.1f} s)"
+        if runtime.stack_action == "update":
+            line += ", stack updated to the changed template"
     print(line, file=sys.stderr, flush=True)
 
 

@@ -287,10 +287,12 @@ class Runtime:
             raise RuntimeStartError(str(exc).strip("'\"")) from exc
         self._moto_settings.callback(self._stop_moto)
         if self.persist and self.state_file.exists():
+            t_load = time.perf_counter()
             try:
                 self.restored = moto_layer.state.load(self.state_file)
             except moto_layer.state.StateError as exc:
                 raise RuntimeStartError(str(exc)) from None
+            self.timings["state_load_ms"] = (time.perf_counter() - t_load) * 1000
             interrupted = self.restored["interrupted"]
             if interrupted:
                 shown = ", ".join(interrupted[:20]) + (
