@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help demo up test lint format bench clean
+.PHONY: help demo up test lint format bench soak clean
 
 $(STAMP): pyproject.toml functions/common/requirements.txt tests/template/asl-validator/package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ format: $(STAMP)        ## ruff format and autofix
 
 bench: $(STAMP)         ## the benchmark (not a test): ready time, engine time, orders/s
 	$(BIN)/python bench/run.py
+
+soak: $(STAMP)          ## the reliability suite in full: 1,000 orders from 16 clients under injected faults
+	$(BIN)/python -m orderflow.reliability --orders 1000 --clients 16 --json bench/results/soak.json
 
 clean:                  ## remove the virtual environment, caches and the runtime's state (.orderflow/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .orderflow

@@ -301,10 +301,73 @@ def measure_engine(
         post.append((t1 - t0) * 1000)
         end_to_end.append((t2 - t0) * 1000)
     return {
+        "engine_samples_ms": engine,
         "engine_ms": summary(engine),
         "post_202_ms": summary(post),
         "submit_to_stopped_ms": summary(end_to_end),
         "outcomes": statuses,
+    }
+
+
+ARMED_NEVER_FIRING = {
+    "rules": [
+        {"service": service, "error": error, "probability": 0}
+        for service, error in (
+            ("dynamodb", "ThrottlingException"),
+            ("sqs", "InternalError"),
+            ("lambda", "TooManyRequestsException"),
+        )
+    ]
+}
+
+
+def measure_fault_overhead(
+    api: ApiClient, sfn: Any, workflow_arn: str, products: list[str], n: int, endpoint: str, token: str
+) -> dict[str, Any]:
+    """Engine time with no fault rules next to the same with rules on every service the workflow
+    calls that never fire (each request parsed and matched): interleaved blocks on the same `up`,
+    so both see the same machine. Plus the middleware's no-rules path alone, in-process, per request."""
+    import requests
+
+    from orderflow.runtime.faults import FaultEngine, middleware
+
+    url = f"{endpoint}/_orderflow/faults"
+    headers = {"X-Orderflow-Admin-Token": token}
+    no_rules: list[float] = []
+    armed: list[float] = []
+    block = max(1, n // 6)
+    for i in range(6):
+        if i % 2:
+            requests.put(
+                url, data=json.dumps(ARMED_NEVER_FIRING), headers=headers, timeout=10
+            ).raise_for_status()
+        else:
+            requests.delete(url, headers=headers, timeout=10).raise_for_status()
+        result = measure_engine(api, sfn, workflow_arn, products, block, 0)
+        samples = result["engine_samples_ms"]
+        (armed if i % 2 else no_rules).extend(samples)
+    requests.delete(url, headers=headers, timeout=10).raise_for_status()
+
+    def bare(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        return [b""]
+
+    environ = {
+        "PATH_INFO": "/",
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=a/b/us-east-1/dynamodb/aws4_request",
+    }
+    wrapped = middleware(bare, FaultEngine())
+    calls = 200_000
+    t0 = time.perf_counter()
+    for _ in range(calls):
+        bare(environ, None)
+    t1 = time.perf_counter()
+    for _ in range(calls):
+        wrapped(environ, None)
+    t2 = time.perf_counter()
+    return {
+        "engine_ms_no_rules": summary(no_rules),
+        "engine_ms_armed_never_firing": summary(armed),
+        "middleware_no_rules_ns_per_request": round(((t2 - t1) - (t1 - t0)) / calls * 1e9, 1),
     }
 
 
@@ -733,6 +796,11 @@ def main() -> int:
         finally:
             stop_profiler(profiler)
         profile = categorize(profile_file, up.proc.pid) if profiler is not None else None
+        print("fault injection overhead (no rules / rules that never fire, interleaved) ...", flush=True)
+        token = (ROOT / ".orderflow" / up.stack_name / "admin-token").read_text().strip()
+        faults = measure_fault_overhead(
+            api, c["stepfunctions"], workflow_arn, products, args.orders, up.endpoint, token
+        )
         print("direct calls ...", flush=True)
         direct = measure_direct(c, resources, products, args.orders, args.warmup)
         print(f"throughput ({args.load_orders} orders, {args.clients} clients) ...", flush=True)
@@ -759,7 +827,8 @@ def main() -> int:
             "platform": platform.platform(),
         },
         "ready": {"spawn_to_ready_s": round(ready_s, 2), "line": ready_line},
-        "engine": engine,
+        "engine": {k: v for k, v in engine.items() if k != "engine_samples_ms"},
+        "fault_injection_overhead": faults,
         "direct": direct,
         "engine_p50_vs_direct_p50": round(ratio, 2),
         "throughput": load,
@@ -790,6 +859,19 @@ def main() -> int:
             "",
         ),
         ("engine / direct (p50)", f"{ratio:.2f}x", "<= 1.5x", verdict(ratio <= 1.5)),
+        (
+            "engine p50: no fault rules / rules never firing",
+            f"{faults['engine_ms_no_rules']['p50']:.1f} / "
+            f"{faults['engine_ms_armed_never_firing']['p50']:.1f} ms",
+            "",
+            "",
+        ),
+        (
+            "fault middleware, no rules",
+            f"{faults['middleware_no_rules_ns_per_request']:.0f} ns/request",
+            "~0",
+            "",
+        ),
         (
             "submit -> stopped p50 (HTTP)",
             f"{engine['submit_to_stopped_ms']['p50']:.1f} ms",

@@ -37,6 +37,7 @@ def client(service: str, endpoint: str, region: str | None = None, **config: Any
         connect_timeout=2,
         read_timeout=config.pop("read_timeout", 30),
         retries={"max_attempts": config.pop("max_attempts", 2), "mode": "standard"},
+        inject_host_prefix=False,  # a local endpoint has no sync-127.0.0.1 (StartSyncExecution's prefix)
         **config,
     )
     return session().client(
@@ -45,7 +46,12 @@ def client(service: str, endpoint: str, region: str | None = None, **config: Any
 
 
 def resource(service: str, endpoint: str, region: str | None = None) -> Any:
-    cfg = Config(connect_timeout=2, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
+    cfg = Config(
+        connect_timeout=2,
+        read_timeout=30,
+        retries={"max_attempts": 3, "mode": "standard"},
+        inject_host_prefix=False,
+    )
     return session().resource(
         service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
     )

@@ -5,12 +5,14 @@
     orderflow history   an order's Step Functions execution history, as a table
     orderflow load      bulk-load a JSON/CSV file into one of the stack's tables
     orderflow outbox    the mails the stack has sent (SES)
+    orderflow faults    show, set or clear the fault-injection rules of a running runtime
+    orderflow cost      what 1,000,000 orders cost on AWS (Standard, Express, a single Lambda)
 
 Every bad input is one line on stderr and a non-zero exit; never a traceback
 (set ORDERFLOW_DEBUG=1 to see one for an unexpected error).
 
 Each command imports what it needs when it runs (the only function-local imports in orderflow):
-``history``, ``load`` and ``outbox`` talk to a running stack and should not pay for importing moto,
+``history``, ``load``, ``outbox`` and ``cost`` talk to a running stack and should not pay for importing moto,
 samtranslator and the runtime, which ``up`` and ``demo`` need.
 """
 
@@ -66,6 +68,16 @@ def _origin(text: str) -> str:
     return text
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid count {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive count")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="Run the orderflow SAM template locally: no Docker, no AWS account."
@@ -90,20 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--aws-port", type=_port, default=4566, help="the embedded AWS's port")
     up.add_argument("--api-port", type=_port, default=3000, help="the local API Gateway's port")
     up.add_argument("--region", default=None, help=REGION_HELP)
-    up.add_argument(
-        "--parameter-overrides",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="KEY=VALUE",
-        help="template parameters as SAM CLI takes them (Key=Value or ParameterKey=K,ParameterValue=V); "
-        "they win over samconfig.toml's parameter_overrides",
-    )
-    up.add_argument(
-        "--config-env",
-        default="default",
-        help="the samconfig.toml environment (beside the template) whose parameter_overrides apply",
-    )
+    _parameter_arguments(up)
     up.add_argument(
         "--mock-config",
         type=Path,
@@ -114,8 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--time-scale",
         default=None,
-        help="scale Retry back-off and Wait sleeps: 0 skips them, 1 is real time "
-        "(default $ORDERFLOW_TIME_SCALE or 1)",
+        help="scale Retry back-off and Wait sleeps (and botocore's retry sleeps in the functions): "
+        "0 skips them, 1 is real time (default $ORDERFLOW_TIME_SCALE or 1)",
+    )
+    up.add_argument(
+        "--faults",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="fault-injection rules (YAML or JSON) in force from the start; change them while it runs "
+        "with `orderflow faults`",
     )
     up.add_argument(
         "--allow-origin",
@@ -182,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--aws-port", type=_port, default=None, help="default 4566 if free, else any free port")
     demo.add_argument("--api-port", type=_port, default=None, help="default 3000 if free, else any free port")
     demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for executions and mails")
+    _parameter_arguments(demo)
 
     history = commands.add_parser("history", help="an execution's history as a table")
     history.add_argument("ref", metavar="ORDER_ID|EXECUTION_ARN")
@@ -198,6 +206,50 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("outbox", help="the mails sent through SES")
     outbox.add_argument("--json", action="store_true", help="print JSON instead of a listing")
     remote(outbox)
+
+    faults = commands.add_parser(
+        "faults", help="show, set or clear the fault-injection rules of a running runtime"
+    )
+    faults.add_argument("action", choices=["show", "set", "clear"])
+    faults.add_argument("file", type=Path, nargs="?", help="the rules (YAML or JSON), for set")
+    faults.add_argument("--json", action="store_true", help="print the answer as JSON")
+    faults.add_argument("--stack-name", default="orderflow")
+    faults.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="where the runtime wrote its admin-token (default .orderflow/<stack-name>)",
+    )
+    faults.add_argument(
+        "--endpoint",
+        default=None,
+        help="the runtime's AWS endpoint (default $AWS_ENDPOINT_URL or http://127.0.0.1:4566)",
+    )
+    cost = commands.add_parser(
+        "cost",
+        help="what 1,000,000 orders cost on AWS, from the executions that ran on the stack",
+    )
+    cost.add_argument("--stack-name", default="orderflow", help="the local stack's name (default orderflow)")
+    cost.add_argument(
+        "--template",
+        type=Path,
+        default=Path("template.yaml"),
+        help="the template the stack runs (default ./template.yaml): its functions' REPORT lines "
+        "are read from .orderflow/<stack>/logs/ beside it",
+    )
+    cost.add_argument(
+        "--limit",
+        type=_positive,
+        default=500,
+        help="price the most recent N finished executions (default 500)",
+    )
+    cost.add_argument(
+        "--price-region",
+        default=None,
+        help="price at this region's list prices (default: the stack's region)",
+    )
+    cost.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    remote(cost)
     return parser
 
 
@@ -297,6 +349,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         persist=not args.in_memory,
         snapshot_interval=args.snapshot_interval or None,
+        faults=_fault_rules(args.faults) if args.faults is not None else None,
     )
 
     stop = threading.Event()
@@ -355,6 +408,37 @@ def _print_state(runtime: Any) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _parameter_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameters as SAM CLI takes them (Key=Value or ParameterKey=K,ParameterValue=V); "
+        "they win over samconfig.toml's parameter_overrides",
+    )
+    command.add_argument(
+        "--config-env",
+        default="default",
+        help="the samconfig.toml environment (beside the template) whose parameter_overrides apply",
+    )
+
+
+def _fault_rules(path: Path) -> Any:
+    """The rules of ``--faults FILE``, every mistake one line (CliError)."""
+    from orderflow.runtime.faults import FaultRuleError, load_document, parse_rules
+
+    if not path.is_file():
+        raise CliError(f"--faults {path}: no such file")
+    try:
+        return parse_rules(load_document(path.read_text(encoding="utf-8"), str(path)), str(path))
+    except FaultRuleError as exc:
+        raise CliError("\n".join(exc.lines)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"--faults {path}: cannot read it ({exc})") from None
+
+
 def _parameter_overrides(args: argparse.Namespace, template: Path) -> dict[str, str]:
     """samconfig.toml's parameter_overrides for --config-env, then --parameter-overrides, checked
     against the template's Parameters (every mistake one line)."""
@@ -368,7 +452,8 @@ def _parameter_overrides(args: argparse.Namespace, template: Path) -> dict[str, 
         if values:
             validate(load_template(template).get("Parameters") or {}, values)
     except ParameterError as exc:
-        raise CliError("\n".join(f"{PROG} up: {line}" for line in exc.lines)[len(f"{PROG} up: ") :]) from None
+        prefix = f"{PROG} {args.command}: "
+        raise CliError("\n".join(f"{prefix}{line}" for line in exc.lines)[len(prefix) :]) from None
     except RuntimeStartError as exc:
         raise CliError(str(exc)) from None
     return values
@@ -440,6 +525,71 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_faults(args: argparse.Namespace) -> int:
+    import requests
+
+    from orderflow.runtime.browser_guard import ADMIN_TOKEN_HEADER
+    from orderflow.runtime.faults import format_snapshot
+
+    endpoint = (args.endpoint or default_endpoint()).rstrip("/")
+    url = f"{endpoint}/_orderflow/faults"
+    headers = {}
+    body = None
+    if args.action == "set":
+        if args.file is None:
+            raise CliError("set needs a FILE of rules (YAML or JSON)")
+        _fault_rules(args.file)  # checked here first: the mistakes name the file
+        body = args.file.read_bytes()
+    if args.action != "show":
+        state_dir = args.state_dir or Path(".orderflow") / args.stack_name
+        token_path = state_dir / "admin-token"
+        try:
+            headers[ADMIN_TOKEN_HEADER] = token_path.read_text(encoding="utf-8").strip()
+        except OSError:
+            raise CliError(
+                f"no admin token at {token_path} (see --state-dir; is `orderflow up` running?)"
+            ) from None
+    method = {"show": "GET", "set": "PUT", "clear": "DELETE"}[args.action]
+    try:
+        response = requests.request(method, url, data=body, headers=headers, timeout=30)
+    except requests.exceptions.ConnectionError:
+        raise CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)") from None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {"message": response.text[:200]}
+    if response.status_code != 200:
+        lines = answer.get("errors") or [answer.get("message") or f"HTTP {response.status_code}"]
+        raise CliError("\n".join(lines))
+    print(json.dumps(answer, indent=2) if args.json else format_snapshot(answer))
+    return 0
+
+
+def cmd_cost(args: argparse.Namespace) -> int:
+    from orderflow.cost.calc import SeedDesign, cost_per_orders
+    from orderflow.cost.collect import collect
+    from orderflow.cost.prices import PriceError, load_prices
+    from orderflow.cost.report import format_text, to_json
+
+    endpoint = args.endpoint or default_endpoint()
+    region = args.region or default_region()
+    try:
+        # an unknown region is refused before asking the stack anything
+        prices = load_prices(args.price_region or region)
+    except PriceError as exc:
+        raise CliError(str(exc)) from None
+    template: Path = args.template
+    logs_dir = template.resolve().parent / ".orderflow" / args.stack_name / "logs"
+    measured = collect(endpoint, args.stack_name, region, logs_dir, limit=args.limit)
+    seed = SeedDesign()
+    costs = cost_per_orders(measured.orders, measured.functions, prices, seed)
+    if args.json:
+        print(json.dumps(to_json(measured, prices, costs, seed), indent=2))
+    else:
+        print(format_text(measured, prices, costs, seed))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from orderflow.demo import run_demo
 
@@ -448,6 +598,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         return run_demo(
             template=args.template,
+            parameter_overrides=_parameter_overrides(args, args.template),
             aws_port=args.aws_port,
             api_port=args.api_port,
             timeout=args.timeout,
@@ -464,6 +615,8 @@ COMMANDS = {
     "history": cmd_history,
     "load": cmd_load,
     "outbox": cmd_outbox,
+    "faults": cmd_faults,
+    "cost": cmd_cost,
 }
 
 

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 from orderflow.api.client import ApiClient
 from orderflow.arns import execution_arn
 from orderflow.awsclients import CliError, client, resource
-from orderflow.history import format_history, get_history
+from orderflow.history import express_history, format_history, get_history
 from orderflow.loader import write_items
 from orderflow.polling import WaitTimeout, wait_until
 from orderflow.ports import pick_port
@@ -35,6 +35,7 @@ from orderflow.session import LocalSession, SessionOptions
 
 DATA = Path(__file__).resolve().parent / "demo_data"
 FINAL = {"CONFIRMED", "REJECTED", "FAILED"}
+EXPRESS_OUTCOMES = {201, 422, 502}  # POST /orders under EXPRESS: CONFIRMED, REJECTED, FAILED
 POLL_S = 0.05
 T = TypeVar("T")
 
@@ -62,6 +63,7 @@ def run_demo(
     api_port: int | None = None,
     timeout: float = 60.0,
     on_ready: Callable[[], None] | None = None,
+    parameter_overrides: dict[str, str] | None = None,
 ) -> int:
     if not template.is_file():
         raise CliError(f"template {template} not found (see --template)")
@@ -73,7 +75,9 @@ def run_demo(
     api_port = pick_port(api_port, 3000)
     started = time.monotonic()
     _say(f"booting {template} (embedded AWS on :{aws_port}, local API on :{api_port}) ...")
-    options = SessionOptions(template, aws_port=aws_port, api_port=api_port)
+    options = SessionOptions(
+        template, aws_port=aws_port, api_port=api_port, parameter_overrides=dict(parameter_overrides or {})
+    )
     try:
         with LocalSession(options) as session:
             assert session.runtime is not None and session.api is not None
@@ -109,9 +113,17 @@ def _traffic(
     sfn = client("stepfunctions", endpoint)
     workflow_arn = runtime.outputs.get("OrderWorkflowArn") or runtime.resources.get("OrderWorkflow")
     submitted: list[tuple[dict[str, Any], str | None, str | None]] = []  # (spec, orderId, api verdict)
+    express = (
+        bool(workflow_arn) and sfn.describe_state_machine(stateMachineArn=workflow_arn)["type"] == "EXPRESS"
+    )
+    answered: dict[str, dict[str, Any]] = {}  # EXPRESS: POST /orders answers the outcome itself
     for spec in orders:
         status, body = api.post("/orders", spec["order"])
-        if status == 202 and isinstance(body, dict) and body.get("orderId"):
+        if status in EXPRESS_OUTCOMES and isinstance(body, dict) and body.get("status") in FINAL:
+            _say(f"  {spec['label']:<17} {status}  orderId={body['orderId']}  {body['status']}")
+            answered[str(body["orderId"])] = body
+            submitted.append((spec, str(body["orderId"]), None))
+        elif status == 202 and isinstance(body, dict) and body.get("orderId"):
             _say(f"  {spec['label']:<17} 202  orderId={body['orderId']}")
             submitted.append((spec, str(body["orderId"]), None))
         elif status == 400:
@@ -121,9 +133,16 @@ def _traffic(
             if workflow_arn:  # a StartExecution caller that bypasses the API: ValidateOrder decides
                 direct_id = f"demo-{uuid.uuid4().hex[:12]}"
                 execution_input = json.dumps({**spec["order"], "orderId": direct_id})
-                sfn.start_execution(stateMachineArn=workflow_arn, name=direct_id, input=execution_input)
+                if express:  # StartSyncExecution: the outcome is in its answer (not describable later)
+                    run = sfn.start_sync_execution(
+                        stateMachineArn=workflow_arn, name=direct_id, input=execution_input
+                    )
+                    answered[direct_id] = json.loads(run.get("output") or "null") or {"status": "FAILED"}
+                else:
+                    sfn.start_execution(stateMachineArn=workflow_arn, name=direct_id, input=execution_input)
                 direct = {**spec, "label": f"{spec['label']} (direct)"}
-                _say(f"  {direct['label']:<17} StartExecution without the API  orderId={direct_id}")
+                started_by = "StartSyncExecution" if express else "StartExecution"
+                _say(f"  {direct['label']:<17} {started_by} without the API  orderId={direct_id}")
                 submitted.append((direct, direct_id, None))
         else:
             problems.append(f"POST /orders ({spec['label']}) answered {status}: {body}")
@@ -156,7 +175,9 @@ def _traffic(
         except CliError as exc:
             problems.append(str(exc))
 
-    _section("order outcomes (GET /orders/{orderId})")
+    _section(
+        "order outcomes (answered by POST /orders)" if express else "order outcomes (GET /orders/{orderId})"
+    )
     final: dict[str, dict[str, Any]] = {}
     for spec, order_id, verdict in submitted:
         if order_id is None:
@@ -166,6 +187,8 @@ def _traffic(
             continue
 
         def settled(order_id: str = order_id) -> dict[str, Any] | None:
+            if order_id in answered:
+                return answered[order_id]
             status, body = api.get(f"/orders/{order_id}")
             if status == 200 and isinstance(body, dict) and body.get("status") in FINAL:
                 return body
@@ -186,12 +209,19 @@ def _traffic(
             problems.append(f"order {spec['label']}: expected {expect}, got {body['status']}{reason}")
 
     _section("execution histories")
+    logs = client("logs", endpoint)
     for _spec, order_id, _verdict in submitted:
         if order_id is None or not workflow_arn:
             continue
+        _say()
+        if express:  # from the workflow's log group, as on AWS
+            try:
+                _say(format_history(*express_history(sfn, logs, workflow_arn, order_id, endpoint)))
+            except CliError as exc:
+                problems.append(str(exc))
+            continue
         arn = execution_arn(workflow_arn, order_id)
         description = sfn.describe_execution(executionArn=arn)
-        _say()
         _say(format_history(description, get_history(sfn, arn)))
 
     _section("outbox")

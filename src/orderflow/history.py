@@ -1,10 +1,16 @@
-"""Step Functions execution histories as a readable table (``orderflow history`` and the demo)."""
+"""Step Functions execution histories as a readable table (``orderflow history`` and the demo).
+
+A STANDARD execution's history comes from GetExecutionHistory. An EXPRESS execution cannot be
+described on AWS (DescribeExecution and GetExecutionHistory answer InvalidArn): its history is what the
+state machine's logging configuration sent to its CloudWatch Logs log group, read back here (one JSON
+record per event), as the console does.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -13,6 +19,114 @@ from orderflow.arns import execution_arn
 from orderflow.awsclients import CliError, client, not_running, stack_resources
 
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
+
+
+def is_express_arn(arn: str) -> bool:
+    parts = arn.split(":")
+    return len(parts) > 7 and parts[2] == "states" and parts[5] == "express"
+
+
+def stack_state_machines(endpoint: str, stack_name: str, region: str | None = None) -> list[str]:
+    return [
+        r["PhysicalResourceId"]
+        for r in stack_resources(endpoint, stack_name, region)
+        if r["ResourceType"] == STATE_MACHINE_TYPE
+    ]
+
+
+def log_group_of(machine: dict[str, Any]) -> str | None:
+    """The log group name of a described state machine's logging configuration (None: not logged)."""
+    logging = machine.get("loggingConfiguration") or {}
+    if logging.get("level", "OFF") == "OFF":
+        return None
+    for destination in logging.get("destinations") or []:
+        arn = (destination.get("cloudWatchLogsLogGroup") or {}).get("logGroupArn") or ""
+        if ":log-group:" in arn:
+            return str(arn.split(":log-group:", 1)[1].split(":")[0])
+    return None
+
+
+def details_key(event_type: str) -> str:
+    """The key GetExecutionHistory gives an event's details: ``TaskScheduled`` ->
+    ``taskScheduledEventDetails``; every ``…StateEntered``/``…StateExited`` shares
+    ``stateEnteredEventDetails``/``stateExitedEventDetails``."""
+    for suffix in ("StateEntered", "StateExited"):
+        if event_type.endswith(suffix):
+            return f"state{suffix[5:]}EventDetails"
+    return f"{event_type[:1].lower()}{event_type[1:]}EventDetails"
+
+
+def logged_executions(logs: Any, group: str) -> dict[str, list[dict[str, Any]]]:
+    """Execution ARN -> its events, from the log group's records, in GetExecutionHistory's shape
+    (``id``, ``previousEventId``, ``type``, ``timestamp`` and the details under the key
+    GetExecutionHistory uses, see details_key), so one reader serves both."""
+    executions: dict[str, list[dict[str, Any]]] = {}
+    for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
+        for event in page["events"]:
+            try:
+                record = json.loads(event["message"])
+                event_type = str(record["type"])
+                executions.setdefault(str(record["execution_arn"]), []).append(
+                    {
+                        "id": int(record["id"]),
+                        "previousEventId": int(record.get("previous_event_id") or 0),
+                        "type": event_type,
+                        "timestamp": datetime.fromtimestamp(int(record["event_timestamp"]) / 1000, tz=UTC),
+                        details_key(event_type): record.get("details") or {},
+                    }
+                )
+            except (ValueError, KeyError, TypeError):
+                continue  # not a Step Functions record
+    for events in executions.values():
+        events.sort(key=lambda e: e["id"])
+    return executions
+
+
+ENDINGS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionFailed": "FAILED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
+
+
+def logged_description(arn: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """What DescribeExecution would say, from the logged events (RUNNING until an ending is logged)."""
+    ending = next((ENDINGS[e["type"]] for e in reversed(events) if e["type"] in ENDINGS), None)
+    description: dict[str, Any] = {
+        "executionArn": arn,
+        "name": arn.split(":")[7],
+        "status": ending or "RUNNING",
+    }
+    if events:
+        description["startDate"] = events[0]["timestamp"]
+        if ending:
+            description["stopDate"] = events[-1]["timestamp"]
+    return description
+
+
+def express_history(
+    sfn: Any, logs: Any, machine_arn: str, ref: str, endpoint: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The latest EXPRESS execution named (or with the ARN) ``ref`` of ``machine_arn``, from its log
+    group; CliError when the machine logs nothing or the log has no such execution."""
+    machine = sfn.describe_state_machine(stateMachineArn=machine_arn)
+    group = log_group_of(machine)
+    if group is None:
+        raise CliError(
+            f"{machine['name']} is an EXPRESS state machine without logging: its executions cannot be "
+            "described (set the state machine's Logging to a log group, Level ALL)"
+        )
+    executions = logged_executions(logs, group)
+    if is_express_arn(ref):
+        matches = [ref] if ref in executions else []
+    else:
+        matches = [arn for arn in executions if arn.split(":")[7] == ref]
+    if not matches:
+        raise CliError(f"no execution {ref!r} in log group {group} at {endpoint}")
+    # An Express name is no idempotency key: the same name can run more than once; show the latest.
+    arn = max(matches, key=lambda a: executions[a][0]["timestamp"])
+    return logged_description(arn, executions[arn]), executions[arn]
 
 
 def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, region: str | None = None) -> str:
@@ -137,8 +251,30 @@ def format_history(description: dict[str, Any], events: list[dict[str, Any]]) ->
 def show_history(ref: str, endpoint: str, stack_name: str, region: str | None = None) -> str:
     sfn = client("stepfunctions", endpoint, region, max_attempts=1)
     try:
+        express = _express_machine(sfn, ref, endpoint, stack_name, region)
+        if express is not None:
+            logs = client("logs", endpoint, region, max_attempts=1)
+            return format_history(*express_history(sfn, logs, express, ref, endpoint))
         arn = find_execution(sfn, ref, endpoint, stack_name, region)
         description = sfn.describe_execution(executionArn=arn)
         return format_history(description, get_history(sfn, arn))
     except EndpointConnectionError:
         raise not_running(endpoint) from None
+
+
+def _express_machine(sfn: Any, ref: str, endpoint: str, stack_name: str, region: str | None) -> str | None:
+    """The EXPRESS state machine ``ref`` belongs to: the one an express ARN names, else the stack's
+    state machine when it is EXPRESS (None: STANDARD, read through GetExecutionHistory)."""
+    if is_express_arn(ref):
+        parts = ref.split(":")
+        return ":".join([*parts[:5], "stateMachine", parts[6]])
+    if ref.startswith("arn:"):
+        return None
+    for machine_arn in stack_state_machines(endpoint, stack_name, region):
+        try:
+            machine = sfn.describe_state_machine(stateMachineArn=machine_arn)
+        except ClientError:
+            continue
+        if machine.get("type") == "EXPRESS":
+            return str(machine_arn)
+    return None

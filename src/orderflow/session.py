@@ -37,7 +37,8 @@ class SessionOptions:
     parameter_overrides: Mapping[str, str] = field(default_factory=dict)
     state_dir: Path | None = None
     mock_config: Path | str | None = None  # a Step Functions Local MockConfigFile.json
-    time_scale: float | None = None  # Retry back-off and Wait sleeps x this (None: real time)
+    # Retry back-off and Wait sleeps (and botocore's retry sleeps in the functions) x this (None: real time)
+    time_scale: float | None = None
     log_echo: bool = False  # function log lines echoed to stderr
     access_log: Callable[[str], None] | None = None  # one line per local API request
     # Whose handlers are imported at start (a broken one fails start-up): every function's (True),
@@ -52,6 +53,7 @@ class SessionOptions:
     # on unless --in-memory); written at stop and every snapshot_interval seconds (None: never).
     persist: bool = False
     snapshot_interval: float | None = 30.0
+    faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
 
 
 class PortInUse(RuntimeStartError):
@@ -138,6 +140,8 @@ class LocalSession:
             host=o.host,
             persist=o.persist,
             snapshot_interval=o.snapshot_interval,
+            faults=o.faults,
+            time_scale=o.time_scale,
             # as many spare workers as handlers are checked at start (all functions: the default)
             spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )

@@ -368,3 +368,46 @@ def test_up_listens_on_127_0_0_1_or_every_interface_only(capsys: pytest.CaptureF
     code, _, err = run(["up", "--host", "192.168.1.5"], capsys)
     assert code == 2
     assert "invalid choice: '192.168.1.5'" in err
+
+
+# ---------------------------------------------------------------------------- cost
+def test_cost_refuses_an_unknown_region_before_asking_anything(capsys: pytest.CaptureFixture[str]) -> None:
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    code, out, err = run(["cost", "--endpoint", endpoint, "--region", "ap-south-1"], capsys)
+    assert_one_line_error(code, err, "no prices for region 'ap-south-1'", "us-east-1")
+    assert out == ""
+    code, out, err = run(["cost", "--endpoint", endpoint, "--price-region", "xx-nowhere-1"], capsys)
+    assert_one_line_error(code, err, "no prices for region 'xx-nowhere-1'")
+
+
+def test_cost_without_a_runtime(capsys: pytest.CaptureFixture[str]) -> None:
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    code, _, err = run(["cost", "--endpoint", endpoint, "--region", "us-east-1"], capsys)
+    assert_one_line_error(code, err, "no orderflow runtime at", "orderflow up")
+
+
+def test_cost_without_a_state_machine_or_executions(
+    moto_stack: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["cost", "--endpoint", moto_stack, "--region", "us-east-1"], capsys)
+    assert_one_line_error(code, err, "has no state machine")
+    code, _, err = run(["cost", "--endpoint", moto_stack, "--stack-name", "nope"], capsys)
+    assert_one_line_error(code, err, "no stack 'nope'")
+
+    machine = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "StateMachineName": "idle-machine",
+            "RoleArn": "arn:aws:iam::123456789012:role/sfn",
+            "DefinitionString": json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        },
+    }
+    cfn = boto3.client("cloudformation", endpoint_url=moto_stack, region_name="us-east-1")
+    cfn.create_stack(StackName="idle", TemplateBody=json.dumps({"Resources": {"Machine": machine}}))
+    code, _, err = run(["cost", "--endpoint", moto_stack, "--stack-name", "idle"], capsys)
+    assert_one_line_error(code, err, "no finished executions of idle-machine", "place some orders")
+
+
+def test_cost_limit_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["cost", "--limit", "0"], capsys)
+    assert code == 2 and "not a positive count" in err

@@ -77,6 +77,19 @@ def test_up_reports_every_bad_override_one_line_each(capsys: pytest.CaptureFixtu
     assert lines[1].startswith("orderflow up: parameter Nope is not declared in the template")
 
 
+def test_demo_takes_the_same_overrides_and_refuses_bad_ones_before_booting(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["demo", "--template", str(ROOT / "template.yaml"), "--aws-port", str(free_port())]
+    argv += ["--api-port", str(free_port()), "--parameter-overrides", "WorkflowType=SLOW"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "orderflow demo: parameter WorkflowType='SLOW': not one of STANDARD, EXPRESS"
+    ]
+    assert "booting" not in captured.out
+
+
 def test_up_help_shows_defaults_and_the_region_rule(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["up", "--help"])

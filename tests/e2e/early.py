@@ -138,11 +138,41 @@ EARLY.declare(
 )
 
 
+# `orderflow up` with WorkflowType=EXPRESS (the suite's one EXPRESS boot): orders answered by
+# StartSyncExecution, histories from the log group, the flow suite's mock config for sync executions.
+EXPRESS_PORTS = (free_port(), free_port())  # (api, aws)
+EARLY.declare(
+    "express-up",
+    [
+        sys.executable,
+        "-m",
+        "orderflow.cli",
+        "up",
+        "--quiet",
+        "--time-scale",
+        "0",
+        "--no-lint",  # the same template as good-up, which lints it
+        "--in-memory",
+        "--mock-config",
+        str(ROOT / "tests/statemachine/MockConfigFile.json"),
+        "--api-port",
+        str(EXPRESS_PORTS[0]),
+        "--aws-port",
+        str(EXPRESS_PORTS[1]),
+        "--parameter-overrides",
+        "WorkflowType=EXPRESS",
+    ],
+    ROOT,
+)
+
+
 def start_for(selected_files: set[str]) -> bool:
     """Start the processes the selected test files use; whether any was started."""
     names = []
     if "test_demo.py" in selected_files:
         names.append("demo")
+    if "test_express.py" in selected_files:
+        names.append("express-up")
     if "test_up_errors.py" in selected_files:
         declare_up_processes()
         names += ["good-up", "broken-templates"]

@@ -230,3 +230,36 @@ def test_concurrent_orders_for_the_last_unit(stack: Stack) -> None:
     statuses = sorted(stack.final_status(oid)[0]["status"] for oid in order_ids)
     assert statuses == ["CONFIRMED", "REJECTED"]
     assert stack.stock_of(ids["last"]) == 0
+
+
+def test_a_standard_execution_is_also_logged_to_the_workflow_log_group(stack: Stack) -> None:
+    """Logging: Level ALL, IncludeExecutionData: true in the template: every event of the execution,
+    with its data, reaches the log group the template names (the same records EXPRESS is read from)."""
+    ids = stack.seed_products(tea=2)
+    order_id = f"ord-{uuid.uuid4().hex[:12]}"
+    accepted = submit(
+        stack, {"orderId": order_id, "customerId": "c-1", "items": [{"productId": ids["tea"], "quantity": 1}]}
+    )
+    body, _ = stack.final_status(order_id)
+    assert body["status"] == "CONFIRMED", body
+    history = stack.client("stepfunctions").get_execution_history(executionArn=accepted["executionArn"])[
+        "events"
+    ]
+
+    group = stack.client("logs").describe_log_groups(logGroupNamePrefix="/aws/vendedlogs/states/e2e-")[
+        "logGroups"
+    ]
+    [name] = [g["logGroupName"] for g in group]
+    events = stack.client("logs").filter_log_events(logGroupName=name)["events"]
+    records = sorted(
+        (
+            r
+            for r in map(lambda e: json.loads(e["message"]), events)
+            if r["execution_arn"] == accepted["executionArn"]
+        ),
+        key=lambda r: int(r["id"]),
+    )
+
+    assert [r["type"] for r in records] == [str(e["type"]) for e in history]
+    assert json.loads(records[0]["details"]["input"])["orderId"] == order_id
+    assert json.loads(records[-1]["details"]["output"])["status"] == "CONFIRMED"

@@ -10,7 +10,10 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from orderflow.runtime import InvokeResult, Route, fetch_outbox
 from tests.runtime.runtime_helpers import run_execution
@@ -122,6 +125,39 @@ def test_state_machine_runs_real_handlers_and_catch_sees_the_exception_class(run
     output = json.loads(passed["output"])
     assert output["event"]["order"] == 7
     assert output["event"]["raiser_env"] == "raiser-secret"
+
+
+def test_an_express_state_machine_runs_sync_and_logs_its_errors_only(runtime: Any) -> None:
+    """StartSyncExecution on the fixture's EXPRESS machine (Logging: Level ERROR, no data): the
+    outcome in the answer, nothing describable, and only the error events in its log group."""
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=runtime.endpoint_url,
+        region_name=runtime.region,
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(inject_host_prefix=False),  # no sync-127.0.0.1
+    )
+    fast = runtime.outputs["FastWorkflowArn"]
+
+    rejected = sfn.start_sync_execution(stateMachineArn=fast, input=json.dumps({"raise": "gadget"}))
+    passed = sfn.start_sync_execution(stateMachineArn=fast, input=json.dumps({"order": 8}))
+
+    assert rejected["status"] == "SUCCEEDED" and json.loads(rejected["output"])["reason"] == "OutOfStock"
+    assert passed["status"] == "SUCCEEDED" and json.loads(passed["output"])["event"]["order"] == 8
+    assert ":express:fx-FastWorkflow:" in rejected["executionArn"]
+    with pytest.raises(ClientError, match="InvalidArn"):
+        sfn.describe_execution(executionArn=rejected["executionArn"])
+    with pytest.raises(ClientError, match="StateMachineTypeNotSupported"):
+        sfn.start_sync_execution(stateMachineArn=runtime.outputs["WorkflowArn"], input="{}")
+    assert "fx-FastWorkflow" not in " ".join(runtime.running_executions())  # listing skips EXPRESS
+
+    group = runtime.resources["FastWorkflowLogs"]
+    events = client(runtime, "logs").filter_log_events(logGroupName=group)["events"]
+    records = [json.loads(event["message"]) for event in events]
+    assert [(r["type"], r["execution_arn"]) for r in records] == [("TaskFailed", rejected["executionArn"])]
+    assert records[0]["details"]["error"] == "OutOfStock"
+    assert "input" not in records[0]["details"] and "output" not in records[0]["details"]
 
 
 def test_env_and_globals_are_isolated_under_concurrent_executions(runtime: Any) -> None:

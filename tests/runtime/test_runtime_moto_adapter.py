@@ -30,7 +30,7 @@ def test_a_cfn_state_machine_is_executable_with_substitutions(runtime: Any) -> N
     assert states["Raise"]["Parameters"]["FunctionName"] == raiser_arn
     assert states["Echo"]["Resource"].endswith(runtime.resources["EchoFunction"])
     parser_backend = stepfunctions_parser_backends["123456789012"]["us-east-1"]
-    assert [sm.arn for sm in parser_backend.state_machines] == [arn]
+    assert sorted(sm.arn for sm in parser_backend.state_machines) == [runtime.outputs["FastWorkflowArn"], arn]
     # "Echo" is a plain function ARN task, "Raise" an arn:aws:states:::lambda:invoke one
     assert run_execution(client(runtime, "stepfunctions"), arn, {"x": 1})["status"] == "SUCCEEDED"
 
@@ -143,6 +143,7 @@ def test_g_stage_email_identity_and_placeholders(runtime: Any) -> None:
     alarms = client(runtime, "cloudwatch").describe_alarms()["MetricAlarms"]
     assert [a["AlarmName"] for a in alarms] == [runtime.resources["RaiserErrorsAlarm"]]
     assert alarms[0]["Dimensions"] == [{"Name": "FunctionName", "Value": runtime.resources["RaiserFunction"]}]
+    assert runtime.outputs["RaiserErrorsAlarmArn"] == alarms[0]["AlarmArn"], "!GetAtt Alarm.Arn resolves"
     placeholders = cloudformation.placeholder_resources()
     assert [(logical, rtype) for logical, rtype, _ in placeholders] == [
         ("RaiserErrorLines", "AWS::Logs::MetricFilter")

@@ -10,6 +10,7 @@ EXPECTED_OUTPUTS = {
     "OrdersTableName",
     "OrderNotificationsQueueUrl",
     "OrderNotificationsDlqUrl",
+    "DashboardName",
 }
 
 
@@ -25,6 +26,7 @@ def test_outputs_point_at_the_right_resources(template):
     assert outputs["OrdersTableName"] == {"Ref": "OrdersTable"}
     assert outputs["OrderNotificationsQueueUrl"] == {"Ref": "OrderNotificationsQueue"}
     assert outputs["OrderNotificationsDlqUrl"] == {"Ref": "OrderNotificationsDlq"}
+    assert outputs["DashboardName"] == {"Ref": "OrderflowDashboard"}
     api_url = outputs["ApiUrl"]["Fn::Sub"]
     assert api_url.startswith("https://${OrderflowApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/")
     assert "${ApiStageName}" in api_url

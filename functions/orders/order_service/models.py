@@ -114,7 +114,7 @@ class OrderAccepted(BaseModel):
 
 
 class ExecutionSnapshot(BaseModel):
-    """The parts of DescribeExecution that GET /orders/{orderId} reads."""
+    """The parts of DescribeExecution (or of StartSyncExecution's answer) that the orders API reads."""
 
     status: str
     output: str | None = None

@@ -3,7 +3,7 @@
 The five functions share one CodeUri but not one environment, so each handler loads its own model.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,3 +27,7 @@ class NotifyOrderSettings(BaseModel):
 class OrdersApiSettings(BaseModel):
     order_workflow_arn: Annotated[str, Field(pattern=r"^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$")]
     orders_table_name: Name
+    # The template's WorkflowType: EXPRESS executions cannot be described, so POST /orders waits for
+    # the outcome (StartSyncExecution) for at most order_wait_seconds (under API Gateway's 29 s).
+    order_workflow_type: Literal["STANDARD", "EXPRESS"] = "STANDARD"
+    order_wait_seconds: Annotated[int, Field(ge=1, le=25)] = 20

@@ -12,10 +12,10 @@ always mark what they send. So:
 * a request a browser marks as coming from another site (``Sec-Fetch-Site: cross-site`` or
   ``same-site``: an ``<img>``, a form, a ``no-cors`` fetch; these carry no ``Origin`` on GET) is
   refused the same way;
-* moto's admin routes that change state (``/moto-api/...`` with any method but GET/HEAD, e.g.
-  ``POST /moto-api/reset``), and the runtime's own (``POST /_orderflow/snapshot``), need the
-  ``X-Orderflow-Admin-Token`` header, whose value the runtime writes to ``<state dir>/admin-token``
-  (readable by its owner only) at start.
+* moto's admin routes and the runtime's own that change state (``/moto-api/...`` and
+  ``/_orderflow/...`` with any method but GET/HEAD, e.g. ``POST /moto-api/reset``,
+  ``PUT /_orderflow/faults``) need the ``X-Orderflow-Admin-Token`` header, whose value the runtime
+  writes to ``<state dir>/admin-token`` (readable by its owner only) at start.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ADMIN_TOKEN_HEADER = "X-Orderflow-Admin-Token"  # noqa: S105 - the name of a hea
 TOKEN_ENVIRON = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
 _READ_ONLY = frozenset({"GET", "HEAD"})
 _OTHER_SITES = frozenset({"cross-site", "same-site"})
-_ADMIN_PREFIXES = ("/moto-api/", "/_orderflow/")  # their POSTs change the embedded AWS or its state dir
+_ADMIN_PREFIXES = ("/moto-api/", "/_orderflow/")
 
 
 def write_admin_token(state_dir: Path) -> str:

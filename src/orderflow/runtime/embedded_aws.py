@@ -20,11 +20,15 @@ from typing import Any
 from orderflow.wsgi_server import Limits, WsgiServer
 
 from .browser_guard import guarded
+from .faults import FaultEngine
+from .faults import middleware as fault_middleware
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
 from .persistence import RequestGate, passes_gate
 
 ExtraRoutes = dict[str, Callable[[], Any]]
+# ``/_orderflow/faults``: (method, body) -> (HTTP status, JSON answer); see Runtime.faults_route.
+FaultsRoute = Callable[[str, bytes], tuple[int, Any]]
 
 # Generous: a DynamoDB request is at most 16 MB, an SQS message 1 MiB, but S3 PutObject can be big
 # (the body is held in memory either way). Long request lines for S3 presigned URLs and query-protocol
@@ -51,17 +55,32 @@ def ensure_port_free(port: int, host: str = "127.0.0.1") -> None:
             raise RuntimeStartError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
+_STATUS = {200: "200 OK", 400: "400 Bad Request", 405: "405 Method Not Allowed"}
+
+
 def aws_app(
-    extra_routes: ExtraRoutes, post_routes: ExtraRoutes | None = None, gate: RequestGate | None = None
+    extra_routes: ExtraRoutes,
+    faults: FaultEngine | None = None,
+    faults_route: FaultsRoute | None = None,
+    post_routes: ExtraRoutes | None = None,
+    gate: RequestGate | None = None,
 ) -> Callable[..., Iterable[bytes]]:
-    """moto's WSGI app plus the ``/_orderflow/<name>`` JSON routes (GET: ``extra_routes``, POST:
-    ``post_routes``); moto's requests pass ``gate`` (a state snapshot holds them back)."""
-    moto_app = moto_wsgi_app()
+    """moto's WSGI app (behind the fault injection of ``faults``) plus the ``/_orderflow/<name>``
+    JSON routes (GET: ``extra_routes``, POST: ``post_routes``), ``/_orderflow/faults`` with
+    GET/PUT/DELETE; moto's requests pass ``gate`` (a state snapshot holds them back)."""
+    moto_app = moto_wsgi_app() if faults is None else fault_middleware(moto_wsgi_app(), faults)
     post_routes = post_routes or {}
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD")
+        if path == "/_orderflow/faults" and faults_route is not None:
+            method = environ.get("REQUEST_METHOD", "GET")
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            status, answer = faults_route(method, environ["wsgi.input"].read(length) if length > 0 else b"")
+            body = json.dumps(answer, default=str).encode("utf-8")
+            start_response(_STATUS.get(status, f"{status} Error"), [("Content-Type", "application/json")])
+            return [body]
         if path.startswith("/_orderflow/") and method in ("GET", "POST"):
             routes = extra_routes if method == "GET" else post_routes
             handler = routes.get(path[len("/_orderflow/") :])
@@ -92,13 +111,15 @@ class EmbeddedAws:
         *,
         admin_token: str,
         allowed_origins: Iterable[str] = (),
+        faults: FaultEngine | None = None,
+        faults_route: FaultsRoute | None = None,
         post_routes: ExtraRoutes | None = None,
         gate: RequestGate | None = None,
     ):
         self._port = port
         self._server = WsgiServer(
             guarded(
-                aws_app(extra_routes, post_routes, gate),
+                aws_app(extra_routes, faults, faults_route, post_routes, gate),
                 allowed_origins=allowed_origins,
                 admin_token=admin_token,
             ),

@@ -121,8 +121,10 @@ class WorkerPool:
         log_dir: Path,
         log_echo: bool = False,
         max_workers_per_function: int = 1,
+        time_scale: float | None = None,
     ):
         self._spec_for = spec_for
+        self._time_scale = time_scale  # botocore's retry sleeps in the workers x this (None: real time)
         self._base_env = base_env
         self._log_dir = log_dir
         self._log_echo = log_echo
@@ -302,6 +304,7 @@ class WorkerPool:
             "memory_limit_in_mb": spec.memory_size,
             "log_group_name": env["AWS_LAMBDA_LOG_GROUP_NAME"],
             "log_stream_name": env["AWS_LAMBDA_LOG_STREAM_NAME"],
+            "time_scale": self._time_scale,
         }
         reply = self._exchange(worker, init, INIT_TIMEOUT_S)
         elapsed = (time.perf_counter() - started) * 1000

@@ -30,6 +30,7 @@ from . import moto as moto_layer
 from .browser_guard import write_admin_token
 from .deploy import api_routes, load_template, package, transform
 from .embedded_aws import EmbeddedAws, ensure_port_free
+from .faults import CRASH, FaultEngine, FaultRuleError, Injection, RulesDocument, load_document, parse_rules
 from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
 from .lint import TemplateLint
 from .model import InvokeResult, Route, RuntimeStartError
@@ -68,6 +69,8 @@ class Runtime:
         host: str = "127.0.0.1",
         persist: bool = False,
         snapshot_interval: float | None = 30.0,
+        faults: RulesDocument | None = None,
+        time_scale: float | None = None,
     ):
         self.template_path = Path(template_path).resolve()
         self.stack_name = stack_name
@@ -113,6 +116,13 @@ class Runtime:
         self._snapshots: PeriodicSnapshots | None = None
         self._snapshot_lock = threading.Lock()
         self._fingerprint = ""
+        # Fault injection in the embedded AWS (see faults.py): the rules in force from the start
+        # (orderflow up --faults), changed while it runs through /_orderflow/faults.
+        self.faults = FaultEngine()
+        self._initial_faults = faults
+        # Scales botocore's retry back-off sleeps inside the functions' workers, as --time-scale
+        # scales the state machine's Retry waits (None: real time).
+        self.time_scale = time_scale
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         self._streams: StreamDispatchers | None = None
@@ -149,6 +159,11 @@ class Runtime:
                 self._start_aws(template)
                 self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
                 self._deploy(template, lint)
+                if self._initial_faults is not None:
+                    try:
+                        self.set_faults(self._initial_faults)
+                    except FaultRuleError as exc:
+                        raise RuntimeStartError(str(exc)) from None
             except RuntimeStartError:
                 self._teardown()
                 raise
@@ -228,6 +243,8 @@ class Runtime:
         sfn = self.client("stepfunctions")
         names = []
         for machine in sfn.list_state_machines()["stateMachines"]:
+            if machine.get("type") == "EXPRESS":  # not listable, as on AWS
+                continue
             pages = sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
             )
@@ -267,6 +284,7 @@ class Runtime:
             log_dir=self.state_dir / "logs",
             log_echo=self.log_echo,
             max_workers_per_function=self.max_workers_per_function,
+            time_scale=self.time_scale,
         )
         function_types = {"AWS::Serverless::Function", "AWS::Lambda::Function"}
         resources = template.get("Resources") or {}
@@ -305,7 +323,7 @@ class Runtime:
                     shown,
                 )
         shutil.rmtree(self.state_dir / "code", ignore_errors=True)
-        self._streams = StreamDispatchers(self.invoke, self.account_id, self.region)
+        self._streams = StreamDispatchers(self._stream_invoke, self.account_id, self.region)
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
         self.admin_token = write_admin_token(self.state_dir)
         self._server = EmbeddedAws(
@@ -314,6 +332,8 @@ class Runtime:
             host=self.host,
             admin_token=self.admin_token,
             allowed_origins=self.allowed_origins,
+            faults=self.faults,
+            faults_route=self.faults_route,
             post_routes={"snapshot": self.snapshot} if self.persist else {},
             gate=self._gate if self.persist else None,
         )
@@ -350,7 +370,7 @@ class Runtime:
             region_name=self.region,
             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=Config(retries={"max_attempts": 1}),
+            config=Config(retries={"max_attempts": 1}, inject_host_prefix=False),
         )
 
     def _deploy(self, template: dict[str, Any], lint: TemplateLint | None = None) -> None:
@@ -484,6 +504,10 @@ class Runtime:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url,
+            # botocore sends some operations (StartSyncExecution: "sync-") to a prefixed host, which
+            # a local endpoint (sync-127.0.0.1) does not have. On AWS the variable is absent and the
+            # prefix applies: the functions' code is the same in both places.
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
             **DUMMY_CREDENTIALS,
@@ -612,6 +636,53 @@ class Runtime:
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None:
         if self._streams is not None:
             self._streams.submit(esm, record)
+
+    # ------------------------------------------------------------------------------------ faults
+
+    def _resolve_resource(self, name: str) -> str | None:
+        """A rule's resource: a logical id -> its physical id; a physical id, queue name or function
+        name of the stack -> itself; None for anything else."""
+        if name in self.resources:
+            return self.resources[name]
+        for physical in self.resources.values():
+            if name == physical or physical.endswith(("/" + name, ":" + name)):
+                return physical
+        return None
+
+    def set_faults(self, rules: RulesDocument) -> None:
+        """Replace the fault rules (FaultRuleError for a resource the stack does not have)."""
+        self.faults.set_rules(rules, self._resolve_resource)
+        log.info("fault rules: %d in force (seed %s)", len(rules.rules), self.faults.snapshot()["seed"])
+
+    def faults_route(self, method: str, body: bytes) -> tuple[int, Any]:
+        """``/_orderflow/faults``: GET the rules and counters, PUT a rules document (JSON or YAML),
+        DELETE them all. (The guard in front asks PUT and DELETE for the admin token.)"""
+        if method == "GET":
+            return 200, self.faults.snapshot()
+        if method == "DELETE":
+            self.faults.clear()
+            log.info("fault rules cleared")
+            return 200, self.faults.snapshot()
+        if method in ("PUT", "POST"):
+            try:
+                self.set_faults(parse_rules(load_document(body.decode("utf-8", "replace"), "rules"), "rules"))
+            except FaultRuleError as exc:
+                return 400, {"message": "invalid fault rules", "errors": exc.lines}
+            return 200, self.faults.snapshot()
+        return 405, {"message": f"{method} not allowed (GET, PUT, DELETE)"}
+
+    def lambda_fault(self, function_name: str) -> Injection | None:
+        """The injection (if any) for an Invoke of ``function_name`` that does not come over HTTP."""
+        return self.faults.decide("lambda", "Invoke", [function_name])
+
+    def _stream_invoke(self, function_name: str, event: Any) -> InvokeResult:
+        """A stream mapping's invocation: an injected Lambda error or crash is a failed attempt,
+        which the mapping retries as it does a function error."""
+        injection = self.lambda_fault(function_name)
+        if injection is not None and injection.error is not None:
+            error_type = "Runtime.ExitError" if injection.error.code == CRASH else injection.error.code
+            return InvokeResult(lambda_error(error_type, "injected fault"), "Unhandled", 0.0, False)
+        return self.invoke(function_name, event)
 
     # ------------------------------------------------------------------------------------ outbox
 

@@ -116,6 +116,32 @@ def _preload() -> None:
         import boto3  # noqa: F401
 
 
+class _ScaledTime:
+    """Stands in for the ``time`` module in botocore's endpoint module: its retry back-off sleeps
+    (standard mode: up to 1 s, 2 s, ... between attempts) scaled, as ``orderflow up --time-scale``
+    scales the state machine's Retry waits; every other attribute is the real module's."""
+
+    def __init__(self, scale: float):
+        self._scale = scale
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0 and self._scale > 0:
+            time.sleep(seconds * self._scale)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def _scale_sdk_retry_sleeps(scale: Any) -> None:
+    if scale is None or float(scale) == 1:
+        return
+    try:
+        import botocore.endpoint
+    except ImportError:
+        return
+    botocore.endpoint.time = _ScaledTime(float(scale))
+
+
 def _become(init: dict[str, Any]) -> None:
     """Take on the function's execution environment: exactly its variables, its folder, its log."""
     os.environ.clear()
@@ -137,6 +163,7 @@ def main() -> int:
     except EOFError:  # a spare that was never used
         return 0
     _become(init)
+    _scale_sdk_retry_sleeps(init.get("time_scale"))
     for path in reversed(init["paths"]):
         sys.path.insert(0, path)
     started = time.perf_counter()

@@ -7,11 +7,11 @@ import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
-from order_service.models import Order
+from order_service.models import ExecutionSnapshot, Order
 from orderflow_common.dynamodb_items import to_attribute_values
 
 from orderflow.arns import execution_arn
-from tests.support.lambda_env import REGION
+from tests.support.lambda_env import REGION, fresh_module
 from tests.unit.orders.orders_testkit import rest_event
 
 BODY = {"customerId": "c-ada", "items": [{"productId": "p-cup", "quantity": 2}]}
@@ -31,6 +31,63 @@ def execution(state_machine_arn, name):
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = execution_arn(state_machine_arn, name)
     return sfn.describe_execution(executionArn=arn)
+
+
+# ---------------------------------------------------------------------------------------- EXPRESS
+@pytest.fixture
+def express_api(state_machine_arn, api_orders_table, monkeypatch):
+    """OrdersApi as the template configures it with WorkflowType=EXPRESS; the workflow's
+    StartSyncExecution answers what each test sets (moto does not run sync executions without the
+    runtime's patches; tests/e2e/test_express.py runs the real thing)."""
+    monkeypatch.setenv("ORDER_WORKFLOW_TYPE", "EXPRESS")
+    module = fresh_module("order_service.handlers.orders_api")
+    answers = {}
+    monkeypatch.setattr(module.workflow, "run", lambda order_id, execution_input: answers.get("snapshot"))
+    monkeypatch.setattr(
+        module.workflow, "describe", lambda order_id: pytest.fail("EXPRESS is not describable")
+    )
+    return module, answers
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "expected_status", "expected_order_status"),
+    [
+        (
+            ExecutionSnapshot(
+                status="SUCCEEDED", output=json.dumps({"status": "CONFIRMED", "totalAmount": "5.00"})
+            ),
+            201,
+            "CONFIRMED",
+        ),
+        (
+            ExecutionSnapshot(
+                status="SUCCEEDED",
+                output=json.dumps({"status": "REJECTED", "reason": "OutOfStock", "cause": "c"}),
+            ),
+            422,
+            "REJECTED",
+        ),
+        (ExecutionSnapshot(status="FAILED", error="States.TaskFailed"), 502, "FAILED"),
+        (None, 202, "PENDING"),
+    ],
+)
+def test_express_post_answers_the_outcome(
+    express_api, context, snapshot, expected_status, expected_order_status
+):
+    module, answers = express_api
+    answers["snapshot"] = snapshot
+
+    response = module.handler(rest_event("POST", "/orders", body={**BODY, "orderId": "o-9"}), context)
+
+    assert response["statusCode"] == expected_status
+    body = json.loads(response["body"])
+    assert body["orderId"] == "o-9" and body["status"] == expected_order_status
+
+
+def test_express_get_of_an_order_not_in_the_table_is_404(express_api, context):
+    module, _ = express_api
+    response = module.handler(rest_event("GET", "/orders/o-unknown"), context)
+    assert response["statusCode"] == 404
 
 
 # ---------------------------------------------------------------------------------------- POST /orders

@@ -139,9 +139,23 @@ def test_a_rejection_is_counted_per_function_for_the_errors_alarm(validate, caps
     assert sorted(directive["Dimensions"][0]) == ["FunctionName", "service"]
 
 
+def test_a_rejection_is_counted_by_reason_for_the_dashboard(validate, capsys):
+    """The template's dashboard graphs OrderRejections{Reason, service}, one line per reason: the
+    reason is the error's class name, the name the workflow's Catch matches."""
+    with pytest.raises(ValidationError):
+        validate({"customerId": "c", "items": []})
+    document = emf_metrics(capsys.readouterr().out)["OrderRejections"]
+    assert document["OrderRejections"] == [1.0]
+    assert document["Reason"] == "ValidationError"
+    assert document["service"] == os.environ["POWERTOOLS_SERVICE_NAME"]
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == os.environ["POWERTOOLS_METRICS_NAMESPACE"]
+    assert sorted(directive["Dimensions"][0]) == ["Reason", "service"]
+
+
 def test_an_accepted_order_counts_no_rejection(validate, capsys):
     validate({"customerId": "c", "items": items(("p", 1))})
-    assert "BusinessRejections" not in emf_metrics(capsys.readouterr().out)
+    assert {"BusinessRejections", "OrderRejections"}.isdisjoint(emf_metrics(capsys.readouterr().out))
 
 
 def test_a_broken_payload_is_no_rejection(context, capsys):

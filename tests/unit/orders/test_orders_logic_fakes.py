@@ -22,7 +22,7 @@ from order_service.errors import (
 )
 from order_service.logic.check_stock import check_stock
 from order_service.logic.notification import notify_order
-from order_service.logic.orders_api import report_order, submit_order
+from order_service.logic.orders_api import report_order, run_order, submit_order
 from order_service.logic.write_order import write_order
 from order_service.models import (
     ExecutionSnapshot,
@@ -84,6 +84,11 @@ class FakeWorkflow:
         if order_id not in self.snapshots:
             raise OrderNotFound(order_id)
         return self.snapshots[order_id]
+
+    def run(self, order_id: str, execution_input: str) -> ExecutionSnapshot | None:
+        """StartSyncExecution: the snapshot the test set for ``order_id``, None for "still running"."""
+        self.inputs[order_id] = execution_input
+        return self.snapshots.get(order_id)
 
 
 class FakeQueue:
@@ -238,6 +243,89 @@ def test_a_rejected_execution_reports_the_rejection_message_only():
         "reason": "OutOfStock",
         "message": "out of stock: p: requested 2, available 1",
     }
+
+
+# ------------------------------------------------------------------ OrdersApi under EXPRESS
+def express_request(order_id: str | None = "o-1") -> OrderRequest:
+    body: dict[str, object] = {"customerId": "c", "items": [{"productId": "p-cup", "quantity": 1}]}
+    if order_id:
+        body["orderId"] = order_id
+    return OrderRequest.model_validate(body)
+
+
+def test_express_post_answers_the_confirmed_order_it_waited_for():
+    workflow = FakeWorkflow()
+    output = {"orderId": "o-1", "status": "CONFIRMED", "customerId": "c", "totalAmount": "7.50", "extra": 1}
+    workflow.snapshots["o-1"] = ExecutionSnapshot(status="SUCCEEDED", output=json.dumps(output))
+
+    report = run_order(express_request(), workflow, FakeOrders())
+
+    assert report == {"orderId": "o-1", "status": "CONFIRMED", "customerId": "c", "totalAmount": "7.50"}
+    assert json.loads(workflow.inputs["o-1"])["orderId"] == "o-1"
+
+
+def test_express_post_answers_a_rejection_with_its_reason_and_message_only():
+    workflow = FakeWorkflow()
+    cause = json.dumps({"errorMessage": "unknown product(s): p-cup", "errorType": "ProductNotFound"})
+    output = {"orderId": "o-1", "status": "REJECTED", "reason": "ProductNotFound", "cause": cause}
+    workflow.snapshots["o-1"] = ExecutionSnapshot(status="SUCCEEDED", output=json.dumps(output))
+
+    report = run_order(express_request(), workflow, FakeOrders())
+
+    assert report == {
+        "orderId": "o-1",
+        "status": "REJECTED",
+        "reason": "ProductNotFound",
+        "message": "unknown product(s): p-cup",
+    }
+
+
+@pytest.mark.parametrize("status", ["FAILED", "TIMED_OUT"])
+def test_express_post_answers_a_failed_execution_by_its_error_name_never_its_cause(status):
+    workflow = FakeWorkflow()
+    workflow.snapshots["o-1"] = ExecutionSnapshot(
+        status=status, error="States.TaskFailed", cause="secret trace"
+    )
+
+    report = run_order(express_request(), workflow, FakeOrders())
+
+    assert report["status"] == "FAILED" and report["error"] == "States.TaskFailed"
+    assert "secret" not in json.dumps(report)
+    assert report["message"]
+
+
+def test_express_post_still_running_after_the_wait_is_pending():
+    report = run_order(express_request(), FakeWorkflow(), FakeOrders())
+    assert report == {"orderId": "o-1", "status": "PENDING"}
+
+
+def test_express_post_generates_an_order_id_when_none_is_given():
+    workflow = FakeWorkflow()
+    report = run_order(express_request(order_id=None), workflow, FakeOrders())
+    [order_id] = workflow.inputs
+    assert report == {"orderId": order_id, "status": "PENDING"}
+    assert json.loads(workflow.inputs[order_id])["orderId"] == order_id
+
+
+def test_express_post_of_an_order_id_already_written_is_refused_and_runs_nothing():
+    orders = FakeOrders()
+    write_order(_priced(validated(("p-cup", 1)), FakeCatalog(*CATALOG)), orders, 30, now=T0)
+    workflow = FakeWorkflow()
+
+    with pytest.raises(OrderAlreadySubmitted):
+        run_order(express_request("o-1"), workflow, orders)
+    assert workflow.inputs == {}
+
+
+def test_express_get_never_describes_and_reads_the_table_only():
+    workflow = FakeWorkflow()
+    workflow.snapshots["o-2"] = ExecutionSnapshot(status="RUNNING")  # describable would say PENDING
+    orders = FakeOrders()
+    write_order(_priced(validated(("p-cup", 1)), FakeCatalog(*CATALOG)), orders, 30, now=T0)
+
+    assert report_order("o-1", workflow, orders, describable=False)["status"] == "CONFIRMED"
+    with pytest.raises(OrderNotFound):
+        report_order("o-2", workflow, orders, describable=False)
 
 
 # ------------------------------------------------------------------ NotifyOrder

@@ -18,6 +18,11 @@ from order_service.errors import ContractError, OrderRejection
 # Counted per function: the template's errors alarms subtract it from Lambda's Errors metric, so a
 # rejected order (raised, hence a Lambda error) never pages anyone.
 REJECTIONS_METRIC = "BusinessRejections"
+# Counted per reason (the error's class name: ValidationError, ProductNotFound, OutOfStock), for the
+# dashboard's rejections-by-reason graph. Only the function that raises knows the reason: the state
+# machine's log carries it inside an escaped JSON string, out of a metric filter's reach.
+REJECTIONS_BY_REASON_METRIC = "OrderRejections"
+REASON_DIMENSION = "Reason"
 
 InputT = TypeVar("InputT", bound=pydantic.BaseModel)
 Step = Callable[[InputT], pydantic.BaseModel]
@@ -30,7 +35,7 @@ def task_handler(input_model: type[InputT]) -> Callable[[Step[InputT]], LambdaHa
     A payload or result that breaks its model raises ContractError: pydantic's own exception is named
     ``ValidationError``, which the workflow would mistake for a customer's invalid order. A business
     rejection propagates (the workflow catches it by name) after one ``BusinessRejections`` metric
-    with the function's name as dimension.
+    with the function's name as dimension and one ``OrderRejections`` metric with the reason.
     """
 
     def decorate(step: Step[InputT]) -> LambdaHandler:
@@ -48,9 +53,14 @@ def task_handler(input_model: type[InputT]) -> Callable[[Step[InputT]], LambdaHa
             except pydantic.ValidationError as exc:
                 raise ContractError(str(exc)) from None
             except OrderRejection as exc:
-                logger.info("order rejected", extra={"reason": type(exc).__name__})
+                reason = type(exc).__name__
+                logger.info("order rejected", extra={"reason": reason})
                 with single_metric(name=REJECTIONS_METRIC, unit=MetricUnit.Count, value=1) as metric:
                     metric.add_dimension(name="FunctionName", value=context.function_name)
+                with single_metric(
+                    name=REJECTIONS_BY_REASON_METRIC, unit=MetricUnit.Count, value=1
+                ) as metric:
+                    metric.add_dimension(name=REASON_DIMENSION, value=reason)
                 raise
             return result.model_dump(mode="json")
 

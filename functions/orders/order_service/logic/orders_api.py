@@ -4,6 +4,12 @@
 The API checks the request's shape with the same OrderRequest model ValidateOrder uses, so a body
 that can only be rejected never starts an execution; what needs data (products, stock) is decided by
 the workflow. ValidateOrder still validates: executions can be started without the API.
+
+With an EXPRESS workflow, executions cannot be described (DescribeExecution refuses Express ARNs), so
+GET could never tell a rejected or failed order from an unknown one. POST therefore waits for the
+outcome (:func:`run_order`, StartSyncExecution) and answers it; the workflow normally ends in well under
+a second, but its retries can stretch it past API Gateway's 29 s, so the wait is bounded and an order
+still running then is answered PENDING, as under STANDARD.
 """
 
 import json
@@ -13,7 +19,7 @@ from typing import Any, Protocol
 from orderflow_common import jsonutil
 from orderflow_common.observability import logger
 
-from order_service.errors import ContractError, OrderNotFound
+from order_service.errors import ContractError, OrderAlreadySubmitted, OrderNotFound
 from order_service.models import ExecutionSnapshot, Order, OrderAccepted, OrderRequest
 
 PENDING_STATUSES = frozenset({"RUNNING", "PENDING_REDRIVE"})
@@ -23,6 +29,8 @@ CONFIRMED_FIELDS = ("customerId", "items", "totalAmount", "createdAt", "notifica
 
 class Workflow(Protocol):
     def start(self, order_id: str, execution_input: str) -> str: ...
+
+    def run(self, order_id: str, execution_input: str) -> ExecutionSnapshot | None: ...
 
     def describe(self, order_id: str) -> ExecutionSnapshot: ...
 
@@ -38,6 +46,26 @@ def submit_order(request: OrderRequest, workflow: Workflow) -> OrderAccepted:
     execution_arn = workflow.start(order_id, jsonutil.dumps(execution_input))
     logger.info("order submitted", extra={"orderId": order_id, "executionArn": execution_arn})
     return OrderAccepted(orderId=order_id, executionArn=execution_arn)
+
+
+def run_order(request: OrderRequest, workflow: Workflow, orders: OrderRecords) -> dict[str, Any]:
+    """EXPRESS: run the order's execution and wait for it (bounded); the order's status as
+    :func:`order_status` gives it, or PENDING when the wait ran out. An Express execution name is no
+    idempotency key on AWS, so an order id already written to the table is refused here
+    (OrderAlreadySubmitted), as StartExecution refuses a used name under STANDARD."""
+    order_id = request.orderId or str(uuid.uuid4())
+    if request.orderId and orders.get(order_id) is not None:
+        raise OrderAlreadySubmitted(order_id)
+    execution_input = request.model_copy(update={"orderId": order_id}).model_dump(mode="json")
+    execution = workflow.run(order_id, jsonutil.dumps(execution_input))
+    if execution is None:
+        logger.info("order still running after the wait", extra={"orderId": order_id})
+        return {"orderId": order_id, "status": "PENDING"}
+    report = order_status(order_id, execution)
+    if report["status"] == "FAILED":
+        report["message"] = f"the order workflow failed ({report['error']})"
+    logger.info("order finished", extra={"orderId": order_id, "status": report["status"]})
+    return report
 
 
 def rejection_message(cause: str | None) -> str:
@@ -82,19 +110,24 @@ def order_status(order_id: str, execution: ExecutionSnapshot) -> dict[str, Any]:
     raise ContractError(f"execution {order_id} succeeded with an unexpected output status {status!r}")
 
 
-def report_order(order_id: str, workflow: Workflow, orders: OrderRecords) -> dict[str, Any]:
+def report_order(
+    order_id: str, workflow: Workflow, orders: OrderRecords, *, describable: bool = True
+) -> dict[str, Any]:
     """The execution's view while Step Functions knows it. Afterwards - a STANDARD execution is
-    kept 90 days after it ends, an EXPRESS one can never be described - a written order is still
-    CONFIRMED (the Orders table keeps it OrderRetentionDays); anything else is OrderNotFound."""
-    try:
-        execution = workflow.describe(order_id)
-    except OrderNotFound:
-        order = orders.get(order_id)
-        if order is None:
-            raise
-        return {
-            "orderId": order_id,
-            "status": "CONFIRMED",
-            **order.model_dump(mode="json", include={"customerId", "items", "totalAmount", "createdAt"}),
-        }
-    return order_status(order_id, execution)
+    kept 90 days after it ends - a written order is still CONFIRMED (the Orders table keeps it
+    OrderRetentionDays); anything else is OrderNotFound. EXPRESS executions are never describable
+    (``describable=False``): the table is the only source, so a rejected, failed or still running
+    order is OrderNotFound (POST answered its outcome)."""
+    if describable:
+        try:
+            return order_status(order_id, workflow.describe(order_id))
+        except OrderNotFound:
+            pass
+    order = orders.get(order_id)
+    if order is None:
+        raise OrderNotFound(order_id)
+    return {
+        "orderId": order_id,
+        "status": "CONFIRMED",
+        **order.model_dump(mode="json", include={"customerId", "items", "totalAmount", "createdAt"}),
+    }

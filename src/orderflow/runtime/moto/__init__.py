@@ -11,6 +11,9 @@ patch                         kind       module
 ``sfn_cfn_backend``           gap        :mod:`.sfn`
 ``sfn_unnamed_execution``     gap        :mod:`.sfn`
 ``sfn_finished_threads``      gap        :mod:`.sfn`
+``sfn_express_executions``    gap        :mod:`.sfn_express`
+``sfn_sync_execution``        gap        :mod:`.sfn_express`
+``sfn_execution_logs``        gap        :mod:`.sfn_express`
 ``sfn_mock_config``           gap        :mod:`.sfn_local_hooks` (on while a mock config is set)
 ``sfn_time_scale``            feature    :mod:`.sfn_local_hooks` (on while the scale is not 1)
 ``sfn_inprocess_clients``     speed-up   :mod:`.interpreter`
@@ -44,7 +47,18 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 
 from __future__ import annotations
 
-from . import awslambda, cloudformation, dynamodb, hooks, interpreter, ses, sfn, sfn_local_hooks, state
+from . import (
+    awslambda,
+    cloudformation,
+    dynamodb,
+    hooks,
+    interpreter,
+    ses,
+    sfn,
+    sfn_express,
+    sfn_local_hooks,
+    state,
+)
 from .hooks import Hooks
 from .registry import REGISTRY, MotoVersionError, Patch, Patcher
 
@@ -62,6 +76,7 @@ __all__ = [
     "interpreter",
     "ses",
     "sfn",
+    "sfn_express",
     "sfn_local_hooks",
     "start",
     "started",
@@ -74,6 +89,9 @@ REGISTRY.declare_order(
         sfn.SFN_CFN_BACKEND.name,
         sfn.SFN_UNNAMED_EXECUTION.name,
         sfn.SFN_FINISHED_THREADS.name,
+        sfn_express.SFN_EXPRESS_EXECUTIONS.name,
+        sfn_express.SFN_SYNC_EXECUTION.name,
+        sfn_express.SFN_EXECUTION_LOGS.name,
         sfn_local_hooks.SFN_MOCK_CONFIG.name,
         sfn_local_hooks.SFN_TIME_SCALE.name,
         interpreter.SFN_INPROCESS_CLIENTS.name,

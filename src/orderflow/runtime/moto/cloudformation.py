@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 from moto.apigateway.models import RestAPI, apigateway_backends
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.cloudformation.models import Stack, cloudformation_backends
 from moto.ses.models import ses_backends
 from moto.settings import moto_server_port
@@ -142,13 +143,24 @@ class SesEmailIdentity(_CfnModel):
 @dataclass
 class CloudWatchAlarm(_CfnModel):
     """The CFN properties of an alarm are PutMetricAlarm's parameters: sent through moto's own API
-    (its request parsing builds the metric queries) on the embedded server."""
+    (its request parsing builds the metric queries) on the embedded server. ``!GetAtt Alarm.Arn`` answers
+    the ARN moto gave it (a dashboard's alarm widget lists alarms by ARN)."""
 
     alarm_name: str
+    arn: str
 
     @property
     def physical_resource_id(self) -> str:
         return self.alarm_name
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":  # e.g. a dashboard's alarm widget: ${SomeAlarm.Arn}
+            return self.arn
+        raise UnformattedGetAttTemplateException()
 
     @staticmethod
     def _client(region_name: str) -> Any:
@@ -166,8 +178,10 @@ class CloudWatchAlarm(_CfnModel):
     ) -> CloudWatchAlarm:
         props = dict(cloudformation_json["Properties"])
         props.setdefault("AlarmName", resource_name)
-        cls._client(region_name).put_metric_alarm(**props)
-        return cls(props["AlarmName"])
+        client = cls._client(region_name)
+        client.put_metric_alarm(**props)
+        [alarm] = client.describe_alarms(AlarmNames=[props["AlarmName"]])["MetricAlarms"]
+        return cls(props["AlarmName"], alarm["AlarmArn"])
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -347,7 +361,8 @@ MISSING_CFN_TYPES = REGISTRY.register(
         "gap",
         "no CloudFormation support for AWS::ApiGateway::Stage, AWS::CloudWatch::Alarm and "
         "AWS::SES::EmailIdentity (skipped, missing from DescribeStackResources); here they are created "
-        "through moto's own APIs, any other unknown type is a listed placeholder, and models without a "
+        "through moto's own APIs (an alarm with its Arn attribute), any other unknown type is a listed "
+        "placeholder, and models without a "
         "physical id (Lambda::Permission, ApiGateway::Deployment) get one",
         _apply_missing_types,
     )

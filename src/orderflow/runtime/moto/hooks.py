@@ -15,6 +15,9 @@ class Hooks(Protocol):
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None: ...
 
+    def lambda_fault(self, function_name: str) -> Any:
+        """The fault injection (``orderflow.runtime.faults.Injection``) for an in-process Invoke, or None."""
+
 
 _hooks: Hooks | None = None
 _lock = threading.Lock()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import functools
 import io
+import json
 import sys
 import uuid
 from typing import Any
@@ -32,6 +33,7 @@ from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_modul
 from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: F401 - loads every task type
 
+from . import hooks
 from .registry import REGISTRY, Patch, Patcher
 
 # ----------------------------------------------------------------------- sfn_inprocess_clients
@@ -50,6 +52,9 @@ class InProcessLambdaClient:
     def invoke(self, FunctionName: str, Payload: Any = None, **kwargs: Any) -> dict[str, Any]:
         headers = {"X-Amz-Invocation-Type": kwargs.get("InvocationType", "RequestResponse")}
         response_headers: dict[str, Any] = {}
+        injected = _injected_fault(FunctionName)
+        if injected is not None:
+            return injected
         try:
             payload = lambda_backend(DEFAULT_ACCOUNT_ID, self.region).invoke(
                 FunctionName, kwargs.get("Qualifier"), Payload, headers, response_headers
@@ -70,6 +75,40 @@ class InProcessLambdaClient:
         if response_headers.get("x-amz-function-error"):
             response["FunctionError"] = response_headers["x-amz-function-error"]
         return response
+
+
+def _injected_fault(function_name: str) -> dict[str, Any] | None:
+    """The runtime's fault injection for this Invoke (which skips the HTTP middleware that injects
+    the other calls' faults): a crash is a 200 with FunctionError, an error a ClientError, as
+    botocore gives them over the wire (the ASL sees ``Lambda.<code>``, e.g.
+    ``Lambda.TooManyRequestsException``)."""
+    if not hooks.attached():
+        return None
+    name = (
+        function_name.split(":function:", 1)[1].split(":", 1)[0]
+        if ":function:" in function_name
+        else function_name
+    )
+    injection = hooks.current().lambda_fault(name)
+    if injection is None or injection.error is None:
+        return None
+    request_id = str(uuid.uuid4())
+    if injection.error.code == "crash":
+        error = {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
+        }
+        return {
+            "StatusCode": 200,
+            "FunctionError": "Unhandled",
+            "ExecutedVersion": "$LATEST",
+            "Payload": io.BytesIO(json.dumps(error).encode("utf-8")),
+        }
+    metadata = {"HTTPStatusCode": injection.error.status, "RequestId": request_id}
+    message = "Rate Exceeded." if injection.error.code == "TooManyRequestsException" else "injected fault"
+    raise ClientError(
+        {"Error": {"Code": injection.error.code, "Message": message}, "ResponseMetadata": metadata}, "Invoke"
+    )
 
 
 def _service_client(region: str, service: str, port: str | None) -> Any:
@@ -203,8 +242,8 @@ SFN_INPROCESS_CLIENTS = REGISTRY.register(
         "speed-up",
         "the ASL interpreter builds a new boto3 client for every task (~5-10 ms each) and calls back "
         "into the same process over HTTP; here Lambda tasks call LambdaBackend.invoke in-process (same "
-        "lookup and errors) and other services' clients are built once per (region, service, port), "
-        "at 127.0.0.1",
+        "lookup and errors, and the runtime's fault injection, which the HTTP path applies in its "
+        "middleware) and other services' clients are built once per (region, service, port), at 127.0.0.1",
         _apply_inprocess_clients,
     )
 )
