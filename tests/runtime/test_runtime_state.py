@@ -263,6 +263,37 @@ def test_state_of_another_version_is_refused_in_one_line_and_nothing_is_loaded(t
     assert not moto_layer.started()
 
 
+def test_a_state_dir_in_use_by_a_running_runtime_is_refused_in_one_line(tmp_path: Path) -> None:
+    template = tmp_path / "table-only.yaml"
+    template.write_text(TABLE_ONLY)
+    state_dir = tmp_path / "state"
+    holder = subprocess.Popen(  # another process holds the lock, as a running orderflow up does
+        [
+            sys.executable,
+            "-c",
+            "import sys, pathlib; from orderflow.runtime.persistence import StateDirLock; "
+            "StateDirLock(pathlib.Path(sys.argv[1])).acquire(); print('held', flush=True); sys.stdin.read()",
+            str(state_dir),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        runtime = Runtime(template, aws_port=free_port(), state_dir=state_dir, persist=True)
+        with pytest.raises(RuntimeStartError) as refused:
+            runtime.start()
+        assert str(refused.value) == (
+            f"state dir {state_dir} is in use by another orderflow up (pid {holder.pid}): stop it, or give "
+            "this one another --state-dir or --in-memory"
+        )
+        assert not moto_layer.started()
+    finally:
+        holder.communicate("", timeout=30)
+    boot(template, state_dir).stop()  # the lock went with the process
+
+
 def test_an_in_memory_runtime_writes_no_state(tmp_path: Path) -> None:
     runtime = Runtime(FIXTURE_TEMPLATE, stack_name="mem", aws_port=free_port(), state_dir=tmp_path)
     runtime.start()

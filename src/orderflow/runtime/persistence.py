@@ -16,14 +16,55 @@ request; executions running inside the process are saved as they stand and come 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 log = logging.getLogger("orderflow.runtime")
 
 STATE_FILE = "aws-state"
+LOCK_FILE = "aws-state.lock"
+
+
+class StateDirInUse(RuntimeError):
+    """Another running runtime keeps its state in the same dir."""
+
+
+class StateDirLock:
+    """An exclusive lock (flock) on ``<state dir>/aws-state.lock`` while a persisting runtime runs:
+    two of them on one state dir would overwrite each other's state. The lock goes with the process
+    (a SIGKILL releases it)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise StateDirInUse(
+                f"state dir {self.path.parent} is in use by another orderflow up"
+                + (f" (pid {holder})" if holder else "")
+                + ": stop it, or give this one another --state-dir or --in-memory"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode("ascii"))
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 class RequestGate:

@@ -36,7 +36,7 @@ from .lint import TemplateLint
 from .model import InvokeResult, Route, RuntimeStartError
 from .moto import awslambda, backends, cloudformation, sfn
 from .outbox import read_outbox
-from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate
+from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
 from .streams import StreamDispatchers
 
 log = logging.getLogger("orderflow.runtime")
@@ -116,6 +116,7 @@ class Runtime:
         self._snapshots: PeriodicSnapshots | None = None
         self._snapshot_lock = threading.Lock()
         self._fingerprint = ""
+        self._state_lock: StateDirLock | None = None
         # Fault injection in the embedded AWS (see faults.py): the rules in force from the start
         # (orderflow up --faults), changed while it runs through /_orderflow/faults.
         self.faults = FaultEngine()
@@ -271,6 +272,13 @@ class Runtime:
         self.stop()
 
     def _start_aws(self, template: dict[str, Any]) -> None:
+        if self.persist:  # first: a refused start touches nothing of the runtime that holds the dir
+            lock = StateDirLock(self.state_dir)
+            try:
+                lock.acquire()
+            except StateDirInUse as exc:
+                raise RuntimeStartError(str(exc)) from None
+            self._state_lock = lock
         # Function logs are per run: the previous run's stay in logs.previous, older ones go.
         logs = self.state_dir / "logs"
         if logs.is_dir():
@@ -358,6 +366,9 @@ class Runtime:
         if self._moto_settings is not None:
             self._moto_settings.close()
             self._moto_settings = None
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
         self._specs.clear()
 
     # ----------------------------------------------------------------------------------- deploy
