@@ -147,6 +147,10 @@ class SavedWorker:
 
 def _execution_getstate(self: Any) -> dict[str, Any]:
     state = dict(self.__dict__)
+    # What only a running execution uses: its log-group session (a lock) and a start() wrapper
+    # set on the instance (a closure); a restored execution never runs again.
+    state["_cloud_watch_logging_session"] = None
+    state.pop("start", None)
     worker = state.get("exec_worker")
     if worker is not None and not isinstance(worker, SavedWorker):
         env = getattr(worker, "env", None)
