@@ -84,6 +84,11 @@ def describe(runtime: Any) -> dict[str, Any]:
         "log_events": [
             e["message"] for e in logs.get_log_events(logGroupName="/kept", logStreamName="s")["events"]
         ],
+        # the EXPRESS state machine's execution log (its executions are not kept: not describable)
+        "express_log": [
+            e["message"]
+            for e in logs.filter_log_events(logGroupName=runtime.resources["FastWorkflowLogs"])["events"]
+        ],
     }
 
 
@@ -122,6 +127,18 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
         done = run_execution(sfn, first.outputs["WorkflowArn"], {"name": "done"}, name="done")
         assert done["status"] == "SUCCEEDED"
         history = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
+        express = boto3.client(
+            "stepfunctions",
+            endpoint_url=first.endpoint_url,
+            region_name=first.region,
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
+            config=Config(inject_host_prefix=False),
+        )  # an execution with a log-group session (a lock, a wrapped start) in moto's state
+        rejected = express.start_sync_execution(
+            stateMachineArn=first.outputs["FastWorkflowArn"], input=json.dumps({"raise": "gadget"})
+        )
+        assert json.loads(rejected["output"])["reason"] == "OutOfStock"
         gate.clear()
         running = sfn.start_execution(stateMachineArn=first.outputs["WorkflowArn"], name="cut", input="{}")
         assert arrived.acquire(timeout=15)  # its first task waits at the gate: certainly RUNNING
@@ -137,6 +154,7 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
         before = describe(first)
         assert before["items"] and before["mails"] and before["messages"] == "1"
         assert before["log_events"] == ["kept line"]
+        assert len(before["express_log"]) == 1
     finally:
         first.stop()
     gate.set()
