@@ -35,7 +35,6 @@ import sys
 import threading
 import weakref
 from collections import defaultdict
-from dataclasses import dataclass
 from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
@@ -303,13 +302,6 @@ STATE_PATCHES = (KMS_PICKLE.name, SQS_PICKLE.name, LAMBDA_PICKLE.name, SFN_PICKL
 # ----------------------------------------------------------------------------------- save / load
 
 
-@dataclass(frozen=True)
-class Header:
-    format_version: int
-    moto_version: str
-    extra: dict[str, Any]
-
-
 def _locate(backend_dict: Any) -> tuple[str, str]:
     """(module, name) of the module-level global that is ``backend_dict``."""
     module_name = backend_dict.backend.__module__
@@ -338,6 +330,11 @@ def _iter_pickle(data: Any) -> bytes:
         except RuntimeError:
             if attempt == 4:
                 raise
+        except (TypeError, AttributeError, pickle.PicklingError) as exc:
+            # a part of moto no patch here makes picklable (a service this project has not met yet)
+            raise StateError(
+                f"moto's state cannot be saved ({' '.join(str(exc).split())}): start with --in-memory"
+            ) from exc
     raise AssertionError("unreachable")
 
 
