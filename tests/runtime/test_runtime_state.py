@@ -159,6 +159,7 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
         first.stop()
     gate.set()
     assert (tmp_path / "aws-state").is_file()
+    assert (tmp_path / "aws-state").stat().st_mode & 0o777 == 0o600
 
     second = boot(FIXTURE_TEMPLATE, tmp_path)
     try:

@@ -355,7 +355,9 @@ def save(path: Path, extra: dict[str, Any] | None = None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
-        with open(tmp, "wb") as handle:
+        # owner-only, as the admin token beside it: it holds every item and mail, and loading it runs
+        # pickle (only ever a file this user wrote)
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
             handle.write(json.dumps(header, default=str).encode("utf-8") + b"\n")
             handle.write(body)
             handle.flush()
