@@ -49,6 +49,10 @@ class SessionOptions:
     lint: bool = False  # cfn-lint before deploy, as `sam validate --lint` (orderflow up: on)
     host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
     max_workers_per_function: int = 1
+    # Keep the embedded AWS's state in <state_dir>/aws-state across a stop and start (orderflow up:
+    # on unless --in-memory); written at stop and every snapshot_interval seconds (None: never).
+    persist: bool = False
+    snapshot_interval: float | None = 30.0
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
     iam: bool = True  # each function / state machine runs as its role, enforced (--no-iam: off)
 
@@ -135,6 +139,8 @@ class LocalSession:
             allowed_origins=o.allowed_origins,
             lint=o.lint,
             host=o.host,
+            persist=o.persist,
+            snapshot_interval=o.snapshot_interval,
             faults=o.faults,
             time_scale=o.time_scale,
             iam=o.iam,
