@@ -139,7 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         choices=["127.0.0.1", "0.0.0.0"],
         help="where both ports listen: 127.0.0.1, or 0.0.0.0 for every interface (which exposes the "
-        "embedded AWS, which checks no credentials, to other machines)",
+        "embedded AWS, which checks no signatures (any key but a role session's is the administrator), "
+        "to other machines)",
+    )
+    up.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="do not enforce IAM: every function and state machine acts as the account's administrator "
+        "(by default each runs with a session of its execution role, evaluated against its policies)",
     )
     up.add_argument(
         "--no-lint",
@@ -351,6 +358,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         persist=not args.in_memory,
         snapshot_interval=args.snapshot_interval or None,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
+        iam=not args.no_iam,
     )
 
     stop = threading.Event()
@@ -377,7 +385,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         took = time.monotonic() - started
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
         off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
-        where = f"stack {args.stack_name}, region {region}"
+        iam = "IAM off (--no-iam)" if args.no_iam else "IAM enforced"
+        where = f"stack {args.stack_name}, region {region}, {iam}"
         _print_state(session.runtime)
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})", flush=True)
         while not stop.wait(0.5):

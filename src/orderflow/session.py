@@ -54,6 +54,7 @@ class SessionOptions:
     persist: bool = False
     snapshot_interval: float | None = 30.0
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
+    iam: bool = True  # each function / state machine runs as its role, enforced (--no-iam: off)
 
 
 class PortInUse(RuntimeStartError):
@@ -142,6 +143,7 @@ class LocalSession:
             snapshot_interval=o.snapshot_interval,
             faults=o.faults,
             time_scale=o.time_scale,
+            iam=o.iam,
             # as many spare workers as handlers are checked at start (all functions: the default)
             spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )

@@ -77,6 +77,7 @@ def test_up_serves_until_sigterm_and_leaves_nothing_running(
     assert ready.startswith("orderflow ready  aws=http://127.0.0.1:"), (ready, proc.stderr and proc.poll())
     assert f"api=http://127.0.0.1:{api_port}/v1/" in ready
     assert "region eu-west-1" in ready  # AWS_REGION, as the AWS CLI reads it
+    assert "IAM enforced" in ready  # the default; --no-iam says "IAM off (--no-iam)"
 
     # --mock-config: <stateMachineArn>#<TestCase> runs the Step Functions Local test case.
     sfn = local_client("stepfunctions", f"http://127.0.0.1:{aws_port}", region="eu-west-1")
