@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from orderflow.awsclients import CliError, default_endpoint, default_region
+from orderflow.ports import port_free
 
 PROG = "orderflow"
+CONSOLE_PORT = 4580  # orderflow up's web console, when free
 REGION_HELP = "default $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1 (as the AWS CLI)"
 
 
@@ -91,6 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--stack-name", default="orderflow", help="the local stack's name")
     up.add_argument("--aws-port", type=_port, default=4566, help="the embedded AWS's port")
     up.add_argument("--api-port", type=_port, default=3000, help="the local API Gateway's port")
+    up.add_argument(
+        "--console-port",
+        type=_port,
+        default=None,
+        help=f"the web console's port (default {CONSOLE_PORT} if free, else any free port)",
+    )
+    up.add_argument("--no-console", action="store_true", help="do not serve the web console")
     up.add_argument("--region", default=None, help=REGION_HELP)
     _parameter_arguments(up)
     up.add_argument(
@@ -299,6 +308,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     mock_config, time_scale = _sfn_local_options(args)
     region = args.region or default_region()
     parameters = _parameter_overrides(args, template)
+    console_port = None
+    if not args.no_console:
+        console_port = args.console_port
+        if console_port is None:  # the default port when free; else the OS's pick (the ready line says)
+            console_port = CONSOLE_PORT if port_free(CONSOLE_PORT, args.host) else 0
+        if console_port in (args.aws_port, args.api_port):
+            raise CliError(f"--console-port {console_port} is the AWS or API port")
     options = SessionOptions(
         template,
         stack_name=args.stack_name,
@@ -315,6 +331,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         lint=not args.no_lint,
         host=args.host,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
+        console_port=console_port,
     )
 
     stop = threading.Event()
@@ -340,6 +357,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         startup_log.end_startup(show=True)
         took = time.monotonic() - started
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
+        if session.console is not None:
+            urls += f"  console={session.console.url}"
         off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
         where = f"stack {args.stack_name}, region {region}"
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})", flush=True)

@@ -23,6 +23,7 @@ from typing import Any
 
 from orderflow import sfn_local
 from orderflow.api import ApiServer
+from orderflow.console import Console, ConsoleSources
 from orderflow.ports import port_free
 from orderflow.runtime import Runtime, RuntimeStartError
 
@@ -50,6 +51,7 @@ class SessionOptions:
     host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
     max_workers_per_function: int = 1
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
+    console_port: int | None = None  # the web console's port (0: any free port; None: no console)
 
 
 class PortInUse(RuntimeStartError):
@@ -70,6 +72,7 @@ class LocalSession:
         self.runtime: Runtime | None = None
         self.api: ApiServer | None = None
         self.sfn_settings: sfn_local.SfnLocalSettings | None = None
+        self.console: Console | None = None
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------- lifecycle
@@ -112,6 +115,13 @@ class LocalSession:
             except OSError:
                 raise PortInUse("API", o.api_port, also_aws=not aws_port_free) from None
             self.api = api
+        if o.console_port is not None:
+            console = Console(self._console_sources(), host=o.host, port=o.console_port)
+            try:
+                console.bind()
+            except OSError:
+                raise PortInUse("console", o.console_port) from None
+            self.console = console
         if not aws_port_free:
             raise PortInUse("AWS", o.aws_port)
         try:  # the file is read and validated before anything is installed
@@ -157,8 +167,39 @@ class LocalSession:
         if self.api is not None:
             self.api.use_runtime(runtime)
             self.api.start()
+        if self.console is not None:
+            self.console.start()
+
+    def _console_sources(self) -> ConsoleSources:
+        """What the console reads: the embedded AWS's endpoint, and through this session (once the
+        runtime runs) the outbox, queue peeks and the mock config's test cases."""
+        o = self.options
+
+        def test_cases() -> dict[str, list[str]]:
+            mock_config = self.sfn_settings.mock_config if self.sfn_settings is not None else None
+            if mock_config is None:
+                return {}
+            return {machine: sorted(cases) for machine, cases in mock_config.test_cases.items()}
+
+        def outbox() -> list[dict[str, Any]]:
+            return self.runtime.outbox() if self.runtime is not None else []
+
+        def peek_queue(name: str, limit: int) -> list[dict[str, Any]] | None:
+            return self.runtime.peek_queue(name, limit) if self.runtime is not None else None
+
+        return ConsoleSources(
+            endpoint_url=f"http://127.0.0.1:{o.aws_port}",
+            region=o.region,
+            stack_name=o.stack_name,
+            outbox=outbox,
+            peek_queue=peek_queue,
+            test_cases=test_cases,
+        )
 
     def _stop(self) -> None:
+        if self.console is not None:
+            self.console.stop()
+            self.console = None
         if self.api is not None:
             self.api.stop()
             self.api = None
