@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from orderflow.awsclients import CliError, default_endpoint, default_region
-from orderflow.ports import port_free
 
 PROG = "orderflow"
 CONSOLE_PORT = 4580  # orderflow up's web console, when free
@@ -97,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--console-port",
         type=_port,
         default=None,
-        help=f"the web console's port (default {CONSOLE_PORT} if free, else any free port)",
+        help=f"the web console's port (default {CONSOLE_PORT}, or any free port when it is taken)",
     )
     up.add_argument("--no-console", action="store_true", help="do not serve the web console")
     up.add_argument("--region", default=None, help=REGION_HELP)
@@ -310,11 +309,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     parameters = _parameter_overrides(args, template)
     console_port = None
     if not args.no_console:
-        console_port = args.console_port
-        if console_port is None:  # the default port when free; else the OS's pick (the ready line says)
-            console_port = CONSOLE_PORT if port_free(CONSOLE_PORT, args.host) else 0
+        # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
+        # ready line says which)
+        console_port = CONSOLE_PORT if args.console_port is None else args.console_port
         if console_port in (args.aws_port, args.api_port):
-            raise CliError(f"--console-port {console_port} is the AWS or API port")
+            if args.console_port is not None:
+                raise CliError(f"--console-port {console_port} is the AWS or API port")
+            console_port = 0
     options = SessionOptions(
         template,
         stack_name=args.stack_name,
@@ -332,6 +333,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         host=args.host,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
         console_port=console_port,
+        console_port_fallback=args.console_port is None,
     )
 
     stop = threading.Event()

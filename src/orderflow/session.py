@@ -52,6 +52,7 @@ class SessionOptions:
     max_workers_per_function: int = 1
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
     console_port: int | None = None  # the web console's port (0: any free port; None: no console)
+    console_port_fallback: bool = False  # console_port taken: any free port instead of an error
 
 
 class PortInUse(RuntimeStartError):
@@ -120,7 +121,10 @@ class LocalSession:
             try:
                 console.bind()
             except OSError:
-                raise PortInUse("console", o.console_port) from None
+                if not o.console_port_fallback:
+                    raise PortInUse("console", o.console_port) from None
+                console = Console(self._console_sources(), host=o.host, port=0)
+                console.bind()
             self.console = console
         if not aws_port_free:
             raise PortInUse("AWS", o.aws_port)
