@@ -13,7 +13,7 @@ import pytest
 
 from orderflow.console import Console, ConsoleSources
 from orderflow.runtime.faults import parse_rules
-from tests.e2e.e2e_support import Stack, eventually
+from tests.e2e.e2e_support import Stack
 from tests.support.browser import browser, page_errors, screenshot, wait_for
 
 __all__ = ["browser"]  # the fixture, imported for this module
@@ -77,12 +77,16 @@ def open_execution(driver: Any, console: Console, name: str, status_filter: str 
         from selenium.webdriver.support.ui import Select
 
         Select(driver.find_element("css selector", "#status-filter")).select_by_value(status_filter)
-    link = wait_for(
+    # The list redraws itself every 2 s: its link's address is read, then followed.
+    href = wait_for(
         driver,
-        lambda d: next(iter(d.find_elements("css selector", f'a.execution-link[data-name="{name}"]')), None),
+        lambda d: next(
+            (a.get_attribute("href") for a in d.find_elements("css selector", f'a.execution-link[data-name="{name}"]')),
+            None,
+        ),
         what=f"execution {name} in the list",
     )
-    link.click()
+    driver.get(href)
     wait_for(driver, lambda d: d.find_elements("css selector", "#graph g.state"), what="the graph")
     return state_classes(driver)
 
@@ -168,23 +172,24 @@ def test_console_starts_an_execution(stack: Stack, console: Console, browser: An
     assert page_errors(browser) == []
 
 
+def show(browser: Any, console: Console, page: str, title: str) -> None:
+    """Go to a page of the console (a hash change: no reload) and wait for its title."""
+    browser.get(console.url + f"#/{page}")
+    wait_for(browser, lambda d: title in d.find_element("css selector", "main h1").text, what=title)
+
+
 def test_console_resources_tables_queues(stack: Stack, console: Console, browser: Any) -> None:
-    browser.get(console.url + "#/resources")
-    wait_for(browser, lambda d: stack.runtime.resources["OrdersTable"] in d.page_source, what="resources")
-    browser.get(console.url + "#/tables")
+    show(browser, console, "resources", "Stack ")
+    assert stack.runtime.resources["OrdersTable"] in browser.find_element("css selector", "main").text
+    show(browser, console, "tables", "DynamoDB tables")
     table = stack.runtime.resources["ProductsTable"]
-    row = wait_for(
-        browser,
-        lambda d: next((r for r in d.find_elements("css selector", "tbody tr") if table in r.text), None),
-        what="the tables",
-    )
+    row = next(r for r in browser.find_elements("css selector", "tbody tr") if table in r.text)
     row.click()
     wait_for(browser, lambda d: "productId" in d.find_element("css selector", "#items").text, what="items")
-    browser.get(console.url + "#/queues")
-    wait_for(browser, lambda d: "OrderNotificationsQueue" in d.page_source, what="queues")
-    for page in ("outbox", "alarms"):
-        browser.get(console.url + f"#/{page}")
-        wait_for(browser, lambda d: d.find_elements("css selector", "main h1"), what=page)
-    eventually(lambda: "Alarms" in browser.find_element("css selector", "main h1").text, what="alarms")
+    show(browser, console, "queues", "SQS queues")
+    wait_for(browser, lambda d: "OrderNotificationsQueue" in d.find_element("css selector", "main").text, what="queues")
+    show(browser, console, "outbox", "Outbox")
+    show(browser, console, "alarms", "Alarms")
+    wait_for(browser, lambda d: "ExecutionsFailed" in d.find_element("css selector", "main").text, what="alarms")
     screenshot(browser, "alarms")
     assert page_errors(browser) == []

@@ -71,10 +71,15 @@ def browser() -> Iterator[Any]:
 
 
 def wait_for(driver: Any, check: Callable[[Any], T], timeout: float = 15.0, what: str = "the page") -> T:
-    """Selenium's explicit wait (it polls; no fixed sleeps)."""
+    """Selenium's explicit wait (it polls; no fixed sleeps). An element redrawn by the page's own
+    refresh while ``check`` reads it (stale) is read again at the next poll."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(check, f"timed out waiting for {what}")
+    wait = WebDriverWait(
+        driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    return wait.until(check, f"timed out waiting for {what}")
 
 
 def page_errors(driver: Any) -> list[str]:

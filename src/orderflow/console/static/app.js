@@ -155,7 +155,7 @@
     });
     dagre.layout(g);
     const size = g.graph();
-    const root = svg("svg", { viewBox: "0 0 " + Math.ceil(size.width) + " " + Math.ceil(size.height), role: "img", "aria-label": "state machine graph" });
+    const root = svg("svg", { viewBox: "0 0 " + Math.ceil(size.width) + " " + Math.ceil(size.height), width: Math.ceil(size.width), height: Math.ceil(size.height), role: "img", "aria-label": "state machine graph" });
     const defs = svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
       svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#879596" })));
     root.append(defs);
