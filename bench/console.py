@@ -75,7 +75,9 @@ def open_page(driver: Any, url: str, rows: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--orders", type=int, default=60)
     parser.add_argument("--executions", type=int, default=1000)
     parser.add_argument("--output", type=Path, default=RESULTS / "console.json")
@@ -116,7 +118,9 @@ def main() -> int:
                 poller.thread.start()
             elif driver is not None:
                 driver.get("about:blank")
-            samples = measure_engine(api, c["stepfunctions"], machine, products, block, 0)["engine_samples_ms"]
+            samples = measure_engine(api, c["stepfunctions"], machine, products, block, 0)[
+                "engine_samples_ms"
+            ]
             (opened if i % 2 else closed).extend(samples)
             if poller is not None:
                 poller.stop.set()
@@ -124,7 +128,10 @@ def main() -> int:
 
         print(f"starting {args.executions} executions ...", flush=True)
         sfn = c["stepfunctions"]
-        existing = sum(len(p["executions"]) for p in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine))
+        existing = sum(
+            len(p["executions"])
+            for p in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+        )
         body = json.dumps({"customerId": "bench", "items": [{"productId": products[0], "quantity": 1}]})
 
         def start(_: int) -> None:
@@ -132,12 +139,17 @@ def main() -> int:
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(start, range(max(0, args.executions - existing))))
-        total = sum(len(p["executions"]) for p in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine))
+        total = sum(
+            len(p["executions"])
+            for p in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine)
+        )
 
         api_first_page = []
         for _ in range(10):
             t0 = time.perf_counter()
-            urllib.request.urlopen(console_url + "api/executions?" + urllib.parse.urlencode({"machine": machine}), timeout=10).read()
+            urllib.request.urlopen(
+                console_url + "api/executions?" + urllib.parse.urlencode({"machine": machine}), timeout=10
+            ).read()
             api_first_page.append((time.perf_counter() - t0) * 1000)
         page_load = []
         if driver is not None:

@@ -85,7 +85,7 @@ def test_graph_of_nested_parallel_and_map() -> None:
     nodes = {n["id"]: n for n in graph["nodes"]}
     assert nodes["Fan/branch 2/Each/iterator/Work"]["group"] == "Fan/branch 2/Each/iterator"
     labels = {e["label"] for e in graph["edges"] if e["kind"] in ("retry", "catch")}
-    assert "retry States.ALL ×2" in labels
+    assert "retry States.ALL x2" in labels
     assert "catch States.ALL" in labels
 
 
@@ -127,8 +127,13 @@ class History:
         return self.add(f"{kind}StateExited", "stateExitedEventDetails", name=name, output=data)
 
     def attempt(self, function: str, error: str | None = None, cause: str = "") -> History:
-        self.add("TaskScheduled", "taskScheduledEventDetails", resourceType="lambda", resource="invoke",
-                 parameters=json.dumps({"FunctionName": function, "Payload": {}}))
+        self.add(
+            "TaskScheduled",
+            "taskScheduledEventDetails",
+            resourceType="lambda",
+            resource="invoke",
+            parameters=json.dumps({"FunctionName": function, "Payload": {}}),
+        )
         self.add("TaskStarted", "taskStartedEventDetails", resourceType="lambda", resource="invoke")
         if error:
             return self.add("TaskFailed", "taskFailedEventDetails", error=error, cause=cause)

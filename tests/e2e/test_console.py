@@ -45,17 +45,28 @@ def orders(stack: Stack) -> dict[str, str]:
     """A confirmed, a rejected (out of stock) and a failed order (CheckStock's worker crashes: not
     retried, not caught): outcome -> order id (= execution name)."""
     ids = stack.seed_products(mug=5)
-    made = {outcome: f"console-{outcome}-{uuid.uuid4().hex[:6]}" for outcome in ("confirmed", "rejected", "failed")}
+    made = {
+        outcome: f"console-{outcome}-{uuid.uuid4().hex[:6]}"
+        for outcome in ("confirmed", "rejected", "failed")
+    }
     quantities = {"confirmed": 1, "rejected": 99, "failed": 1}
     for outcome in ("confirmed", "rejected"):
-        body = {"orderId": made[outcome], "customerId": "c-console", "items": [{"productId": ids["mug"], "quantity": quantities[outcome]}]}
+        body = {
+            "orderId": made[outcome],
+            "customerId": "c-console",
+            "items": [{"productId": ids["mug"], "quantity": quantities[outcome]}],
+        }
         assert stack.api.post("/orders", body)[0] == 202
         stack.final_status(made[outcome])
     stack.runtime.set_faults(
         parse_rules({"rules": [{"service": "lambda", "resources": ["CheckStockFunction"], "error": "crash"}]})
     )
     try:
-        body = {"orderId": made["failed"], "customerId": "c-console", "items": [{"productId": ids["mug"], "quantity": 1}]}
+        body = {
+            "orderId": made["failed"],
+            "customerId": "c-console",
+            "items": [{"productId": ids["mug"], "quantity": 1}],
+        }
         assert stack.api.post("/orders", body)[0] == 202
         stack.final_status(made["failed"])
     finally:
@@ -73,7 +84,9 @@ def state_classes(driver: Any) -> dict[str, str]:
 def open_execution(driver: Any, console: Console, name: str, status_filter: str = "") -> dict[str, str]:
     driver.get(console.url + "#/")
     if status_filter:
-        wait_for(driver, lambda d: d.find_elements("css selector", "#status-filter"), what="the status filter")
+        wait_for(
+            driver, lambda d: d.find_elements("css selector", "#status-filter"), what="the status filter"
+        )
         from selenium.webdriver.support.ui import Select
 
         Select(driver.find_element("css selector", "#status-filter")).select_by_value(status_filter)
@@ -81,7 +94,10 @@ def open_execution(driver: Any, console: Console, name: str, status_filter: str 
     href = wait_for(
         driver,
         lambda d: next(
-            (a.get_attribute("href") for a in d.find_elements("css selector", f'a.execution-link[data-name="{name}"]')),
+            (
+                a.get_attribute("href")
+                for a in d.find_elements("css selector", f'a.execution-link[data-name="{name}"]')
+            ),
             None,
         ),
         what=f"execution {name} in the list",
@@ -123,7 +139,9 @@ def test_console_shows_confirmed_rejected_and_failed_executions(
     # The Lambda invocation's log lines: its log group's lines, or why there are none.
     logs = wait_for(
         browser,
-        lambda d: [e for e in d.find_elements("css selector", "#state-logs .attempt-logs") if "loading" not in e.text],
+        lambda d: [
+            e for e in d.find_elements("css selector", "#state-logs .attempt-logs") if "loading" not in e.text
+        ],
         what="the step's log lines",
     )
     group = f"/aws/lambda/{stack.runtime.functions['CheckStockFunction']}"
@@ -150,9 +168,15 @@ def test_console_shows_confirmed_rejected_and_failed_executions(
 def test_console_starts_an_execution(stack: Stack, console: Console, browser: Any) -> None:
     ids = stack.seed_products(plate=3)
     name = f"console-started-{uuid.uuid4().hex[:6]}"
-    order = {"orderId": name, "customerId": "c-console", "items": [{"productId": ids["plate"], "quantity": 1}]}
+    order = {
+        "orderId": name,
+        "customerId": "c-console",
+        "items": [{"productId": ids["plate"], "quantity": 1}],
+    }
     browser.get(console.url + "#/start")
-    box = wait_for(browser, lambda d: next(iter(d.find_elements("css selector", "#start-input")), None), what="the form")
+    box = wait_for(
+        browser, lambda d: next(iter(d.find_elements("css selector", "#start-input")), None), what="the form"
+    )
     box.clear()
     box.send_keys(json.dumps(order))
     browser.find_element("css selector", "#start-name").send_keys(name)
@@ -160,8 +184,10 @@ def test_console_starts_an_execution(stack: Stack, console: Console, browser: An
     # The page goes to the new execution and refreshes it until it ends.
     wait_for(
         browser,
-        lambda d: d.find_elements("css selector", "#execution-status")
-        and d.find_element("css selector", "#execution-status").text == "SUCCEEDED",
+        lambda d: (
+            d.find_elements("css selector", "#execution-status")
+            and d.find_element("css selector", "#execution-status").text == "SUCCEEDED"
+        ),
         timeout=30,
         what="the started execution to succeed",
     )
@@ -187,9 +213,15 @@ def test_console_resources_tables_queues(stack: Stack, console: Console, browser
     row.click()
     wait_for(browser, lambda d: "productId" in d.find_element("css selector", "#items").text, what="items")
     show(browser, console, "queues", "SQS queues")
-    wait_for(browser, lambda d: "OrderNotificationsQueue" in d.find_element("css selector", "main").text, what="queues")
+    wait_for(
+        browser,
+        lambda d: "OrderNotificationsQueue" in d.find_element("css selector", "main").text,
+        what="queues",
+    )
     show(browser, console, "outbox", "Outbox")
     show(browser, console, "alarms", "Alarms")
-    wait_for(browser, lambda d: "ExecutionsFailed" in d.find_element("css selector", "main").text, what="alarms")
+    wait_for(
+        browser, lambda d: "ExecutionsFailed" in d.find_element("css selector", "main").text, what="alarms"
+    )
     screenshot(browser, "alarms")
     assert page_errors(browser) == []

@@ -84,7 +84,8 @@ def express() -> Iterator[ExpressStack]:
         assert proc.stdout is not None
         ready = proc.stdout.readline()  # blocks until the ready line (or EOF if up died)
         match = re.match(
-            r"orderflow ready  aws=(\S+)  api=(\S+)  (?:console=\S+  )?\(stack orderflow, region (\S+),", ready
+            r"orderflow ready  aws=(\S+)  api=(\S+)  (?:console=\S+  )?\(stack orderflow, region (\S+),",
+            ready,
         )
         assert match, (ready, proc.poll() is not None and proc.communicate()[1][-2000:])
         endpoint, api_url, region = match.groups()

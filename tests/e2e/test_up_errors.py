@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.early import GOOD_CONSOLE_PORT, BREAKAGES, EARLY, GOOD_PORTS, declare_up_processes
+from tests.e2e.early import BREAKAGES, EARLY, GOOD_CONSOLE_PORT, GOOD_PORTS, declare_up_processes
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +55,9 @@ def children_of(pid: int) -> list[int]:
 
 def console_call(url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
@@ -74,14 +76,21 @@ def check_console(base: str) -> None:
     machine = overview["machines"][0]
     assert "HappyPath" in overview["testCases"][machine["name"]]
     order = {"orderId": "console-1", "customerId": "c", "items": [{"productId": "p", "quantity": 1}]}
-    start = {"machine": machine["arn"], "input": json.dumps(order), "name": "console-1", "testCase": "HappyPath"}
+    start = {
+        "machine": machine["arn"],
+        "input": json.dumps(order),
+        "name": "console-1",
+        "testCase": "HappyPath",
+    }
     assert console_call(base + "/api/start", start)[0] == 403  # no token
     evil = {"X-Console-Token": token, "Origin": "http://evil.example"}
     assert console_call(base + "/api/start", start, evil)[0] == 403
     status, started = console_call(base + "/api/start", start, {"X-Console-Token": token})
     assert status == 200, started
     assert started["executionArn"].endswith(":console-1")
-    status, bad = console_call(base + "/api/start", {**start, "input": "{not json"}, {"X-Console-Token": token})
+    status, bad = console_call(
+        base + "/api/start", {**start, "input": "{not json"}, {"X-Console-Token": token}
+    )
     assert status == 400 and "not JSON" in bad["message"]
 
 

@@ -67,7 +67,9 @@ def test_console_api_on_the_fixture_app(runtime: Any, console: Console) -> None:
     assert states["Park"]["status"] == "succeeded"
     assert "Echo" not in states  # not reached
     assert {n["name"] for n in shown["graph"]["nodes"]} >= {"Raise", "Echo", "Park", "Rejected"}
-    assert ("Raise", "Park", "catch") in {(e["source"], e["target"], e["kind"]) for e in shown["graph"]["edges"]}
+    assert ("Raise", "Park", "catch") in {
+        (e["source"], e["target"], e["kind"]) for e in shown["graph"]["edges"]
+    }
     assert shown["history"][0]["type"] == "ExecutionStarted"
 
     status, express = call(console, "/api/executions?machine=" + runtime.outputs["FastWorkflowArn"])
@@ -101,7 +103,9 @@ def test_console_refuses_other_sites_and_untokened_changes(runtime: Any, console
     assert call(console, "/api/overview", headers={"Host": f"evil.example:{console.port}"})[0] == 403
     own = {"Origin": f"http://127.0.0.1:{console.port}", "Sec-Fetch-Site": "same-origin"}
     assert call(console, "/api/overview", headers=own)[0] == 200
-    status, started = call(console, "/api/start", start, {**json_type, **own, "X-Console-Token": console.token})
+    status, started = call(
+        console, "/api/start", start, {**json_type, **own, "X-Console-Token": console.token}
+    )
     assert status == 200, started
     with urllib.request.urlopen(console.url, timeout=30) as response:
         page = response.read().decode()
@@ -118,7 +122,9 @@ def test_peeking_a_queue_receives_nothing(runtime: Any, console: Console) -> Non
     for _ in range(2):
         status, peeked = call(console, "/api/messages?queue=" + name)
         assert status == 200
-        assert [(m["body"], m["receiveCount"], m["visible"]) for m in peeked["messages"]] == [('{"peek": 1}', 0, True)]
+        assert [(m["body"], m["receiveCount"], m["visible"]) for m in peeked["messages"]] == [
+            ('{"peek": 1}', 0, True)
+        ]
     received = sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])["Messages"]
     assert received[0]["Attributes"]["ApproximateReceiveCount"] == "1"  # the peeks were no receives
     status, peeked = call(console, "/api/messages?queue=" + name)

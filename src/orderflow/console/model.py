@@ -106,7 +106,7 @@ class _GraphBuilder:
             for retrier in state.get("Retry") or []:
                 if isinstance(retrier, Mapping):
                     label = f"retry {_label_errors(retrier.get('ErrorEquals') or [])}"
-                    label += f" ×{retrier.get('MaxAttempts', 3)}"
+                    label += f" x{retrier.get('MaxAttempts', 3)}"
                     self.edge(sid, sid, "retry", label)
             for catcher in state.get("Catch") or []:
                 if isinstance(catcher, Mapping) and "Next" in catcher:
@@ -262,14 +262,14 @@ def outcomes(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             continue
         if event_type.endswith("StateExited"):
             name = str(details.get("name", ""))
-            state = states.get(name)
-            if state is not None:
-                state["output"] = details.get("output")
-                state["exited_at"] = at
-                if state["status"] == "running":
-                    last = state["attempts"][-1] if state["attempts"] else None
-                    caught = state["error"] is not None and (last is None or last["status"] == "failed")
-                    state["status"] = "caught" if caught else "succeeded"
+            exited = states.get(name)
+            if exited is not None:
+                exited["output"] = details.get("output")
+                exited["exited_at"] = at
+                if exited["status"] == "running":
+                    last = exited["attempts"][-1] if exited["attempts"] else None
+                    caught = exited["error"] is not None and (last is None or last["status"] == "failed")
+                    exited["status"] = "caught" if caught else "succeeded"
             if name in open_states:
                 open_states.remove(name)
             continue

@@ -134,7 +134,9 @@ class ConsoleApi:
                     aws_secret_access_key="console",  # noqa: S106 - the embedded AWS checks no credentials
                     region_name=self.sources.region,
                 )
-                config = Config(retries={"max_attempts": 1}, inject_host_prefix=False, max_pool_connections=20)
+                config = Config(
+                    retries={"max_attempts": 1}, inject_host_prefix=False, max_pool_connections=20
+                )
                 client = session.client(service, endpoint_url=self.sources.endpoint_url, config=config)
                 self._clients[service] = client
             return client
@@ -519,7 +521,9 @@ class Console:
         path = environ.get("PATH_INFO", "/")
         host = environ.get("HTTP_HOST", "")
 
-        def answer(status: int, body: bytes, content_type: str, extra: list[tuple[str, str]] = ()) -> Any:  # type: ignore[assignment]
+        def answer(
+            status: int, body: bytes, content_type: str, extra: tuple[tuple[str, str], ...] = ()
+        ) -> Any:
             reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}.get(status, "Error")
             headers = [
                 ("Content-Type", content_type),
@@ -540,7 +544,9 @@ class Console:
             return refuse(f"Host {host[:100]!r} is not this console's")
         origin = environ.get("HTTP_ORIGIN")
         if origin is not None and origin.rstrip("/").lower() != f"http://{host}".lower():
-            return refuse(f"cross-origin request from {origin[:100]} refused: the console answers its own page only")
+            return refuse(
+                f"cross-origin request from {origin[:100]} refused: the console answers its own page only"
+            )
         if origin is None and environ.get("HTTP_SEC_FETCH_SITE", "").lower() in _OTHER_SITES:
             return refuse("request from another site refused (Sec-Fetch-Site)")
         if method not in ("GET", "HEAD"):
@@ -559,7 +565,9 @@ class Console:
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
             )
-            return answer(200, page.encode("utf-8"), "text/html; charset=utf-8", [("Content-Security-Policy", csp)])
+            return answer(
+                200, page.encode("utf-8"), "text/html; charset=utf-8", (("Content-Security-Policy", csp),)
+            )
         asset = path.lstrip("/").removeprefix("static/")
         if asset in _STATIC:
             return answer(200, _asset(asset), _STATIC[asset])

@@ -222,6 +222,14 @@
     return logCache.get(key);
   }
 
+  // When a state's last entry ended: its exit, else its last attempt's end, else the execution's stop.
+  function stateEnd(result, execution) {
+    if (result.exited_at) return result.exited_at;
+    const last = result.attempts[result.attempts.length - 1];
+    if (last && last.end) return last.end;
+    return execution.stopDate || null;
+  }
+
   function stateDetails(name, data) {
     const result = data.outcome.states[name];
     const node = data.graph && data.graph.nodes.find((n) => n.name === name);
@@ -234,7 +242,7 @@
     box.append(el("dl", { class: "kv" },
       el("dt", {}, "type"), el("dd", {}, result.type || (node && node.type) || ""),
       el("dt", {}, "entered"), el("dd", {}, result.entered + "×, last at " + when(result.entered_at)),
-      el("dt", {}, "duration"), el("dd", {}, duration(result.entered_at, result.exited_at)),
+      el("dt", {}, "duration"), el("dd", {}, duration(result.entered_at, stateEnd(result, data.execution))),
       el("dt", {}, "retries"), el("dd", {}, String(result.retries))));
     if (result.error || result.cause) {
       box.append(el("h2", {}, "Error"), el("div", { class: "state-error" },

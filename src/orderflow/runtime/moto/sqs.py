@@ -14,7 +14,9 @@ from typing import Any
 from moto.sqs.models import sqs_backends
 
 
-def peek_messages(account_id: str, region: str, queue_name: str, limit: int = 50) -> list[dict[str, Any]] | None:
+def peek_messages(
+    account_id: str, region: str, queue_name: str, limit: int = 50
+) -> list[dict[str, Any]] | None:
     """Up to ``limit`` messages of ``queue_name``, oldest first, as ``{"messageId", "body", "sentAt"
     (epoch ms), "receiveCount", "visible", "delayed", "attributes", "groupId"}``; None: no such queue."""
     if region not in sqs_backends[account_id]:
