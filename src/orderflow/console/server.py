@@ -524,7 +524,13 @@ class Console:
         def answer(
             status: int, body: bytes, content_type: str, extra: tuple[tuple[str, str], ...] = ()
         ) -> Any:
-            reason = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}.get(status, "Error")
+            reason = {
+                200: "OK",
+                400: "Bad Request",
+                403: "Forbidden",
+                404: "Not Found",
+                405: "Method Not Allowed",
+            }.get(status, "Error")
             headers = [
                 ("Content-Type", content_type),
                 ("Content-Length", str(len(body))),
