@@ -253,7 +253,7 @@ class ConsoleApi:
                 raise ConsoleError(404, f"no execution {arn} in the log group {group}")
             description = logged_description(arn, events)
             for event in events:
-                details = event.get("details") or {}
+                details = model.event_details(event)
                 if event["type"] == "ExecutionStarted":
                     description["input"] = details.get("input")
                 elif event["type"] in ("ExecutionSucceeded",):
