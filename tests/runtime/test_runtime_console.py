@@ -72,9 +72,22 @@ def test_console_api_on_the_fixture_app(runtime: Any, console: Console) -> None:
     }
     assert shown["history"][0]["type"] == "ExecutionStarted"
 
+    # EXPRESS: started synchronously; listed and shown from the state machine's log group.
+    fast = {"machine": runtime.outputs["FastWorkflowArn"], "input": json.dumps({"raise": "widget"})}
+    headers = {"Content-Type": "application/json", "X-Console-Token": console.token}
+    status, started = call(console, "/api/start", fast, headers)
+    assert status == 200, started
+    assert started["status"] == "SUCCEEDED"
     status, express = call(console, "/api/executions?machine=" + runtime.outputs["FastWorkflowArn"])
     assert status == 200
     assert "log group" in express["notice"]
+    assert started["executionArn"] in [e["executionArn"] for e in express["executions"]]
+    status, shown = call(console, "/api/execution?arn=" + urllib.parse.quote(started["executionArn"]))
+    assert status == 200, shown
+    assert shown["machine"]["type"] == "EXPRESS"
+    assert "level ERROR" in shown["notice"]  # only the errors are logged: the page says so
+    failures = [r for r in shown["history"] if r["type"] == "TaskFailed"]
+    assert failures and failures[0]["details"]["error"] == "OutOfStock"
 
     status, resources = call(console, "/api/resources")
     assert status == 200

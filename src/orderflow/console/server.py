@@ -252,6 +252,14 @@ class ConsoleApi:
             if events is None:
                 raise ConsoleError(404, f"no execution {arn} in the log group {group}")
             description = logged_description(arn, events)
+            level = (machine.get("loggingConfiguration") or {}).get("level", "OFF")
+            if level != "ALL":
+                notice = (
+                    f"EXPRESS execution read from the log group {group}, which logs at level {level}: only "
+                    "those events are known, so states may show as not reached (log at level ALL for all)"
+                )
+            else:
+                notice = f"EXPRESS execution read from the log group {group}"
             for event in events:
                 details = model.event_details(event)
                 if event["type"] == "ExecutionStarted":
@@ -259,6 +267,7 @@ class ConsoleApi:
                 elif event["type"] in ("ExecutionSucceeded",):
                     description["output"] = details.get("output")
         else:
+            notice = None
             description = sfn.describe_execution(executionArn=arn)
             description.pop("ResponseMetadata", None)
             machine = sfn.describe_state_machine_for_execution(executionArn=arn)
@@ -279,6 +288,7 @@ class ConsoleApi:
             },
             "graph": drawn,
             "graphError": graph_error,
+            "notice": notice,
             "outcome": model.outcomes(events),
             "history": model.history_table(events),
         }

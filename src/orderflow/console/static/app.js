@@ -305,6 +305,7 @@
       view.replaceChildren(
         el("p", {}, el("a", { href: "#/" }, "‹ executions")),
         el("h1", {}, e.name + " ", el("span", { id: "execution-status" }, status(e.status))),
+        data.notice ? el("p", { class: "muted", id: "execution-notice" }, data.notice) : null,
         el("p", { class: "muted" }, data.machine.name + " · started " + when(e.startDate) + " · " + (e.stopDate ? "took " + duration(e.startDate, e.stopDate) : "running for " + duration(e.startDate))),
         el("div", { class: "layout" }, graphBox, side),
         el("div", { class: "layout" },
