@@ -159,3 +159,72 @@ def test_console_page_draws_the_fixture_workflow(runtime: Any, console: Console,
     assert browser.find_elements("css selector", "#graph g.edge.catch")
     screenshot(browser, "fixture-app")
     assert page_errors(browser) == []
+
+
+NESTED = {
+    "StartAt": "Decide",
+    "States": {
+        "Decide": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.fast", "BooleanEquals": True, "Next": "Fan"}],
+            "Default": "Pause",
+        },
+        "Pause": {"Type": "Wait", "Seconds": 0, "Next": "Fan"},
+        "Fan": {
+            "Type": "Parallel",
+            "Branches": [
+                {"StartAt": "Left", "States": {"Left": {"Type": "Pass", "End": True}}},
+                {
+                    "StartAt": "Each",
+                    "States": {
+                        "Each": {
+                            "Type": "Map",
+                            "ItemsPath": "$.items",
+                            "ItemProcessor": {
+                                "StartAt": "Work",
+                                "States": {"Work": {"Type": "Pass", "End": True}},
+                            },
+                            "End": True,
+                        }
+                    },
+                },
+            ],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Broken"}],
+            "Next": "Done",
+        },
+        "Done": {"Type": "Succeed"},
+        "Broken": {"Type": "Fail", "Error": "Oops"},
+    },
+}
+
+
+def test_console_page_draws_parallel_and_map(runtime: Any, console: Console, browser: Any) -> None:
+    """Any ASL: Choice, Wait, a Parallel whose second branch holds a Map, Succeed and Fail."""
+    sfn = local_client("stepfunctions", runtime.endpoint_url)
+    machine = sfn.create_state_machine(
+        name="console-nested",
+        definition=json.dumps(NESTED),
+        roleArn=f"arn:aws:iam::{runtime.account_id}:role/console-nested",
+    )["stateMachineArn"]
+    execution = run_execution(sfn, machine, {"fast": False, "items": [1, 2, 3]})
+    assert execution["status"] == "SUCCEEDED", execution
+    browser.get(console.url + "#/execution/" + urllib.parse.quote(execution["executionArn"], safe=""))
+    wait_for(browser, lambda d: d.find_elements("css selector", "#graph g.state"), what="the graph")
+    classes = {
+        node.get_attribute("data-state"): node.get_attribute("data-status")
+        for node in browser.find_elements("css selector", "#graph g.state")
+    }
+    assert classes == {
+        "Decide": "succeeded",
+        "Pause": "succeeded",
+        "Fan": "succeeded",
+        "Left": "succeeded",
+        "Each": "succeeded",
+        "Work": "succeeded",
+        "Done": "succeeded",
+        "Broken": "not-reached",
+    }
+    groups = {g.get_attribute("data-group") for g in browser.find_elements("css selector", "#graph g.group")}
+    assert groups == {"Fan/branch 1", "Fan/branch 2", "Fan/branch 2/Each/iterator"}
+    screenshot(browser, "nested")
+    assert page_errors(browser) == []

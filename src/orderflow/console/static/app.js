@@ -305,7 +305,7 @@
       view.replaceChildren(
         el("p", {}, el("a", { href: "#/" }, "‹ executions")),
         el("h1", {}, e.name + " ", el("span", { id: "execution-status" }, status(e.status))),
-        data.notice ? el("p", { class: "muted", id: "execution-notice" }, data.notice) : null,
+        el("p", { class: "muted", id: "execution-notice", hidden: !data.notice }, data.notice || ""),
         el("p", { class: "muted" }, data.machine.name + " · started " + when(e.startDate) + " · " + (e.stopDate ? "took " + duration(e.startDate, e.stopDate) : "running for " + duration(e.startDate))),
         el("div", { class: "layout" }, graphBox, side),
         el("div", { class: "layout" },
@@ -327,7 +327,7 @@
     function fillCases() {
       const m = overview.machines.find((x) => x.arn === machine.value);
       const names = (m && overview.testCases[m.name]) || [];
-      cases.replaceChildren(el("option", { value: "" }, names.length ? "(none: run for real)" : "(no mock config loaded)"), names.map((n) => el("option", { value: n }, n)));
+      cases.replaceChildren(el("option", { value: "" }, names.length ? "(none: run for real)" : "(no mock config loaded)"), ...names.map((n) => el("option", { value: n }, n)));
       cases.disabled = !names.length;
     }
     machine.addEventListener("change", fillCases);
