@@ -5,6 +5,7 @@ Screenshots are saved under test-artifacts/console/."""
 from __future__ import annotations
 
 import json
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -103,7 +104,12 @@ def open_execution(driver: Any, console: Console, name: str, status_filter: str 
         what=f"execution {name} in the list",
     )
     driver.get(href)
-    wait_for(driver, lambda d: d.find_elements("css selector", "#graph g.state"), what="the graph")
+    arn = urllib.parse.unquote(href.split("#/execution/", 1)[1])
+    wait_for(
+        driver,
+        lambda d: d.find_elements("css selector", f'#graph[data-execution="{arn}"] g.state'),
+        what="the graph",
+    )
     return state_classes(driver)
 
 

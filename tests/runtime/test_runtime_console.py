@@ -146,11 +146,20 @@ def test_peeking_a_queue_receives_nothing(runtime: Any, console: Console) -> Non
     assert call(console, "/api/messages?queue=no-such-queue")[0] == 404
 
 
+def drawn(browser: Any, arn: str) -> None:
+    """Wait for this execution's graph (a hash change does not reload: the last page stays until then)."""
+    wait_for(
+        browser,
+        lambda d: d.find_elements("css selector", f'#graph[data-execution="{arn}"] g.state'),
+        what="the graph",
+    )
+
+
 def test_console_page_draws_the_fixture_workflow(runtime: Any, console: Console, browser: Any) -> None:
     sfn = local_client("stepfunctions", runtime.endpoint_url)
     execution = run_execution(sfn, runtime.outputs["WorkflowArn"], {"raise": "widget"}, name="console-fx")
     browser.get(console.url + "#/execution/" + urllib.parse.quote(execution["executionArn"], safe=""))
-    wait_for(browser, lambda d: d.find_elements("css selector", "#graph g.state"), what="the graph")
+    drawn(browser, execution["executionArn"])
     classes = {
         node.get_attribute("data-state"): node.get_attribute("data-status")
         for node in browser.find_elements("css selector", "#graph g.state")
@@ -209,7 +218,7 @@ def test_console_page_draws_parallel_and_map(runtime: Any, console: Console, bro
     execution = run_execution(sfn, machine, {"fast": False, "items": [1, 2, 3]})
     assert execution["status"] == "SUCCEEDED", execution
     browser.get(console.url + "#/execution/" + urllib.parse.quote(execution["executionArn"], safe=""))
-    wait_for(browser, lambda d: d.find_elements("css selector", "#graph g.state"), what="the graph")
+    drawn(browser, execution["executionArn"])
     classes = {
         node.get_attribute("data-state"): node.get_attribute("data-status")
         for node in browser.find_elements("css selector", "#graph g.state")

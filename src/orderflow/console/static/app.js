@@ -292,7 +292,7 @@
         const failed = Object.entries(data.outcome.states).find(([, s]) => s.status === "failed" || s.status === "caught");
         selected = failed ? failed[0] : null;
       }
-      const graphBox = el("div", { class: "card", id: "graph" });
+      const graphBox = el("div", { class: "card", id: "graph", "data-execution": e.executionArn });
       if (data.graph) graphBox.append(drawGraph(data.graph, data.outcome, select, selected));
       else graphBox.append(el("p", { class: "muted" }, "no graph: " + data.graphError));
       graphBox.append(el("div", { class: "legend" }, ["succeeded", "failed", "caught", "running", "not-reached"].map((s) => el("span", { class: "l-" + s }, s.replace("-", " ")))));
