@@ -18,6 +18,7 @@ import base64
 import hmac
 import json
 import logging
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable
@@ -48,6 +49,7 @@ _STATIC = {
     "vendor/dagre.min.js": "text/javascript; charset=utf-8",
 }
 MAX_PAGE = 100
+MAX_LOG_LINES = 2000
 LOG_SLACK_MS = 50  # a Lambda's log lines are stamped a little before/after the task's events
 
 
@@ -294,9 +296,11 @@ class ConsoleApi:
         }
 
     def logs(self, query: dict[str, str]) -> dict[str, Any]:
-        """The log lines of a Lambda invocation: the function's log group (``/aws/lambda/<name>``),
-        between ``start`` and ``end`` (ISO times of the task's attempt). Lines of a START ... REPORT
-        invocation that began in the window are kept whole."""
+        """The log lines of a Lambda invocation: the function's log group (``/aws/lambda/<name>``)
+        between ``start`` and ``end`` (ISO times of the task's attempt; the history carries no request
+        id). Where the lines have Lambda's ``START/END/REPORT RequestId: <id>`` markers, each line is
+        given its invocation's request id, and the lines of invocations that started outside the
+        window (another execution's, overlapping it) are left out."""
         function = _required(query, "function")
         name = function.split(":function:", 1)[1].split(":")[0] if ":function:" in function else function
         group = f"/aws/lambda/{name}"
@@ -314,7 +318,7 @@ class ConsoleApi:
                 logGroupName=group, startTime=start_ms, endTime=end_ms
             ):
                 events.extend(page["events"])
-                if len(events) > 2000:
+                if len(events) > MAX_LOG_LINES:
                     break
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
@@ -322,18 +326,10 @@ class ConsoleApi:
                     "group": group,
                     "lines": [],
                     "notice": f"no log lines: the log group {group} does not exist in the embedded "
-                    "CloudWatch Logs (this runtime does not write the functions' logs there)",
+                    "CloudWatch Logs (nothing has written the function's logs there)",
                 }
             raise
-        events.sort(key=lambda e: (e.get("timestamp", 0), e.get("eventId", "")))
-        lines = [
-            {
-                "timestamp": datetime.fromtimestamp(e["timestamp"] / 1000, tz=UTC),
-                "stream": e.get("logStreamName"),
-                "message": str(e.get("message", "")).rstrip("\n"),
-            }
-            for e in events
-        ]
+        lines = invocation_lines(events)
         notice = None if lines else f"no log lines in {group} during this attempt"
         return {"group": group, "lines": lines, "notice": notice}
 
@@ -471,6 +467,45 @@ class ConsoleApi:
                     }
                 )
         return {"alarms": alarms}
+
+
+_MARKER = re.compile(r"^(START|END|REPORT) RequestId: ([0-9A-Za-z-]+)")
+
+
+def invocation_lines(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """FilterLogEvents' events as lines (``timestamp``, ``stream``, ``message``, ``requestId``), in time
+    order. A line between a stream's ``START RequestId: x`` and its ``END``/``REPORT`` belongs to x; lines
+    of an invocation whose START is not among ``events`` (it began before the window) are dropped when
+    any invocation is marked at all."""
+    ordered = sorted(
+        events, key=lambda e: (e.get("timestamp", 0), e.get("logStreamName", ""), e.get("eventId", ""))
+    )
+    current: dict[str, str | None] = {}
+    started: set[str] = set()
+    lines = []
+    marked = False
+    for event in ordered:
+        stream = str(event.get("logStreamName", ""))
+        message = str(event.get("message", "")).rstrip("\n")
+        match = _MARKER.match(message)
+        request_id = current.get(stream)
+        if match:
+            marked = True
+            request_id = match.group(2)
+            current[stream] = request_id if match.group(1) == "START" else None
+            if match.group(1) == "START":
+                started.add(request_id)
+        lines.append(
+            {
+                "timestamp": datetime.fromtimestamp(event.get("timestamp", 0) / 1000, tz=UTC),
+                "stream": stream,
+                "message": message,
+                "requestId": request_id,
+            }
+        )
+    if marked:
+        lines = [line for line in lines if line["requestId"] in started]
+    return lines
 
 
 def _plain_item(item: dict[str, Any]) -> dict[str, Any]:
