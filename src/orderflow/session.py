@@ -7,7 +7,8 @@
 AWS port, loads and validates the Step Functions Local settings (mock config, time scale) before
 anything is installed, starts the runtime (embedded AWS, moto patches, stack), imports every
 function's handler, checks the mock config against the state machines really deployed, and serves
-the local API. Any failure is one RuntimeStartError line, with everything already started stopped
+the local API, then the web console when asked for (its port is claimed with the API's, before
+anything starts). Any failure is one RuntimeStartError line, with everything already started stopped
 again. :meth:`LocalSession.stop` undoes it all in reverse. ``orderflow up``, ``orderflow demo``, the
 benchmark and the tests start runtimes through this class.
 """
