@@ -43,8 +43,8 @@ def console(stack: Stack) -> Iterator[Console]:
 
 @pytest.fixture(scope="module")
 def orders(stack: Stack) -> dict[str, str]:
-    """A confirmed, a rejected (out of stock) and a failed order (CheckStock's worker crashes: not
-    retried, not caught): outcome -> order id (= execution name)."""
+    """A confirmed, a rejected (out of stock) and a failed order (CheckStock's Invoke answers
+    Lambda's EC2ThrottledException: neither retried nor caught): outcome -> order id (= execution name)."""
     ids = stack.seed_products(mug=5)
     made = {
         outcome: f"console-{outcome}-{uuid.uuid4().hex[:6]}"
@@ -60,7 +60,17 @@ def orders(stack: Stack) -> dict[str, str]:
         assert stack.api.post("/orders", body)[0] == 202
         stack.final_status(made[outcome])
     stack.runtime.set_faults(
-        parse_rules({"rules": [{"service": "lambda", "resources": ["CheckStockFunction"], "error": "crash"}]})
+        parse_rules(
+            {
+                "rules": [
+                    {
+                        "service": "lambda",
+                        "resources": ["CheckStockFunction"],
+                        "error": "EC2ThrottledException",
+                    }
+                ]
+            }
+        )
     )
     try:
         body = {
@@ -141,7 +151,7 @@ def test_console_shows_confirmed_rejected_and_failed_executions(
     assert browser.find_element("css selector", "#execution-status").text == "FAILED"
     details = browser.find_element("css selector", "#state-details")
     assert details.get_attribute("data-state") == "CheckStock"
-    assert "Runtime.ExitError" in details.find_element("css selector", ".state-error").text
+    assert "Lambda.EC2ThrottledException" in details.find_element("css selector", ".state-error").text
     # The Lambda invocation's log lines: its log group's lines, or why there are none.
     logs = wait_for(
         browser,
