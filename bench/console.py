@@ -81,11 +81,16 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=60)
     parser.add_argument("--executions", type=int, default=1000)
     parser.add_argument("--output", type=Path, default=RESULTS / "console.json")
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="open the console with the HTTP poller only (the server's cost without Chromium's CPU)",
+    )
     args = parser.parse_args()
 
     from tests.support.browser import chromium_missing, open_browser
 
-    no_browser = chromium_missing()
+    no_browser = "--no-browser" if args.no_browser else chromium_missing()
     up = Up(stack_name="bench-console", extra_args=["--console-port", str(free_port())])
     print(f"starting orderflow up (aws :{up.aws_port}, api :{up.api_port}) ...", flush=True)
     _, ready_line = up.start()
