@@ -51,6 +51,10 @@ class SessionOptions:
     lint: bool = False  # cfn-lint before deploy, as `sam validate --lint` (orderflow up: on)
     host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
     max_workers_per_function: int = 1
+    # Keep the embedded AWS's state in <state_dir>/aws-state across a stop and start (orderflow up:
+    # on unless --in-memory); written at stop and every snapshot_interval seconds (None: never).
+    persist: bool = False
+    snapshot_interval: float | None = 30.0
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
     console_port: int | None = None  # the web console's port (0: any free port; None: no console)
     console_port_fallback: bool = False  # console_port taken: any free port instead of an error
@@ -149,6 +153,8 @@ class LocalSession:
             allowed_origins=o.allowed_origins,
             lint=o.lint,
             host=o.host,
+            persist=o.persist,
+            snapshot_interval=o.snapshot_interval,
             faults=o.faults,
             time_scale=o.time_scale,
             # as many spare workers as handlers are checked at start (all functions: the default)
