@@ -34,7 +34,7 @@ from .faults import CRASH, FaultEngine, FaultRuleError, Injection, RulesDocument
 from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
 from .lint import TemplateLint
 from .model import InvokeResult, Route, RuntimeStartError
-from .moto import awslambda, backends, cloudformation, sfn
+from .moto import awslambda, backends, cloudformation, sfn, sqs
 from .outbox import read_outbox
 from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
 from .streams import StreamDispatchers
@@ -773,6 +773,10 @@ class Runtime:
     def outbox(self) -> list[dict[str, Any]]:
         """Every mail the embedded SES accepted: {from, to, recipients, subject, body, time, message_id}."""
         return read_outbox(self.account_id, self.region)
+
+    def peek_queue(self, queue_name: str, limit: int = 50) -> list[dict[str, Any]] | None:
+        """Up to ``limit`` messages of a queue, without receiving them (None: no such queue)."""
+        return sqs.peek_messages(self.account_id, self.region, queue_name, limit)
 
     def _health(self) -> dict[str, Any]:
         return {"status": "ok" if self._started else "starting", "stack": self.stack_name}
