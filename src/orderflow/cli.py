@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 from orderflow.awsclients import CliError, default_endpoint, default_region
 
 PROG = "orderflow"
+CONSOLE_PORT = 4580  # orderflow up's web console, when free
 REGION_HELP = "default $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1 (as the AWS CLI)"
 
 
@@ -48,6 +49,16 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"invalid port {text!r}") from None
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port {value} out of range 1-65535")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text} seconds out of range 0-86400")
     return value
 
 
@@ -91,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--stack-name", default="orderflow", help="the local stack's name")
     up.add_argument("--aws-port", type=_port, default=4566, help="the embedded AWS's port")
     up.add_argument("--api-port", type=_port, default=3000, help="the local API Gateway's port")
+    up.add_argument(
+        "--console-port",
+        type=_port,
+        default=None,
+        help=f"the web console's port (default {CONSOLE_PORT}, or any free port when it is taken)",
+    )
+    up.add_argument("--no-console", action="store_true", help="do not serve the web console")
     up.add_argument("--region", default=None, help=REGION_HELP)
     _parameter_arguments(up)
     up.add_argument(
@@ -129,7 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         choices=["127.0.0.1", "0.0.0.0"],
         help="where both ports listen: 127.0.0.1, or 0.0.0.0 for every interface (which exposes the "
-        "embedded AWS, which checks no credentials, to other machines)",
+        "embedded AWS, which checks no signatures (any key but a role session's is the administrator), "
+        "to other machines)",
+    )
+    up.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="do not enforce IAM: every function and state machine acts as the account's administrator "
+        "(by default each runs with a session of its execution role, evaluated against its policies)",
     )
     up.add_argument(
         "--no-lint",
@@ -144,6 +169,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="leave one of the runtime's named moto patches off (repeatable; the README lists them), "
         "e.g. to see whether plain moto still has a gap",
+    )
+    up.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the embedded AWS's state (tables, queues, mails, executions, the stack) is kept "
+        "across a stop and start, beside the logs and the admin token (default .orderflow/<stack> "
+        "beside the template)",
+    )
+    up.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="start empty and keep nothing of the embedded AWS's state at stop",
+    )
+    up.add_argument(
+        "--snapshot-interval",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="also save the state every SECONDS while requests come in (0: only at a clean stop); "
+        "a crash loses at most what changed since the last save",
     )
     up.add_argument(
         "--quiet",
@@ -332,6 +379,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     mock_config, time_scale = _sfn_local_options(args)
     region = args.region or default_region()
     parameters = _parameter_overrides(args, template)
+    console_port = None
+    if not args.no_console:
+        # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
+        # ready line says which)
+        console_port = CONSOLE_PORT if args.console_port is None else args.console_port
+        if console_port in (args.aws_port, args.api_port):
+            if args.console_port is not None:
+                raise CliError(f"--console-port {console_port} is the AWS or API port")
+            console_port = 0
     options = SessionOptions(
         template,
         stack_name=args.stack_name,
@@ -347,7 +403,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allow_origin),
         lint=not args.no_lint,
         host=args.host,
+        state_dir=args.state_dir,
+        persist=not args.in_memory,
+        snapshot_interval=args.snapshot_interval or None,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
+        iam=not args.no_iam,
+        console_port=console_port,
+        console_port_fallback=args.console_port is None,
     )
 
     stop = threading.Event()
@@ -373,8 +435,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         startup_log.end_startup(show=True)
         took = time.monotonic() - started
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
+        if session.console is not None:
+            urls += f"  console={session.console.url}"
         off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
-        where = f"stack {args.stack_name}, region {region}"
+        iam = "IAM off (--no-iam)" if args.no_iam else "IAM enforced"
+        where = f"stack {args.stack_name}, region {region}, {iam}"
+        _print_state(session.runtime)
         logs = session.runtime.state_dir / "logs"
         mock = f"mock-config={mock_config}" if mock_config else "mock-config=none"
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})  logs={logs}  {mock}", flush=True)
@@ -393,6 +459,21 @@ def cmd_up(args: argparse.Namespace) -> int:
         startup_log.uninstall()
         gate.open(show=False)
         sys.stderr = gate.real
+
+
+def _print_state(runtime: Any) -> None:
+    """One line on stderr: where the state is kept and what the start did with the saved one."""
+    if not runtime.persist:
+        line = "state: in memory only (nothing is kept at stop)"
+    elif runtime.restored is None:
+        line = f"state: new, kept in {runtime.state_dir}"
+    else:
+        size = runtime.state_file.stat().st_size / 1e6 if runtime.state_file.exists() else 0.0
+        took = runtime.timings.get("state_load_ms", 0.0) / 1000
+        line = f"state: restored from {runtime.state_dir} ({size:.1f} MB in {took:.1f} s)"
+        if runtime.stack_action == "update":
+            line += ", stack updated to the changed template"
+    print(line, file=sys.stderr, flush=True)
 
 
 def _parameter_arguments(command: argparse.ArgumentParser) -> None:

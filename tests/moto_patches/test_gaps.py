@@ -32,6 +32,7 @@ import copy
 import datetime as dt
 import io
 import json
+import pickle
 import sys
 import threading
 import time
@@ -45,9 +46,16 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from moto import mock_aws
+from moto.awslambda.models import lambda_backends
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+from moto.kms.models import kms_backends
+from moto.sqs.models import sqs_backends
+from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from orderflow.runtime.moto import REGISTRY, hooks, sfn_local_hooks
 from orderflow.runtime.moto import ses as moto_ses
+from orderflow.runtime.moto import state as moto_state
 from orderflow.sfn_local.mock_config import parse_mock_config
 
 MOTO = "5.2.5"
@@ -1093,6 +1101,332 @@ def test_ses_sent_at_gap_in_plain_moto(moto_aws: None) -> None:
 def test_ses_sent_at_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("ses_sent_at"):
         check_ses_sent_at()
+
+
+# ---------------------------------------------------------------------------- iam_role_sessions
+
+TRUST_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def session_client(service: str, role_arn: str, session_name: str = "fn") -> Any:
+    """A client signed with a fresh session of ``role_arn`` (as Lambda gives a function)."""
+    credentials = client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    return boto3.client(
+        service,
+        region_name=REGION,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def simple_table(name: str) -> str:
+    return client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )["TableDescription"]["TableArn"]
+
+
+def check_iam_role_sessions() -> None:
+    allowed_arn = simple_table("allowed")
+    simple_table("other")
+    iam = client("iam")
+    role_arn = iam.create_role(RoleName="reader", AssumeRolePolicyDocument=TRUST_LAMBDA)["Role"]["Arn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": allowed_arn}],
+    }
+    iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=json.dumps(policy))
+    session = session_client("dynamodb", role_arn)
+    key = {"pk": {"S": "k"}}
+    session.get_item(TableName="allowed", Key=key)  # scoped to its table ARN: allowed
+    try:
+        session.get_item(TableName="other", Key=key)
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "AccessDeniedException"
+        message = exc.response["Error"]["Message"]
+        assert message == (
+            f"User: arn:aws:sts::{ACCOUNT}:assumed-role/reader/fn is not authorized to perform: "
+            "dynamodb:GetItem "
+            f"on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other because no identity-based policy "
+            "allows the dynamodb:GetItem action"
+        ), message
+    else:
+        raise AssertionError("a role session read a table its policy does not name")
+    # a transaction is authorised per item: PutItem on "allowed" is not granted
+    try:
+        session.transact_write_items(TransactItems=[{"Put": {"TableName": "allowed", "Item": key}}])
+    except ClientError as exc:
+        assert "dynamodb:PutItem on resource: " + allowed_arn in exc.response["Error"]["Message"]
+    else:
+        raise AssertionError("a transaction's Put ran without dynamodb:PutItem")
+    assert "Item" not in client("dynamodb").get_item(TableName="allowed", Key=key)
+    # any other key (made-up credentials) is the account's administrator
+    client("dynamodb").delete_table(TableName="other")
+
+
+@gap(
+    "iam_role_sessions",
+    "a role session is not evaluated (IAM is off, or on for every key against resource '*', "
+    "no per-item transaction actions)",
+)
+def test_iam_role_sessions_gap_in_plain_moto(moto_aws: None) -> None:
+    check_iam_role_sessions()
+
+
+def test_iam_role_sessions_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("iam_role_sessions"):
+        check_iam_role_sessions()
+
+
+# --------------------------------------------------------------------- iam_cfn_managed_policies
+
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def check_iam_cfn_managed_policies() -> None:
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": json.loads(TRUST_LAMBDA),
+                    "ManagedPolicyArns": [BASIC_EXECUTION],
+                },
+            }
+        }
+    }
+    assert create_stack(template)["StackStatus"] == "CREATE_COMPLETE"
+    name = stack_resources()["Role"]["PhysicalResourceId"]
+    iam = client("iam")
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+    assert attached == [BASIC_EXECUTION]
+    policy = iam.get_policy(PolicyArn=BASIC_EXECUTION)["Policy"]
+    document = iam.get_policy_version(PolicyArn=BASIC_EXECUTION, VersionId=policy["DefaultVersionId"])
+    statement = document["PolicyVersion"]["Document"]["Statement"][0]
+    assert statement["Action"] == ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+
+
+@gap(
+    "iam_cfn_managed_policies",
+    "an AWS::IAM::Role's ManagedPolicyArns are ignored; AWS-managed policies are not loaded",
+)
+def test_iam_cfn_managed_policies_gap_in_plain_moto(moto_aws: None) -> None:
+    check_iam_cfn_managed_policies()
+
+
+def test_iam_cfn_managed_policies_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("iam_cfn_managed_policies"):
+        check_iam_cfn_managed_policies()
+
+
+# -------------------------------------------------------------------------------- sfn_task_role
+
+TRUST_STATES = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def check_sfn_task_role() -> None:
+    sqs = client("sqs")
+    allowed = sqs.create_queue(QueueName="allowed")["QueueUrl"]
+    other = sqs.create_queue(QueueName="other")["QueueUrl"]
+    allowed_arn = sqs.get_queue_attributes(QueueUrl=allowed, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    iam = client("iam")
+    role_arn = iam.create_role(RoleName="machine", AssumeRolePolicyDocument=TRUST_STATES)["Role"]["Arn"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": allowed_arn}],
+    }
+    iam.put_role_policy(RoleName="machine", PolicyName="send", PolicyDocument=json.dumps(policy))
+    definition = {
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": other, "MessageBody": "hi"},
+                "End": True,
+            }
+        },
+    }
+    sfn = client("stepfunctions")
+    arn = sfn.create_state_machine(name="sender", definition=json.dumps(definition), roleArn=role_arn)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, name="run", input="{}")
+    finished = finished_execution(sfn, execution["executionArn"])
+    assert finished["status"] == "FAILED", "the state machine's role does not allow sending to that queue"
+    assert "is not authorized to perform: sqs:SendMessage" in finished.get("cause", ""), finished
+    assert "Messages" not in sqs.receive_message(QueueUrl=other)
+
+
+@gap("sfn_task_role", "the ASL interpreter's service integrations ignore the state machine's role")
+def test_sfn_task_role_gap_in_plain_moto(moto_aws: None) -> None:
+    with REGISTRY.enabled("iam_role_sessions"):  # without evaluation nothing could tell the role apart
+        check_sfn_task_role()
+
+
+def test_sfn_task_role_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("iam_role_sessions", "sfn_task_role"):
+        check_sfn_task_role()
+
+
+# ---------------------------------------------------------------- sqs_pickle, lambda_pickle, sfn_pickle
+
+
+def round_trip(backend: Any) -> Any:
+    """``backend`` pickled and loaded again (what orderflow up's state dir keeps across a restart);
+    a backend plain pickle refuses is an assertion failure."""
+    try:
+        data = pickle.dumps(backend, protocol=pickle.HIGHEST_PROTOCOL)
+    except (TypeError, AttributeError, pickle.PicklingError) as exc:
+        raise AssertionError(f"moto's {type(backend).__name__} cannot be pickled: {exc}") from exc
+    return pickle.loads(data)
+
+
+def check_kms_pickle() -> None:
+    kms = client("kms")
+    key_id = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    signature = kms.sign(KeyId=key_id, Message=b"kept", SigningAlgorithm="RSASSA_PSS_SHA_256")["Signature"]
+    restored = round_trip(kms_backends[ACCOUNT][REGION])
+    key = restored.describe_key(key_id)
+    assert key.private_key.verify(b"kept", signature, "RSASSA_PSS_SHA_256"), "the same private key"
+
+
+@gap("kms_pickle", "a KMS key's private key is a cryptography object, so moto's KMS state cannot be pickled")
+def test_kms_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_kms_pickle()
+
+
+def test_kms_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("kms_pickle"):
+        check_kms_pickle()
+
+
+def check_dynamodb_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
+    ddb = client("dynamodb")
+    ddb.create_table(
+        TableName="kept",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    item = {"pk": {"S": "a"}, **{f"a{i}": {"S": "x" * 10} for i in range(20)}}
+    ddb.put_item(TableName="kept", Item=item)
+    data = pickle.dumps(dynamodb_backends[ACCOUNT][REGION])
+    checks = []
+    original = LimitedSizeDict.__setitem__
+    monkeypatch.setattr(
+        LimitedSizeDict,
+        "__setitem__",
+        lambda self, key, value: checks.append(key) or original(self, key, value),
+    )
+    restored = pickle.loads(data)
+    [kept] = restored.get_table("kept").all_items()
+    assert kept.to_json()["Attributes"] == item
+    assert checks == [], f"loading re-checked the item's size at each of its {len(checks)} attributes"
+
+
+@gap("dynamodb_pickle", "loading an item re-sums its size at every attribute (quadratic)")
+def test_dynamodb_pickle_gap_in_plain_moto(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    check_dynamodb_pickle(monkeypatch)
+
+
+def test_dynamodb_pickle_patched(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    with REGISTRY.enabled("dynamodb_pickle"):
+        check_dynamodb_pickle(monkeypatch)
+
+
+def check_sqs_pickle() -> None:
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName="kept")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="survives")
+    restored = round_trip(sqs_backends[ACCOUNT][REGION])
+    queue = restored.get_queue("kept")
+    assert [m.body for m in queue.messages] == ["survives"]
+    with queue._messages_lock:  # a working lock of its own
+        queue._messages_lock.notify_all()
+
+
+@gap("sqs_pickle", "an SQS queue holds a threading.Condition, so moto's SQS state cannot be pickled")
+def test_sqs_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sqs_pickle()
+
+
+def test_sqs_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sqs_pickle"):
+        check_sqs_pickle()
+
+
+def check_lambda_pickle() -> None:
+    arn = create_function("kept")
+    restored = round_trip(lambda_backends[ACCOUNT][REGION])
+    assert restored.get_function(arn).function_name == "kept", "found again by its ARN"
+    assert restored.get_function("kept").function_arn == arn
+
+
+@gap("lambda_pickle", "Lambda's stores index functions in a WeakValueDictionary and alias via a lambda")
+def test_lambda_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_lambda_pickle()
+
+
+def test_lambda_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("lambda_pickle"):
+        check_lambda_pickle()
+
+
+WAITING_MACHINE = {"StartAt": "Wait", "States": {"Wait": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+
+
+def check_sfn_pickle() -> None:
+    sfn = client("stepfunctions")
+    done_arn = sfn.start_execution(stateMachineArn=create_state_machine(sfn, PASS_MACHINE), input="{}")[
+        "executionArn"
+    ]
+    finished_execution(sfn, done_arn)
+    waiting = create_state_machine(sfn, WAITING_MACHINE, name="waiting")
+    running_arn = sfn.start_execution(stateMachineArn=waiting, input="{}")["executionArn"]
+    wait_until(
+        lambda: len(sfn.get_execution_history(executionArn=running_arn)["events"]) >= 2, "the Wait entered"
+    )
+    history = sfn.get_execution_history(executionArn=done_arn)["events"]
+    restored = round_trip(stepfunctions_parser_backends[ACCOUNT][REGION])
+    done = restored.describe_execution(done_arn)
+    assert done.status == "SUCCEEDED"
+    assert [e["type"] for e in done.to_history_output()["events"]] == [e["type"] for e in history]
+    running = restored.describe_execution(running_arn)
+    assert running.status == "ABORTED", "a RUNNING execution never silently resumes"
+    last = running.to_history_output()["events"][-1]
+    assert last["type"] == "ExecutionAborted"
+    assert last["executionAbortedEventDetails"]["error"] == moto_state.INTERRUPTED_ERROR
+    sfn.stop_execution(executionArn=running_arn)
+
+
+@gap("sfn_pickle", "an execution's history lives in its worker (threads, locks): it cannot be pickled")
+def test_sfn_pickle_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sfn_pickle()
+
+
+def test_sfn_pickle_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sfn_pickle"):
+        check_sfn_pickle()
 
 
 # ------------------------------------------------------------------------------------- coverage

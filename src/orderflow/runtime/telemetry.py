@@ -454,9 +454,11 @@ class Telemetry:
         flush_interval: float = 1.0,
         tick_interval: float | None = None,
         writer: Callable[[], Writer] | None = None,
+        guard: Callable[[], contextlib.AbstractContextManager[Any]] | None = None,
     ):
         self._client = client
         self._make_writer = writer
+        self._guard = guard or contextlib.nullcontext
         self.store = MetricStore()
         self._lock = threading.Lock()
         self._logs: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
@@ -553,14 +555,17 @@ class Telemetry:
     def flush(self) -> None:
         """Ship every buffered log event and data point now (thread-safe; returns when shipped)."""
         with self._flush_lock:
+            if self._writer is None:  # not started: keep the buffers for the first flush
+                return
             with self._lock:
                 logs, self._logs = self._logs, defaultdict(list)
                 metrics, self._metrics = self._metrics, []
-            if self._writer is None:
+            if not (logs or metrics):
                 return
-            for (group, stream), events in logs.items():
-                self._put_logs(group, stream, events)
-            self._put_metrics(metrics)
+            with self._guard():
+                for (group, stream), events in logs.items():
+                    self._put_logs(group, stream, events)
+                self._put_metrics(metrics)
 
     def _put_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         assert self._writer is not None

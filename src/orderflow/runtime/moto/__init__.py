@@ -22,6 +22,9 @@ patch                         kind       module
 ``sfn_parse_cache``           speed-up   :mod:`.interpreter`
 ``sfn_jsonpath_cache``        speed-up   :mod:`.interpreter`
 ``sfn_json_copy``             speed-up   :mod:`.interpreter`
+``sfn_task_role``             gap        :mod:`.iam` (off with ``--no-iam``)
+``iam_role_sessions``         gap        :mod:`.iam` (off with ``--no-iam``)
+``iam_cfn_managed_policies``  gap        :mod:`.iam`
 ``dynamodb_transactions``     gap        :mod:`.dynamodb`
 ``lambda_invoke``             gap        :mod:`.awslambda` (calls the runtime's workers)
 ``lambda_cfn_layers``         gap        :mod:`.awslambda`
@@ -30,6 +33,11 @@ patch                         kind       module
 ``missing_cfn_types``         gap        :mod:`.cloudformation`
 ``stack_failure``             gap        :mod:`.cloudformation`
 ``ses_sent_at``               gap        :mod:`.ses`
+``kms_pickle``                gap        :mod:`.state` (moto's state saved to a file)
+``dynamodb_pickle``           speed-up   :mod:`.state`
+``sqs_pickle``                gap        :mod:`.state`
+``lambda_pickle``             gap        :mod:`.state`
+``sfn_pickle``                gap        :mod:`.state`
 ============================  =========  =====================================================
 
 Each record says what moto does wrong (``REGISTRY[name].summary``), the moto versions it was written
@@ -50,12 +58,14 @@ from . import (
     cloudwatch,
     dynamodb,
     hooks,
+    iam,
     interpreter,
     ses,
     sfn,
     sfn_express,
     sfn_local_hooks,
     sfn_watch,
+    state,
 )
 from .hooks import Hooks
 from .registry import REGISTRY, MotoVersionError, Patch, Patcher
@@ -72,6 +82,7 @@ __all__ = [
     "cloudformation",
     "cloudwatch",
     "dynamodb",
+    "iam",
     "interpreter",
     "ses",
     "sfn",
@@ -80,6 +91,7 @@ __all__ = [
     "sfn_watch",
     "start",
     "started",
+    "state",
     "stop",
 ]
 
@@ -98,6 +110,9 @@ REGISTRY.declare_order(
         interpreter.SFN_PARSE_CACHE.name,
         interpreter.SFN_JSONPATH_CACHE.name,
         interpreter.SFN_JSON_COPY.name,
+        iam.SFN_TASK_ROLE.name,
+        iam.IAM_ROLE_SESSIONS.name,
+        iam.IAM_CFN_MANAGED_POLICIES.name,
         dynamodb.DYNAMODB_TRANSACTIONS.name,
         awslambda.LAMBDA_INVOKE.name,
         awslambda.LAMBDA_CFN_LAYERS.name,
@@ -106,6 +121,11 @@ REGISTRY.declare_order(
         cloudformation.MISSING_CFN_TYPES.name,
         cloudformation.STACK_FAILURE.name,
         ses.SES_SENT_AT.name,
+        state.KMS_PICKLE.name,
+        state.DYNAMODB_PICKLE.name,
+        state.SQS_PICKLE.name,
+        state.LAMBDA_PICKLE.name,
+        state.SFN_PICKLE.name,
     ]
 )
 
