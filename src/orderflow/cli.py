@@ -210,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="an execution's history as a table")
     history.add_argument("ref", metavar="ORDER_ID|EXECUTION_ARN")
     history.add_argument("--stack-name", default="orderflow")
+    history.add_argument(
+        "--json", action="store_true", help="the execution and its events as JSON (attempts numbered)"
+    )
     remote(history)
 
     load = commands.add_parser("load", help="bulk-load a .json or .csv file into a table of the stack")
@@ -292,8 +295,14 @@ class StartupLog(logging.Handler):
                 print(self.format(record), file=sys.stderr, flush=True)
 
     def install(self) -> StartupLog:
-        # moto warns once per resource type it lacks; the runtime reports those itself, better.
-        logging.getLogger("moto").setLevel(logging.ERROR)
+        # moto warns once per resource type it lacks; the runtime reports those itself, better. Its
+        # records never reach the console (Python's last-resort handler would print them to stderr):
+        # `orderflow up` sends them to <logs>/moto.log once the runtime is up.
+        moto_log = logging.getLogger("moto")
+        moto_log.setLevel(logging.ERROR)
+        moto_log.propagate = False
+        if not moto_log.handlers:
+            moto_log.addHandler(logging.NullHandler())
         runtime_log = logging.getLogger("orderflow")
         runtime_log.addHandler(self)
         runtime_log.setLevel(min(self.level, runtime_log.getEffectiveLevel()))
@@ -331,6 +340,29 @@ class StderrGate:
         if show:
             self.real.write("".join(held))
             self.real.flush()
+
+
+def mount_lines(runtime: Any, api_url: str) -> list[str]:
+    """``Mounting <LogicalId> at <url> [METHODS]`` per API path, as ``sam local start-api`` says it."""
+    methods: dict[tuple[str, str], list[str]] = {}
+    for route in runtime.routes:
+        logical = runtime.functions_by_name().get(route.function_name, route.function_name)
+        methods.setdefault((logical, route.path), []).append(route.method.upper())
+    base = api_url.rstrip("/")
+    return [
+        f"Mounting {logical} at {base}{path} [{', '.join(sorted(set(verbs)))}]"
+        for (logical, path), verbs in sorted(methods.items(), key=lambda item: (item[0][1], item[0][0]))
+    ]
+
+
+def _moto_log_to(path: Path) -> None:
+    """moto's own log records (an ASL failure logs its whole evaluation context, kilobytes per line)
+    go to a file beside the functions' logs, not the console."""
+    moto_log = logging.getLogger("moto")
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    moto_log.addHandler(handler)
+    moto_log.setLevel(logging.WARNING)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -409,7 +441,12 @@ def cmd_up(args: argparse.Namespace) -> int:
         iam = "IAM off (--no-iam)" if args.no_iam else "IAM enforced"
         where = f"stack {args.stack_name}, region {region}, {iam}"
         _print_state(session.runtime)
-        print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})", flush=True)
+        logs = session.runtime.state_dir / "logs"
+        mock = f"mock-config={mock_config}" if mock_config else "mock-config=none"
+        print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})  logs={logs}  {mock}", flush=True)
+        for line in mount_lines(session.runtime, session.api.url):  # on stderr, as sam local says them
+            print(line, file=sys.stderr, flush=True)
+        _moto_log_to(logs / "moto.log")
         while not stop.wait(0.5):
             pass
         print("orderflow stopping", file=sys.stderr, flush=True)
@@ -510,7 +547,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     from orderflow.history import show_history
 
     endpoint = args.endpoint or default_endpoint()
-    print(show_history(args.ref, endpoint, args.stack_name, args.region or default_region()))
+    region = args.region or default_region()
+    print(show_history(args.ref, endpoint, args.stack_name, region, as_json=args.json), flush=True)
     return 0
 
 
@@ -662,6 +700,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"{PROG} {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader went away (``| head``): end quietly; stdout goes nowhere so the interpreter's
+        # own flush at exit does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
     except KeyboardInterrupt:
         print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
         return 130

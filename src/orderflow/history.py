@@ -9,6 +9,8 @@ record per event), as the console does.
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -189,8 +191,7 @@ def _summary(event_type: str, details: dict[str, Any]) -> str:
                 cause = str(parsed.get("errorMessage") or parsed.get("Cause") or cause)
         except ValueError:
             pass
-        text = f"{error}: {cause}" if cause else error
-        return text[:90]
+        return f"{error}: {cause}" if cause else str(error)
     if event_type == "ExecutionSucceeded":
         try:
             output = json.loads(details.get("output") or "null")
@@ -202,12 +203,18 @@ def _summary(event_type: str, details: dict[str, Any]) -> str:
     return ""
 
 
-def history_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
-    """(elapsed ms, state, event type, detail) per event; elapsed from the first event."""
+ATTEMPT_STARTS = ("Scheduled",)  # a task's attempt begins with its *Scheduled event
+ATTEMPT_EVENTS = ("Scheduled", "Started", "Succeeded", "Failed", "TimedOut", "SubmitFailed", "StartFailed")
+
+
+def history_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str, str]]:
+    """(elapsed ms, state, attempt, event type, detail) per event; elapsed from the first event. A
+    task's attempt (1, 2, ... as its Retry runs it again) is numbered on its task events."""
     if not events:
         return []
     start: datetime = events[0]["timestamp"]
     state = ""
+    attempts: dict[str, int] = {}
     rows = []
     for event in sorted(events, key=lambda e: e["id"]):
         details = _details(event)
@@ -216,17 +223,43 @@ def history_rows(events: list[dict[str, Any]]) -> list[tuple[str, str, str, str]
             state = str(details.get("name") or state)
         elif event_type.startswith("Execution"):
             state = ""
+        attempt = ""
+        if not event_type.startswith(("Execution", "Map", "Parallel")) and event_type.endswith(
+            ATTEMPT_EVENTS
+        ):
+            if event_type.endswith(ATTEMPT_STARTS):
+                attempts[state] = attempts.get(state, 0) + 1
+            attempt = str(attempts.get(state, 1))
+        if event_type.endswith("StateEntered"):
+            attempts.pop(state, None)  # entered again (a loop): its attempts count anew
         elapsed = (event["timestamp"] - start).total_seconds() * 1000
-        rows.append((f"{elapsed:.0f}", state, event_type, _summary(event_type, details)))
+        rows.append((f"{elapsed:.0f}", state, attempt, event_type, _summary(event_type, details)))
         if event_type.endswith("StateExited"):
             state = ""
     return rows
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` (its own line breaks kept); never cut."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        lines.extend(textwrap.wrap(paragraph, width, break_long_words=True, break_on_hyphens=False) or [""])
+    return lines
+
+
 def format_table(
-    headers: tuple[str, ...], rows: Sequence[tuple[str, ...]], right: tuple[int, ...] = ()
+    headers: tuple[str, ...],
+    rows: Sequence[tuple[str, ...]],
+    right: tuple[int, ...] = (),
+    width: int | None = None,
 ) -> str:
+    """A text table; the last column wraps to fit ``width`` (default: the terminal's; at least 30
+    characters), continued on the following lines under itself."""
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    total = width if width is not None else shutil.get_terminal_size((120, 24)).columns
+    indent = sum(widths[:-1]) + 2 * (len(widths) - 1)
+    last = max(30, total - indent)
+    widths[-1] = min(widths[-1], last) if rows else widths[-1]
 
     def line(cells: tuple[str, ...]) -> str:
         parts = [
@@ -236,30 +269,70 @@ def format_table(
         return "  ".join(parts).rstrip()
 
     out = [line(headers), line(tuple("-" * w for w in widths))]
-    out.extend(line(r) for r in rows)
+    for row in rows:
+        wrapped = _wrap(row[-1], last)
+        out.append(line((*row[:-1], wrapped[0])))
+        out.extend((" " * indent + more).rstrip() for more in wrapped[1:])
     return "\n".join(out)
 
 
-def format_history(description: dict[str, Any], events: list[dict[str, Any]]) -> str:
+def format_history(
+    description: dict[str, Any], events: list[dict[str, Any]], width: int | None = None
+) -> str:
     start, stop = description.get("startDate"), description.get("stopDate")
     took = f"{(stop - start).total_seconds() * 1000:.0f} ms" if start and stop else "running"
     title = f"execution {description.get('name')}  {description.get('status')}  ({took})"
-    table = format_table(("elapsed ms", "state", "event", "detail"), history_rows(events), right=(0,))
+    if description.get("error") or description.get("cause"):
+        title += "\n" + "\n".join(
+            _wrap(f"{description.get('error') or ''}: {description.get('cause') or ''}", width or 100)
+        )
+    table = format_table(
+        ("elapsed ms", "state", "attempt", "event", "detail"), history_rows(events), right=(0, 2), width=width
+    )
     return f"{title}\n{table}"
 
 
-def show_history(ref: str, endpoint: str, stack_name: str, region: str | None = None) -> str:
+def history_json(description: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    """The execution (DescribeExecution's fields) and its events, as JSON (timestamps ISO 8601)."""
+    description = {k: v for k, v in description.items() if k != "ResponseMetadata"}
+    rows = history_rows(events)
+    annotated = []
+    for event, row in zip(sorted(events, key=lambda e: e["id"]), rows, strict=True):
+        item = dict(event)
+        item["state"] = row[1] or None
+        item["attempt"] = int(row[2]) if row[2] else None
+        annotated.append(item)
+    return json.dumps({"execution": description, "events": annotated}, indent=2, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def load_history(
+    ref: str, endpoint: str, stack_name: str, region: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The execution ``ref`` (order id / name or ARN) described, and its events."""
     sfn = client("stepfunctions", endpoint, region, max_attempts=1)
     try:
         express = _express_machine(sfn, ref, endpoint, stack_name, region)
         if express is not None:
             logs = client("logs", endpoint, region, max_attempts=1)
-            return format_history(*express_history(sfn, logs, express, ref, endpoint))
+            return express_history(sfn, logs, express, ref, endpoint)
         arn = find_execution(sfn, ref, endpoint, stack_name, region)
         description = sfn.describe_execution(executionArn=arn)
-        return format_history(description, get_history(sfn, arn))
+        return description, get_history(sfn, arn)
     except EndpointConnectionError:
         raise not_running(endpoint) from None
+
+
+def show_history(
+    ref: str, endpoint: str, stack_name: str, region: str | None = None, *, as_json: bool = False
+) -> str:
+    description, events = load_history(ref, endpoint, stack_name, region)
+    return history_json(description, events) if as_json else format_history(description, events)
 
 
 def _express_machine(sfn: Any, ref: str, endpoint: str, stack_name: str, region: str | None) -> str | None:

@@ -37,8 +37,8 @@ def test_demo_shows_each_order_outcome(demo: subprocess.CompletedProcess[str]) -
 def test_demo_prints_histories_and_the_outbox(demo: subprocess.CompletedProcess[str]) -> None:
     out = demo.stdout
     for state in ("ValidateOrder", "CheckStock", "WriteOrder", "NotifyOrder"):
-        assert re.search(rf"{state}\s+TaskSucceeded", out), state
-    assert re.search(r"ValidateOrder\s+TaskFailed\s+ValidationError", out)
-    assert re.search(r"CheckStock\s+TaskFailed\s+OutOfStock", out)
+        assert re.search(rf"{state}\s+1\s+TaskSucceeded", out), state
+    assert re.search(r"ValidateOrder\s+1\s+TaskFailed\s+ValidationError", out)
+    assert re.search(r"CheckStock\s+1\s+TaskFailed\s+OutOfStock", out)
     assert "Welcome to orderflow" in out
     assert "suspended" in out

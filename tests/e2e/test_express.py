@@ -240,7 +240,7 @@ def test_history_of_an_express_order_comes_from_the_log_group(express: ExpressSt
 
     assert shown.returncode == 0, shown.stderr
     assert re.search(rf"execution {body['orderId']}\s+SUCCEEDED", shown.stdout)
-    assert re.search(r"CheckStock\s+TaskFailed\s+OutOfStock", shown.stdout)
+    assert re.search(r"CheckStock\s+1\s+TaskFailed\s+OutOfStock", shown.stdout)
     assert "status=REJECTED (OutOfStock)" in shown.stdout
     group = "/aws/vendedlogs/states/orderflow-OrderWorkflow"
     events = express.client("logs").filter_log_events(logGroupName=group)["events"]

@@ -124,6 +124,9 @@ def test_up_serves_until_sigterm_and_leaves_nothing_running(
     assert "IAM enforced" in ready  # the default; --no-iam says "IAM off (--no-iam)"
     assert f"console=http://127.0.0.1:{GOOD_CONSOLE_PORT}/" in ready
     check_console(f"http://127.0.0.1:{GOOD_CONSOLE_PORT}")
+    assert re.search(r"  logs=\S+/\.orderflow/orderflow/logs  mock-config=\S+MockConfigFile\.json$", ready), (
+        ready
+    )
 
     # --mock-config: <stateMachineArn>#<TestCase> runs the Step Functions Local test case.
     sfn = local_client("stepfunctions", f"http://127.0.0.1:{aws_port}", region="eu-west-1")
@@ -154,4 +157,9 @@ def test_up_serves_until_sigterm_and_leaves_nothing_running(
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
+    # the routes, as `sam local start-api` mounts them (on stderr, as sam says them)
+    assert f"Mounting UsersApiFunction at http://127.0.0.1:{api_port}/v1/users [GET, POST]\n" in err, err
+    # one line when an execution starts, one when it ends
+    assert re.search(r"execution started  \S+  mocked-1\n", err), err
+    assert re.search(r"execution ended    \S+  mocked-1  SUCCEEDED  (\d+ ms|[\d.]+ s)\n", err), err
     assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []

@@ -86,6 +86,7 @@ class RecordingHooks:
         self.payload = payload
         self.invocations: list[tuple[str, Any, str]] = []
         self.stream_records: list[tuple[Any, dict[str, Any]]] = []
+        self.execution_events: list[tuple[str, dict[str, Any]]] = []
 
     def invoke_function(self, function_name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
         self.invocations.append((function_name, event, invocation_type))
@@ -93,6 +94,9 @@ class RecordingHooks:
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None:
         self.stream_records.append((esm, record))
+
+    def execution_event(self, kind: str, execution: dict[str, Any]) -> None:
+        self.execution_events.append((kind, execution))
 
 
 @pytest.fixture
@@ -545,6 +549,39 @@ def test_sfn_execution_logs_gap_in_plain_moto(moto_aws: None) -> None:
 def test_sfn_execution_logs_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_execution_logs"):
         check_sfn_execution_logs()
+
+
+# -------------------------------------------------------------------------- sfn_execution_events
+
+
+def check_sfn_execution_events(runtime_hooks: RecordingHooks) -> None:
+    """Step Functions records AWS/States metrics per execution start and end: the runtime (which
+    records them) must learn of both, with the end's status, error and duration."""
+    sfn = client("stepfunctions")
+    failing = create_state_machine(sfn, FAIL_MACHINE, name="failing")
+    arn = sfn.start_execution(stateMachineArn=failing, name="run", input="{}")["executionArn"]
+    # the start is told inside StartExecution, before it answers
+    assert [kind for kind, _ in runtime_hooks.execution_events] == ["started"], runtime_hooks.execution_events
+    assert finished_execution(sfn, arn)["status"] == "FAILED"
+    ended = wait_until(
+        lambda: [e for kind, e in runtime_hooks.execution_events if kind == "ended"], "the execution's end"
+    )
+    kinds = [kind for kind, _ in runtime_hooks.execution_events]
+    assert kinds == ["started", "ended"], kinds
+    [end] = ended
+    assert (end["executionArn"], end["stateMachineArn"], end["status"]) == (arn, failing, "FAILED")
+    assert (end["error"], end["cause"]) == ("Boom", "why")
+    assert end["durationMs"] is not None and end["durationMs"] >= 0
+
+
+@gap("sfn_execution_events", "nothing learns of an execution's start and end (no AWS/States metrics)")
+def test_sfn_execution_events_gap_in_plain_moto(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
+    check_sfn_execution_events(runtime_hooks)
+
+
+def test_sfn_execution_events_patched(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
+    with REGISTRY.enabled("sfn_execution_events"):
+        check_sfn_execution_events(runtime_hooks)
 
 
 # ------------------------------------------------------------------------------ sfn_mock_config

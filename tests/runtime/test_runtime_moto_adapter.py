@@ -145,7 +145,9 @@ def test_g_stage_email_identity_and_placeholders(runtime: Any) -> None:
         Destination={"ToAddresses": ["someone@example.com"]},
         Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}},
     )
-    alarms = client(runtime, "cloudwatch").describe_alarms()["MetricAlarms"]
+    alarms = client(runtime, "cloudwatch").describe_alarms(
+        AlarmNames=[runtime.resources["RaiserErrorsAlarm"]]
+    )["MetricAlarms"]
     assert [a["AlarmName"] for a in alarms] == [runtime.resources["RaiserErrorsAlarm"]]
     assert alarms[0]["Dimensions"] == [{"Name": "FunctionName", "Value": runtime.resources["RaiserFunction"]}]
     assert runtime.outputs["RaiserErrorsAlarmArn"] == alarms[0]["AlarmArn"], "!GetAtt Alarm.Arn resolves"

@@ -15,8 +15,12 @@ Design:
   state deterministic, and the local workloads (one user at a laptop, tests, the bench) gain nothing
   from more. Different functions run in parallel.
 - Parent and worker talk over a socketpair (length-prefixed JSON via ``multiprocessing.connection``),
-  never over the worker's stdout/stderr: those belong to the handler and go to
-  ``<state_dir>/logs/<LogicalId>.log`` (optionally echoed to stderr with a ``[LogicalId]`` prefix).
+  never over the worker's stdout/stderr: those belong to the handler. A pipe carries them to a log
+  pump thread (:class:`_LogPump`) that writes each line to ``<state_dir>/logs/<LogicalId>.log``,
+  hands it to :class:`~.telemetry.Telemetry` for the function's log group ``/aws/lambda/<name>`` (log
+  stream = the worker's ``AWS_LAMBDA_LOG_STREAM_NAME``) and, for embedded-metric-format lines, its
+  metrics, and (``log_echo``) echoes what :class:`ConsoleFilter` lets through to stderr with a
+  ``[LogicalId]`` prefix. Each invocation also records Lambda's own AWS/Lambda metrics.
 - Waiting is blocking I/O with a deadline (``Connection.poll(timeout)``), no polling loops or sleeps.
   The function's Timeout is enforced: the worker is killed, the invoke returns errorType
   ``Sandbox.Timedout``; the next invoke cold-starts.
@@ -55,6 +59,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .model import InvokeResult
+from .telemetry import Datum, Telemetry, datum, parse_emf
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -76,6 +81,17 @@ class FunctionSpec:
     environment: tuple[tuple[str, str], ...]
     code_dir: Path
     layer_paths: tuple[str, ...]
+
+
+def lambda_metrics(function_name: str, result: InvokeResult, concurrent: int) -> list[Datum]:
+    """What Lambda records in AWS/Lambda for one invocation (by FunctionName)."""
+    dimensions = {"FunctionName": function_name}
+    return [
+        datum("AWS/Lambda", "Invocations", dimensions, 1, "Count"),
+        datum("AWS/Lambda", "Errors", dimensions, 1 if result.function_error else 0, "Count"),
+        datum("AWS/Lambda", "Duration", dimensions, result.duration_ms, "Milliseconds"),
+        datum("AWS/Lambda", "ConcurrentExecutions", dimensions, concurrent, "Count"),
+    ]
 
 
 def lambda_error(error_type: str, message: str) -> dict[str, Any]:
@@ -124,8 +140,10 @@ class WorkerPool:
         log_echo: bool = False,
         max_workers_per_function: int = 1,
         time_scale: float | None = None,
+        telemetry: Telemetry | None = None,
     ):
         self._spec_for = spec_for
+        self._telemetry = telemetry
         self._time_scale = time_scale  # botocore's retry sleeps in the workers x this (None: real time)
         self._base_env = base_env
         self._log_dir = log_dir
@@ -135,6 +153,7 @@ class WorkerPool:
         self._spares: list[tuple[subprocess.Popen[bytes], Connection]] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._in_flight = 0
         self.cold_starts: dict[str, int] = {}
 
     # ------------------------------------------------------------------------------------ public
@@ -144,6 +163,9 @@ class WorkerPool:
         spec = self._spec_for(function_name)
         pool = self._pool(spec.function_name)
         worker, cold = self._acquire(pool, spec)
+        with self._lock:
+            self._in_flight += 1
+            concurrent = self._in_flight
         keep = False
         payload: Any
         error: str | None
@@ -153,8 +175,13 @@ class WorkerPool:
             else:
                 payload, error, keep = self._run(worker, spec, event)
         finally:
+            with self._lock:
+                self._in_flight -= 1
             self._release(pool, worker, keep)
-        return InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
+        result = InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
+        if self._telemetry is not None:
+            self._telemetry.metric(lambda_metrics(spec.function_name, result, concurrent))
+        return result
 
     def kill_busy(self, function_name: str) -> list[int]:
         """A real crash: SIGKILL the processes of the function's workers that are running an
@@ -279,7 +306,7 @@ class WorkerPool:
                 env=self._base_env,
                 cwd=self._log_dir.parent if self._log_dir.parent.is_dir() else None,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE if self._log_echo else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 pass_fds=[child_sock.fileno()],
                 start_new_session=True,
@@ -299,14 +326,16 @@ class WorkerPool:
         log_path = self._log_dir / f"{spec.logical_id}.log"
         env = self._environment(spec)
         proc, conn = self._take_spare() or self._spawn()
-        echo = None
-        if self._log_echo:
-            echo = threading.Thread(
-                target=_echo_lines,
-                args=(proc.stdout, open(log_path, "ab"), spec.logical_id),  # noqa: SIM115 - thread closes it
-                daemon=True,
-            )
-            echo.start()
+        pump = _LogPump(
+            open(log_path, "ab"),  # noqa: SIM115 - the pump's thread closes it
+            spec.logical_id,
+            env["AWS_LAMBDA_LOG_GROUP_NAME"],
+            env["AWS_LAMBDA_LOG_STREAM_NAME"],
+            echo=self._log_echo,
+            telemetry=self._telemetry,
+        )
+        echo = threading.Thread(target=pump.run, args=(proc.stdout,), daemon=True)
+        echo.start()
         worker = _Worker(spec, proc, conn, echo)
         with pool.cond:
             pool.live.add(worker)  # from now on close() kills it, even mid-init
@@ -314,7 +343,7 @@ class WorkerPool:
             "op": "init",
             "env": env,
             "cwd": str(spec.code_dir),
-            "log_path": None if self._log_echo else str(log_path),
+            "log_path": None,  # stdout/stderr: the pipe to the log pump
             "handler": spec.handler,
             "paths": [str(spec.code_dir), *spec.layer_paths],
             "function_name": spec.function_name,
@@ -402,16 +431,69 @@ class _Timeout(Exception):
     pass
 
 
-def _echo_lines(stream: IO[bytes] | None, log_file: IO[bytes], prefix: str) -> None:
-    if stream is None:
-        log_file.close()
-        return
-    with log_file:
-        for line in iter(stream.readline, b""):
-            log_file.write(line)
-            log_file.flush()
-            sys.stderr.write(f"[{prefix}] {line.decode('utf-8', 'replace')}")
-            sys.stderr.flush()
+class ConsoleFilter:
+    """Which of a function's log lines the ``orderflow up`` console shows (all of them stay in the
+    log file and the log group): not START/END/REPORT, not embedded-metric-format lines (they become
+    metrics), and no traceback: the worker prints the one-line ``[ERROR] Type: message`` before it,
+    and whether an error is business as usual (caught by the workflow) or an incident is for the
+    execution's end line to say. A traceback ends at the next record: a JSON log line, a ``[``-tagged
+    line or the invocation's END."""
+
+    def __init__(self) -> None:
+        self._in_traceback = False
+
+    def show(self, line: str) -> bool:
+        if line.startswith(("START RequestId:", "END RequestId:", "REPORT RequestId:")):
+            self._in_traceback = False
+            return False
+        if self._in_traceback:
+            if not line.startswith(("{", "[")):
+                return False
+            self._in_traceback = False
+        if line.startswith("Traceback (most recent call last):"):
+            self._in_traceback = True
+            return False
+        return not (line.startswith("{") and '"_aws"' in line and parse_emf(line))
+
+
+class _LogPump:
+    """A worker's stdout+stderr, line by line: to the function's log file, to its log group (one
+    event per line, shipped in batches by Telemetry), embedded-metric-format lines to metrics, and
+    (``echo``) what ConsoleFilter lets through to the console with a ``[LogicalId]`` prefix."""
+
+    def __init__(
+        self,
+        log_file: IO[bytes],
+        prefix: str,
+        group: str,
+        stream: str,
+        *,
+        echo: bool,
+        telemetry: Telemetry | None,
+    ):
+        self.log_file = log_file
+        self.prefix = prefix
+        self.group = group
+        self.stream = stream
+        self.echo = echo
+        self.telemetry = telemetry
+        self.console = ConsoleFilter()
+
+    def run(self, stream: IO[bytes] | None) -> None:
+        with self.log_file:
+            if stream is None:
+                return
+            for raw in iter(stream.readline, b""):
+                self.log_file.write(raw)
+                self.log_file.flush()
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                if self.telemetry is not None:
+                    self.telemetry.log_line(self.group, self.stream, line)
+                    if line.startswith("{") and '"_aws"' in line:
+                        self.telemetry.metric(parse_emf(line))
+                if self.echo and self.console.show(line):
+                    sys.stderr.write(f"[{self.prefix}] {line}\n")
+                    sys.stderr.flush()
 
 
 # ------------------------------------------------------------------------------------------ code

@@ -35,9 +35,11 @@ from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_
 from .lint import TemplateLint
 from .model import InvokeResult, Route, RuntimeStartError
 from .moto import awslambda, backends, cloudformation, sfn, sqs
+from .moto import cloudwatch as moto_cloudwatch
 from .outbox import read_outbox
 from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
 from .streams import StreamDispatchers
+from .telemetry import Telemetry, datum
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -47,6 +49,46 @@ DUMMY_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+
+STATUS_METRICS = {
+    "SUCCEEDED": "ExecutionsSucceeded",
+    "FAILED": "ExecutionsFailed",
+    "TIMED_OUT": "ExecutionsTimedOut",
+    "ABORTED": "ExecutionsAborted",
+}
+ONE_LINE = 200
+
+
+def _one_line(text: Any, limit: int = ONE_LINE) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def execution_outcome(execution: dict[str, Any]) -> str:
+    """How an execution ended, in one line, generic: a FAILED one's error and cause (a Lambda error's
+    ``errorType: errorMessage`` when the cause is one); a SUCCEEDED one whose output carries a
+    ``reason`` (or ``error``), its ``status`` and that reason."""
+    if execution["status"] != "SUCCEEDED":
+        error = execution.get("error") or ""
+        cause = execution.get("cause") or ""
+        with contextlib.suppress(ValueError, TypeError):
+            parsed = json.loads(cause)
+            if isinstance(parsed, dict) and parsed.get("errorType"):
+                cause = f"{parsed['errorType']}: {parsed.get('errorMessage', '')}"
+        if error and cause and not cause.startswith(error):
+            return _one_line(f"{error}: {cause}")
+        return _one_line(cause or error)
+    output = execution.get("output")
+    if isinstance(output, str):
+        with contextlib.suppress(ValueError):
+            output = json.loads(output)
+    if isinstance(output, dict):
+        reason = output.get("reason") or output.get("error")
+        if reason:  # e.g. a business rejection the workflow caught: {"status": "REJECTED", "reason": ...}
+            status = output.get("status")
+            return _one_line(f"{status}: {reason}" if isinstance(status, str) else f"reason: {reason}")
+    return ""
 
 
 class Runtime:
@@ -134,6 +176,8 @@ class Runtime:
         self._role_sessions: dict[tuple[str, str], tuple[str, str, str]] = {}
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
+        # CloudWatch, locally: function logs to /aws/lambda/<name>, metrics, the alarms evaluated.
+        self.telemetry: Telemetry | None = None
         self._streams: StreamDispatchers | None = None
         self._async: ThreadPoolExecutor | None = None
         self._moto_settings: contextlib.ExitStack | None = None
@@ -295,8 +339,17 @@ class Runtime:
             logs.rename(self.state_dir / "logs.previous")
         # Spare worker processes first: they preload boto3 on the other core while moto imports
         # and the stack deploys (one per function of the template, see lambdas.py).
+        self.telemetry = Telemetry(
+            self.client,
+            time_scale=self.time_scale,
+            writer=lambda: moto_cloudwatch.DirectWriter(self.account_id, self.region),
+            # the direct writes change the embedded AWS's state as requests do: a snapshot of a
+            # persisting runtime waits for them, and they for it
+            guard=self._gate.request if self.persist else None,
+        )
         self._pool = WorkerPool(
             self._spec_for,
+            telemetry=self.telemetry,
             base_env=self._worker_base_env(),
             log_dir=self.state_dir / "logs",
             log_echo=self.log_echo,
@@ -358,6 +411,7 @@ class Runtime:
             gate=self._gate if self.persist else None,
         )
         self._server.start()
+        self.telemetry.start()
 
     def _teardown(self) -> None:
         if self._snapshots is not None:
@@ -372,6 +426,8 @@ class Runtime:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+        if self.telemetry is not None:
+            self.telemetry.stop()  # ships what is left while the embedded AWS still runs
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -544,6 +600,10 @@ class Runtime:
     def functions(self) -> dict[str, str]:
         """Logical id -> physical name of every function of the stack."""
         return {logical: name for name, logical in self._logical_by_name.items()}
+
+    def functions_by_name(self) -> dict[str, str]:
+        """Physical name -> logical id of every function of the stack."""
+        return dict(self._logical_by_name)
 
     @property
     def cold_starts(self) -> dict[str, int]:
@@ -757,7 +817,55 @@ class Runtime:
 
     def lambda_fault(self, function_name: str) -> Injection | None:
         """The injection (if any) for an Invoke of ``function_name`` that does not come over HTTP."""
-        return self.faults.decide("lambda", "Invoke", [function_name])
+        injection = self.faults.decide("lambda", "Invoke", [function_name])
+        if (
+            injection is not None
+            and injection.error is not None
+            and injection.error.code == "TooManyRequestsException"
+            and self.telemetry is not None
+        ):
+            self.telemetry.metric(
+                [datum("AWS/Lambda", "Throttles", {"FunctionName": function_name}, 1, "Count")]
+            )
+        return injection
+
+    # -------------------------------------------------------------------------------- CloudWatch
+
+    def execution_event(self, kind: str, execution: dict[str, Any]) -> None:
+        """A Step Functions execution started or ended: its AWS/States metrics and one console line."""
+        dimensions = {"StateMachineArn": execution["stateMachineArn"]}
+        if kind == "started":
+            log.info("execution started  %s  %s", execution["stateMachineName"], execution["name"])
+            if self.telemetry is not None:
+                self.telemetry.metric([datum("AWS/States", "ExecutionsStarted", dimensions, 1, "Count")])
+            return
+        status = execution["status"]
+        metric = STATUS_METRICS.get(status)
+        if self.telemetry is not None and metric is not None:
+            data = [datum("AWS/States", metric, dimensions, 1, "Count")]
+            if execution.get("durationMs") is not None:
+                data.append(
+                    datum("AWS/States", "ExecutionTime", dimensions, execution["durationMs"], "Milliseconds")
+                )
+            self.telemetry.metric(data)
+        took = execution.get("durationMs")
+        line = f"execution ended    {execution['stateMachineName']}  {execution['name']}  {status}"
+        if took is not None:
+            line += f"  {took / 1000:.2f} s" if took >= 1000 else f"  {took:.0f} ms"
+        outcome = execution_outcome(execution)
+        if outcome:
+            line += f"  {outcome}"
+        (log.warning if status != "SUCCEEDED" else log.info)("%s", line)
+
+    def flush_telemetry(self) -> None:
+        """Ship the buffered log lines and metric data to the embedded CloudWatch now."""
+        if self.telemetry is not None:
+            self.telemetry.flush()
+
+    def evaluate_alarms(self, now: float | None = None) -> dict[str, str]:
+        """Ship what is buffered and evaluate every alarm at ``now`` (epoch seconds; default the
+        clock); the alarms whose state changed -> their new state."""
+        return self.telemetry.tick(now) if self.telemetry is not None else {}
 
     def _stream_invoke(self, function_name: str, event: Any) -> InvokeResult:
         """A stream mapping's invocation: an injected Lambda error or crash is a failed attempt,

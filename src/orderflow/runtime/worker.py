@@ -23,7 +23,9 @@ import contextlib
 import decimal
 import importlib
 import json
+import math
 import os
+import resource
 import sys
 import time
 import traceback
@@ -173,7 +175,7 @@ def main() -> int:
         print(f"[ERROR] {exc.error['errorType']}: {exc.error['errorMessage']}", file=sys.stderr, flush=True)
         _send(conn, {"ok": False, "error": exc.error})
         return 1
-    init_ms = (time.perf_counter() - started) * 1000
+    init_ms: float | None = (time.perf_counter() - started) * 1000
     _send(conn, {"ok": True, "init_ms": init_ms})
     while True:
         try:
@@ -202,11 +204,17 @@ def main() -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         print(f"END RequestId: {request_id}", flush=True)
-        print(
+        # Lambda's REPORT line: billed per started millisecond; the init duration on a cold start only
+        max_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
-            f"Memory Size: {init['memory_limit_in_mb']} MB",
-            flush=True,
+            f"Billed Duration: {max(1, math.ceil(duration))} ms\t"
+            f"Memory Size: {init['memory_limit_in_mb']} MB\tMax Memory Used: {max_memory_mb} MB"
         )
+        if init_ms is not None:
+            report += f"\tInit Duration: {init_ms:.2f} ms"
+            init_ms = None
+        print(report, flush=True)
         _send(conn, reply)
 
 

@@ -1,7 +1,8 @@
 """Everything of orderflow that reaches into moto: one package, one registry of named patches.
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
-is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`), and
+is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
+:mod:`.cloudwatch`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse:
 
@@ -14,6 +15,7 @@ patch                         kind       module
 ``sfn_express_executions``    gap        :mod:`.sfn_express`
 ``sfn_sync_execution``        gap        :mod:`.sfn_express`
 ``sfn_execution_logs``        gap        :mod:`.sfn_express`
+``sfn_execution_events``      gap        :mod:`.sfn_watch` (calls the runtime: metrics, log lines)
 ``sfn_mock_config``           gap        :mod:`.sfn_local_hooks` (on while a mock config is set)
 ``sfn_time_scale``            feature    :mod:`.sfn_local_hooks` (on while the scale is not 1)
 ``sfn_inprocess_clients``     speed-up   :mod:`.interpreter`
@@ -53,6 +55,7 @@ from __future__ import annotations
 from . import (
     awslambda,
     cloudformation,
+    cloudwatch,
     dynamodb,
     hooks,
     iam,
@@ -61,6 +64,7 @@ from . import (
     sfn,
     sfn_express,
     sfn_local_hooks,
+    sfn_watch,
     state,
 )
 from .hooks import Hooks
@@ -76,6 +80,7 @@ __all__ = [
     "awslambda",
     "check_versions",
     "cloudformation",
+    "cloudwatch",
     "dynamodb",
     "iam",
     "interpreter",
@@ -83,6 +88,7 @@ __all__ = [
     "sfn",
     "sfn_express",
     "sfn_local_hooks",
+    "sfn_watch",
     "start",
     "started",
     "state",
@@ -97,6 +103,7 @@ REGISTRY.declare_order(
         sfn_express.SFN_EXPRESS_EXECUTIONS.name,
         sfn_express.SFN_SYNC_EXECUTION.name,
         sfn_express.SFN_EXECUTION_LOGS.name,
+        sfn_watch.SFN_EXECUTION_EVENTS.name,
         sfn_local_hooks.SFN_MOCK_CONFIG.name,
         sfn_local_hooks.SFN_TIME_SCALE.name,
         interpreter.SFN_INPROCESS_CLIENTS.name,

@@ -15,6 +15,9 @@ class Hooks(Protocol):
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None: ...
 
+    def execution_event(self, kind: str, execution: dict[str, Any]) -> None:
+        """A Step Functions execution ``started`` or ``ended`` (see ``sfn_watch.execution_info``)."""
+
     def lambda_fault(self, function_name: str) -> Any:
         """The fault injection (``orderflow.runtime.faults.Injection``) for an in-process Invoke, or None."""
 

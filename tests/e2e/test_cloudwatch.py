@@ -1,0 +1,87 @@
+"""CloudWatch on the real template: an order's Lambda logs in the functions' log groups (what `aws logs
+tail` and `sam logs` read), and the BusinessRejections metric a rejection publishes (the alarms that
+subtract it are evaluated on the fixture stack, tests/runtime/test_runtime_cloudwatch.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e.e2e_support import Stack
+
+pytestmark = pytest.mark.e2e
+
+TASKS = ("ValidateOrderFunction", "CheckStockFunction", "WriteOrderFunction", "NotifyOrderFunction")
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    pause = threading.Event()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        pause.wait(0.02)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def lines(stack: Stack, logical_id: str, prefix: str) -> list[str]:
+    logs = stack.client("logs")
+    group = f"/aws/lambda/{stack.runtime.resources[logical_id]}"
+    try:
+        pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+        return [e["message"] for page in pages for e in page["events"] if e["message"].startswith(prefix)]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+
+
+def test_an_order_logs_start_and_end_in_each_task_functions_log_group(stack: Stack) -> None:
+    stack.runtime.flush_telemetry()
+    before = {task: len(lines(stack, task, "START RequestId: ")) for task in TASKS}
+    ids = stack.seed_products(kettle=5)
+    order_id = f"ord-{uuid.uuid4().hex[:12]}"
+    status, _ = stack.api.post(
+        "/orders",
+        {"orderId": order_id, "customerId": "c-cw", "items": [{"productId": ids["kettle"], "quantity": 1}]},
+    )
+    assert status == 202
+    body, _ = stack.final_status(order_id)
+    assert body["status"] == "CONFIRMED", body
+    stack.runtime.flush_telemetry()
+    for task in TASKS:
+        starts = lines(stack, task, "START RequestId: ")
+        assert len(starts) == before[task] + 1, (task, starts)
+        request_id = starts[-1].split()[2]
+        assert f"END RequestId: {request_id}" in lines(stack, task, "END RequestId: "), task
+        assert any(request_id in r for r in lines(stack, task, "REPORT RequestId: ")), task
+
+
+def test_a_rejection_publishes_business_rejections(stack: Stack) -> None:
+    order_id = f"ord-{uuid.uuid4().hex[:12]}"
+    status, _ = stack.api.post(
+        "/orders",
+        {"orderId": order_id, "customerId": "c-cw", "items": [{"productId": "no-such", "quantity": 1}]},
+    )
+    assert status == 202
+    body, _ = stack.final_status(order_id)
+    assert (body["status"], body["reason"]) == ("REJECTED", "ProductNotFound"), body
+    check_stock = stack.runtime.resources["CheckStockFunction"]
+    cloudwatch = stack.client("cloudwatch")
+
+    def listed() -> list[dict[str, Any]]:
+        stack.runtime.flush_telemetry()
+        metrics = cloudwatch.list_metrics(Namespace="orderflow", MetricName="BusinessRejections")["Metrics"]
+        wanted = {"Name": "FunctionName", "Value": check_stock}
+        return [m for m in metrics if wanted in m["Dimensions"]]
+
+    [metric] = wait_for(listed, "the BusinessRejections metric")
+    assert {"Name": "service", "Value": "orderflow"} in metric["Dimensions"]
+    reasons = cloudwatch.list_metrics(Namespace="orderflow", MetricName="OrderRejections")["Metrics"]
+    assert [{"Name": "Reason", "Value": "ProductNotFound"}, {"Name": "service", "Value": "orderflow"}] in [
+        sorted(m["Dimensions"], key=lambda d: d["Name"]) for m in reasons
+    ]
