@@ -27,14 +27,27 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Crash = Callable[[dict[str, Any], bytes], bool]  # (environ, body) -> crash here?
 
 
+class Killed(list[int]):
+    """The killed process ids, filled in by the gate's thread. The killed worker's invocation can
+    answer (Runtime.ExitError) before that thread has recorded the pids: wait() for it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = threading.Event()
+
+    def wait(self, timeout: float = 60) -> Killed:
+        assert self.done.wait(timeout), "the gate never killed the worker"
+        return self
+
+
 def crash_at(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, function: str, when: str, matches: Crash
-) -> list[int]:
+) -> Killed:
     """Kill ``function``'s worker at the first AWS call that ``matches``: ``before`` it reaches the
-    service, or ``after`` the service applied it. Returns the killed process ids (filled in later)."""
+    service, or ``after`` the service applied it. Returns the killed process ids (see Killed.wait)."""
     server = stack.runtime._server._server  # the embedded AWS's WsgiServer
     app: WsgiApp = server.app
-    killed: list[int] = []
+    killed = Killed()
 
     def gated(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if killed:
@@ -46,11 +59,13 @@ def crash_at(
             return app(environ, start_response)
         if when == "before":  # the call never reaches the service
             killed.extend(stack.runtime.kill_worker(function))
+            killed.done.set()
             start_response("500 Internal Server Error", [("Content-Type", "application/json")])
             return [b"{}"]
         answer: list[Any] = []
         body_out = b"".join(app(environ, lambda status, headers, *exc: answer.extend([status, headers])))
         killed.extend(stack.runtime.kill_worker(function))  # applied; the answer goes to a dead process
+        killed.done.set()
         start_response(answer[0], answer[1])
         return [body_out]
 
@@ -106,7 +121,7 @@ def test_write_order_crash_ends_confirmed_with_one_decrement_and_one_notificatio
     assert status == 202, (status, accepted)
 
     final, _ = stack.final_status(order_id, timeout=60)
-    assert len(killed) == 1, "the WriteOrder worker was killed once, at the gate"
+    assert len(killed.wait()) == 1, "the WriteOrder worker was killed once, at the gate"
     assert final["status"] == "CONFIRMED", final
     assert (stack.stock_of(ids["mug"]), stack.stock_of(ids["bowl"])) == (2, 2), "exactly one decrement"
     order = stack.order_item(order_id)
@@ -177,7 +192,7 @@ def test_mailer_crash_mid_batch_delays_a_mail_and_never_loses_one(
     release.set()
     assert stack.runtime.wait_for_streams(timeout=60)
 
-    assert len(killed) == 1, "the mailer's worker was killed once, mid-batch"
+    assert len(killed.wait()) == 1, "the mailer's worker was killed once, mid-batch"
     for email in emails:
         welcome = [m for m in stack.mails_to(email) if "welcome" in m["subject"].lower()]
         assert len(welcome) == 1, (email, stack.mails_to(email))
@@ -211,7 +226,7 @@ def test_notify_order_is_not_retried_after_a_crash_its_message_is_parked(
     )
     assert status == 202, (status, accepted)
     final, _ = stack.final_status(order_id, timeout=60)
-    assert len(killed) == 1
+    assert len(killed.wait()) == 1
     assert final["status"] == "CONFIRMED"
     assert final["notification"]["status"] == "PARKED"
     assert stack.stock_of(ids["plate"]) == 1

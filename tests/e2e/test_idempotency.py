@@ -127,7 +127,7 @@ def test_a_retry_after_the_orders_api_crashed_past_start_execution_places_one_or
     killed = crash_at(stack, monkeypatch, "OrdersApiFunction", "after", start_of_this_order)
     status, answer = post_with_key(stack.api, body, key)
     assert (status, answer) == (502, {"message": "Internal server error"})
-    assert len(killed) == 1
+    assert len(killed.wait()) == 1
     assert executions_named(stack, key) == 1  # the execution had started
 
     status, retried = post_with_key(stack.api, body, key)
