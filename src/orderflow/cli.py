@@ -51,6 +51,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def _origin(text: str) -> str:
     scheme, sep, rest = text.partition("://")
     if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/"):
@@ -129,6 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["127.0.0.1", "0.0.0.0"],
         help="where both ports listen: 127.0.0.1, or 0.0.0.0 for every interface (which exposes the "
         "embedded AWS, which checks no credentials, to other machines)",
+    )
+    up.add_argument(
+        "--max-concurrency",
+        type=_positive_int,
+        default=4,
+        metavar="N",
+        help="concurrent invocations (each in its own worker process) per function without "
+        "ReservedConcurrentExecutions; more wait for a free worker",
     )
     up.add_argument(
         "--no-lint",
@@ -227,11 +245,18 @@ class StartupLog(logging.Handler):
     (then the one error line says it all). Afterwards lines go straight to stderr."""
 
     def __init__(self, level: int = logging.INFO) -> None:
-        super().__init__(level)
+        super().__init__(min(level, logging.INFO))  # progress lines are INFO (see emit)
+        self.shown_level = level
         self.setFormatter(logging.Formatter("%(message)s"))
         self.buffer: list[logging.LogRecord] | None = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.buffer is not None and getattr(record, "progress", False):
+            # a long first step (a function package's build) is shown as it happens
+            print(self.format(record), file=sys.__stderr__, flush=True)
+            return
+        if record.levelno < self.shown_level:
+            return
         if self.buffer is not None:
             self.buffer.append(record)
             return
@@ -315,6 +340,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         lint=not args.no_lint,
         host=args.host,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
+        max_workers_per_function=args.max_concurrency,
     )
 
     stop = threading.Event()

@@ -25,6 +25,7 @@ from orderflow import sfn_local
 from orderflow.api import ApiServer
 from orderflow.ports import port_free
 from orderflow.runtime import Runtime, RuntimeStartError
+from orderflow.runtime.lambdas import DEFAULT_MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,11 @@ class SessionOptions:
     allowed_origins: tuple[str, ...] = ()  # browser origins the embedded AWS answers (none by default)
     lint: bool = False  # cfn-lint before deploy, as `sam validate --lint` (orderflow up: on)
     host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
-    max_workers_per_function: int = 1
+    # concurrent workers per function without ReservedConcurrentExecutions (orderflow up --max-concurrency)
+    max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY
+    build_cache: Path | None = (
+        None  # the functions' package cache (default <template dir>/.orderflow/build-cache)
+    )
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
 
 
@@ -130,6 +135,7 @@ class LocalSession:
             state_dir=o.state_dir,
             log_echo=o.log_echo,
             max_workers_per_function=o.max_workers_per_function,
+            build_cache=o.build_cache,
             disabled_patches=o.disabled_patches,
             allowed_origins=o.allowed_origins,
             lint=o.lint,

@@ -1,0 +1,187 @@
+"""Cold start per function as Lambda's init sees it (a benchmark, not a test).
+
+    .venv/bin/python bench/coldstart.py [--template template.yaml] [--runs 5] [--importtime]
+
+For every function of the template: a fresh ``python -I -S`` process whose ``sys.path`` is what the
+local runtime gives the function's worker (its CodeUri, what its requirements.txt installs, its
+layers and their requirements, the SDK Lambda's runtime provides: see orderflow/runtime/build.py;
+the packages come from the same build cache) imports the handler's module; the time of that import
+and the process's peak RSS afterwards are recorded, the median over ``--runs`` fresh processes.
+Environment: the function's variables (Globals + its own; values the template computes become
+placeholders), Lambda's, and dummy credentials. Two modes:
+
+- ``tracing on``: as on AWS with ``Tracing: Active`` (POWERTOOLS_TRACE_DISABLED unset);
+- ``tracing off``: as the local runtime runs it (POWERTOOLS_TRACE_DISABLED=true).
+
+The baseline is the seed's single order Lambda, measured the same way in the same run: a module
+that imports boto3 and creates a DynamoDB resource and an SQS client at import time.
+
+Writes bench/results/coldstart.json and prints a table. Numbers are measured, never adjusted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from orderflow.runtime import build  # noqa: E402
+from orderflow.runtime.deploy import load_template  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+SEED = """\
+import json
+import uuid
+from datetime import datetime
+
+import boto3
+from botocore.exceptions import ClientError
+
+dynamodb = boto3.resource("dynamodb")
+sqs = boto3.client("sqs")
+"""
+
+PROBE = """\
+import importlib, json, resource, sys, time
+started = time.perf_counter()
+importlib.import_module(sys.argv[1])
+took = (time.perf_counter() - started) * 1000
+print(json.dumps({"ms": took, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def env_value(value: Any) -> str:
+    return value if isinstance(value, str) else "bench-placeholder"
+
+
+def functions(template: dict[str, Any], base: Path, cache: Path) -> dict[str, dict[str, Any]]:
+    resources = template["Resources"]
+    globals_fn = (template.get("Globals") or {}).get("Function") or {}
+    out = {}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        props = {**globals_fn, **(resource.get("Properties") or {})}
+        code = base / props["CodeUri"]
+        paths = [str(code)]
+        deps = code / "requirements.txt"
+        if deps.is_file() and (built := build.requirements_dir(cache, deps, logical_id)) is not None:
+            paths.append(str(built))
+        for layer in props.get("Layers") or []:
+            ref = layer.get("Ref") if isinstance(layer, dict) else None
+            content = base / resources[ref]["Properties"]["ContentUri"]
+            paths.append(str(content))  # sam build: the layer's content under python/
+            layer_deps = content / "requirements.txt"
+            if layer_deps.is_file() and (built := build.requirements_dir(cache, layer_deps, ref)):
+                paths.append(str(built))
+        variables = {
+            **((globals_fn.get("Environment") or {}).get("Variables") or {}),
+            **(((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}),
+        }
+        out[logical_id] = {
+            "module": props["Handler"].rpartition(".")[0],
+            "paths": paths,
+            "env": {k: env_value(v) for k, v in variables.items()},
+        }
+    return out
+
+
+def measure(
+    module: str, paths: list[str], env: dict[str, str], runs: int, importtime: bool
+) -> dict[str, Any]:
+    samples = []
+    for _ in range(runs):
+        code = f"import sys; sys.path[:0] = {paths!r}\n" + PROBE
+        flags = ["-X", "importtime"] if importtime else []
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", *flags, "-c", code, module],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        if done.returncode != 0:
+            return {"error": done.stderr.strip().splitlines()[-1]}
+        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        if importtime:
+            top = sorted(
+                (line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")),
+                key=lambda parts: -int(parts[1].strip()) if parts[1].strip().isdigit() else 0,
+            )[:8]
+            print(f"  {module}: largest cumulative imports (us):", file=sys.stderr)
+            for parts in top:
+                print(f"    {parts[1].strip():>8}  {parts[2].rstrip()}", file=sys.stderr)
+            importtime = False
+    return {
+        "import_ms": round(statistics.median(s["ms"] for s in samples), 1),
+        "max_rss_mb": round(statistics.median(s["maxrss_mb"] for s in samples), 1),
+        "runs": runs,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--importtime", action="store_true", help="print the largest imports (-X importtime)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "coldstart.json")
+    args = parser.parse_args()
+
+    template_path = args.template.resolve()
+    cache = build.default_cache_root(template_path.parent)
+    sdk = str(build.sdk_dir(cache))
+    specs = functions(load_template(template_path), template_path.parent, cache)
+    lambda_env = {
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": "bench",
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+    }
+    results: dict[str, Any] = {"python": sys.version.split()[0], "functions": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "seed_order.py").write_text(SEED)
+        results["seed_monolith"] = measure("seed_order", [tmp, sdk], lambda_env, args.runs, args.importtime)
+    for logical_id, spec in specs.items():
+        env = {**lambda_env, **spec["env"]}
+        row = {}
+        for mode, extra in (("tracing_on", {}), ("tracing_off", {"POWERTOOLS_TRACE_DISABLED": "true"})):
+            row[mode] = measure(
+                spec["module"], [*spec["paths"], sdk], {**env, **extra}, args.runs, args.importtime
+            )
+        results["functions"][logical_id] = row
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    seed = results["seed_monolith"]
+    print(f"{'function':<24} {'tracing on':>22} {'tracing off':>22}")
+    print(f"{'seed monolith':<24} {seed['import_ms']:>9.0f} ms {seed['max_rss_mb']:>6.0f} MB")
+    for logical_id, row in results["functions"].items():
+        cells = []
+        for mode in ("tracing_on", "tracing_off"):
+            r = row[mode]
+            cells.append(
+                f"{r['import_ms']:>9.0f} ms {r['max_rss_mb']:>6.0f} MB" if "error" not in r else r["error"]
+            )
+        print(f"{logical_id:<24} {cells[0]:>22} {cells[1]:>22}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
