@@ -52,14 +52,17 @@ sqs = boto3.client("sqs")
 
 PROBE = """\
 import importlib, json, resource, sys, time
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 importlib.import_module(sys.argv[1])
-took = (time.perf_counter() - started) * 1000
-print(json.dumps({"ms": took, "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+took, cpu = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"ms": took, "cpu_ms": cpu, "maxrss_mb": rss}))
 """
 
 
-def env_value(value: Any) -> str:
+def env_value(value: Any, parameters: dict[str, Any]) -> str:
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return str(parameters[value["Ref"]].get("Default", "bench-placeholder"))
     return value if isinstance(value, str) else "bench-placeholder"
 
 
@@ -90,7 +93,7 @@ def functions(template: dict[str, Any], base: Path, cache: Path) -> dict[str, di
         out[logical_id] = {
             "module": props["Handler"].rpartition(".")[0],
             "paths": paths,
-            "env": {k: env_value(v) for k, v in variables.items()},
+            "env": {k: env_value(v, template.get("Parameters") or {}) for k, v in variables.items()},
         }
     return out
 
@@ -123,6 +126,7 @@ def measure(
             importtime = False
     return {
         "import_ms": round(statistics.median(s["ms"] for s in samples), 1),
+        "import_cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1),
         "max_rss_mb": round(statistics.median(s["maxrss_mb"] for s in samples), 1),
         "runs": runs,
     }
@@ -170,16 +174,17 @@ def main() -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     seed = results["seed_monolith"]
-    print(f"{'function':<24} {'tracing on':>22} {'tracing off':>22}")
-    print(f"{'seed monolith':<24} {seed['import_ms']:>9.0f} ms {seed['max_rss_mb']:>6.0f} MB")
+
+    def cell(r: dict[str, Any]) -> str:
+        if "error" in r:
+            return str(r["error"])
+        return f"{r['import_ms']:>6.0f} ms {r['import_cpu_ms']:>6.0f} cpu-ms {r['max_rss_mb']:>4.0f} MB"
+
+    print("import of the handler module (wall, CPU) and peak RSS; median of", args.runs, "fresh processes")
+    print(f"{'function':<26} {'tracing on (AWS)':>28} {'tracing off (local)':>28}")
+    print(f"{'seed monolith':<26} {cell(seed):>28}")
     for logical_id, row in results["functions"].items():
-        cells = []
-        for mode in ("tracing_on", "tracing_off"):
-            r = row[mode]
-            cells.append(
-                f"{r['import_ms']:>9.0f} ms {r['max_rss_mb']:>6.0f} MB" if "error" not in r else r["error"]
-            )
-        print(f"{logical_id:<24} {cells[0]:>22} {cells[1]:>22}")
+        print(f"{logical_id:<26} {cell(row['tracing_on']):>28} {cell(row['tracing_off']):>28}")
     return 0
 
 
