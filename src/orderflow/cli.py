@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--time-scale",
         default=None,
-        help="scale Retry back-off and Wait sleeps (and botocore's retry sleeps in the functions): "
+        help="scale Retry back-off and Wait sleeps (and botocore's retry sleeps in the functions, "
+        "the stream mappings' retry back-off): "
         "0 skips them, 1 is real time (default $ORDERFLOW_TIME_SCALE or 1)",
     )
     up.add_argument(

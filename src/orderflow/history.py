@@ -46,21 +46,33 @@ def log_group_of(machine: dict[str, Any]) -> str | None:
     return None
 
 
+def details_key(event_type: str) -> str:
+    """The key GetExecutionHistory gives an event's details: ``TaskScheduled`` ->
+    ``taskScheduledEventDetails``; every ``…StateEntered``/``…StateExited`` shares
+    ``stateEnteredEventDetails``/``stateExitedEventDetails``."""
+    for suffix in ("StateEntered", "StateExited"):
+        if event_type.endswith(suffix):
+            return f"state{suffix[5:]}EventDetails"
+    return f"{event_type[:1].lower()}{event_type[1:]}EventDetails"
+
+
 def logged_executions(logs: Any, group: str) -> dict[str, list[dict[str, Any]]]:
     """Execution ARN -> its events, from the log group's records, in GetExecutionHistory's shape
-    (``id``, ``type``, ``timestamp``, ``details``)."""
+    (``id``, ``previousEventId``, ``type``, ``timestamp`` and the details under the key
+    GetExecutionHistory uses, see details_key), so one reader serves both."""
     executions: dict[str, list[dict[str, Any]]] = {}
     for page in logs.get_paginator("filter_log_events").paginate(logGroupName=group):
         for event in page["events"]:
             try:
                 record = json.loads(event["message"])
+                event_type = str(record["type"])
                 executions.setdefault(str(record["execution_arn"]), []).append(
                     {
                         "id": int(record["id"]),
                         "previousEventId": int(record.get("previous_event_id") or 0),
-                        "type": str(record["type"]),
+                        "type": event_type,
                         "timestamp": datetime.fromtimestamp(int(record["event_timestamp"]) / 1000, tz=UTC),
-                        "details": record.get("details") or {},
+                        details_key(event_type): record.get("details") or {},
                     }
                 )
             except (ValueError, KeyError, TypeError):
@@ -161,8 +173,6 @@ def get_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
 
 
 def _details(event: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(event.get("details"), dict):  # an event read from a log group
-        return dict(event["details"])
     for key, value in event.items():
         if key.endswith("EventDetails") and isinstance(value, dict):
             return value

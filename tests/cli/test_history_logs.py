@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 
 from orderflow.awsclients import CliError
-from orderflow.history import express_history, format_history, log_group_of, logged_executions
+from orderflow.history import (
+    details_key,
+    express_history,
+    format_history,
+    log_group_of,
+    logged_executions,
+)
 
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:shop-Workflow"
 GROUP_ARN = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/shop-Workflow:*"
@@ -83,7 +89,7 @@ def test_records_are_grouped_by_execution_in_event_order_and_foreign_lines_skipp
         first: [1, 2],
         second: [1],
     }
-    assert executions[first][1]["details"] == {"name": "Done"}
+    assert executions[first][1]["stateEnteredEventDetails"] == {"name": "Done"}
     assert (executions[first][1]["timestamp"] - executions[first][0]["timestamp"]).total_seconds() == 0.01
 
 
@@ -115,3 +121,18 @@ def test_an_unlogged_machine_or_an_unknown_name_is_one_clear_line() -> None:
         express_history(FakeSfn({"level": "OFF"}), FakeLogs([]), MACHINE, "o-1", "http://local")
     with pytest.raises(CliError, match="no execution 'o-9' in log group"):
         express_history(FakeSfn(LOGGED), FakeLogs([]), MACHINE, "o-9", "http://local")
+
+
+@pytest.mark.parametrize(
+    ("event_type", "key"),
+    [
+        ("TaskScheduled", "taskScheduledEventDetails"),
+        ("ExecutionSucceeded", "executionSucceededEventDetails"),
+        ("LambdaFunctionFailed", "lambdaFunctionFailedEventDetails"),
+        ("ChoiceStateEntered", "stateEnteredEventDetails"),
+        ("TaskStateExited", "stateExitedEventDetails"),
+        ("MapIterationStarted", "mapIterationStartedEventDetails"),
+    ],
+)
+def test_logged_details_sit_under_get_execution_history_keys(event_type: str, key: str) -> None:
+    assert details_key(event_type) == key

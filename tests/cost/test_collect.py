@@ -12,8 +12,8 @@ import pytest
 from orderflow.awsclients import CliError
 from orderflow.cost.collect import (
     _attempts,
+    express_log_group,
     parse_function_log,
-    require_standard,
     sqs_requests,
     workflow_log_bytes,
 )
@@ -106,10 +106,23 @@ def test_sqs_requests_are_64_kb_chunks() -> None:
     assert sqs_requests("x" * (64 * 1024 + 1)) == 2
 
 
-def test_an_express_state_machine_is_refused_in_one_line() -> None:
-    require_standard({"name": "shop-OrderWorkflow", "type": "STANDARD"})
-    with pytest.raises(CliError) as info:
-        require_standard({"name": "shop-OrderWorkflow", "type": "EXPRESS"})
-    message = str(info.value)
-    assert "\n" not in message
-    assert "shop-OrderWorkflow is EXPRESS" in message and "WorkflowType=STANDARD" in message
+def test_an_express_state_machine_is_read_from_its_log_group_when_it_logs_all_with_data() -> None:
+    group_arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/shop-Wf:*"
+    logging = {
+        "level": "ALL",
+        "includeExecutionData": True,
+        "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group_arn}}],
+    }
+    described = {"name": "shop-Wf", "type": "EXPRESS", "loggingConfiguration": logging}
+    assert express_log_group(described) == "/aws/vendedlogs/states/shop-Wf"
+
+    for unreadable in (
+        {**logging, "level": "ERROR"},
+        {**logging, "includeExecutionData": False},
+        {"level": "OFF"},
+    ):
+        with pytest.raises(CliError) as info:
+            express_log_group({**described, "loggingConfiguration": unreadable})
+        message = str(info.value)
+        assert "\n" not in message
+        assert "shop-Wf is EXPRESS" in message and "WorkflowType=STANDARD" in message

@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from orderflow.api.client import ApiClient
+from orderflow.cli import main
 from tests.e2e.e2e_support import ROOT
 from tests.e2e.early import EARLY, EXPRESS_PORTS
 
@@ -212,4 +213,29 @@ def test_history_of_an_express_order_comes_from_the_log_group(express: ExpressSt
     assert (
         mine[0]["type"] == "ExecutionStarted"
         and json.loads(mine[0]["details"]["input"])["orderId"] == body["orderId"]
+    )
+
+
+def test_cost_reads_the_express_executions_from_the_log_group(
+    express: ExpressStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = express.seed(spoon=1)
+    assert express.api.post("/orders", order(**{ids["spoon"]: 1}))[0] == 201
+    assert express.api.post("/orders", order(**{ids["spoon"]: 1}))[0] == 422
+
+    argv = ["cost", "--endpoint", express.endpoint, "--stack-name", "orderflow", "--region", express.region]
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+
+    measured = report["measured"]
+    assert measured["workflowType"] == "EXPRESS" and measured["executions"] >= 2
+    assert Decimal(measured["outcomes"]["CONFIRMED"]) > 0 and Decimal(measured["outcomes"]["REJECTED"]) > 0
+    assert Decimal(measured["perOrder"]["stateTransitions"]) >= 3  # read from the logged events
+    assert Decimal(measured["perOrder"]["dynamodbWriteUnits"]) > 0  # the WriteOrder calls were found
+    assert any("log group /aws/vendedlogs/states/orderflow-OrderWorkflow" in a for a in report["assumptions"])
+    designs = report["designs"]
+    assert (
+        0
+        < Decimal(designs["EXPRESS"]["byService"]["Step Functions"])
+        < Decimal(designs["STANDARD"]["byService"]["Step Functions"])
     )

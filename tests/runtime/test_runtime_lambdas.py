@@ -105,6 +105,28 @@ def test_close_kills_busy_workers(pool: WorkerPool) -> None:
         pool.invoke("fn-app-echo", {})
 
 
+def test_kill_busy_crashes_the_running_invocation_and_the_next_one_cold_starts(pool: WorkerPool) -> None:
+    import time
+
+    assert pool.kill_busy("fn-app-echo") == [], "no worker yet: nothing to kill"
+    warm = pool.invoke("fn-app-echo", {})
+    assert pool.kill_busy("fn-app-echo") == [], "an idle worker is not running an invocation"
+    results = []
+    thread = threading.Thread(target=lambda: results.append(pool.invoke("fn-app-echo", {"sleep": 30})))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while pool.idle_workers("fn-app-echo"):  # until the invoke has taken the warm worker
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    assert pool.kill_busy("fn-app-echo") == [warm.payload["pid"]]
+    thread.join(timeout=10)
+    assert results[0].function_error == "Unhandled"
+    assert results[0].payload["errorType"] == "Runtime.ExitError"
+    assert "exit status -9" in results[0].payload["errorMessage"]
+    after = pool.invoke("fn-app-echo", {})
+    assert after.cold_start and after.payload["pid"] != warm.payload["pid"]
+
+
 def test_reserved_concurrency_throttles_and_idle_workers_are_reaped(tmp_path: Path) -> None:
     reserved, unreserved = spec("gate.handler", reserved=1), spec("gate.handler", timeout=6)
     unreserved = dataclasses.replace(unreserved, function_name="fn-unreserved")

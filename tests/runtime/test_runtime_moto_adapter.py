@@ -60,7 +60,11 @@ def run_execution_done(sfn: Any, execution_arn: str) -> dict[str, Any]:
     return wait_execution(sfn, execution_arn)
 
 
-def test_c_partial_batch_failure_retries_from_the_failed_record_then_on_failure(runtime: Any) -> None:
+def test_c_partial_batch_failure_retries_from_the_failed_record_then_on_failure(
+    runtime: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+    monkeypatch.setattr(runtime.streams, "sleep", waits.append)  # the backoff, without waiting
     dynamodb = client(runtime, "dynamodb")
     table = runtime.outputs["ItemsTableName"]
     for item_id, fail in (("f1", False), ("f2", True), ("f3", False)):
@@ -77,6 +81,7 @@ def test_c_partial_batch_failure_retries_from_the_failed_record_then_on_failure(
     assert attempts("f1") == 1, "records before the failed one are done"
     assert attempts("f2") == 3, "1 attempt + MaximumRetryAttempts 2"
     assert 1 <= attempts("f3") <= 3
+    assert waits == [1, 2], "a growing wait before each retry"
 
     sqs = client(runtime, "sqs")
     messages = sqs.receive_message(QueueUrl=runtime.outputs["FailuresQueueUrl"], MaxNumberOfMessages=10)

@@ -15,6 +15,12 @@ LAMBDA_INVOKE = re.compile(r"^arn:(?:aws[a-z-]*|\$\{Partition\}):states:::lambda
 LAMBDA_TRANSIENT_ERRORS = frozenset(
     {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException"}
 )
+# A Lambda environment that died or timed out (how Step Functions names them: the optimized
+# lambda:invoke integration reports the errorType, the legacy ARN form Lambda.Unknown).
+CRASH_ERRORS = frozenset(
+    {"Lambda.Unknown", "Runtime.ExitError", "Runtime.Unknown", "Sandbox.Timedout", "States.Timeout"}
+)
+NOT_IDEMPOTENT = "Not idempotent"
 BUSINESS_ERRORS = frozenset({"ValidationError", "ProductNotFound", "OutOfStock"})
 BUSINESS_STATES = ("ValidateOrder", "CheckStock", "WriteOrder")
 REJECTION_STATE = "OrderRejected"
@@ -114,6 +120,16 @@ def retry_problems(asl: dict[str, Any]) -> list[str]:
             if "States.ALL" not in retried:
                 for error in sorted(LAMBDA_TRANSIENT_ERRORS - retried):
                     problems.append(f"{name}: does not retry {error}")
+            # Crash-safe tasks: an idempotent task retries a dead or timed-out environment; one that
+            # is not says so in its Comment and retries none of those (the call may have happened).
+            if NOT_IDEMPOTENT in str(state.get("Comment", "")):
+                for error in sorted((CRASH_ERRORS | {"States.ALL"}) & retried):
+                    problems.append(f"{name}: not idempotent, yet retries {error}")
+            elif "States.ALL" not in retried:
+                for error in sorted(CRASH_ERRORS - retried):
+                    problems.append(
+                        f"{name}: does not retry {error} (or say 'Not idempotent' in its Comment)"
+                    )
     return problems
 
 

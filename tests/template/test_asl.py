@@ -110,6 +110,16 @@ BROKEN_COPIES = [
         "CheckStock: does not retry Lambda.SdkClientException",
     ),
     (
+        "crash-not-retried",
+        lambda d: d["States"]["WriteOrder"]["Retry"][0]["ErrorEquals"].remove("Runtime.ExitError"),
+        "WriteOrder: does not retry Runtime.ExitError",
+    ),
+    (
+        "not-idempotent-retried",
+        lambda d: d["States"]["NotifyOrder"]["Retry"][0]["ErrorEquals"].append("Sandbox.Timedout"),
+        "NotifyOrder: not idempotent, yet retries Sandbox.Timedout",
+    ),
+    (
         "catch-too-little",
         lambda d: d["States"]["WriteOrder"]["Catch"][0]["ErrorEquals"].remove("OutOfStock"),
         "WriteOrder: catches",

@@ -126,11 +126,26 @@ def test_stream_mapping_reports_partial_failures_with_bounded_retries(transforme
     assert props["BisectBatchOnFunctionError"] is True
     assert isinstance(props["MaximumRetryAttempts"], int)
     assert 0 <= props["MaximumRetryAttempts"] <= 10, "retries must be bounded (-1 means forever)"
+    assert 60 <= props["MaximumRecordAgeInSeconds"] <= 604800
     [pattern] = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
     assert pattern == {"eventName": ["INSERT", "MODIFY"]}
     destination = props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"]
     assert destination[1] == "Arn"
     assert transformed["Resources"][destination[0]]["Type"] == "AWS::SQS::Queue"
+
+
+def test_the_mailers_retries_outlast_a_crashed_invocations_in_progress_record(transformed):
+    """A crashed mailer invocation leaves its record's idempotency entry IN_PROGRESS until the
+    invocation's deadline (register_lambda_context): at most the function's Timeout after the crash.
+    The local mapping's backoff before the last retry must reach past it, or the record would be
+    given up on while it was only waiting (the mail lost)."""
+    from orderflow.runtime.streams import backoff_seconds
+
+    props = of_type(transformed, "AWS::Lambda::EventSourceMapping")["UserStreamMailerMapping"]["Properties"]
+    function = transformed["Resources"]["UserStreamMailerFunction"]["Properties"]
+    timeout = function.get("Timeout", transformed.get("Globals", {}).get("Function", {}).get("Timeout", 3))
+    waited = sum(backoff_seconds(n) for n in range(1, props["MaximumRetryAttempts"] + 1))
+    assert waited > timeout, (waited, timeout)
 
 
 def test_api_has_exactly_the_routes(transformed):

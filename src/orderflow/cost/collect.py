@@ -36,6 +36,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from orderflow.awsclients import CliError, client, not_running, stack_resources
 from orderflow.cost import capacity
 from orderflow.cost.calc import FunctionConfig, LambdaCall, OrderUsage, billed_express_mb
+from orderflow.history import get_history, log_group_of, logged_description, logged_executions
 
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
 FUNCTION_TYPE = "AWS::Lambda::Function"
@@ -292,21 +293,39 @@ def _order_units(
     return reads, writes, sqs
 
 
-def require_standard(described: dict[str, Any]) -> None:
-    """Express executions cannot be listed or described (on AWS, and so locally): refuse in one line."""
-    if str(described.get("type", "STANDARD")) == "EXPRESS":
+def express_log_group(described: dict[str, Any]) -> str:
+    """The log group an EXPRESS state machine's executions can be read from (they cannot be listed or
+    described, on AWS as locally); CliError (one line) when its logging cannot give what is priced."""
+    name = described.get("name", "the state machine")
+    logging = described.get("loggingConfiguration") or {}
+    group = log_group_of(described)
+    if group is None or logging.get("level") != "ALL" or not logging.get("includeExecutionData"):
         raise CliError(
-            f"{described.get('name', 'the state machine')} is EXPRESS: its executions cannot be listed "
-            "or described; measure on `orderflow up --parameter-overrides WorkflowType=STANDARD` "
-            "(the figures price both types)"
+            f"{name} is EXPRESS and does not log every event with its data (Logging Level ALL, "
+            "IncludeExecutionData true): its executions cannot be read; measure with that logging on, "
+            "or on `orderflow up --parameter-overrides WorkflowType=STANDARD` (the figures price both types)"
         )
+    return group
 
 
-def _executions(sfn: Any, machine: str, limit: int) -> list[dict[str, Any]]:
+Run = tuple[dict[str, Any], list[dict[str, Any]]]  # (ListExecutions' item, GetExecutionHistory's events)
+
+
+def _standard_runs(sfn: Any, machine: str, limit: int) -> list[Run]:
     finished: list[dict[str, Any]] = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine):
         finished.extend(e for e in page["executions"] if e.get("status") != "RUNNING" and e.get("stopDate"))
     finished.sort(key=lambda e: e["startDate"], reverse=True)
+    return [(e, get_history(sfn, e["executionArn"])) for e in finished[:limit]]
+
+
+def _express_runs(logs: Any, group: str, limit: int) -> list[Run]:
+    finished = [
+        (description, events)
+        for arn, events in logged_executions(logs, group).items()
+        if "stopDate" in (description := logged_description(arn, events))
+    ]
+    finished.sort(key=lambda run: run[0]["startDate"], reverse=True)
     return finished[:limit]
 
 
@@ -344,9 +363,13 @@ def _collect(
     awslambda = client("lambda", endpoint, region, max_attempts=1)
     machine = machines[0]
     described = sfn.describe_state_machine(stateMachineArn=machine)
-    require_standard(described)
-    executions = _executions(sfn, machine, limit)
-    if not executions:
+    workflow_type = str(described.get("type", "STANDARD"))
+    if workflow_type == "EXPRESS":
+        group = express_log_group(described)
+        runs = _express_runs(client("logs", endpoint, region, max_attempts=1), group, limit)
+    else:
+        runs = _standard_runs(sfn, machine, limit)
+    if not runs:
         raise CliError(
             f"no finished executions of {machine.rsplit(':', 1)[-1]} in stack {stack_name!r} yet: "
             "place some orders first"
@@ -365,7 +388,9 @@ def _collect(
         configs[logical] = FunctionConfig(int(config.get("MemorySize") or 128), architecture)
 
     logs = read_function_logs(logs_dir, sorted(configs)) if logs_dir and logs_dir.is_dir() else {}
-    measured = Measured([], configs, machine, str(described.get("type", "STANDARD")), len(executions), logs)
+    measured = Measured([], configs, machine, workflow_type, len(runs), logs)
+    if workflow_type == "EXPRESS":
+        measured.notes.append(f"EXPRESS executions read from their log group {group}, as on AWS")
     if logs:
         counted = sum(log.invocations for log in logs.values())
         measured.notes.append(
@@ -389,11 +414,8 @@ def _collect(
         measured.notes.append(
             f"{path.api_function}'s duration not measured (no REPORT lines): counted as 0 ms"
         )
-    for execution in executions:
+    for execution, events in runs:
         arn = execution["executionArn"]
-        events: list[dict[str, Any]] = []
-        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
-            events.extend(page["events"])
         attempts, transitions, outcome = _attempts(events)
         ran = [
             a for a in attempts if a.resource_type == "lambda" and a.error not in NOT_RUN_ERRORS and a.outcome

@@ -166,6 +166,23 @@ class WorkerPool:
             self._release(pool, worker, keep)
         return InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
 
+    def kill_busy(self, function_name: str) -> list[int]:
+        """A real crash: SIGKILL the processes of the function's workers that are running an
+        invocation now; those invocations end with ``Runtime.ExitError``, the next one cold-starts.
+        Returns the killed processes' ids."""
+        pool = self._pools.get(function_name)
+        if pool is None:
+            return []
+        with pool.cond:
+            busy = [worker for worker in pool.live if worker not in pool.idle and worker.alive()]
+        killed = []
+        for worker in busy:
+            worker.proc.kill()
+            worker.proc.wait(timeout=5)
+            killed.append(worker.proc.pid)
+            log.warning("%s: worker %d killed mid-invocation", worker.spec.logical_id, worker.proc.pid)
+        return killed
+
     def idle_workers(self, function_name: str) -> int:
         """How many warm workers of this function wait for an invocation."""
         pool = self._pools.get(function_name)

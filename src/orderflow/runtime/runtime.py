@@ -273,7 +273,9 @@ class Runtime:
         except (moto_layer.MotoVersionError, KeyError) as exc:
             raise RuntimeStartError(str(exc).strip("'\"")) from exc
         self._moto_settings.callback(self._stop_moto)
-        self._streams = StreamDispatchers(self._stream_invoke, self.account_id, self.region)
+        self._streams = StreamDispatchers(
+            self._stream_invoke, self.account_id, self.region, time_scale=self.time_scale
+        )
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
         self.admin_token = write_admin_token(self.state_dir)
         self._server = EmbeddedAws(
@@ -531,6 +533,19 @@ class Runtime:
                 raise RuntimeStartError(
                     f"function {logical_id}: {error['errorType']}: {' '.join(error['errorMessage'].split())}"
                 )
+
+    def kill_worker(self, function_name: str) -> list[int]:
+        """Crash ``function_name`` (physical name or logical id) for real: its worker processes that
+        are running an invocation die (SIGKILL); each such invocation answers ``Runtime.ExitError``,
+        as Lambda does for an environment that died. The ids of the killed processes."""
+        if self._pool is None:
+            return []
+        return self._pool.kill_busy(self.resources.get(function_name, function_name))
+
+    @property
+    def streams(self) -> StreamDispatchers | None:
+        """The stream mappings' dispatchers (their ``sleep``, ``clock`` and ``backoffs``)."""
+        return self._streams
 
     def wait_for_streams(self, timeout: float = 10.0) -> bool:
         """Block until every stream record written so far was handled by its mappings."""

@@ -6,14 +6,23 @@ by a PutItem is queued in O(1) - the write never waits for the function - and th
 1. drops records that match none of the mapping's ``FilterCriteria`` patterns (:mod:`.event_filter`);
 2. invokes the function with up to ``BatchSize`` queued records. ``MaximumBatchingWindowInSeconds``
    is deliberately not waited for locally: whatever is queued when the dispatcher wakes is one batch;
-3. on a function error retries the whole batch (halving it first when ``BisectBatchOnFunctionError``);
-   with ``FunctionResponseTypes: [ReportBatchItemFailures]`` a response ``{"batchItemFailures":
+3. on a function error (a crashed or timed-out environment included: ``Runtime.ExitError``,
+   ``Sandbox.Timedout``) retries the whole batch (halving it first when
+   ``BisectBatchOnFunctionError``; a split is not a retry and is not waited for); with
+   ``FunctionResponseTypes: [ReportBatchItemFailures]`` a response ``{"batchItemFailures":
    [{"itemIdentifier": <SequenceNumber>}]}`` retries from the failed record with the lowest sequence
    number (the records before it are done); an identifier that is not in the batch fails the batch;
-4. after ``MaximumRetryAttempts`` retries (-1/absent, AWS's "until the record expires", is capped at
-   :data:`UNBOUNDED_RETRIES_CAP` locally so a poison record cannot stall the stream forever) sends the
-   invocation record Lambda sends to the ``DestinationConfig.OnFailure`` SQS queue / SNS topic, and
-   moves on. Retries are immediate (no backoff sleeps locally).
+4. waits before each retry, as Lambda's pollers back off: :data:`BACKOFF_BASE_S` seconds, doubled
+   at each retry of the same records, at most :data:`BACKOFF_CAP_S` (AWS documents no schedule; this
+   one outlasts a crashed invocation's Powertools idempotency "in progress" record, which expires
+   with the invocation's timeout, within a few retries). The waits go through ``sleep`` (injectable)
+   and are multiplied by ``time_scale`` (``orderflow up --time-scale``; 0 skips them, every attempt
+   still happens); ``stop()`` cuts a wait short;
+5. after ``MaximumRetryAttempts`` retries (-1/absent, AWS's "until the record expires", is capped at
+   :data:`UNBOUNDED_RETRIES_CAP` locally so a poison record cannot stall the stream forever), or once
+   the oldest record left is older than ``MaximumRecordAgeInSeconds`` (checked before each retry, on
+   ``clock``), sends the invocation record Lambda sends to the ``DestinationConfig.OnFailure`` SQS
+   queue / SNS topic (condition ``RetryAttemptsExhausted`` / ``RecordAgeExceeded``), and moves on.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -34,16 +44,38 @@ from .moto.backends import send_to_destination
 log = logging.getLogger("orderflow.runtime")
 
 UNBOUNDED_RETRIES_CAP = 10
+BACKOFF_BASE_S = 1.0
+BACKOFF_CAP_S = 60.0
 _STOP = object()
 
 Invoke = Callable[[str, dict[str, Any]], InvokeResult]
 
 
+def backoff_seconds(retry: int) -> float:
+    """The wait before the ``retry``-th retry (1-based) of the same records."""
+    return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(0, retry - 1))
+
+
 class StreamDispatchers:
     """Every mapping's dispatcher, plus a way to wait until all queued records are handled."""
 
-    def __init__(self, invoke: Invoke, account_id: str, region: str):
+    def __init__(
+        self,
+        invoke: Invoke,
+        account_id: str,
+        region: str,
+        *,
+        time_scale: float | None = None,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         self._invoke = invoke
+        self._stopping = threading.Event()
+        # Backoff waits: ``sleep(seconds x time_scale)``; by default an Event wait that stop() ends.
+        self.time_scale = 1.0 if time_scale is None else float(time_scale)
+        self.sleep: Callable[[float], Any] = sleep or self._stopping.wait
+        self.clock = clock  # epoch seconds, for MaximumRecordAgeInSeconds
+        self.backoffs: list[float] = []  # every wait asked for (unscaled seconds), in order
         self._account_id = account_id
         self._region = region
         self._dispatchers: dict[str, _Dispatcher] = {}
@@ -73,7 +105,14 @@ class StreamDispatchers:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending <= 0, timeout)
 
+    def _backoff(self, seconds: float) -> None:
+        self.backoffs.append(seconds)
+        scaled = seconds * self.time_scale
+        if scaled > 0 and not self._stopping.is_set():
+            self.sleep(scaled)
+
     def stop(self) -> None:
+        self._stopping.set()
         with self._lock:
             dispatchers = list(self._dispatchers.values())
             self._dispatchers.clear()
@@ -91,6 +130,8 @@ class _Dispatcher:
         self.batch_size = int(esm.batch_size or 100)
         retries = esm.max_retry_attempts
         self.max_retries = UNBOUNDED_RETRIES_CAP if retries is None or int(retries) < 0 else int(retries)
+        age = esm.max_record_age
+        self.max_age = None if age is None or int(age) < 0 else int(age)
         self.report_item_failures = "ReportBatchItemFailures" in (esm.function_response_types or [])
         self.bisect = bool(esm.bisect_on_error)
         self.queue: queue.Queue[Any] = queue.Queue()
@@ -121,8 +162,8 @@ class _Dispatcher:
             finally:
                 self.owner._done(len(records))
 
-    def _deliver(self, batch: list[dict[str, Any]], retries_left: int) -> None:
-        attempts = 0
+    def _deliver(self, batch: list[dict[str, Any]], retries_left: int, attempts: int = 0) -> None:
+        retried = 0
         while batch:
             attempts += 1
             result = self.owner._invoke(self.esm.function_arn, {"Records": batch})
@@ -132,14 +173,27 @@ class _Dispatcher:
                 return
             if result.function_error and self.bisect and len(batch) > 1:
                 half = len(batch) // 2
-                self._deliver(batch[:half], retries_left)
-                self._deliver(batch[half:], retries_left)
+                self._deliver(batch[:half], retries_left, attempts)
+                self._deliver(batch[half:], retries_left, attempts)
                 return
             batch = batch[failed_from:]
             if retries_left <= 0:
-                self._on_failure(batch, result, attempts)
+                self._on_failure(batch, result, attempts, "RetryAttemptsExhausted")
+                return
+            retried += 1
+            self.owner._backoff(backoff_seconds(retried))
+            if self.owner._stopping.is_set():
+                return  # stopped mid-wait: the records stay undelivered, as in a stopped poller
+            if self._too_old(batch[0]):
+                self._on_failure(batch, result, attempts, "RecordAgeExceeded")
                 return
             retries_left -= 1
+
+    def _too_old(self, record: dict[str, Any]) -> bool:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if self.max_age is None or created is None:
+            return False
+        return self.owner.clock() - float(created) > self.max_age
 
     def _failed_from(self, batch: list[dict[str, Any]], result: InvokeResult) -> int | None:
         """Index of the first record to retry, or None when the batch succeeded."""
@@ -159,13 +213,16 @@ class _Dispatcher:
             indexes.append(sequence.index(identifier))
         return min(indexes)
 
-    def _on_failure(self, batch: list[dict[str, Any]], result: InvokeResult, attempts: int) -> None:
+    def _on_failure(
+        self, batch: list[dict[str, Any]], result: InvokeResult, attempts: int, condition: str
+    ) -> None:
         destination = ((self.esm.destination_config or {}).get("OnFailure") or {}).get("Destination")
         log.warning(
-            "stream mapping %s: giving up on %d record(s) after %d attempt(s)%s",
+            "stream mapping %s: giving up on %d record(s) after %d attempt(s) (%s)%s",
             self.esm.uuid,
             len(batch),
             attempts,
+            condition,
             f", sent to {destination}" if destination else "",
         )
         if not destination:
@@ -175,7 +232,7 @@ class _Dispatcher:
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
                 "functionArn": self.esm.function_arn,
-                "condition": "RetryAttemptsExhausted",
+                "condition": condition,
                 "approximateInvokeCount": attempts,
             },
             "responseContext": {
