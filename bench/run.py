@@ -95,6 +95,8 @@ class Up:
             "--api-port",
             str(self.api_port),
             "--quiet",
+            # a fresh embedded AWS each run, unless the caller names a state dir
+            *([] if "--state-dir" in self.extra_args else ["--in-memory"]),
             *self.extra_args,
         ]
         started = time.perf_counter()

@@ -61,6 +61,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds {text!r}") from None
+    if not 0 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"{text} seconds out of range 0-86400")
+    return value
+
+
 def _origin(text: str) -> str:
     scheme, sep, rest = text.partition("://")
     if scheme not in ("http", "https") or not sep or not rest or "/" in rest.rstrip("/"):
@@ -162,6 +172,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="leave one of the runtime's named moto patches off (repeatable; the README lists them), "
         "e.g. to see whether plain moto still has a gap",
+    )
+    up.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where the embedded AWS's state (tables, queues, mails, executions, the stack) is kept "
+        "across a stop and start, beside the logs and the admin token (default .orderflow/<stack> "
+        "beside the template)",
+    )
+    up.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="start empty and keep nothing of the embedded AWS's state at stop",
+    )
+    up.add_argument(
+        "--snapshot-interval",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="also save the state every SECONDS while requests come in (0: only at a clean stop); "
+        "a crash loses at most what changed since the last save",
     )
     up.add_argument(
         "--quiet",
@@ -340,6 +372,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allow_origin),
         lint=not args.no_lint,
         host=args.host,
+        state_dir=args.state_dir,
+        persist=not args.in_memory,
+        snapshot_interval=args.snapshot_interval or None,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
         max_workers_per_function=args.max_concurrency,
     )
@@ -369,6 +404,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
         off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
         where = f"stack {args.stack_name}, region {region}"
+        _print_state(session.runtime)
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})", flush=True)
         while not stop.wait(0.5):
             pass
@@ -382,6 +418,21 @@ def cmd_up(args: argparse.Namespace) -> int:
         startup_log.uninstall()
         gate.open(show=False)
         sys.stderr = gate.real
+
+
+def _print_state(runtime: Any) -> None:
+    """One line on stderr: where the state is kept and what the start did with the saved one."""
+    if not runtime.persist:
+        line = "state: in memory only (nothing is kept at stop)"
+    elif runtime.restored is None:
+        line = f"state: new, kept in {runtime.state_dir}"
+    else:
+        size = runtime.state_file.stat().st_size / 1e6 if runtime.state_file.exists() else 0.0
+        took = runtime.timings.get("state_load_ms", 0.0) / 1000
+        line = f"state: restored from {runtime.state_dir} ({size:.1f} MB in {took:.1f} s)"
+        if runtime.stack_action == "update":
+            line += ", stack updated to the changed template"
+    print(line, file=sys.stderr, flush=True)
 
 
 def _parameter_arguments(command: argparse.ArgumentParser) -> None:

@@ -54,6 +54,10 @@ class SessionOptions:
     build_cache: Path | None = (
         None  # the functions' package cache (default <template dir>/.orderflow/build-cache)
     )
+    # Keep the embedded AWS's state in <state_dir>/aws-state across a stop and start (orderflow up:
+    # on unless --in-memory); written at stop and every snapshot_interval seconds (None: never).
+    persist: bool = False
+    snapshot_interval: float | None = 30.0
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
 
 
@@ -140,6 +144,8 @@ class LocalSession:
             allowed_origins=o.allowed_origins,
             lint=o.lint,
             host=o.host,
+            persist=o.persist,
+            snapshot_interval=o.snapshot_interval,
             faults=o.faults,
             time_scale=o.time_scale,
             # as many spare workers as handlers are checked at start (all functions: the default)

@@ -104,7 +104,7 @@ def declare_up_processes() -> None:
         assert old in text, name
         template = broken_dir / f"{name}.yaml"
         template.write_text(text.replace(old, new, 1))
-        argv = ["up", "--template", str(template), "--stack-name", name]
+        argv = ["up", "--template", str(template), "--stack-name", name, "--in-memory"]
         if name != "lint-error":
             argv.append("--no-lint")
         runs.append((name, [*argv, "--aws-port", str(free_port()), "--api-port", str(free_port())]))
@@ -113,7 +113,7 @@ def declare_up_processes() -> None:
     # `orderflow up` on the real template, with the flow suite's Step Functions Local mock config
     # and no back-off sleeps.
     api_port, aws_port = GOOD_PORTS
-    cmd = [sys.executable, "-m", "orderflow.cli", "up", "--quiet", "--time-scale", "0"]
+    cmd = [sys.executable, "-m", "orderflow.cli", "up", "--quiet", "--time-scale", "0", "--in-memory"]
     cmd += ["--mock-config", str(ROOT / "tests/statemachine/MockConfigFile.json")]
     cmd += ["--aws-port", str(aws_port), "--api-port", str(api_port)]
     cmd += ["--parameter-overrides", "ParameterKey=LogLevel,ParameterValue=DEBUG"]
@@ -152,6 +152,7 @@ EARLY.declare(
         "--time-scale",
         "0",
         "--no-lint",  # the same template as good-up, which lints it
+        "--in-memory",
         "--mock-config",
         str(ROOT / "tests/statemachine/MockConfigFile.json"),
         "--api-port",

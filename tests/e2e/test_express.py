@@ -8,8 +8,10 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,6 +25,7 @@ from orderflow.api.client import ApiClient
 from orderflow.cli import main
 from tests.e2e.e2e_support import ROOT
 from tests.e2e.early import EARLY, EXPRESS_PORTS
+from tests.e2e.idempotency_support import post_with_key
 
 pytestmark = pytest.mark.e2e
 
@@ -117,9 +120,39 @@ def test_express_post_answers_the_confirmed_order_and_get_reads_it_back(express:
     assert express.stock(ids["cup"]) == 3
     status, read = express.api.get(f"/orders/{body['orderId']}")
     assert status == 200 and read["status"] == "CONFIRMED" and read["totalAmount"] == "5.00", read
-    again, conflict = express.api.post("/orders", order(body["orderId"], **{ids["cup"]: 2}))
-    assert again == 409, conflict
+    again, same = express.api.post("/orders", order(body["orderId"], **{ids["cup"]: 2}))
+    assert again == 201 and same["status"] == "CONFIRMED" and same["totalAmount"] == "5.00", same
+    other, conflict = express.api.post("/orders", order(body["orderId"], **{ids["cup"]: 1}))
+    assert other == 422 and "different order" in conflict["message"], conflict
     assert express.stock(ids["cup"]) == 3, "a used order id runs nothing"
+
+
+def test_express_idempotency_key_runs_one_order_however_often_it_is_sent(express: ExpressStack) -> None:
+    """Under EXPRESS the execution name is no key: Powertools' idempotency keeps the first answer.
+    Five at once: one runs, the others meet it in progress (202 PENDING) or finished (its answer)."""
+    ids = express.seed(bowl=10)
+    key = str(uuid.uuid4())
+    body = order(**{ids["bowl"]: 2})
+    barrier = threading.Barrier(5)
+
+    def post(_: int) -> tuple[int, Any]:
+        barrier.wait(10)
+        return post_with_key(express.api, body, key)
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(post, range(5)))
+    assert {status for status, _ in answers} <= {201, 202}, answers
+    assert all(answer["orderId"] == key for _, answer in answers)
+    assert all(answer == {"orderId": key, "status": "PENDING"} for status, answer in answers if status == 202)
+
+    status, first = post_with_key(express.api, body, key)
+    assert status == 201 and first["status"] == "CONFIRMED", first
+    for _ in range(5):
+        assert post_with_key(express.api, body, key) == (201, first)
+    assert [a for s, a in answers if s == 201] == [first] * sum(1 for s, _ in answers if s == 201)
+    status, refused = post_with_key(express.api, order(**{ids["bowl"]: 3}), key)
+    assert status == 422 and "different order" in refused["message"], refused
+    assert express.stock(ids["bowl"]) == 8
 
 
 def test_express_rejections_are_answered_by_post_and_unknown_to_get(express: ExpressStack) -> None:

@@ -2,12 +2,15 @@
 
 Every error leaves as ``{"message": ..., ...}``:
 
-- a request that breaks the route's models: 400 (415 when the body is not JSON), 404 for no route;
+- a body that is not a JSON object, too large, or not sent as ``application/json``: 400/413/415,
+  before any route runs (:mod:`orderflow_common.strict_json`);
+- a request that breaks the route's models: 400, 404 for no route;
 - a domain error the API lists in its ``errors`` table: that entry's status and body;
 - ``TransientServiceError`` (AWS throttled, failed or was unreachable after botocore's retries): 503;
 - anything else is a bug: 500 with a generic message, the stack trace only in the log.
 """
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -21,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 
 from orderflow_common.errors import TransientServiceError
 from orderflow_common.observability import logger
+from orderflow_common.strict_json import BODY_METHODS, check_request_body, normalised_event, strict_loads
 
 
 def json_response(status: HTTPStatus | int, body: Any) -> Response:
@@ -60,10 +64,38 @@ def _responder(response: ErrorResponse) -> Callable[[Exception], Response[dict[s
     return _respond
 
 
+class StrictJsonResolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, with every body checked by :func:`check_request_body` first.
+
+    Powertools alone reads a missing Content-Type as JSON, compares ``application/json``
+    case-sensitively, parses forms, takes the first element of an array body, and lets
+    ``RecursionError``/``UnicodeDecodeError``/``ValueError`` from ``json.loads`` become 500s.
+    """
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        if str(event.get("httpMethod", "")).upper() in BODY_METHODS:
+            problem, _ = check_request_body(event)
+            if problem is not None:
+                logger.info("request body refused", extra={"status": int(problem.status)})
+                return _proxy_response(problem.status, {"message": problem.message})
+            event = normalised_event(event)
+        return super().resolve(event, context)
+
+
+def _proxy_response(status: HTTPStatus, body: dict[str, Any]) -> dict[str, Any]:
+    """A REST proxy response built without a route (the shape Powertools' Response.build gives)."""
+    return {
+        "statusCode": int(status),
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+        "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+    }
+
+
 def create_resolver(errors: ErrorTable | None = None) -> APIGatewayRestResolver:
     """The resolver with the shared error mapping; ``errors`` maps the API's own domain errors (an
     error class not listed, nor a subclass of one listed, is a 500)."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    app = StrictJsonResolver(enable_validation=True, json_body_deserializer=strict_loads)
 
     @app.exception_handler(RequestValidationError)
     def _invalid_request(exc: RequestValidationError) -> Response:

@@ -10,7 +10,9 @@ from typing import NamedTuple
 from orderflow_common.errors import TransientServiceError
 
 __all__ = [
+    "BadIdempotencyKey",
     "ContractError",
+    "IdempotencyKeyReused",
     "OrderAlreadySubmitted",
     "OrderAlreadyWritten",
     "OrderNotFound",
@@ -80,3 +82,18 @@ class OrderNotFound(Exception):
     def __init__(self, order_id: str) -> None:
         self.order_id = order_id
         super().__init__(f"order {order_id} not found")
+
+
+class BadIdempotencyKey(Exception):
+    """The Idempotency-Key header is not a valid order id, or differs from the body's orderId."""
+
+
+class IdempotencyKeyReused(Exception):
+    """POST /orders with an idempotency key (or orderId) already used for a different order."""
+
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+        super().__init__(
+            f"the idempotency key {order_id} was already used for a different order; "
+            "send a new key for a new order"
+        )

@@ -10,26 +10,32 @@ The customer-facing models forbid unknown fields (a typo must not be ignored sil
 models between two of our own functions ignore them.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from order_service.money import Money
 
 MAX_ITEMS = 50  # N product updates + 1 order put stay far below TransactWriteItems' 100 actions
+# Units of one product in one order (after lines of the same product are merged). Far below
+# DynamoDB's 38 digits: a quantity can never make a stock update or a line total inexact.
+MAX_QUANTITY = 10_000
 ORDER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,80}$"  # also a valid Step Functions execution name
 
 
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ValueError("must not contain control characters")
     return value
 
 
 Identifier = Annotated[str, Field(strict=True, min_length=1, max_length=256), AfterValidator(_not_blank)]
 OrderId = Annotated[str, Field(strict=True, pattern=ORDER_ID_PATTERN)]
-Quantity = Annotated[int, Field(strict=True, ge=1)]  # a customer's quantity: 2, never 2.0, "2" or true
-LineQuantity = Annotated[int, Field(ge=1)]  # between our own tasks and from DynamoDB (Decimal("2"))
+# a customer's quantity: 2, never 2.0, "2" or true
+Quantity = Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
+LineQuantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]  # between our tasks, from DynamoDB (Decimal)
 
 
 class OrderItem(BaseModel):
@@ -47,6 +53,16 @@ class OrderRequest(BaseModel):
     orderId: OrderId | None = None
     customerId: Identifier
     items: Annotated[list[OrderItem], Field(min_length=1, max_length=MAX_ITEMS)]
+
+    @model_validator(mode="after")
+    def _bounded_per_product(self) -> Self:
+        units: dict[str, int] = {}
+        for item in self.items:
+            units[item.productId] = units.get(item.productId, 0) + item.quantity
+        over = [product for product, quantity in units.items() if quantity > MAX_QUANTITY]
+        if over:
+            raise ValueError(f"at most {MAX_QUANTITY} units per product in one order ({', '.join(over)})")
+        return self
 
 
 class ValidateOrderTask(BaseModel):
@@ -117,6 +133,8 @@ class ExecutionSnapshot(BaseModel):
     """The parts of DescribeExecution (or of StartSyncExecution's answer) that the orders API reads."""
 
     status: str
+    executionArn: str | None = None
+    input: str | None = None
     output: str | None = None
     error: str | None = None
     cause: str | None = None

@@ -27,6 +27,7 @@ class NotifyOrderSettings(BaseModel):
 class OrdersApiSettings(BaseModel):
     order_workflow_arn: Annotated[str, Field(pattern=r"^arn:[^:]+:states:[^:]*:[^:]*:stateMachine:[^:]+$")]
     orders_table_name: Name
+    idempotency_table_name: Name  # Powertools idempotency records of POST /orders under EXPRESS
     # The template's WorkflowType: EXPRESS executions cannot be described, so POST /orders waits for
     # the outcome (StartSyncExecution) for at most order_wait_seconds (under API Gateway's 29 s).
     order_workflow_type: Literal["STANDARD", "EXPRESS"] = "STANDARD"

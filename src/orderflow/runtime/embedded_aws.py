@@ -24,6 +24,7 @@ from .faults import FaultEngine
 from .faults import middleware as fault_middleware
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
+from .persistence import RequestGate, passes_gate
 
 ExtraRoutes = dict[str, Callable[[], Any]]
 # ``/_orderflow/faults``: (method, body) -> (HTTP status, JSON answer); see Runtime.faults_route.
@@ -58,14 +59,21 @@ _STATUS = {200: "200 OK", 400: "400 Bad Request", 405: "405 Method Not Allowed"}
 
 
 def aws_app(
-    extra_routes: ExtraRoutes, faults: FaultEngine | None = None, faults_route: FaultsRoute | None = None
+    extra_routes: ExtraRoutes,
+    faults: FaultEngine | None = None,
+    faults_route: FaultsRoute | None = None,
+    post_routes: ExtraRoutes | None = None,
+    gate: RequestGate | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """moto's WSGI app (behind the fault injection of ``faults``) plus the ``/_orderflow/<name>``
-    JSON routes, ``/_orderflow/faults`` with GET/PUT/DELETE."""
+    JSON routes (GET: ``extra_routes``, POST: ``post_routes``), ``/_orderflow/faults`` with
+    GET/PUT/DELETE; moto's requests pass ``gate`` (a state snapshot holds them back)."""
     moto_app = moto_wsgi_app() if faults is None else fault_middleware(moto_wsgi_app(), faults)
+    post_routes = post_routes or {}
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD")
         if path == "/_orderflow/faults" and faults_route is not None:
             method = environ.get("REQUEST_METHOD", "GET")
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -73,15 +81,19 @@ def aws_app(
             body = json.dumps(answer, default=str).encode("utf-8")
             start_response(_STATUS.get(status, f"{status} Error"), [("Content-Type", "application/json")])
             return [body]
-        if path.startswith("/_orderflow/") and environ.get("REQUEST_METHOD") == "GET":
-            handler = extra_routes.get(path[len("/_orderflow/") :])
+        if path.startswith("/_orderflow/") and method in ("GET", "POST"):
+            routes = extra_routes if method == "GET" else post_routes
+            handler = routes.get(path[len("/_orderflow/") :])
             if handler is None:
                 start_response("404 Not Found", [("Content-Type", "application/json")])
                 return [b'{"message": "not found"}']
             body = json.dumps(handler(), default=str).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        return moto_app(environ, start_response)
+        if gate is None or not passes_gate(environ):
+            return moto_app(environ, start_response)
+        with gate.request():
+            return list(moto_app(environ, start_response))
 
     return app
 
@@ -101,11 +113,13 @@ class EmbeddedAws:
         allowed_origins: Iterable[str] = (),
         faults: FaultEngine | None = None,
         faults_route: FaultsRoute | None = None,
+        post_routes: ExtraRoutes | None = None,
+        gate: RequestGate | None = None,
     ):
         self._port = port
         self._server = WsgiServer(
             guarded(
-                aws_app(extra_routes, faults, faults_route),
+                aws_app(extra_routes, faults, faults_route, post_routes, gate),
                 allowed_origins=allowed_origins,
                 admin_token=admin_token,
             ),

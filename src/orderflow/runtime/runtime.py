@@ -11,6 +11,7 @@ runs per process at a time (a second ``start()`` raises RuntimeStartError).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -36,6 +37,7 @@ from .lint import TemplateLint
 from .model import FunctionThrottled, InvokeResult, Route, RuntimeStartError
 from .moto import awslambda, backends, cloudformation, sfn
 from .outbox import read_outbox
+from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
 from .streams import StreamDispatchers
 
 log = logging.getLogger("orderflow.runtime")
@@ -67,6 +69,8 @@ class Runtime:
         allowed_origins: tuple[str, ...] = (),
         lint: bool = False,
         host: str = "127.0.0.1",
+        persist: bool = False,
+        snapshot_interval: float | None = 30.0,
         faults: RulesDocument | None = None,
         time_scale: float | None = None,
     ):
@@ -109,6 +113,18 @@ class Runtime:
         self.lint = lint  # cfn-lint before deploy (errors stop the start, warnings are logged)
         # The address the embedded AWS listens on; its own clients (workers, interpreter) use 127.0.0.1.
         self.host = host
+        # Keep the embedded AWS's state in <state_dir>/aws-state across a stop and start (see
+        # persistence.py): restored at start, written at stop and every snapshot_interval seconds.
+        self.persist = persist
+        self.snapshot_interval = snapshot_interval
+        self.state_file = self.state_dir / STATE_FILE
+        self.restored: dict[str, Any] | None = None  # the header of the state restored at start
+        self.stack_action = "create"  # or "restore" (saved state, same template) or "update"
+        self._gate = RequestGate()
+        self._snapshots: PeriodicSnapshots | None = None
+        self._snapshot_lock = threading.Lock()
+        self._fingerprint = ""
+        self._state_lock: StateDirLock | None = None
         # Fault injection in the embedded AWS (see faults.py): the rules in force from the start
         # (orderflow up --faults), changed while it runs through /_orderflow/faults.
         self.faults = FaultEngine()
@@ -192,8 +208,14 @@ class Runtime:
 
     def stop(self) -> None:
         """Kill the workers, stop the embedded AWS. Idempotent. Executions still running are reported
-        once, by name, as interrupted; their Lambda invocations end quietly (no tracebacks)."""
+        once, by name, as interrupted; their Lambda invocations end quietly (no tracebacks). A
+        persisting runtime first writes its state: executions still running are saved RUNNING (and
+        come back ABORTED, orderflow.Interrupted), before their tasks are made to fail."""
         with self._lock:
+            if self._started and self.persist:
+                if self._snapshots is not None:
+                    self._snapshots.stop()
+                self._final_snapshot()
             self._stopped = True  # from now on, invocations of interrupted executions end quietly
             try:
                 if self._started:
@@ -201,6 +223,29 @@ class Runtime:
                 self._teardown()
             finally:
                 self._started = False
+
+    def snapshot(self) -> dict[str, Any]:
+        """Write the embedded AWS's state to :attr:`state_file` now (persisting runtimes only)."""
+        if not self.persist:
+            raise RuntimeError("this runtime keeps its state in memory only (no state dir)")
+        with self._snapshot_lock, self._gate.exclusive():
+            t0 = time.perf_counter()
+            seen = self._gate.requests
+            size = moto_layer.state.save(
+                self.state_file,
+                {"stack_name": self.stack_name, "region": self.region, "fingerprint": self._fingerprint},
+            )
+        if self._snapshots is not None:
+            self._snapshots.mark_saved(seen)
+        elapsed = (time.perf_counter() - t0) * 1000
+        self.timings["last_snapshot_ms"] = elapsed
+        return {"path": str(self.state_file), "bytes": size, "ms": round(elapsed, 1)}
+
+    def _final_snapshot(self) -> None:
+        try:
+            self.snapshot()
+        except Exception as exc:  # the previous snapshot (if any) stays whole
+            log.warning("the state could not be saved at stop: %s", " ".join(str(exc).split()))
 
     def running_executions(self) -> list[str]:
         """The names of the executions still RUNNING, of every state machine (ListExecutions)."""
@@ -235,6 +280,13 @@ class Runtime:
         self.stop()
 
     def _start_aws(self, template: dict[str, Any]) -> None:
+        if self.persist:  # first: a refused start touches nothing of the runtime that holds the dir
+            lock = StateDirLock(self.state_dir)
+            try:
+                lock.acquire()
+            except StateDirInUse as exc:
+                raise RuntimeStartError(str(exc)) from None
+            self._state_lock = lock
         # Function logs are per run: the previous run's stay in logs.previous, older ones go.
         logs = self.state_dir / "logs"
         if logs.is_dir():
@@ -273,6 +325,24 @@ class Runtime:
         except (moto_layer.MotoVersionError, KeyError) as exc:
             raise RuntimeStartError(str(exc).strip("'\"")) from exc
         self._moto_settings.callback(self._stop_moto)
+        if self.persist and self.state_file.exists():
+            t_load = time.perf_counter()
+            try:
+                self.restored = moto_layer.state.load(self.state_file)
+            except moto_layer.state.StateError as exc:
+                raise RuntimeStartError(str(exc)) from None
+            self.timings["state_load_ms"] = (time.perf_counter() - t_load) * 1000
+            interrupted = self.restored["interrupted"]
+            if interrupted:
+                shown = ", ".join(interrupted[:20]) + (
+                    f" and {len(interrupted) - 20} more" if len(interrupted) > 20 else ""
+                )
+                log.warning(
+                    "%d execution(s) were running when the state was saved, now ABORTED (%s): %s",
+                    len(interrupted),
+                    moto_layer.state.INTERRUPTED_ERROR,
+                    shown,
+                )
         self._streams = StreamDispatchers(
             self._stream_invoke, self.account_id, self.region, time_scale=self.time_scale
         )
@@ -286,10 +356,15 @@ class Runtime:
             allowed_origins=self.allowed_origins,
             faults=self.faults,
             faults_route=self.faults_route,
+            post_routes={"snapshot": self.snapshot} if self.persist else {},
+            gate=self._gate if self.persist else None,
         )
         self._server.start()
 
     def _teardown(self) -> None:
+        if self._snapshots is not None:
+            self._snapshots.stop()
+            self._snapshots = None
         if self._streams is not None:
             self._streams.stop()
             self._streams = None
@@ -305,6 +380,9 @@ class Runtime:
         if self._moto_settings is not None:
             self._moto_settings.close()
             self._moto_settings = None
+        if self._state_lock is not None:
+            self._state_lock.release()
+            self._state_lock = None
         self._specs.clear()
 
     # ----------------------------------------------------------------------------------- deploy
@@ -324,10 +402,13 @@ class Runtime:
         t0 = time.perf_counter()
         s3 = self.client("s3")
         bucket = f"{self.stack_name.lower()}-local-artifacts"[:63]
-        if self.region == "us-east-1":
-            s3.create_bucket(Bucket=bucket)
-        else:
-            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+        try:
+            if self.region == "us-east-1":
+                s3.create_bucket(Bucket=bucket)
+            else:
+                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+        except s3.exceptions.BucketAlreadyOwnedByYou:  # restored from the state dir
+            pass
         packaged = package(template, self.template_path.parent, s3, bucket)
         self.timings["package_ms"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
@@ -343,21 +424,45 @@ class Runtime:
         cfn = self.client("cloudformation")
         if lint is not None:  # waited for as late as possible: it runs beside moto's start and the packaging
             self._check_lint(lint)
-        cfn.create_stack(
-            StackName=self.stack_name,
-            TemplateBody=json.dumps(self.transformed_template),
-            Parameters=[
+        self._fingerprint = hashlib.sha256(
+            json.dumps(
+                [self.transformed_template, sorted(self.parameter_overrides.items())],
+                sort_keys=True,
+                default=str,
+            ).encode("utf-8")
+        ).hexdigest()
+        stack_args: dict[str, Any] = {
+            "StackName": self.stack_name,
+            "TemplateBody": json.dumps(self.transformed_template),
+            "Parameters": [
                 {"ParameterKey": k, "ParameterValue": v} for k, v in self.parameter_overrides.items()
             ],
-            Capabilities=CAPABILITIES,
-        )
+            "Capabilities": CAPABILITIES,
+        }
+        expected = "CREATE_COMPLETE"
+        if self.restored is not None and self._stack_exists(cfn):
+            if self.restored.get("fingerprint") == self._fingerprint:
+                self.stack_action = "restore"  # the saved stack as it was: nothing to deploy
+                expected = ""
+            else:
+                self.stack_action = "update"
+                expected = "UPDATE_COMPLETE"
+                self._update_stack(cfn, stack_args)
+        else:
+            cfn.create_stack(**stack_args)
         stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
-        if stack["StackStatus"] != "CREATE_COMPLETE":
+        if expected and stack["StackStatus"] != expected:
             events = cfn.describe_stack_events(StackName=self.stack_name)["StackEvents"]
             reasons = [
                 e.get("ResourceStatusReason") for e in events if e["ResourceStatus"].endswith("FAILED")
             ]
             reason = next((r for r in reasons if r), stack["StackStatus"])
+            if self.stack_action == "update":
+                raise RuntimeStartError(
+                    f"stack {self.stack_name} from {self.state_dir} could not be updated to the changed "
+                    f"template ({stack['StackStatus']}: {reason}): delete {self.state_dir} or start with "
+                    "--in-memory"
+                )
             raise RuntimeStartError(f"stack {self.stack_name} {stack['StackStatus']}: {reason}")
         self.timings["create_stack_ms"] = (time.perf_counter() - t2) * 1000
 
@@ -365,6 +470,12 @@ class Runtime:
         stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
         described = cfn.describe_stack_resources(StackName=self.stack_name)["StackResources"]
+        if self.stack_action == "update" and not all("LogicalResourceId" in r for r in described):
+            raise RuntimeStartError(
+                f"stack {self.stack_name} from {self.state_dir} could not be updated to the changed template "
+                f"(moto left a changed resource without its model): delete {self.state_dir} or start with "
+                "--in-memory"
+            )
         self.resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described}
         self.resource_types = {r["LogicalResourceId"]: r["ResourceType"] for r in described}
         self._logical_by_name = {
@@ -373,6 +484,36 @@ class Runtime:
             if self.resource_types[logical] == "AWS::Lambda::Function"
         }
         self.routes, self.api_stage = api_routes(self.transformed_template, self.resources)
+        if self.persist and self.snapshot_interval:
+            self._snapshots = PeriodicSnapshots(self._gate, self.snapshot, self.snapshot_interval)
+            self._snapshots.start()
+
+    def _stack_exists(self, cfn: Any) -> bool:
+        try:
+            status = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]["StackStatus"]
+        except cfn.exceptions.ClientError:
+            return False
+        return not status.startswith("DELETE")
+
+    def _update_stack(self, cfn: Any, stack_args: dict[str, Any]) -> None:
+        """The saved stack updated to the changed template, through moto's CloudFormation UpdateStack
+        (moto creates, updates and deletes only the resources that changed)."""
+        cannot = cloudformation.changes_moto_cannot_update(
+            self.account_id, self.region, self.stack_name, self.transformed_template
+        )
+        if cannot:
+            raise RuntimeStartError(
+                f"the template changed {', '.join(cannot)}, which the embedded AWS (moto) cannot update "
+                f"in place: delete {self.state_dir} (its data goes) or start with --in-memory"
+            )
+        try:
+            cfn.update_stack(**stack_args)
+        except cfn.exceptions.ClientError as exc:
+            message = " ".join(str(exc.response.get("Error", {}).get("Message", exc)).split())
+            raise RuntimeStartError(
+                f"stack {self.stack_name} from {self.state_dir} could not be updated to the changed "
+                f"template ({message}): delete {self.state_dir} or start with --in-memory"
+            ) from None
 
     @staticmethod
     def _stop_moto() -> None:

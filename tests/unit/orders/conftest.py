@@ -152,9 +152,12 @@ def state_machine_arn(aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
 def api_orders_table(state_machine_arn: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The template's Orders table in the same fresh account as the state machine (OrdersApi reads it
     once an execution is gone)."""
-    name = create_data_resources(stack_name="orders-api", logical_ids={"OrdersTable"})["OrdersTable"]
-    monkeypatch.setenv("ORDERS_TABLE_NAME", name)
-    return name
+    resources = create_data_resources(
+        stack_name="orders-api", logical_ids={"OrdersTable", "IdempotencyTable"}
+    )
+    monkeypatch.setenv("ORDERS_TABLE_NAME", resources["OrdersTable"])
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", resources["IdempotencyTable"])
+    return resources["OrdersTable"]
 
 
 @pytest.fixture

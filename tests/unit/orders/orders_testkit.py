@@ -24,8 +24,17 @@ def rest_event(
     body: Any = None,
     raw_body: str | None = None,
     content_type: str | None = "application/json",
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event for the OrdersApi routes."""
     parts = path.strip("/").split("/")
     resource = "/orders/{orderId}" if len(parts) == 2 and parts[0] == "orders" else path
-    return api_event(method, path, resource=resource, body=body, raw_body=raw_body, content_type=content_type)
+    return api_event(
+        method,
+        path,
+        resource=resource,
+        body=body,
+        raw_body=raw_body,
+        content_type=content_type,
+        headers=headers,
+    )

@@ -116,20 +116,21 @@ def test_two_posts_without_order_id_are_two_orders(call):
     )
 
 
-def test_an_order_id_that_already_has_an_execution_is_409(call):
+def test_an_order_id_already_used_for_another_order_is_422(call):
     assert call("POST", "/orders", body={**BODY, "orderId": "o-1"})[0] == 202
     status, body = call("POST", "/orders", body={**BODY, "orderId": "o-1", "customerId": "c-other"})
-    assert status == 409
-    assert body == {"message": "order o-1 already exists", "orderId": "o-1"}
+    assert status == 422
+    assert body["orderId"] == "o-1"
+    assert "already used for a different order" in body["message"]
 
 
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({}, "body: Field required"),
-        ({"raw_body": "null"}, "body: Field required"),
-        ({"raw_body": '{"customerId": "c", '}, "JSON decode error"),
-        ({"raw_body": "[]"}, "body: Input should be a valid dictionary"),
+        ({}, "a JSON object body is required"),
+        ({"raw_body": "null"}, "must be a JSON object, not a JSON null"),
+        ({"raw_body": '{"customerId": "c", '}, "malformed JSON body"),
+        ({"raw_body": "[]"}, "must be a JSON object, not an array"),
         ({"body": {"items": BODY["items"]}}, "customerId: Field required"),
         ({"body": {**BODY, "customerId": 7}}, "customerId: Input should be a valid string"),
         ({"body": {**BODY, "items": "p-cup"}}, "items: Input should be a valid list"),
@@ -315,3 +316,34 @@ def test_technical_failures_are_failed_with_the_error_name_only(call, described,
 def test_a_success_with_an_unexpected_output_is_a_500_without_details(call, described):
     described("SUCCEEDED", output=json.dumps({"something": "else"}))
     assert call("GET", "/orders/o-9") == (500, {"message": "internal error"})
+
+
+def post_with_key(orders_api, context, body, key, header="Idempotency-Key"):
+    response = orders_api.handler(rest_event("POST", "/orders", body=body, headers={header: key}), context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_the_idempotency_key_header_names_the_order_and_answers_retries_alike(orders_api, context):
+    first = post_with_key(orders_api, context, BODY, "key-1")
+    assert first[0] == 202 and first[1]["orderId"] == "key-1"
+    assert first[1]["executionArn"].endswith(":key-1")
+    assert post_with_key(orders_api, context, BODY, "key-1", header="idempotency-key") == first
+    status, refused = post_with_key(orders_api, context, {**BODY, "customerId": "c-bob"}, "key-1")
+    assert status == 422 and refused["orderId"] == "key-1"
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "fragment"),
+    [
+        (BODY, "has space", "Idempotency-Key must be 1-80 characters"),
+        (BODY, "k" * 81, "Idempotency-Key must be 1-80 characters"),
+        ({**BODY, "orderId": "o-1"}, "k-1", "differs from the Idempotency-Key"),
+    ],
+)
+def test_a_bad_idempotency_key_is_400_and_starts_nothing(
+    orders_api, context, state_machine_arn, body, key, fragment
+):
+    status, answer = post_with_key(orders_api, context, body, key)
+    assert status == 400 and fragment in answer["message"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    assert sfn.list_executions(stateMachineArn=state_machine_arn)["executions"] == []

@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 from order_service.errors import (
+    BadIdempotencyKey,
+    IdempotencyKeyReused,
     OrderAlreadySubmitted,
     OrderAlreadyWritten,
     OrderNotFound,
@@ -22,7 +24,7 @@ from order_service.errors import (
 )
 from order_service.logic.check_stock import check_stock
 from order_service.logic.notification import notify_order
-from order_service.logic.orders_api import report_order, run_order, submit_order
+from order_service.logic.orders_api import idempotency_key, report_order, run_order, submit_order
 from order_service.logic.write_order import write_order
 from order_service.models import (
     ExecutionSnapshot,
@@ -78,7 +80,11 @@ class FakeWorkflow:
         if order_id in self.inputs:
             raise OrderAlreadySubmitted(order_id)
         self.inputs[order_id] = execution_input
-        return f"arn:aws:states:us-east-1:123456789012:execution:OrderWorkflow:{order_id}"
+        arn = f"arn:aws:states:us-east-1:123456789012:execution:OrderWorkflow:{order_id}"
+        self.snapshots.setdefault(
+            order_id, ExecutionSnapshot(status="RUNNING", executionArn=arn, input=execution_input)
+        )
+        return arn
 
     def describe(self, order_id: str) -> ExecutionSnapshot:
         if order_id not in self.snapshots:
@@ -199,7 +205,7 @@ def test_a_written_order_expires_after_the_retention():
 
 
 # ------------------------------------------------------------------ OrdersApi
-def test_submitting_a_used_order_id_again_is_refused():
+def test_submitting_an_order_id_again_answers_the_first_execution_or_refuses_another_order():
     workflow = FakeWorkflow()
     request = OrderRequest.model_validate(
         {"orderId": "o-7", "customerId": "c", "items": [{"productId": "p", "quantity": 1}]}
@@ -207,9 +213,25 @@ def test_submitting_a_used_order_id_again_is_refused():
     accepted = submit_order(request, workflow)
     assert accepted.orderId == "o-7"
     assert json.loads(workflow.inputs["o-7"])["orderId"] == "o-7"
+    workflow.snapshots["o-7"] = workflow.snapshots["o-7"].model_copy(update={"status": "SUCCEEDED"})
 
-    with pytest.raises(OrderAlreadySubmitted):
-        submit_order(request, workflow)
+    assert submit_order(request, workflow) == accepted  # a retry, long after: the same answer
+    other = request.model_copy(update={"customerId": "c-2"})
+    with pytest.raises(IdempotencyKeyReused):
+        submit_order(other, workflow)
+
+
+def test_the_idempotency_key_header_is_the_order_id_and_must_agree_with_the_body():
+    request = OrderRequest.model_validate({"customerId": "c", "items": [{"productId": "p", "quantity": 1}]})
+    assert idempotency_key(request, None) is None
+    assert idempotency_key(request, "k-1") == "k-1"
+    assert idempotency_key(request.model_copy(update={"orderId": "k-1"}), "k-1") == "k-1"
+    assert idempotency_key(request.model_copy(update={"orderId": "o-1"}), None) == "o-1"
+    with pytest.raises(BadIdempotencyKey, match="differs"):
+        idempotency_key(request.model_copy(update={"orderId": "o-1"}), "k-1")
+    for bad in ("", "has space", "x" * 81, "k/1", "k\x00"):
+        with pytest.raises(BadIdempotencyKey, match="1-80 characters"):
+            idempotency_key(request, bad)
 
 
 def test_an_order_unknown_to_the_workflow_and_the_table_is_not_found():
@@ -307,13 +329,17 @@ def test_express_post_generates_an_order_id_when_none_is_given():
     assert json.loads(workflow.inputs[order_id])["orderId"] == order_id
 
 
-def test_express_post_of_an_order_id_already_written_is_refused_and_runs_nothing():
+def test_express_post_of_a_key_already_written_answers_the_order_or_refuses_another_and_runs_nothing():
     orders = FakeOrders()
     write_order(_priced(validated(("p-cup", 1)), FakeCatalog(*CATALOG)), orders, 30, now=T0)
     workflow = FakeWorkflow()
 
-    with pytest.raises(OrderAlreadySubmitted):
-        run_order(express_request("o-1"), workflow, orders)
+    same = express_request("o-1").model_copy(update={"customerId": "c-ada"})
+    again = run_order(same, workflow, orders)
+    assert again["status"] == "CONFIRMED" and again["orderId"] == "o-1"
+    other = same.model_copy(update={"customerId": "c-other"})
+    with pytest.raises(IdempotencyKeyReused):
+        run_order(other, workflow, orders)
     assert workflow.inputs == {}
 
 

@@ -104,3 +104,33 @@ def test_validation_errors_name_the_field(call):
     assert response.json["errors"] == [
         {"field": "name", "problem": "String should have at most 200 characters"}
     ]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [str.upper, lambda uid: uid.replace("-", ""), lambda uid: f"urn:uuid:{uid}", lambda uid: "{" + uid + "}"],
+    ids=["upper-case", "dash-less", "urn", "braced"],
+)
+def test_only_the_canonical_user_id_names_a_user(call, create_user, spelling):
+    user = create_user("ada@example.com")
+    assert call("GET", f"/users/{user['userId']}").status == 200
+
+    for method, body in (("GET", None), ("PUT", {"name": "Other"}), ("DELETE", None)):
+        response = call(method, f"/users/{spelling(user['userId'])}", body=body)
+        _assert_clear_400(response)
+    assert call("GET", f"/users/{user['userId']}").json["name"] == "Ada Lovelace"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        (None, 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("Application/JSON", 201),
+        ("application/json; charset=UTF-8", 201),
+    ],
+)
+def test_content_types_on_create(call, tables, content_type, status):
+    response = call("POST", "/users", body=VALID, content_type=content_type)
+    assert response.status == status, response.json
+    assert len(tables.user_items()) == (1 if status == 201 else 0)

@@ -42,12 +42,20 @@ def rest_event(
     raw_body: str | None = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
+    content_type: str | None = "application/json",
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy event, as the OrderflowApi would deliver it."""
     parts = path.strip("/").split("/")
     resource = "/users/{userId}" if len(parts) == 2 and parts[0] == "users" else path
     return api_event(
-        method, path, resource=resource, body=body, raw_body=raw_body, query=query, headers=headers
+        method,
+        path,
+        resource=resource,
+        body=body,
+        raw_body=raw_body,
+        query=query,
+        headers=headers,
+        content_type=content_type,
     )
 
 

@@ -5,7 +5,7 @@ from typing import Protocol
 from orderflow_common.observability import logger
 
 from order_service import money
-from order_service.errors import OutOfStock, ProductNotFound, Shortage
+from order_service.errors import OutOfStock, ProductNotFound, Shortage, ValidationError
 from order_service.models import PricedLine, PricedOrder, Product, ValidatedOrder
 
 
@@ -33,6 +33,15 @@ def check_stock(order: ValidatedOrder, catalog: Catalog) -> PricedOrder:
     if shortages:
         raise OutOfStock(shortages)
 
+    try:
+        return _price(order, products)
+    except ArithmeticError as exc:  # decimal.Inexact/Overflow: beyond DynamoDB's 38 digits
+        raise ValidationError(
+            f"invalid order: its total cannot be represented exactly ({type(exc).__name__})"
+        ) from None
+
+
+def _price(order: ValidatedOrder, products: dict[str, Product]) -> PricedOrder:
     lines = [
         PricedLine(
             productId=item.productId,

@@ -8,12 +8,12 @@
     DELETE /users/{userId}                                    204 (no body) | 404
 
 Errors are JSON ``{"message": ...}`` (plus ``code`` for the service's own errors, ``errors`` for
-validation): 400 bad input, 404 unknown user, 409 email in use, 415 not JSON, 503 throttled.
+validation): 400 bad input (user ids: canonical lower-case UUIDs only), 404 unknown user, 409 email
+in use, 413 body over 64 KiB, 415 not JSON, 503 throttled.
 """
 
 from http import HTTPStatus
 from typing import Annotated, Any
-from uuid import UUID
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -46,7 +46,10 @@ ERRORS: ErrorTable = {
     InvalidCursor: coded(HTTPStatus.BAD_REQUEST, "invalid cursor"),
 }
 
-UserId = Annotated[UUID, Path(description="The user's id (a UUID)")]
+# Canonical form only (lower-case, dashed), as the API writes them: one user, one URL. Upper-case,
+# dash-less, braced or urn:uuid: forms are 400, not aliases of the same user.
+CANONICAL_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+UserId = Annotated[str, Path(pattern=CANONICAL_UUID, description="The user's id (a canonical UUID)")]
 
 
 def build_app(service: UserService) -> APIGatewayRestResolver:

@@ -28,6 +28,11 @@ patch                         kind       module
 ``missing_cfn_types``         gap        :mod:`.cloudformation`
 ``stack_failure``             gap        :mod:`.cloudformation`
 ``ses_sent_at``               gap        :mod:`.ses`
+``kms_pickle``                gap        :mod:`.state` (moto's state saved to a file)
+``dynamodb_pickle``           speed-up   :mod:`.state`
+``sqs_pickle``                gap        :mod:`.state`
+``lambda_pickle``             gap        :mod:`.state`
+``sfn_pickle``                gap        :mod:`.state`
 ============================  =========  =====================================================
 
 Each record says what moto does wrong (``REGISTRY[name].summary``), the moto versions it was written
@@ -42,7 +47,18 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 
 from __future__ import annotations
 
-from . import awslambda, cloudformation, dynamodb, hooks, interpreter, ses, sfn, sfn_express, sfn_local_hooks
+from . import (
+    awslambda,
+    cloudformation,
+    dynamodb,
+    hooks,
+    interpreter,
+    ses,
+    sfn,
+    sfn_express,
+    sfn_local_hooks,
+    state,
+)
 from .hooks import Hooks
 from .registry import REGISTRY, MotoVersionError, Patch, Patcher
 
@@ -64,6 +80,7 @@ __all__ = [
     "sfn_local_hooks",
     "start",
     "started",
+    "state",
     "stop",
 ]
 
@@ -89,6 +106,11 @@ REGISTRY.declare_order(
         cloudformation.MISSING_CFN_TYPES.name,
         cloudformation.STACK_FAILURE.name,
         ses.SES_SENT_AT.name,
+        state.KMS_PICKLE.name,
+        state.DYNAMODB_PICKLE.name,
+        state.SQS_PICKLE.name,
+        state.LAMBDA_PICKLE.name,
+        state.SFN_PICKLE.name,
     ]
 )
 
