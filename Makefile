@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help demo up test lint format bench soak clean
+.PHONY: help demo up test lint format bench soak clean browser
 
 FUNCTION_REQUIREMENTS = $(wildcard functions/*/requirements.txt)
 
@@ -28,8 +28,16 @@ demo: $(STAMP)          ## run the whole template locally and push sample orders
 up: $(STAMP)            ## run the template locally until Ctrl-C
 	$(BIN)/orderflow up
 
-test: $(STAMP)          ## the full test suite (unit, template, end-to-end)
+test: $(STAMP) browser  ## the full test suite (unit, template, end-to-end)
 	$(BIN)/pytest
+
+browser:                ## headless chromium + chromedriver for the console's browser tests (apt-get as root)
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+	      || echo "chromium could not be installed: the console's browser tests will skip"; \
+	  else echo "chromium/chromedriver missing (not root or no apt-get): the console's browser tests will skip"; fi; \
+	fi
 
 lint: $(STAMP)          ## ruff and mypy over src/ and every function
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

@@ -765,6 +765,12 @@ def main() -> int:
     parser.add_argument("--cpu-calls", type=int, default=400, help="calls per kind for the per-request CPU")
     parser.add_argument("--mocked-seconds", type=float, default=15.0, help="duration of the mocked phase")
     parser.add_argument(
+        "--iam-only",
+        action="store_true",
+        help="only IAM enforcement's cost: engine time with enforcement on and off (two `up`, interleaved "
+        "blocks) and the evaluator's own time per request -> results/iam.json",
+    )
+    parser.add_argument(
         "--mocked-only",
         action="store_true",
         help="only the per-request CPU and mocked executions/s phases (own `up --mock-config`)",
@@ -773,6 +779,8 @@ def main() -> int:
 
     if args.mocked_only:
         return report_mocked(args, run_mocked(args))
+    if args.iam_only:
+        return report_iam(args)
 
     up = Up()
     print(f"starting orderflow up (aws :{up.aws_port}, api :{up.api_port}) ...", flush=True)
@@ -958,6 +966,153 @@ def report_mocked(args: argparse.Namespace, mocked: dict[str, Any]) -> int:
     for name, value, _, _ in rows:
         print(f"{name:<{width}}  {value}")
     print(f"written to {args.output}")
+    return 0
+
+
+# ------------------------------------------------------------------------------ IAM enforcement
+
+
+def evaluator_cost(repeat: int = 20000) -> dict[str, float]:
+    """The evaluator's own time, in process: one decision from the cache (every request after the
+    first of its kind) and one evaluated from the policies (the first, or after an IAM write)."""
+    from orderflow.runtime.moto.iam import Check, evaluate, parse_policies
+
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/orderflow-OrdersTable-X"
+    products = table.replace("Orders", "Products")
+    inline = [
+        {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": products},
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:GetItem"], "Resource": table},
+    ]
+    basic = [{"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:PutLogEvents"], "Resource": "*"}]
+    statements = parse_policies([("inline", {"Statement": inline}), ("basic", {"Statement": basic})])
+    check = Check("dynamodb:PutItem", table)
+    cache = {
+        ("role", check.action, check.resource, check.context): evaluate(
+            statements, check.action, check.resource
+        )
+    }
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        cache[("role", check.action, check.resource, check.context)]
+    cached_ns = (time.perf_counter() - t0) / repeat * 1e9
+    t0 = time.perf_counter()
+    for _ in range(repeat // 10):
+        evaluate(statements, check.action, check.resource)
+    evaluated_ns = (time.perf_counter() - t0) / (repeat // 10) * 1e9
+    return {
+        "cached_decision_ns": cached_ns,
+        "evaluated_decision_ns": evaluated_ns,
+        **authorize_path_cost(),
+    }
+
+
+def authorize_path_cost(repeat: int = 5000) -> dict[str, float]:
+    """The whole check a role session's request pays in the embedded AWS (the patched authorizer:
+    key lookup, the request's checks, cached decisions), for WriteOrder's two-item transaction, and
+    what an administrator key's request pays (in-process moto, a stand-in for moto's response)."""
+    from moto import mock_aws
+
+    from orderflow.runtime.moto import REGISTRY
+    from orderflow.runtime.moto import iam as iam_patch
+
+    class Request:
+        def __init__(self, key: str) -> None:
+            scope = f"{key}/20260101/us-east-1/dynamodb/aws4_request"
+            self.headers = {
+                "Authorization": f"AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=x"
+            }
+            self.body = {
+                "TransactItems": [
+                    {"Update": {"TableName": "Products", "Key": {}}},
+                    {"Put": {"TableName": "Orders", "Item": {}}},
+                ]
+            }
+            self.region, self.current_account = "us-east-1", "123456789012"
+            self.response_headers: dict[str, str] = {}
+            self.querystring: dict[str, Any] = {}
+
+        def _get_action(self) -> str:
+            return "TransactWriteItems"
+
+    with mock_aws(), REGISTRY.enabled("iam_role_sessions"):
+        iam = boto3.client("iam", region_name=REGION)
+        arn = iam.create_role(RoleName="bench", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        table = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+        document = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": table + "Products"},
+                {
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:PutItem", "dynamodb:GetItem"],
+                    "Resource": table + "Orders",
+                },
+            ],
+        }
+        iam.put_role_policy(RoleName="bench", PolicyName="p", PolicyDocument=json.dumps(document))
+        key = boto3.client("sts", region_name=REGION).assume_role(RoleArn=arn, RoleSessionName="bench")
+        session, admin = Request(key["Credentials"]["AccessKeyId"]), Request("AKIDADMINISTRATOR0")
+        timings = {}
+        for name, request in (("role_session_request_ns", session), ("admin_request_ns", admin)):
+            iam_patch._authorize_request(request)  # first: evaluated and cached
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                iam_patch._authorize_request(request)
+            timings[name] = (time.perf_counter() - t0) / repeat * 1e9
+    return timings
+
+
+def report_iam(args: argparse.Namespace) -> int:
+    """Engine time with IAM enforced and with --no-iam: two `orderflow up` side by side (own ports and
+    stacks), orders in interleaved blocks of 10 so machine load hits both alike."""
+    ups = {"enforced": Up("bench-iam"), "off": Up("bench-noiam", ["--no-iam"])}
+    ready: dict[str, float] = {}
+    try:
+        ctx = {}
+        for mode, up in ups.items():
+            print(f"starting orderflow up ({mode}) ...", flush=True)
+            ready[mode], _ = up.start()
+            c = clients(up.endpoint)
+            outputs, resources = stack_outputs(c["cloudformation"], up.stack_name)
+            api_url = f"http://127.0.0.1:{up.api_port}/{outputs['ApiUrl'].rstrip('/').rsplit('/', 1)[-1]}/"
+            products = seed_products(c["dynamodb"], resources["ProductsTable"], 60, 1_000_000)
+            api = ApiClient(api_url)
+            measure_engine(api, c["stepfunctions"], outputs["OrderWorkflowArn"], products, 0, args.warmup)
+            ctx[mode] = (api, c["stepfunctions"], outputs["OrderWorkflowArn"], products)
+        samples: dict[str, list[float]] = {mode: [] for mode in ups}
+        for _ in range(max(1, args.orders // 10)):
+            for mode in ups:
+                api, sfn, arn, products = ctx[mode]
+                samples[mode] += measure_engine(api, sfn, arn, products, 10, 0)["engine_samples_ms"]
+    finally:
+        for up in ups.values():
+            up.stop()
+    result = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "engine_ms_iam_enforced": summary(samples["enforced"]),
+        "engine_ms_iam_off": summary(samples["off"]),
+        "ready_s": ready,
+        "evaluator": evaluator_cost(),
+    }
+    output = args.output if args.output != RESULTS / "latest.json" else RESULTS / "iam.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    on, off = result["engine_ms_iam_enforced"], result["engine_ms_iam_off"]
+    print(
+        f"engine p50 IAM enforced / off: {on['p50']:.1f} / {off['p50']:.1f} ms "
+        f"({len(samples['off'])} orders each)"
+    )
+    print(f"engine p95 IAM enforced / off: {on['p95']:.1f} / {off['p95']:.1f} ms")
+    ev = result["evaluator"]
+    print(
+        f"evaluator: {ev['cached_decision_ns']:.0f} ns cached, {ev['evaluated_decision_ns']:.0f} ns evaluated"
+    )
+    print(
+        f"per request: role session {ev['role_session_request_ns'] / 1000:.1f} us, "
+        f"administrator key {ev['admin_request_ns'] / 1000:.1f} us"
+    )
+    print(f"written to {output}")
     return 0
 
 

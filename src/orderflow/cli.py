@@ -33,6 +33,7 @@ from typing import Any, NoReturn
 from orderflow.awsclients import CliError, default_endpoint, default_region
 
 PROG = "orderflow"
+CONSOLE_PORT = 4580  # orderflow up's web console, when free
 REGION_HELP = "default $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1 (as the AWS CLI)"
 
 
@@ -111,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--stack-name", default="orderflow", help="the local stack's name")
     up.add_argument("--aws-port", type=_port, default=4566, help="the embedded AWS's port")
     up.add_argument("--api-port", type=_port, default=3000, help="the local API Gateway's port")
+    up.add_argument(
+        "--console-port",
+        type=_port,
+        default=None,
+        help=f"the web console's port (default {CONSOLE_PORT}, or any free port when it is taken)",
+    )
+    up.add_argument("--no-console", action="store_true", help="do not serve the web console")
     up.add_argument("--region", default=None, help=REGION_HELP)
     _parameter_arguments(up)
     up.add_argument(
@@ -149,7 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="127.0.0.1",
         choices=["127.0.0.1", "0.0.0.0"],
         help="where both ports listen: 127.0.0.1, or 0.0.0.0 for every interface (which exposes the "
-        "embedded AWS, which checks no credentials, to other machines)",
+        "embedded AWS, which checks no signatures (any key but a role session's is the administrator), "
+        "to other machines)",
+    )
+    up.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="do not enforce IAM: every function and state machine acts as the account's administrator "
+        "(by default each runs with a session of its execution role, evaluated against its policies)",
     )
     up.add_argument(
         "--max-concurrency",
@@ -357,6 +372,15 @@ def cmd_up(args: argparse.Namespace) -> int:
     mock_config, time_scale = _sfn_local_options(args)
     region = args.region or default_region()
     parameters = _parameter_overrides(args, template)
+    console_port = None
+    if not args.no_console:
+        # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
+        # ready line says which)
+        console_port = CONSOLE_PORT if args.console_port is None else args.console_port
+        if console_port in (args.aws_port, args.api_port):
+            if args.console_port is not None:
+                raise CliError(f"--console-port {console_port} is the AWS or API port")
+            console_port = 0
     options = SessionOptions(
         template,
         stack_name=args.stack_name,
@@ -377,6 +401,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         snapshot_interval=args.snapshot_interval or None,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
         max_workers_per_function=args.max_concurrency,
+        iam=not args.no_iam,
+        console_port=console_port,
+        console_port_fallback=args.console_port is None,
     )
 
     stop = threading.Event()
@@ -402,8 +429,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         startup_log.end_startup(show=True)
         took = time.monotonic() - started
         urls = f"aws={session.runtime.endpoint_url}  api={session.api.url}"
+        if session.console is not None:
+            urls += f"  console={session.console.url}"
         off = f", moto patches off: {', '.join(args.disable_patch)}" if args.disable_patch else ""
-        where = f"stack {args.stack_name}, region {region}"
+        iam = "IAM off (--no-iam)" if args.no_iam else "IAM enforced"
+        where = f"stack {args.stack_name}, region {region}, {iam}"
         _print_state(session.runtime)
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})", flush=True)
         while not stop.wait(0.5):

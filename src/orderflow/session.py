@@ -7,7 +7,8 @@
 AWS port, loads and validates the Step Functions Local settings (mock config, time scale) before
 anything is installed, starts the runtime (embedded AWS, moto patches, stack), imports every
 function's handler, checks the mock config against the state machines really deployed, and serves
-the local API. Any failure is one RuntimeStartError line, with everything already started stopped
+the local API, then the web console when asked for (its port is claimed with the API's, before
+anything starts). Any failure is one RuntimeStartError line, with everything already started stopped
 again. :meth:`LocalSession.stop` undoes it all in reverse. ``orderflow up``, ``orderflow demo``, the
 benchmark and the tests start runtimes through this class.
 """
@@ -23,6 +24,7 @@ from typing import Any
 
 from orderflow import sfn_local
 from orderflow.api import ApiServer
+from orderflow.console import Console, ConsoleSources
 from orderflow.ports import port_free
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime.lambdas import DEFAULT_MAX_CONCURRENCY
@@ -59,6 +61,9 @@ class SessionOptions:
     persist: bool = False
     snapshot_interval: float | None = 30.0
     faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
+    iam: bool = True  # each function / state machine runs as its role, enforced (--no-iam: off)
+    console_port: int | None = None  # the web console's port (0: any free port; None: no console)
+    console_port_fallback: bool = False  # console_port taken: any free port instead of an error
 
 
 class PortInUse(RuntimeStartError):
@@ -79,6 +84,7 @@ class LocalSession:
         self.runtime: Runtime | None = None
         self.api: ApiServer | None = None
         self.sfn_settings: sfn_local.SfnLocalSettings | None = None
+        self.console: Console | None = None
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------- lifecycle
@@ -121,6 +127,16 @@ class LocalSession:
             except OSError:
                 raise PortInUse("API", o.api_port, also_aws=not aws_port_free) from None
             self.api = api
+        if o.console_port is not None:
+            console = Console(self._console_sources(), host=o.host, port=o.console_port)
+            try:
+                console.bind()
+            except OSError:
+                if not o.console_port_fallback:
+                    raise PortInUse("console", o.console_port) from None
+                console = Console(self._console_sources(), host=o.host, port=0)
+                console.bind()
+            self.console = console
         if not aws_port_free:
             raise PortInUse("AWS", o.aws_port)
         try:  # the file is read and validated before anything is installed
@@ -148,6 +164,7 @@ class LocalSession:
             snapshot_interval=o.snapshot_interval,
             faults=o.faults,
             time_scale=o.time_scale,
+            iam=o.iam,
             # as many spare workers as handlers are checked at start (all functions: the default)
             spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
         )
@@ -169,8 +186,39 @@ class LocalSession:
         if self.api is not None:
             self.api.use_runtime(runtime)
             self.api.start()
+        if self.console is not None:
+            self.console.start()
+
+    def _console_sources(self) -> ConsoleSources:
+        """What the console reads: the embedded AWS's endpoint, and through this session (once the
+        runtime runs) the outbox, queue peeks and the mock config's test cases."""
+        o = self.options
+
+        def test_cases() -> dict[str, list[str]]:
+            mock_config = self.sfn_settings.mock_config if self.sfn_settings is not None else None
+            if mock_config is None:
+                return {}
+            return {machine: sorted(cases) for machine, cases in mock_config.test_cases.items()}
+
+        def outbox() -> list[dict[str, Any]]:
+            return self.runtime.outbox() if self.runtime is not None else []
+
+        def peek_queue(name: str, limit: int) -> list[dict[str, Any]] | None:
+            return self.runtime.peek_queue(name, limit) if self.runtime is not None else None
+
+        return ConsoleSources(
+            endpoint_url=f"http://127.0.0.1:{o.aws_port}",
+            region=o.region,
+            stack_name=o.stack_name,
+            outbox=outbox,
+            peek_queue=peek_queue,
+            test_cases=test_cases,
+        )
 
     def _stop(self) -> None:
+        if self.console is not None:
+            self.console.stop()
+            self.console = None
         if self.api is not None:
             self.api.stop()
             self.api = None

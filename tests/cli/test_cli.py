@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -413,3 +414,29 @@ def test_cost_without_a_state_machine_or_executions(
 def test_cost_limit_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["cost", "--limit", "0"], capsys)
     assert code == 2 and "not a positive count" in err
+
+
+@pytest.mark.parametrize(("flags", "enforced"), [([], True), (["--no-iam"], False)])
+def test_up_enforces_iam_unless_no_iam(
+    flags: list[str], enforced: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import orderflow.session
+    from orderflow.runtime import RuntimeStartError
+
+    seen: list[Any] = []
+
+    class Session:
+        def __init__(self, options: Any) -> None:
+            seen.append(options)
+
+        def start(self) -> None:
+            raise RuntimeStartError("stop here")
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(orderflow.session, "LocalSession", Session)
+    template = Path(__file__).resolve().parents[2] / "template.yaml"
+    assert main(["up", "--template", str(template), "--no-lint", *flags]) == 1
+    assert [options.iam for options in seen] == [enforced]
+    assert "stop here" in capsys.readouterr().err

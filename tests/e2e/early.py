@@ -87,6 +87,7 @@ BREAKAGES = {
 
 RUN_CLI_MANY = Path(__file__).resolve().parent / "run_cli_many.py"
 GOOD_PORTS = (free_port(), free_port())  # (api, aws) of the good `orderflow up`
+GOOD_CONSOLE_PORT = free_port()  # and its web console's
 
 
 def declare_up_processes() -> None:
@@ -115,7 +116,14 @@ def declare_up_processes() -> None:
     api_port, aws_port = GOOD_PORTS
     cmd = [sys.executable, "-m", "orderflow.cli", "up", "--quiet", "--time-scale", "0", "--in-memory"]
     cmd += ["--mock-config", str(ROOT / "tests/statemachine/MockConfigFile.json")]
-    cmd += ["--aws-port", str(aws_port), "--api-port", str(api_port)]
+    cmd += [
+        "--aws-port",
+        str(aws_port),
+        "--api-port",
+        str(api_port),
+        "--console-port",
+        str(GOOD_CONSOLE_PORT),
+    ]
     cmd += ["--parameter-overrides", "ParameterKey=LogLevel,ParameterValue=DEBUG"]
     EARLY.declare("good-up", cmd, ROOT, env={**os.environ, "AWS_REGION": "eu-west-1"})
 

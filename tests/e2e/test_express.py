@@ -87,7 +87,10 @@ def express() -> Iterator[ExpressStack]:
     try:
         assert proc.stdout is not None
         ready = proc.stdout.readline()  # blocks until the ready line (or EOF if up died)
-        match = re.match(r"orderflow ready  aws=(\S+)  api=(\S+)  \(stack orderflow, region (\S+),", ready)
+        match = re.match(
+            r"orderflow ready  aws=(\S+)  api=(\S+)  (?:console=\S+  )?\(stack orderflow, region (\S+),",
+            ready,
+        )
         assert match, (ready, proc.poll() is not None and proc.communicate()[1][-2000:])
         endpoint, api_url, region = match.groups()
         assert endpoint.endswith(f":{EXPRESS_PORTS[1]}")

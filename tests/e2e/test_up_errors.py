@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.early import BREAKAGES, EARLY, GOOD_PORTS, declare_up_processes
+from tests.e2e.early import BREAKAGES, EARLY, GOOD_CONSOLE_PORT, GOOD_PORTS, declare_up_processes
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e
@@ -50,6 +53,47 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def console_call(url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def check_console(base: str) -> None:
+    """The console of `orderflow up`: its page carries the run's token; the mock config's test cases
+    are offered; starting an execution needs the token; another origin is refused."""
+    with urllib.request.urlopen(base + "/", timeout=30) as response:
+        page = response.read().decode()
+    token = re.search(r'name="console-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    status, overview = console_call(base + "/api/overview")
+    assert status == 200
+    machine = overview["machines"][0]
+    assert "HappyPath" in overview["testCases"][machine["name"]]
+    order = {"orderId": "console-1", "customerId": "c", "items": [{"productId": "p", "quantity": 1}]}
+    start = {
+        "machine": machine["arn"],
+        "input": json.dumps(order),
+        "name": "console-1",
+        "testCase": "HappyPath",
+    }
+    assert console_call(base + "/api/start", start)[0] == 403  # no token
+    evil = {"X-Console-Token": token, "Origin": "http://evil.example"}
+    assert console_call(base + "/api/start", start, evil)[0] == 403
+    status, started = console_call(base + "/api/start", start, {"X-Console-Token": token})
+    assert status == 200, started
+    assert started["executionArn"].endswith(":console-1")
+    status, bad = console_call(
+        base + "/api/start", {**start, "input": "{not json"}, {"X-Console-Token": token}
+    )
+    assert status == 400 and "not JSON" in bad["message"]
+
+
 def test_up_reports_broken_templates_in_one_line(good_up: tuple[subprocess.Popen[str], int, int]) -> None:
     declare_up_processes()
     proc = EARLY.start("broken-templates")  # `orderflow up` on each broken template, in turn
@@ -77,6 +121,9 @@ def test_up_serves_until_sigterm_and_leaves_nothing_running(
     assert ready.startswith("orderflow ready  aws=http://127.0.0.1:"), (ready, proc.stderr and proc.poll())
     assert f"api=http://127.0.0.1:{api_port}/v1/" in ready
     assert "region eu-west-1" in ready  # AWS_REGION, as the AWS CLI reads it
+    assert "IAM enforced" in ready  # the default; --no-iam says "IAM off (--no-iam)"
+    assert f"console=http://127.0.0.1:{GOOD_CONSOLE_PORT}/" in ready
+    check_console(f"http://127.0.0.1:{GOOD_CONSOLE_PORT}")
 
     # --mock-config: <stateMachineArn>#<TestCase> runs the Step Functions Local test case.
     sfn = local_client("stepfunctions", f"http://127.0.0.1:{aws_port}", region="eu-west-1")

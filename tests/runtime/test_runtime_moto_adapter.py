@@ -181,14 +181,31 @@ def test_i_lambda_tasks_map_lambda_client_errors(runtime: Any) -> None:
             }
         },
     }
-    arn = sfn.create_state_machine(
-        name="missing-fn",
-        definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/x",
-    )["stateMachineArn"]
+    iam = client(runtime, "iam")
+    role_arn = iam.create_role(RoleName="invoke-any", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    allow = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName="invoke-any", PolicyName="invoke", PolicyDocument=json.dumps(allow))
+    arn = sfn.create_state_machine(name="missing-fn", definition=json.dumps(definition), roleArn=role_arn)[
+        "stateMachineArn"
+    ]
     result = run_execution(sfn, arn, {})
     assert result["status"] == "FAILED"
     assert result["error"] == "Lambda.ResourceNotFoundException"
+    # the same task under a role without lambda:InvokeFunction is refused before any lookup, as on AWS
+    iam.create_role(RoleName="no-invoke", AssumeRolePolicyDocument="{}")
+    arn = sfn.create_state_machine(
+        name="no-invoke",
+        definition=json.dumps(definition),
+        roleArn=role_arn.replace("invoke-any", "no-invoke"),
+    )["stateMachineArn"]
+    result = run_execution(sfn, arn, {})
+    assert result["status"] == "FAILED"
+    assert result["error"] == "Lambda.AccessDeniedException"
+    assert "assumed-role/no-invoke/" in result["cause"]
+    assert f"not authorized to perform: lambda:InvokeFunction on resource: {missing}" in result["cause"]
 
 
 def test_l_cancelled_transactions_roll_back_items_and_their_stream_records(runtime: Any) -> None:

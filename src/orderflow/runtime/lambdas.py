@@ -32,8 +32,10 @@ Design:
   The Python version is the local one, whatever ``Runtime:`` says (the Runtime warns once).
 - Environment = the function's Environment.Variables from moto's model (Refs already resolved by
   CloudFormation to local physical ids) + the variables Lambda sets (AWS_REGION, AWS_LAMBDA_*,
-  _HANDLER, LAMBDA_TASK_ROOT, ...) + dummy credentials + ``AWS_ENDPOINT_URL`` pointing at the
-  embedded AWS. ``_X_AMZN_TRACE_ID`` is never set and ``POWERTOOLS_TRACE_DISABLED=true`` unless the
+  _HANDLER, LAMBDA_TASK_ROOT, ...) + credentials + ``AWS_ENDPOINT_URL`` pointing at the
+  embedded AWS. The credentials are a session of the function's execution role (the Runtime puts
+  them in the spec's environment; see moto/iam.py), or the runtime's administrator key with --no-iam.
+  ``_X_AMZN_TRACE_ID`` is never set and ``POWERTOOLS_TRACE_DISABLED=true`` unless the
   function sets it: there is no X-Ray daemon locally. AWS_CONFIG_FILE/AWS_SHARED_CREDENTIALS_FILE point
   at /dev/null so a developer's ~/.aws profile cannot leak in.
 """

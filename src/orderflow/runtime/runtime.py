@@ -35,7 +35,7 @@ from .faults import CRASH, FaultEngine, FaultRuleError, Injection, RulesDocument
 from .lambdas import DEFAULT_MAX_CONCURRENCY, FunctionSpec, WorkerPool, lambda_error, layer_sys_paths
 from .lint import TemplateLint
 from .model import FunctionThrottled, InvokeResult, Route, RuntimeStartError
-from .moto import awslambda, backends, cloudformation, sfn
+from .moto import awslambda, backends, cloudformation, sfn, sqs
 from .outbox import read_outbox
 from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
 from .streams import StreamDispatchers
@@ -73,6 +73,7 @@ class Runtime:
         snapshot_interval: float | None = 30.0,
         faults: RulesDocument | None = None,
         time_scale: float | None = None,
+        iam: bool = True,
     ):
         self.template_path = Path(template_path).resolve()
         self.stack_name = stack_name
@@ -132,6 +133,13 @@ class Runtime:
         # Scales botocore's retry back-off sleeps inside the functions' workers, as --time-scale
         # scales the state machine's Retry waits (None: real time).
         self.time_scale = time_scale
+        # IAM enforced (see moto/iam.py): each function runs with a session of its execution role, the
+        # state machines' integrations with theirs; requests of those sessions are evaluated against
+        # the role's policies. Denials are logged once each (function, action, resource) and kept here.
+        self.iam = iam
+        self.iam_denials: list[Any] = []
+        self._iam_seen: set[tuple[str, str, str]] = set()
+        self._role_sessions: dict[tuple[str, str], tuple[str, str, str]] = {}
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         self._streams: StreamDispatchers | None = None
@@ -140,6 +148,7 @@ class Runtime:
         self._started = False
         self._stopped = False
         self._lock = threading.Lock()
+        self._lock_denials = threading.Lock()
         self._specs: dict[tuple[Any, ...], FunctionSpec] = {}
         self._logical_by_name: dict[str, str] = {}
 
@@ -321,7 +330,8 @@ class Runtime:
         self._moto_settings.enter_context(backends.executing_state_machines(self.aws_port))
         backends.reset()  # a fresh embedded AWS
         try:  # raises when another Runtime runs in this process, or for an unsupported moto
-            moto_layer.start(self, disabled=self.disabled_patches)
+            disabled = self.disabled_patches + (() if self.iam else moto_layer.iam.ENFORCEMENT_PATCHES)
+            moto_layer.start(self, disabled=tuple(dict.fromkeys(disabled)))
         except (moto_layer.MotoVersionError, KeyError) as exc:
             raise RuntimeStartError(str(exc).strip("'\"")) from exc
         self._moto_settings.callback(self._stop_moto)
@@ -384,6 +394,7 @@ class Runtime:
             self._state_lock.release()
             self._state_lock = None
         self._specs.clear()
+        self._role_sessions.clear()
 
     # ----------------------------------------------------------------------------------- deploy
 
@@ -602,7 +613,7 @@ class Runtime:
                 runtime=fn.run_time or "",
                 timeout=float(fn.timeout or 3),
                 memory_size=int(fn.memory_size or 128),
-                environment=env,
+                environment=env + self._role_environment(fn),
                 code_dir=code_dir,
                 layer_paths=tuple(layer_paths),
                 package_paths=tuple(package_paths),
@@ -626,6 +637,53 @@ class Runtime:
                 runtime,
                 local,
             )
+
+    def _role_environment(self, fn: Any) -> tuple[tuple[str, str], ...]:
+        """Lambda's credentials for a worker: a session of the function's execution role (sts
+        AssumeRole against the embedded AWS, session name = function name), made once per function.
+        Without IAM enforcement (or a role), the workers keep the runtime's administrator key."""
+        if not self.iam or not getattr(fn, "role", None):
+            return ()
+        key = (fn.role, fn.function_name)
+        credentials = self._role_sessions.get(key)
+        if credentials is None:
+            answer = self.client("sts").assume_role(
+                RoleArn=fn.role, RoleSessionName=fn.function_name[:64], DurationSeconds=43200
+            )["Credentials"]
+            credentials = (answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
+            self._role_sessions[key] = credentials
+        return (
+            ("AWS_ACCESS_KEY_ID", credentials[0]),
+            ("AWS_SECRET_ACCESS_KEY", credentials[1]),
+            ("AWS_SESSION_TOKEN", credentials[2]),
+        )
+
+    def iam_denied(self, denial: Any) -> None:
+        """Hook of the iam_role_sessions patch: one warning per distinct (principal, action, resource)
+        naming the function (or state machine), and the statement that would allow it."""
+        who = self._logical_by_name.get(denial.session.session_name)
+        if who is None:  # a state machine's session: name the role's owner (SAM: <Owner>Role)
+            role_name = denial.session.role_name
+            roles = [logical for logical, physical in self.resources.items() if physical == role_name]
+            role = roles[0] if roles else role_name
+            owner = role.removesuffix("Role")
+            who = owner if owner != role and owner in self.resources else role
+        key = (denial.session.role_arn, denial.action, denial.resource)
+        with self._lock_denials:
+            self.iam_denials.append(denial)
+            if key in self._iam_seen:
+                return
+            self._iam_seen.add(key)
+        why = "an explicit Deny" if denial.explicit_deny is not None else "no statement allows it"
+        log.warning(
+            "IAM denied %s (role %s): %s on %s (%s); would allow: %s",
+            who,
+            denial.session.role_name,
+            denial.action,
+            denial.resource,
+            why,
+            json.dumps(denial.suggested_statement()),
+        )
 
     def state_machine_definitions(self) -> dict[str, str]:
         """Every state machine of the embedded AWS (name -> definition, as deployed)."""
@@ -781,6 +839,10 @@ class Runtime:
     def outbox(self) -> list[dict[str, Any]]:
         """Every mail the embedded SES accepted: {from, to, recipients, subject, body, time, message_id}."""
         return read_outbox(self.account_id, self.region)
+
+    def peek_queue(self, queue_name: str, limit: int = 50) -> list[dict[str, Any]] | None:
+        """Up to ``limit`` messages of a queue, without receiving them (None: no such queue)."""
+        return sqs.peek_messages(self.account_id, self.region, queue_name, limit)
 
     def _health(self) -> dict[str, Any]:
         return {"status": "ok" if self._started else "starting", "stack": self.stack_name}

@@ -20,6 +20,9 @@ patch                         kind       module
 ``sfn_parse_cache``           speed-up   :mod:`.interpreter`
 ``sfn_jsonpath_cache``        speed-up   :mod:`.interpreter`
 ``sfn_json_copy``             speed-up   :mod:`.interpreter`
+``sfn_task_role``             gap        :mod:`.iam` (off with ``--no-iam``)
+``iam_role_sessions``         gap        :mod:`.iam` (off with ``--no-iam``)
+``iam_cfn_managed_policies``  gap        :mod:`.iam`
 ``dynamodb_transactions``     gap        :mod:`.dynamodb`
 ``lambda_invoke``             gap        :mod:`.awslambda` (calls the runtime's workers)
 ``lambda_cfn_layers``         gap        :mod:`.awslambda`
@@ -52,6 +55,7 @@ from . import (
     cloudformation,
     dynamodb,
     hooks,
+    iam,
     interpreter,
     ses,
     sfn,
@@ -73,6 +77,7 @@ __all__ = [
     "check_versions",
     "cloudformation",
     "dynamodb",
+    "iam",
     "interpreter",
     "ses",
     "sfn",
@@ -98,6 +103,9 @@ REGISTRY.declare_order(
         interpreter.SFN_PARSE_CACHE.name,
         interpreter.SFN_JSONPATH_CACHE.name,
         interpreter.SFN_JSON_COPY.name,
+        iam.SFN_TASK_ROLE.name,
+        iam.IAM_ROLE_SESSIONS.name,
+        iam.IAM_CFN_MANAGED_POLICIES.name,
         dynamodb.DYNAMODB_TRANSACTIONS.name,
         awslambda.LAMBDA_INVOKE.name,
         awslambda.LAMBDA_CFN_LAYERS.name,

@@ -18,6 +18,9 @@ class Hooks(Protocol):
     def lambda_fault(self, function_name: str) -> Any:
         """The fault injection (``orderflow.runtime.faults.Injection``) for an in-process Invoke, or None."""
 
+    def iam_denied(self, denial: Any) -> None:
+        """A request of a role session was refused (``orderflow.runtime.moto.iam.Denial``)."""
+
 
 _hooks: Hooks | None = None
 _lock = threading.Lock()

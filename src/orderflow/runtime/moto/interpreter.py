@@ -283,3 +283,18 @@ SFN_JSON_COPY = REGISTRY.register(
 def clear_caches() -> None:
     _sfn_clients.clear()
     _parsed_definitions.clear()
+
+
+def task_client_modules() -> list[Any]:
+    """The interpreter modules whose ``boto_client_for`` builds the service integrations' clients
+    (moto's, or this module's ``client_for`` while ``sfn_inprocess_clients`` is on)."""
+    found = {id(lambda_eval_utils): lambda_eval_utils}
+    for name, module in list(sys.modules.items()):
+        if (
+            name.startswith("moto.stepfunctions.parser.asl")
+            and name != boto_client_module.__name__
+            and module is not None
+            and module.__dict__.get("boto_client_for") is not None
+        ):
+            found[id(module)] = module
+    return list(found.values())

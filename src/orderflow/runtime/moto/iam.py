@@ -1,0 +1,743 @@
+"""IAM enforced for role sessions, as AWS evaluates identity policies; AWS-managed policies attached.
+
+What plain moto 5.2.5 covers (``moto/iam/access_control.py``): nothing unless
+``INITIAL_NO_AUTH_ACTION_COUNT`` is set, and then every request is checked, so a key that is no IAM
+user or role session (``AWS_ACCESS_KEY_ID=x``) is refused (``InvalidClientTokenId``). The resource
+is ``"*"`` for every service but SQS, S3 and IAM, so a policy scoped to a table ARN never allows
+anything on it; conditions are evaluated for trust policies only; a DynamoDB transaction is one
+``dynamodb:TransactWriteItems`` action (AWS authorises each item: ``PutItem``, ``UpdateItem``,
+``DeleteItem``, ``ConditionCheckItem`` on its table); the denial names no resource. And an
+``AWS::IAM::Role``'s ``ManagedPolicyArns`` are dropped, while AWS-managed policies exist only with
+``MOTO_IAM_LOAD_MANAGED_POLICIES`` (all 1,582 of them, seconds to parse).
+
+Three patches close that:
+
+- ``iam_role_sessions``: every request signed with the key of an ``sts:AssumeRole`` session is
+  evaluated against the role's policies (inline and attached managed ones): actions and resources
+  with ``*``/``?`` wildcards, ``NotAction``/``NotResource``, ``Deny`` over ``Allow``, DynamoDB index
+  ARNs (``table/T/index/I`` for a Query or Scan of an index), per-item actions of transactions,
+  ``BatchGetItem``/``BatchWriteItem`` per table, and the condition operators ``StringEquals``,
+  ``StringNotEquals``, ``StringLike``, ``StringNotLike`` on the keys this module knows per request
+  (``ses:FromAddress``); a statement with any other condition does not apply (an ``Allow`` it would
+  give is not given). Any other key is the account's administrator, as before. A denial answers in
+  the service's wire format with AWS's message, and is handed to the runtime (``hooks.iam_denied``).
+  Decisions are cached per (role, action, resource, condition values); every IAM write clears the
+  cache.
+- ``iam_cfn_managed_policies``: ``ManagedPolicyArns`` of a CloudFormation role are attached; an
+  AWS-managed policy it names is created from moto's copy of its real document (only those named).
+- ``sfn_task_role``: the ASL interpreter's service integrations run under the state machine's role
+  (a session of it signs SQS and the other HTTP calls; an in-process Lambda invoke is authorised
+  against it), where plain moto signs them all with one fixed key.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.iam import models as iam_models
+from moto.iam.models import iam_backends
+from moto.sts.models import sts_backends
+from werkzeug.exceptions import HTTPException
+
+from . import hooks
+from .registry import REGISTRY, Patch, Patcher
+
+# ============================================================================= policy evaluation
+
+CONDITION_OPERATORS = ("StringEquals", "StringNotEquals", "StringLike", "StringNotLike")
+
+
+@lru_cache(maxsize=4096)
+def _pattern(text: str, ignore_case: bool) -> re.Pattern[str]:
+    """An IAM wildcard (``*`` any run, ``?`` one character) as a compiled regex."""
+    translated = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in text)
+    return re.compile(f"^{translated}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+@dataclass(frozen=True)
+class Statement:
+    effect: str  # Allow | Deny
+    policy: str  # the policy it comes from (name or ARN)
+    sid: str | None
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] | None = None
+    resources: tuple[str, ...] = ()
+    not_resources: tuple[str, ...] | None = None
+    condition: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], policy: str) -> Statement:
+        return cls(
+            effect=str(raw.get("Effect", "")),
+            policy=policy,
+            sid=raw.get("Sid"),
+            actions=tuple(_as_list(raw.get("Action"))),
+            not_actions=tuple(_as_list(raw["NotAction"])) if "NotAction" in raw else None,
+            resources=tuple(_as_list(raw.get("Resource"))),
+            not_resources=tuple(_as_list(raw["NotResource"])) if "NotResource" in raw else None,
+            condition=dict(raw.get("Condition") or {}),
+        )
+
+    def _matches_action(self, action: str) -> bool:
+        if self.not_actions is not None:
+            return not any(_pattern(p, True).match(action) for p in self.not_actions)
+        return any(_pattern(p, True).match(action) for p in self.actions)
+
+    def _matches_resource(self, resource: str) -> bool:
+        if self.not_resources is not None:
+            return not any(_pattern(p, False).match(resource) for p in self.not_resources)
+        return any(_pattern(p, False).match(resource) for p in self.resources)
+
+    def _matches_condition(self, context: dict[str, str]) -> bool:
+        """True when every condition holds; a condition this evaluator does not know never holds."""
+        for operator, tests in self.condition.items():
+            if operator not in CONDITION_OPERATORS or not isinstance(tests, dict):
+                return False
+            for key, wanted in tests.items():
+                value = context.get(key.lower())
+                if value is None:
+                    return operator.startswith("StringNot")
+                patterns = _as_list(wanted)
+                if operator in ("StringEquals", "StringNotEquals"):
+                    hit = value in patterns
+                else:
+                    hit = any(fnmatch.fnmatchcase(value, p) for p in patterns)
+                if hit == operator.startswith("StringNot"):
+                    return False
+        return True
+
+    def applies(self, action: str, resource: str, context: dict[str, str]) -> bool:
+        return (
+            self._matches_action(action)
+            and self._matches_resource(resource)
+            and self._matches_condition(context)
+        )
+
+    def document(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"Effect": self.effect}
+        if self.not_actions is not None:
+            out["NotAction"] = list(self.not_actions)
+        else:
+            out["Action"] = list(self.actions)
+        if self.not_resources is not None:
+            out["NotResource"] = list(self.not_resources)
+        else:
+            out["Resource"] = list(self.resources)
+        if self.condition:
+            out["Condition"] = self.condition
+        return out
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    explicit_deny: Statement | None = None  # the Deny statement that applied
+    allowed_by: Statement | None = None
+
+
+def parse_policies(documents: Iterable[tuple[str, Any]]) -> list[Statement]:
+    """(policy name, document as dict or JSON text) -> every statement, in order."""
+    statements = []
+    for name, document in documents:
+        doc = json.loads(document) if isinstance(document, str) else document
+        raw = doc.get("Statement") or []
+        for item in raw if isinstance(raw, list) else [raw]:
+            statements.append(Statement.parse(item, name))
+    return statements
+
+
+def evaluate(
+    statements: Iterable[Statement], action: str, resource: str, context: dict[str, str] | None = None
+) -> Decision:
+    """Identity-policy evaluation: an applying Deny wins, else an applying Allow, else implicit deny."""
+    context = {k.lower(): v for k, v in (context or {}).items()}
+    allowed_by = None
+    for statement in statements:
+        if not statement.applies(action, resource, context):
+            continue
+        if statement.effect == "Deny":
+            return Decision(False, explicit_deny=statement)
+        if statement.effect == "Allow" and allowed_by is None:
+            allowed_by = statement
+    return Decision(allowed_by is not None, allowed_by=allowed_by)
+
+
+# ======================================================================= what a request asks for
+
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+_SERVICE_PREFIX = {"email": "ses", "monitoring": "cloudwatch", "states": "states"}
+
+
+@dataclass(frozen=True)
+class Check:
+    action: str  # service:Operation
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+
+
+def dynamodb_checks(operation: str, body: dict[str, Any], region: str, account: str) -> list[Check]:
+    """What DynamoDB authorises for one request: per table, per transaction item, index ARNs."""
+
+    def table(name: str) -> str:
+        if name.startswith("arn:"):
+            return name
+        return f"arn:aws:dynamodb:{region}:{account}:table/{name}"
+
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        checks = []
+        for item in body.get("TransactItems") or []:
+            for kind, spec in item.items():
+                action = _TRANSACT_ACTIONS.get(kind)
+                if action and isinstance(spec, dict) and spec.get("TableName"):
+                    checks.append(Check(f"dynamodb:{action}", table(spec["TableName"])))
+        return checks
+    if operation in ("BatchGetItem", "BatchWriteItem"):
+        return [Check(f"dynamodb:{operation}", table(name)) for name in body.get("RequestItems") or {}]
+    if body.get("StreamArn"):
+        return [Check(f"dynamodb:{operation}", str(body["StreamArn"]))]
+    name = body.get("TableName")
+    if not name:
+        return [Check(f"dynamodb:{operation}", "*")]
+    resource = table(name)
+    if operation in ("Query", "Scan") and body.get("IndexName"):
+        resource += f"/index/{body['IndexName']}"
+    return [Check(f"dynamodb:{operation}", resource)]
+
+
+def _param(response: Any, name: str) -> Any:
+    try:
+        return response._get_param(name)
+    except Exception:
+        return None
+
+
+def request_checks(response: Any, service: str, operation: str) -> list[Check]:
+    """The (action, resource, condition context) checks one request of moto's ``response`` needs."""
+    region, account = response.region, response.current_account
+    prefix = _SERVICE_PREFIX.get(service, service)
+    if service == "dynamodb":
+        body = response.body if isinstance(response.body, dict) else {}
+        if not body and response.body:
+            try:
+                body = json.loads(response.body)
+            except (TypeError, ValueError):
+                body = {}
+        return dynamodb_checks(operation, body, region, account)
+    if service == "sqs":
+        resource = response._determine_resource() if hasattr(response, "_determine_resource") else "*"
+        return [Check(f"sqs:{operation}", resource)]
+    if service == "lambda":
+        resource = "*"
+        match = re.search(r"/functions/([^/]+)", response.path or "")
+        if match:
+            name = unquote(match.group(1))
+            resource = (
+                name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
+            )
+        action = "InvokeFunction" if operation == "Invoke" else operation
+        return [Check(f"lambda:{action}", resource)]
+    if service == "states":
+        for key in ("executionArn", "stateMachineArn", "activityArn", "resourceArn"):
+            value = _param(response, key)
+            if value:
+                return [Check(f"states:{operation}", str(value))]
+        return [Check(f"states:{operation}", "*")]
+    if prefix == "ses":
+        source = _param(response, "Source") or _param(response, "FromEmailAddress")
+        if operation in ("SendEmail", "SendRawEmail", "SendTemplatedEmail") and source:
+            address = str(source).rsplit("<", 1)[-1].rstrip(">").strip()
+            return [
+                Check(
+                    f"ses:{operation}",
+                    f"arn:aws:ses:{region}:{account}:identity/{address}",
+                    (("ses:fromaddress", address),),
+                )
+            ]
+        return [Check(f"ses:{operation}", "*")]
+    return [Check(f"{prefix}:{operation}", "*")]
+
+
+# ============================================================================== role sessions
+
+
+@dataclass(frozen=True)
+class Session:
+    access_key_id: str
+    role_arn: str
+    role_name: str
+    session_name: str
+    account: str
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:sts::{self.account}:assumed-role/{self.role_name}/{self.session_name}"
+
+
+@dataclass(frozen=True)
+class Denial:
+    """One refused request: who, what, on what, and the statement that would allow it."""
+
+    session: Session
+    action: str
+    resource: str
+    explicit_deny: Statement | None
+    message: str
+
+    def suggested_statement(self) -> dict[str, Any]:
+        return {"Effect": "Allow", "Action": self.action, "Resource": self.resource}
+
+
+_lock = threading.Lock()
+_sessions: dict[str, Session] = {}
+_admin_keys: set[str] = set()
+_decisions: dict[tuple[str, str, str, tuple[tuple[str, str], ...]], Decision] = {}
+_statements: dict[str, list[Statement]] = {}
+
+
+def clear_caches() -> None:
+    """Forget every cached decision and policy (an IAM write happened, or moto was reset)."""
+    with _lock:
+        _decisions.clear()
+        _statements.clear()
+
+
+def _forget_sessions() -> None:
+    with _lock:
+        _sessions.clear()
+        _admin_keys.clear()
+        _decisions.clear()
+        _statements.clear()
+
+
+_owner: list[tuple[int, int]] = []
+
+
+def session_for_key(access_key_id: str, account: str) -> Session | None:
+    """The role session an access key belongs to (moto's STS keeps them), or None: any other key."""
+    sts = sts_backends[account]["aws"]
+    owner = (id(sts), id(iam_backends[account]["aws"]))
+    if _owner != [owner]:  # moto was reset: sessions, roles and policies are new
+        _forget_sessions()
+        _owner[:] = [owner]
+    session = _sessions.get(access_key_id)
+    if session is not None or access_key_id in _admin_keys:
+        return session
+    for assumed in sts.assumed_roles:
+        if assumed.access_key_id == access_key_id:
+            role_name = assumed.role_arn.split("/")[-1]
+            session = Session(access_key_id, assumed.role_arn, role_name, assumed.session_name, account)
+            with _lock:
+                _sessions[access_key_id] = session
+            return session
+    with _lock:
+        if len(_admin_keys) > 4096:
+            _admin_keys.clear()
+        _admin_keys.add(access_key_id)
+    return None
+
+
+def role_statements(account: str, role_arn: str) -> list[Statement]:
+    """Every statement of a role's identity policies: inline ones and the attached managed ones."""
+    cached = _statements.get(role_arn)
+    if cached is not None:
+        return cached
+    backend = iam_backends[account]["aws"]
+    try:
+        role = backend.get_role_by_arn(role_arn)
+    except Exception:
+        documents: list[tuple[str, Any]] = []
+    else:
+        documents = list(role.policies.items())
+        for arn, managed in role.managed_policies.items():
+            version = next((v for v in managed.versions if v.is_default), None)
+            if version is not None:
+                documents.append((arn, version.document))
+    statements = parse_policies(documents)
+    with _lock:
+        _statements[role_arn] = statements
+    return statements
+
+
+def decide(session: Session, check: Check) -> Decision:
+    key = (session.role_arn, check.action, check.resource, check.context)
+    decision = _decisions.get(key)
+    if decision is None:
+        decision = evaluate(
+            role_statements(session.account, session.role_arn),
+            check.action,
+            check.resource,
+            dict(check.context),
+        )
+        with _lock:
+            if len(_decisions) > 65536:
+                _decisions.clear()
+            _decisions[key] = decision
+    return decision
+
+
+def denial_message(session: Session, check: Check, decision: Decision) -> str:
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if decision.explicit_deny is not None
+        else f"because no identity-based policy allows the {check.action} action"
+    )
+    return (
+        f"User: {session.arn} is not authorized to perform: {check.action} "
+        f"on resource: {check.resource} {why}"
+    )
+
+
+def authorize(session: Session, checks: Iterable[Check]) -> Denial | None:
+    """The first denied check of a request (reported to the runtime), or None when all are allowed."""
+    for check in checks:
+        decision = decide(session, check)
+        if not decision.allowed:
+            denial = Denial(
+                session,
+                check.action,
+                check.resource,
+                decision.explicit_deny,
+                denial_message(session, check, decision),
+            )
+            if hooks.attached():
+                report = getattr(hooks.current(), "iam_denied", None)
+                if report is not None:
+                    report(denial)
+            return denial
+    return None
+
+
+def assume_role(account: str, role_arn: str, session_name: str) -> tuple[str, str, str]:
+    """Credentials of a new session of ``role_arn`` (what Lambda and Step Functions get)."""
+    assumed = sts_backends[account]["aws"].assume_role(
+        region_name="us-east-1",
+        role_session_name=session_name[:64],
+        role_arn=role_arn,
+        policy="",
+        duration=43200,
+        external_id="",
+    )
+    return assumed.access_key_id, assumed.secret_access_key, assumed.session_token
+
+
+# ===================================================================== iam_role_sessions (patch)
+
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
+_JSON_NAMESPACES = {
+    "dynamodb": "com.amazonaws.dynamodb.v20120810",
+    "states": "com.amazonaws.swf.service.model",
+}
+
+
+class AccessDenied(HTTPException):
+    """The service's own answer to an IAM denial (moto's call_action sends its body and status)."""
+
+    def __init__(self, status: int, body: str):
+        super().__init__(description=body)
+        self.code = status
+
+    def get_body(self, *args: Any, **kwargs: Any) -> str:  # pragma: no cover - moto uses .description
+        return str(self.description)
+
+
+def _deny(response: Any, service: str, denial: Denial) -> None:
+    headers = response.response_headers
+    request_id = str(uuid.uuid4())
+    headers["x-amzn-RequestId"] = request_id
+    query = bool(response.querystring.get("Action")) and "json" not in (
+        response.headers.get("Content-Type") or ""
+    )
+    if service in ("email", "ses") or (service == "sqs" and query) or query:
+        code = "AccessDenied" if service in ("sqs", "email", "ses") else "AccessDeniedException"
+        headers["Content-Type"] = "text/xml"
+        body = (
+            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{_xml(denial.message)}</Message>"
+            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+        raise AccessDenied(403, body)
+    if service == "lambda":
+        headers["Content-Type"] = "application/json"
+        headers["x-amzn-ErrorType"] = "AccessDeniedException"
+        raise AccessDenied(403, json.dumps({"Type": "User", "message": denial.message}))
+    headers["Content-Type"] = "application/x-amz-json-1.0"
+    if service == "sqs":
+        headers["x-amzn-query-error"] = "AccessDenied;Sender"
+        raise AccessDenied(
+            403,
+            json.dumps(
+                {"__type": "com.amazon.coral.service#AccessDeniedException", "message": denial.message}
+            ),
+        )
+    namespace = _JSON_NAMESPACES.get(service, f"com.amazonaws.{service}")
+    raise AccessDenied(
+        400, json.dumps({"__type": f"{namespace}#AccessDeniedException", "message": denial.message})
+    )
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _authorize_request(response: Any, resource: str = "*") -> None:
+    """Replaces moto's check: role sessions are evaluated, any other key (or none) is the admin."""
+    auth = response.headers.get("Authorization") or ""
+    match = _CREDENTIAL.search(auth)
+    if match is None:
+        return
+    key, _region, service = match.groups()
+    if key in _admin_keys:
+        return
+    session = session_for_key(key, response.current_account)
+    if session is None:
+        return
+    operation = response._get_action()
+    if service == "sts" and operation == "GetCallerIdentity":  # always allowed, as on AWS
+        return
+    denial = authorize(session, request_checks(response, service, operation))
+    if denial is not None:
+        _deny(response, service, denial)
+
+
+_IAM_WRITES_BACKEND = (
+    "put_role_policy",
+    "delete_role_policy",
+    "attach_role_policy",
+    "detach_role_policy",
+    "create_policy_version",
+    "delete_policy_version",
+    "set_default_policy_version",
+    "delete_role",
+    "delete_policy",
+)
+
+
+def _apply_role_sessions(patcher: Patcher) -> None:
+    _forget_sessions()
+    patcher.replace(ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action", _authorize_request)
+    backend_cls = iam_models.IAMBackend
+    for name in _IAM_WRITES_BACKEND:
+        patcher.replace(backend_cls, name, _clearing(getattr(backend_cls, name)))
+    for owner, name in ((iam_models.Role, "put_policy"), (iam_models.Role, "delete_policy")):
+        patcher.replace(owner, name, _clearing(getattr(owner, name)))
+    for name in ("attach_to", "detach_from"):
+        patcher.replace(iam_models.ManagedPolicy, name, _clearing(getattr(iam_models.ManagedPolicy, name)))
+
+
+def _clearing(method: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            clear_caches()
+
+    wrapper.__name__ = getattr(method, "__name__", "wrapper")
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+IAM_ROLE_SESSIONS = REGISTRY.register(
+    Patch(
+        name="iam_role_sessions",
+        kind="gap",
+        summary=(
+            "IAM is evaluated only with INITIAL_NO_AUTH_ACTION_COUNT, then for every key (any other key "
+            "is refused), against resource '*' for most services (a policy scoped to a table never "
+            "allows it), without conditions or per-item transaction actions, and the denial names no resource"
+        ),
+        apply=_apply_role_sessions,
+    )
+)
+
+
+# =============================================================== iam_cfn_managed_policies (patch)
+
+_AWS_MANAGED = re.compile(r"^arn:aws[\w-]*:iam::aws:policy/(?:.*/)?([^/]+)$")
+
+
+def aws_managed_policy_data(name: str) -> dict[str, Any] | None:
+    """moto's copy of an AWS-managed policy (its real document), parsed alone (not all 1,582)."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data as data
+
+    start = data.find(f'"{name}":' + "{")
+    if start < 0:
+        start = data.find(f'"{name}": ' + "{")
+    if start < 0:
+        return None
+    brace = data.index("{", start + len(name) + 2)
+    value, _ = json.JSONDecoder().raw_decode(data, brace)
+    return value if isinstance(value, dict) else None
+
+
+def attach_managed_policy(account: str, role_name: str, policy_arn: str) -> None:
+    """Attach ``policy_arn`` to the role, creating an AWS-managed policy from moto's data if needed."""
+    backend = iam_backends[account]["aws"]
+    if policy_arn not in backend.managed_policies:
+        match = _AWS_MANAGED.match(policy_arn)
+        data = aws_managed_policy_data(match.group(1)) if match else None
+        if data is None:
+            raise iam_models.NotFoundException(f"Policy {policy_arn} does not exist or is not attachable.")
+        policy = iam_models.AWSManagedPolicy.from_data(match.group(1), account, "us-east-1", data)  # type: ignore[union-attr]
+        backend.managed_policies[policy.arn] = policy
+    backend.attach_role_policy(policy_arn, role_name)
+
+
+def _apply_cfn_managed_policies(patcher: Patcher) -> None:
+    original = iam_models.Role.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        role = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        for arn in cloudformation_json.get("Properties", {}).get("ManagedPolicyArns") or []:
+            attach_managed_policy(account_id, role.name, str(arn))
+        return role
+
+    patcher.replace(
+        iam_models.Role, "create_from_cloudformation_json", classmethod(create_from_cloudformation_json)
+    )
+
+
+IAM_CFN_MANAGED_POLICIES = REGISTRY.register(
+    Patch(
+        name="iam_cfn_managed_policies",
+        kind="gap",
+        summary=(
+            "an AWS::IAM::Role's ManagedPolicyArns are ignored, and AWS-managed policies do not exist "
+            "unless all 1,582 are loaded (MOTO_IAM_LOAD_MANAGED_POLICIES)"
+        ),
+        apply=_apply_cfn_managed_policies,
+    )
+)
+
+
+# ========================================================================= sfn_task_role (patch)
+
+_role_clients: dict[tuple[str, str, str, str], Any] = {}
+_role_credentials: dict[str, tuple[str, str, str]] = {}
+
+
+def role_credentials(role_arn: str, session_name: str = "StepFunctions") -> tuple[str, str, str]:
+    """One session per role for the interpreter's calls (made once, reused)."""
+    credentials = _role_credentials.get(role_arn)
+    if credentials is None:
+        account = role_arn.split(":")[4] or "123456789012"
+        credentials = _role_credentials[role_arn] = assume_role(account, role_arn, session_name)
+    return credentials
+
+
+class RoleLambdaClient:
+    """The interpreter's Lambda client, authorised as the state machine's role first."""
+
+    def __init__(self, inner: Any, role_arn: str, region: str):
+        self._inner = inner
+        self._role_arn = role_arn
+        self._region = region
+
+    def invoke(self, FunctionName: str, **kwargs: Any) -> Any:
+        account = self._role_arn.split(":")[4]
+        key, _, _ = role_credentials(self._role_arn)
+        session = session_for_key(key, account)
+        if session is not None:
+            resource = (
+                FunctionName
+                if FunctionName.startswith("arn:")
+                else f"arn:aws:lambda:{self._region}:{account}:function:{FunctionName}"
+            )
+            denial = authorize(session, [Check("lambda:InvokeFunction", resource)])
+            if denial is not None:
+                error = {
+                    "Error": {"Code": "AccessDeniedException", "Message": denial.message},
+                    "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": str(uuid.uuid4())},
+                }
+                raise ClientError(error, "Invoke")
+        return self._inner.invoke(FunctionName=FunctionName, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _apply_task_role(patcher: Patcher) -> None:
+    from moto.core.models import botocore_stubber
+    from moto.settings import moto_server_port
+
+    from . import interpreter
+
+    _role_clients.clear()
+    _role_credentials.clear()
+    for module in interpreter.task_client_modules():
+        previous = module.boto_client_for
+
+        def client_for(
+            region: str, service: str, state_credentials: Any = None, _previous: Any = previous
+        ) -> Any:
+            role_arn = getattr(state_credentials, "role_arn", None)
+            if not role_arn:
+                return _previous(region, service, state_credentials)
+            if service == "lambda":
+                return RoleLambdaClient(_previous(region, service, state_credentials), role_arn, region)
+            port = str(moto_server_port())
+            key = (region, service, role_arn, port)
+            client = _role_clients.get(key)
+            if client is None:
+                access_key, secret, token = role_credentials(role_arn)
+                # in-process moto (mock_aws) intercepts botocore; a server is called at its port
+                endpoint = None if botocore_stubber.enabled else f"http://127.0.0.1:{port}"
+                client = _role_clients[key] = boto3.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=endpoint,
+                    aws_access_key_id=access_key,
+                    aws_secret_access_key=secret,
+                    aws_session_token=token,
+                    config=Config(
+                        parameter_validation=False, retries={"max_attempts": 0, "total_max_attempts": 1}
+                    ),
+                )
+            return client
+
+        patcher.replace(module, "boto_client_for", client_for)
+
+
+SFN_TASK_ROLE = REGISTRY.register(
+    Patch(
+        name="sfn_task_role",
+        kind="gap",
+        summary=(
+            "the ASL interpreter's service integrations ignore the state machine's role "
+            "(one fixed key signs them all)"
+        ),
+        apply=_apply_task_role,
+    )
+)
+
+ENFORCEMENT_PATCHES = (IAM_ROLE_SESSIONS.name, SFN_TASK_ROLE.name)
