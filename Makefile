@@ -6,10 +6,14 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: help demo up test lint format bench soak clean browser
 
-$(STAMP): pyproject.toml functions/common/requirements.txt tests/template/asl-validator/package-lock.json
+FUNCTION_REQUIREMENTS = $(wildcard functions/*/requirements.txt)
+
+$(STAMP): pyproject.toml $(FUNCTION_REQUIREMENTS) tests/template/asl-validator/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# The tool, and the functions' own packages at the versions they are deployed with (the tests
+	@# import the handlers in-process); the local runtime builds each function's package on its own.
+	$(BIN)/pip install --quiet -e '.[dev]' $(addprefix -r ,$(FUNCTION_REQUIREMENTS))
 	@# The ASL is also checked against the spec's JSON schema (npm asl-validator, pinned by its lock
 	@# file); without node/npm that one test skips and says why.
 	if command -v npm >/dev/null; then npm ci --prefix tests/template/asl-validator --no-audit --no-fund --silent; fi

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from moto import mock_aws
@@ -30,6 +31,11 @@ for name, value in {
     os.environ[name] = value
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+# One build cache for every runtime the session starts (in-process or in subprocesses, whichever
+# template): each function's packages are built once, and the next session reuses them.
+os.environ.setdefault(
+    "ORDERFLOW_BUILD_CACHE", str(Path(__file__).resolve().parent.parent / ".orderflow" / "build-cache")
+)
 
 
 @pytest.fixture

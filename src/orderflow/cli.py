@@ -52,6 +52,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -155,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not enforce IAM: every function and state machine acts as the account's administrator "
         "(by default each runs with a session of its execution role, evaluated against its policies)",
+    )
+    up.add_argument(
+        "--max-concurrency",
+        type=_positive_int,
+        default=4,
+        metavar="N",
+        help="concurrent invocations (each in its own worker process) per function without "
+        "ReservedConcurrentExecutions; more wait for a free worker",
     )
     up.add_argument(
         "--no-lint",
@@ -278,11 +296,18 @@ class StartupLog(logging.Handler):
     (then the one error line says it all). Afterwards lines go straight to stderr."""
 
     def __init__(self, level: int = logging.INFO) -> None:
-        super().__init__(level)
+        super().__init__(min(level, logging.INFO))  # progress lines are INFO (see emit)
+        self.shown_level = level
         self.setFormatter(logging.Formatter("%(message)s"))
         self.buffer: list[logging.LogRecord] | None = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.buffer is not None and getattr(record, "progress", False):
+            # a long first step (a function package's build) is shown as it happens
+            print(self.format(record), file=sys.__stderr__, flush=True)
+            return
+        if record.levelno < self.shown_level:
+            return
         if self.buffer is not None:
             self.buffer.append(record)
             return
@@ -407,6 +432,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         persist=not args.in_memory,
         snapshot_interval=args.snapshot_interval or None,
         faults=_fault_rules(args.faults) if args.faults is not None else None,
+        max_workers_per_function=args.max_concurrency,
         iam=not args.no_iam,
         console_port=console_port,
         console_port_fallback=args.console_port is None,

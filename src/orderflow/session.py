@@ -27,6 +27,7 @@ from orderflow.api import ApiServer
 from orderflow.console import Console, ConsoleSources
 from orderflow.ports import port_free
 from orderflow.runtime import Runtime, RuntimeStartError
+from orderflow.runtime.lambdas import DEFAULT_MAX_CONCURRENCY
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,11 @@ class SessionOptions:
     allowed_origins: tuple[str, ...] = ()  # browser origins the embedded AWS answers (none by default)
     lint: bool = False  # cfn-lint before deploy, as `sam validate --lint` (orderflow up: on)
     host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
-    max_workers_per_function: int = 1
+    # concurrent workers per function without ReservedConcurrentExecutions (orderflow up --max-concurrency)
+    max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY
+    build_cache: Path | None = (
+        None  # the functions' package cache (default <template dir>/.orderflow/build-cache)
+    )
     # Keep the embedded AWS's state in <state_dir>/aws-state across a stop and start (orderflow up:
     # on unless --in-memory); written at stop and every snapshot_interval seconds (None: never).
     persist: bool = False
@@ -150,6 +155,7 @@ class LocalSession:
             state_dir=o.state_dir,
             log_echo=o.log_echo,
             max_workers_per_function=o.max_workers_per_function,
+            build_cache=o.build_cache,
             disabled_patches=o.disabled_patches,
             allowed_origins=o.allowed_origins,
             lint=o.lint,

@@ -56,6 +56,8 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
         (["bogus"], "invalid choice"),
         (["up", "--api-port", "x"], "invalid port"),
         (["up", "--aws-port", "70000"], "out of range"),
+        (["up", "--max-concurrency", "0"], "0 is not at least 1"),
+        (["up", "--max-concurrency", "many"], "invalid number"),
         (["up", "--unknown"], "unrecognized arguments"),
         (["up", "--snapshot-interval", "soon"], "invalid number of seconds 'soon'"),
         (["up", "--snapshot-interval", "-1"], "-1 seconds out of range 0-86400"),

@@ -53,6 +53,7 @@ from moto.kms.models import kms_backends
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
+from orderflow.runtime.model import FunctionThrottled
 from orderflow.runtime.moto import REGISTRY, hooks, sfn_local_hooks
 from orderflow.runtime.moto import ses as moto_ses
 from orderflow.runtime.moto import state as moto_state
@@ -810,6 +811,26 @@ def test_lambda_invoke_patched(
     with REGISTRY.enabled("lambda_invoke"):
         check_lambda_invoke(monkeypatch)
     assert runtime_hooks.invocations == [("fn", {"x": 1}, "RequestResponse")]
+
+
+def test_lambda_invoke_patched_throttles_past_reserved_concurrency(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, runtime_hooks: RecordingHooks
+) -> None:
+    """The runtime's FunctionThrottled is Lambda's 429 TooManyRequestsException with its Reason (over
+    the wire, and so ``Lambda.TooManyRequestsException`` for the ASL, which retries it)."""
+
+    def throttled(function_name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
+        raise FunctionThrottled(function_name, 1)
+
+    monkeypatch.setattr(runtime_hooks, "invoke_function", throttled)
+    create_function()
+    lam = boto3.client("lambda", region_name=REGION, config=Config(retries={"max_attempts": 1}))
+    with REGISTRY.enabled("lambda_invoke"), pytest.raises(ClientError) as error:
+        lam.invoke(FunctionName="fn", Payload=b"{}")
+    response = error.value.response
+    assert response["Error"]["Code"] == "TooManyRequestsException"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
 # ---------------------------------------------------------------------------- lambda_cfn_layers

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from pathlib import Path
 
 import pytest
 
+from orderflow.runtime import build
 from orderflow.runtime.lambdas import FunctionSpec, WorkerPool
+from orderflow.runtime.model import FunctionThrottled
+from tests.runtime.gates import Gate, in_thread
 from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE
 
 APP = FIXTURE_TEMPLATE.parent
 
 
-def spec(handler: str, timeout: float = 5.0, env: dict[str, str] | None = None) -> FunctionSpec:
+def spec(
+    handler: str, timeout: float = 5.0, env: dict[str, str] | None = None, reserved: int | None = None
+) -> FunctionSpec:
     return FunctionSpec(
         function_name=f"fn-{handler.replace('.', '-')}",
         logical_id=handler.replace(".", "_"),
@@ -26,18 +32,24 @@ def spec(handler: str, timeout: float = 5.0, env: dict[str, str] | None = None) 
         environment=tuple(sorted((env or {}).items())),
         code_dir=APP / "src",
         layer_paths=(str(APP / "layer"),),  # the fixture layer's package sits at its root
+        reserved_concurrency=reserved,
+    )
+
+
+def make_pool(tmp_path: Path, *specs: FunctionSpec, **kwargs: object) -> WorkerPool:
+    by_name = {s.function_name: s for s in specs}
+    return WorkerPool(
+        by_name.__getitem__,
+        base_env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"},
+        log_dir=tmp_path / "logs",
+        sdk_paths=(str(build.sdk_dir(build.default_cache_root(tmp_path))),),
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
 @pytest.fixture
 def pool(tmp_path: Path):
-    specs = {s.function_name: s for s in (spec("app.echo", env={"ECHO_ONLY": "e"}),)}
-    workers = WorkerPool(
-        specs.__getitem__,
-        base_env={"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "us-east-1"},
-        log_dir=tmp_path / "logs",
-        max_workers_per_function=2,
-    )
+    workers = make_pool(tmp_path, spec("app.echo", env={"ECHO_ONLY": "e"}), max_workers_per_function=2)
     yield workers
     workers.close()
 
@@ -113,3 +125,36 @@ def test_kill_busy_crashes_the_running_invocation_and_the_next_one_cold_starts(p
     assert "exit status -9" in results[0].payload["errorMessage"]
     after = pool.invoke("fn-app-echo", {})
     assert after.cold_start and after.payload["pid"] != warm.payload["pid"]
+
+
+def test_reserved_concurrency_throttles_and_idle_workers_are_reaped(tmp_path: Path) -> None:
+    # timeouts only bound a broken run: the gates hold the handlers, whatever the machine's load
+    reserved, unreserved = spec("gate.handler", timeout=60, reserved=1), spec("gate.handler", timeout=60)
+    unreserved = dataclasses.replace(unreserved, function_name="fn-unreserved")
+    pool = make_pool(tmp_path, reserved, unreserved, idle_timeout=0.0)
+    try:
+        gate = Gate(tmp_path, "reserved")
+        held, box = in_thread(pool.invoke, reserved.function_name, gate.event)
+        try:
+            pid = gate.wait_entered()
+            with pytest.raises(FunctionThrottled, match="Rate Exceeded"):
+                pool.invoke(reserved.function_name, {})
+        finally:
+            gate.release()
+        held.join(30)
+        assert box[0].payload == {"pid": pid}
+
+        gate = Gate(tmp_path, "unreserved")
+        held, box = in_thread(pool.invoke, "fn-unreserved", gate.event)
+        try:
+            pid = gate.wait_entered()
+            other = pool.invoke("fn-unreserved", {})
+        finally:
+            gate.release()
+        held.join(30)
+        assert other.payload["pid"] != pid and box[0].payload == {"pid": pid}
+        # both went idle; with idle_timeout 0 the older one is reaped at the later one's release
+        assert pool.idle_workers("fn-unreserved") == 1
+        assert pool.invoke("fn-unreserved", {}).cold_start is False
+    finally:
+        pool.close()

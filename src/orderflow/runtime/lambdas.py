@@ -2,18 +2,20 @@
 
 Design:
 
-- ONE worker process per function (its execution environment): started lazily on the first invoke
-  (a cold start - logged and counted), kept warm afterwards. To keep cold starts short, the Runtime
-  pre-spawns one spare process per function while it deploys: a spare has imported boto3 (with no
-  function environment yet) and becomes a function's worker at that function's cold start, when its
-  ``os.environ`` is replaced by exactly the function's variables before the handler is imported.
-  Processes give real isolation: each has exactly its function's environment variables, its own
-  modules and globals.
-- Invocations of the SAME function are serialized on its worker (reserved concurrency 1 by default,
-  ``max_workers_per_function`` raises it: extra workers - each a cold start - are only started while
-  all existing ones are busy). Serializing keeps cold starts at exactly one per function and module
-  state deterministic, and the local workloads (one user at a laptop, tests, the bench) gain nothing
-  from more. Different functions run in parallel.
+- Workers per function as Lambda scales execution environments: an invoke takes an idle warm
+  worker of its function, else starts a new one (a cold start), up to the function's
+  ``ReservedConcurrentExecutions`` - past it the invoke is throttled as on AWS
+  (:class:`~orderflow.runtime.model.FunctionThrottled`, which the Lambda API answers with
+  ``TooManyRequestsException``) - or, for a function without reserved concurrency, up to
+  ``max_workers_per_function`` (``orderflow up --max-concurrency``, default 4), past which invokes
+  wait for a worker (AWS would scale further; the laptop has a few cores). Warm workers are reused
+  (the most recently used first); workers idle for ``idle_timeout`` seconds are reaped, except one
+  per function. To keep cold starts short, the Runtime pre-spawns spare processes while it deploys:
+  a spare has imported boto3 (with no function environment yet) and becomes a function's worker at
+  that function's cold start, when its ``os.environ`` is replaced by exactly the function's
+  variables before the handler is imported. Processes give real isolation: each has exactly its
+  function's environment variables, its own modules and globals. Different functions run in
+  parallel.
 - Parent and worker talk over a socketpair (length-prefixed JSON via ``multiprocessing.connection``),
   never over the worker's stdout/stderr: those belong to the handler. A pipe carries them to a log
   pump thread (:class:`_LogPump`) that writes each line to ``<state_dir>/logs/<LogicalId>.log``,
@@ -25,10 +27,13 @@ Design:
   The function's Timeout is enforced: the worker is killed, the invoke returns errorType
   ``Sandbox.Timedout``; the next invoke cold-starts.
 - Code is what was deployed: the function's and its layers' zips as moto's Lambda holds them,
-  extracted once per code hash under ``<state_dir>/code``. Layer contents go on ``sys.path`` the way
+  extracted once per code hash into the shared build cache (build.py), never deleted under a
+  running worker. Layer contents go on ``sys.path`` the way
   Lambda mounts them at /opt: ``python/`` (and ``python/lib/python3.X/site-packages``) of each layer.
-  Third-party packages come from the runtime's own virtualenv (requirements.txt is not installed
-  per function); the Python version is the runtime's, whatever ``Runtime:`` says.
+  A worker imports only what the function would have on AWS (see build.py): the standard library
+  (``python -I -S``: none of the tool's site-packages), the SDK Lambda's runtime provides
+  (``sdk_paths``), its code, what its requirements.txt installs (``package_paths``) and its layers.
+  The Python version is the local one, whatever ``Runtime:`` says (the Runtime warns once).
 - Environment = the function's Environment.Variables from moto's model (Refs already resolved by
   CloudFormation to local physical ids) + the variables Lambda sets (AWS_REGION, AWS_LAMBDA_*,
   _HANDLER, LAMBDA_TASK_ROOT, ...) + credentials + ``AWS_ENDPOINT_URL`` pointing at the
@@ -41,8 +46,6 @@ Design:
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import logging
 import socket
@@ -51,20 +54,21 @@ import sys
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
-from .model import InvokeResult
+from .model import FunctionThrottled, InvokeResult
 from .telemetry import Datum, Telemetry, datum, parse_emf
 
 log = logging.getLogger("orderflow.runtime")
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT_S = 30.0
+DEFAULT_MAX_CONCURRENCY = 4
+IDLE_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class FunctionSpec:
     environment: tuple[tuple[str, str], ...]
     code_dir: Path
     layer_paths: tuple[str, ...]
+    package_paths: tuple[str, ...] = ()  # what the function's requirements.txt installs
+    # ReservedConcurrentExecutions (None: unreserved); not part of a worker's identity
+    reserved_concurrency: int | None = field(default=None, compare=False)
 
 
 def lambda_metrics(function_name: str, result: InvokeResult, concurrent: int) -> list[Datum]:
@@ -104,6 +111,7 @@ class _Worker:
         self.proc = proc
         self.conn = conn
         self.echo_thread = echo
+        self.idle_since = time.monotonic()
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -138,9 +146,11 @@ class WorkerPool:
         base_env: dict[str, str],
         log_dir: Path,
         log_echo: bool = False,
-        max_workers_per_function: int = 1,
+        max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY,
         time_scale: float | None = None,
         telemetry: Telemetry | None = None,
+        sdk_paths: tuple[str, ...] = (),
+        idle_timeout: float = IDLE_TIMEOUT_S,
     ):
         self._spec_for = spec_for
         self._telemetry = telemetry
@@ -149,6 +159,8 @@ class WorkerPool:
         self._log_dir = log_dir
         self._log_echo = log_echo
         self._max_workers = max(1, max_workers_per_function)
+        self._sdk_paths = tuple(sdk_paths)  # what Lambda's runtime provides (boto3...), after the function's
+        self._idle_timeout = idle_timeout
         self._pools: dict[str, _FunctionPool] = {}
         self._spares: list[tuple[subprocess.Popen[bytes], Connection]] = []
         self._lock = threading.Lock()
@@ -209,7 +221,10 @@ class WorkerPool:
         """Start (or reuse) the function's worker; the init error if its handler does not import."""
         spec = self._spec_for(function_name)
         pool = self._pool(spec.function_name)
-        worker, _ = self._acquire(pool, spec)
+        try:
+            worker, _ = self._acquire(pool, spec)
+        except FunctionThrottled:  # reserved concurrency 0, or all its workers busy: nothing to check
+            return None
         if isinstance(worker, dict):
             self._release(pool, None)
             return worker
@@ -247,6 +262,7 @@ class WorkerPool:
             return pool
 
     def _acquire(self, pool: _FunctionPool, spec: FunctionSpec) -> tuple[Any, bool]:
+        reserved = spec.reserved_concurrency
         with pool.cond:
             while True:
                 if pool.closed:
@@ -258,7 +274,10 @@ class WorkerPool:
                     pool.count -= 1  # dead, or the function's code/config changed: replace it
                     pool.live.discard(worker)
                     worker.kill()
-                if pool.count < pool.max_workers:
+                if reserved is not None and pool.count >= reserved:
+                    # as Lambda: no environment to spare within the function's reserved concurrency
+                    raise FunctionThrottled(spec.function_name, reserved)
+                if pool.count < min(pool.max_workers, reserved if reserved is not None else pool.max_workers):
                     pool.count += 1
                     break
                 pool.cond.wait()
@@ -270,8 +289,17 @@ class WorkerPool:
 
     def _release(self, pool: _FunctionPool, worker: Any, keep: bool = True) -> None:
         """Back to idle (``keep``), or gone: a dead/killed worker, or an init error (dict)."""
+        reaped: list[_Worker] = []
         with pool.cond:
             if isinstance(worker, _Worker) and keep and not pool.closed:
+                now = time.monotonic()
+                worker.idle_since = now
+                # idle ones past the timeout go (the oldest first), one warm worker stays
+                while len(pool.idle) >= 1 and now - pool.idle[0].idle_since >= self._idle_timeout:
+                    old = pool.idle.pop(0)
+                    pool.count -= 1
+                    pool.live.discard(old)
+                    reaped.append(old)
                 pool.idle.append(worker)
             else:
                 pool.count -= 1
@@ -279,6 +307,9 @@ class WorkerPool:
                     pool.live.discard(worker)
                     worker.kill()
             pool.cond.notify()
+        for old in reaped:
+            log.info("%s: idle worker %d reaped", old.spec.logical_id, old.proc.pid)
+            old.kill()
 
     def prespawn(self, count: int) -> None:
         """Start ``count`` spare worker processes now (they preload boto3 while the stack deploys);
@@ -302,7 +333,16 @@ class WorkerPool:
         parent_sock, child_sock = socket.socketpair()
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(WORKER_SCRIPT), str(child_sock.fileno())],
+                # -S: no site-packages (the tool's own); the SDK folders come as arguments
+                [
+                    sys.executable,
+                    "-I",
+                    "-S",
+                    "-u",
+                    str(WORKER_SCRIPT),
+                    str(child_sock.fileno()),
+                    *self._sdk_paths,
+                ],
                 env=self._base_env,
                 cwd=self._log_dir.parent if self._log_dir.parent.is_dir() else None,
                 stdin=subprocess.DEVNULL,
@@ -345,7 +385,7 @@ class WorkerPool:
             "cwd": str(spec.code_dir),
             "log_path": None,  # stdout/stderr: the pipe to the log pump
             "handler": spec.handler,
-            "paths": [str(spec.code_dir), *spec.layer_paths],
+            "paths": [str(spec.code_dir), *spec.package_paths, *spec.layer_paths],
             "function_name": spec.function_name,
             "function_version": "$LATEST",
             "invoked_function_arn": spec.function_arn,
@@ -497,23 +537,6 @@ class _LogPump:
 
 
 # ------------------------------------------------------------------------------------------ code
-
-
-def extract_zip(data: bytes, root: Path, name: str) -> Path:
-    """Extract a deployment package once per content hash; returns its folder."""
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    target = root / f"{name}-{digest}"
-    if not target.is_dir():
-        tmp = root / f".{name}-{digest}-{uuid.uuid4().hex[:6]}"
-        tmp.mkdir(parents=True)
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            zf.extractall(tmp)
-        try:
-            tmp.rename(target)
-        except OSError:  # another thread extracted the same package meanwhile
-            if not target.is_dir():
-                raise
-    return target
 
 
 def layer_sys_paths(layer_dir: Path) -> list[str]:

@@ -10,6 +10,18 @@ class RuntimeStartError(Exception):
     """The local runtime could not start; the message is one line meant for the user."""
 
 
+class FunctionThrottled(Exception):
+    """An invoke past the function's reserved concurrency: Lambda's ``TooManyRequestsException``
+    with Reason ``ReservedFunctionConcurrentInvocationLimitExceeded``."""
+
+    reason = "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+    def __init__(self, function_name: str, reserved: int):
+        super().__init__(f"Rate Exceeded. (function {function_name}, reserved concurrency {reserved})")
+        self.function_name = function_name
+        self.reserved = reserved
+
+
 @dataclass(frozen=True)
 class Route:
     """One API route: ``path`` like ``/users/{userId}``; ``function_name`` is the physical Lambda name."""

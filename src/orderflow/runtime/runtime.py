@@ -26,14 +26,15 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from . import build
 from . import moto as moto_layer
 from .browser_guard import write_admin_token
 from .deploy import api_routes, load_template, package, transform
 from .embedded_aws import EmbeddedAws, ensure_port_free
 from .faults import CRASH, FaultEngine, FaultRuleError, Injection, RulesDocument, load_document, parse_rules
-from .lambdas import FunctionSpec, WorkerPool, extract_zip, lambda_error, layer_sys_paths
+from .lambdas import DEFAULT_MAX_CONCURRENCY, FunctionSpec, WorkerPool, lambda_error, layer_sys_paths
 from .lint import TemplateLint
-from .model import InvokeResult, Route, RuntimeStartError
+from .model import FunctionThrottled, InvokeResult, Route, RuntimeStartError
 from .moto import awslambda, backends, cloudformation, sfn, sqs
 from .moto import cloudwatch as moto_cloudwatch
 from .outbox import read_outbox
@@ -103,7 +104,8 @@ class Runtime:
         parameter_overrides: dict[str, str] | None = None,
         state_dir: Path | None = None,
         log_echo: bool = False,
-        max_workers_per_function: int = 1,
+        max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY,
+        build_cache: Path | None = None,
         disabled_patches: tuple[str, ...] = (),
         spare_workers: int | None = None,
         allowed_origins: tuple[str, ...] = (),
@@ -126,6 +128,12 @@ class Runtime:
         ).resolve()
         self.log_echo = log_echo
         self.max_workers_per_function = max_workers_per_function
+        # Functions' packages (code, requirements, layers, the SDK), built once per content hash and
+        # shared by every runtime of the checkout whatever its stack name (see build.py).
+        self.build_cache = (
+            Path(build_cache) if build_cache else build.default_cache_root(self.template_path.parent)
+        ).resolve()
+        self._warned_runtimes: set[str] = set()
 
         self.endpoint_url = f"http://127.0.0.1:{aws_port}"
         self.outputs: dict[str, str] = {}
@@ -347,8 +355,13 @@ class Runtime:
             # persisting runtime waits for them, and they for it
             guard=self._gate.request if self.persist else None,
         )
+        try:
+            sdk = build.sdk_dir(self.build_cache)
+        except (OSError, build.BuildError) as exc:
+            raise RuntimeStartError(f"cannot prepare the build cache {self.build_cache}: {exc}") from exc
         self._pool = WorkerPool(
             self._spec_for,
+            sdk_paths=(str(sdk),),
             telemetry=self.telemetry,
             base_env=self._worker_base_env(),
             log_dir=self.state_dir / "logs",
@@ -393,7 +406,6 @@ class Runtime:
                     moto_layer.state.INTERRUPTED_ERROR,
                     shown,
                 )
-        shutil.rmtree(self.state_dir / "code", ignore_errors=True)
         self._streams = StreamDispatchers(
             self._stream_invoke, self.account_id, self.region, time_scale=self.time_scale
         )
@@ -617,21 +629,45 @@ class Runtime:
         fn = self._resolve_function(function_name)
         layer_arns = tuple(layer["Arn"] for layer in fn.layers)
         env = tuple(sorted((str(k), str(v)) for k, v in (fn.environment_vars or {}).items()))
-        key = (fn.function_name, fn.code_sha_256, layer_arns, env, fn.handler, fn.timeout, fn.memory_size)
+        reserved = None if fn.reserved_concurrency in (None, "") else int(fn.reserved_concurrency)
+        key = (
+            fn.function_name,
+            fn.code_sha_256,
+            layer_arns,
+            env,
+            fn.handler,
+            fn.timeout,
+            fn.memory_size,
+            reserved,
+        )
         spec = self._specs.get(key)
         if spec is None:
-            code_root = self.state_dir / "code"
-            code_dir = extract_zip(fn.code_bytes, code_root, fn.function_name)
+            root = self.build_cache
+            logical_id = self._logical_by_name.get(fn.function_name, fn.function_name)
+            # Like `sam build`: the function's code plus what its requirements.txt installs, each
+            # layer's content plus (BuildMethod python3.X: under python/) its requirements'.
+            code_dir = build.extract_zip(fn.code_bytes, root, fn.function_name)
+            package_paths = [
+                str(path)
+                for path in [self._requirements(code_dir, f"{logical_id} (requirements.txt)")]
+                if path is not None
+            ]
             layer_paths: list[str] = []
             for arn in layer_arns:
                 layer = awslambda.layer_version(self.account_id, self.region, arn)
-                layer_dir = extract_zip(
-                    layer.code_bytes, code_root / "layers", f"{layer.name}-{layer.version}"
-                )
+                layer_dir = build.extract_zip(layer.code_bytes, root, f"layer-{layer.name}-{layer.version}")
                 layer_paths.extend(layer_sys_paths(layer_dir))
+                layer_deps = self._requirements(
+                    layer_dir / "python", f"layer {layer.name} (requirements.txt)"
+                )
+                if layer_deps is None:
+                    layer_deps = self._requirements(layer_dir, f"layer {layer.name} (requirements.txt)")
+                if layer_deps is not None:
+                    layer_paths.append(str(layer_deps))
+            self._warn_python_version(fn.run_time or "")
             spec = FunctionSpec(
                 function_name=fn.function_name,
-                logical_id=self._logical_by_name.get(fn.function_name, fn.function_name),
+                logical_id=logical_id,
                 function_arn=fn.function_arn,
                 handler=fn.handler or "",
                 runtime=fn.run_time or "",
@@ -640,9 +676,27 @@ class Runtime:
                 environment=env + self._role_environment(fn),
                 code_dir=code_dir,
                 layer_paths=tuple(layer_paths),
+                package_paths=tuple(package_paths),
+                reserved_concurrency=reserved,
             )
             self._specs[key] = spec
         return spec
+
+    def _requirements(self, folder: Path, label: str) -> Path | None:
+        requirements = folder / "requirements.txt"
+        if not requirements.is_file():
+            return None
+        return build.requirements_dir(self.build_cache, requirements, label)
+
+    def _warn_python_version(self, runtime: str) -> None:
+        local = build.python_tag()
+        if runtime.startswith("python") and runtime != local and runtime not in self._warned_runtimes:
+            self._warned_runtimes.add(runtime)
+            log.warning(
+                "functions declare Runtime %s; they run here on the local %s (packages built for it)",
+                runtime,
+                local,
+            )
 
     def _role_environment(self, fn: Any) -> tuple[tuple[str, str], ...]:
         """Lambda's credentials for a worker: a session of the function's execution role (sts
@@ -706,6 +760,8 @@ class Runtime:
             raise RuntimeError("the local runtime is not started")
         try:
             return pool.invoke(function_name, event)
+        except FunctionThrottled:  # the Lambda API answers it with TooManyRequestsException
+            raise
         except Exception as exc:  # the function does not exist, its code cannot be read, ...
             if type(exc).__name__ in ("UnknownFunctionException", "FunctionNotFound"):
                 raise
@@ -727,7 +783,10 @@ class Runtime:
         if unknown:
             raise RuntimeStartError(f"no function {unknown[0]} in the stack")
         with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as executor:
-            errors = list(executor.map(lambda item: (item[0], pool.check(item[1])), names))
+            try:
+                errors = list(executor.map(lambda item: (item[0], pool.check(item[1])), names))
+            except build.BuildError as exc:
+                raise RuntimeStartError(str(exc)) from None
         for logical_id, error in errors:
             if error is not None:
                 raise RuntimeStartError(
@@ -767,7 +826,11 @@ class Runtime:
         return json.dumps(result.payload).encode("utf-8"), result.function_error
 
     def _invoke_event(self, function_name: str, event: Any) -> None:
-        result = self.invoke(function_name, event)
+        try:
+            result = self.invoke(function_name, event)
+        except FunctionThrottled as exc:  # Lambda would retry it for up to 6 hours; here it is reported
+            log.warning("asynchronous invoke of %s throttled: %s", function_name, exc)
+            return
         if result.function_error:
             payload = result.payload if isinstance(result.payload, dict) else {}
             log.warning(
@@ -874,7 +937,10 @@ class Runtime:
         if injection is not None and injection.error is not None:
             error_type = "Runtime.ExitError" if injection.error.code == CRASH else injection.error.code
             return InvokeResult(lambda_error(error_type, "injected fault"), "Unhandled", 0.0, False)
-        return self.invoke(function_name, event)
+        try:
+            return self.invoke(function_name, event)
+        except FunctionThrottled as exc:  # a failed attempt: the mapping retries the batch
+            return InvokeResult(lambda_error("TooManyRequestsException", str(exc)), "Unhandled", 0.0, False)
 
     # ------------------------------------------------------------------------------------ outbox
 

@@ -1,7 +1,10 @@
 """Bootstrap of one Lambda worker process (the function's execution environment).
 
-Started by :mod:`orderflow.runtime.lambdas` as ``python -I -u worker.py <fd>`` - a script, so it
-imports nothing of orderflow and ``-I`` keeps the script's folder off ``sys.path``. It starts as a
+Started by :mod:`orderflow.runtime.lambdas` as ``python -I -S -u worker.py <fd> [<sdk path>...]`` - a
+script, so it imports nothing of orderflow; ``-I`` keeps the script's folder off ``sys.path`` and
+``-S`` the interpreter's site-packages (the tool's own packages): ``sys.path`` is the standard
+library, then the SDK folders given (what Lambda's runtime provides), and at init the function's
+code, packages and layers go in front of them, in Lambda's order. It starts as a
 spare (no function yet, boto3 preloaded) and becomes one function's execution environment at init:
 ``os.environ`` is replaced by exactly the function's variables before its handler is imported, and
 stdout/stderr (the handler's) are pointed at the function's log file. The protocol runs over the
@@ -157,8 +160,22 @@ def _become(init: dict[str, Any]) -> None:
         os.close(fd)
 
 
+SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+def _forget_preloaded_sdk(paths: list[str]) -> None:
+    """A function that packages its own boto3/botocore (they come before the runtime's on sys.path)
+    gets those: the spare's preloaded copies are dropped before its handler is imported."""
+    if not any(os.path.isdir(os.path.join(path, "botocore")) for path in paths):
+        return
+    for name in list(sys.modules):
+        if name.split(".", 1)[0] in SDK_MODULES:
+            del sys.modules[name]
+
+
 def main() -> int:
     conn = Connection(int(sys.argv[1]))
+    sys.path.extend(sys.argv[2:])
     _preload()
     try:
         init = json.loads(conn.recv_bytes())
@@ -166,6 +183,7 @@ def main() -> int:
         return 0
     _become(init)
     _scale_sdk_retry_sleeps(init.get("time_scale"))
+    _forget_preloaded_sdk(init["paths"])
     for path in reversed(init["paths"]):
         sys.path.insert(0, path)
     started = time.perf_counter()

@@ -6,9 +6,11 @@ import datetime as dt
 import json
 from typing import Any
 
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LayerVersion, lambda_backends
 from moto.core.utils import unix_time
 
+from ..model import FunctionThrottled
 from . import dynamodb, hooks
 from .registry import REGISTRY, Patch, Patcher
 
@@ -22,6 +24,23 @@ def layer_version(account_id: str, region: str, arn: str) -> Any:
     return lambda_backends[account_id][region].layers_versions_by_arn(arn)
 
 
+class TooManyRequests(LambdaClientError):
+    """Lambda's throttling answer: HTTP 429 ``TooManyRequestsException`` with a ``Reason``."""
+
+    code = 429
+
+    def __init__(self, throttled: FunctionThrottled):
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = json.dumps(
+            {
+                "__type": "TooManyRequestsException",
+                "Reason": throttled.reason,
+                "Type": "User",
+                "message": "Rate Exceeded.",
+            }
+        )
+
+
 def _apply_invoke(patcher: Patcher) -> None:
     def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
         event = json.loads(body) if body else {}
@@ -29,7 +48,12 @@ def _apply_invoke(patcher: Patcher) -> None:
         invocation_type = headers.get("X-Amz-Invocation-Type") or headers.get(
             "x-amz-invocation-type", "RequestResponse"
         )
-        payload, function_error = hooks.current().invoke_function(self.function_name, event, invocation_type)
+        try:
+            payload, function_error = hooks.current().invoke_function(
+                self.function_name, event, invocation_type
+            )
+        except FunctionThrottled as exc:  # past the function's reserved concurrency
+            raise TooManyRequests(exc) from None
         if function_error:
             response_headers["x-amz-function-error"] = function_error
         return payload
@@ -89,7 +113,8 @@ LAMBDA_INVOKE = REGISTRY.register(
         "gap",
         "invoking a function needs Docker (and with lambda.use_docker off, LambdaSimpleBackend returns "
         "canned answers); here LambdaFunction.invoke - reached by the Invoke API, Step Functions tasks "
-        "and SQS mappings - runs the handler in the runtime's worker processes",
+        "and SQS mappings - runs the handler in the runtime's worker processes; an invoke past the "
+        "function's reserved concurrency is answered 429 TooManyRequestsException as on AWS",
         _apply_invoke,
         needs_runtime=True,
     )

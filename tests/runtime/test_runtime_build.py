@@ -1,0 +1,71 @@
+"""The build cache on its own: pinned requirements, one build per content hash under concurrency."""
+
+from __future__ import annotations
+
+import io
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from orderflow.runtime import build
+
+
+@pytest.mark.parametrize(
+    ("text", "pinned"),
+    [
+        ("a==1.0\nb-c==2.0.post1  # why\n# comment\n\n", True),
+        ("pydantic-core==2.46.5\naws-lambda-powertools[tracer]==3.37.0\n", True),
+        ("a==1.0\nb>=2\n", False),
+        ("-r other.txt\na==1\n", False),
+        ("# nothing\n", False),
+    ],
+)
+def test_fully_pinned(text: str, pinned: bool) -> None:
+    assert build.fully_pinned(text) is pinned
+
+
+def test_concurrent_builders_build_an_entry_once(tmp_path: Path) -> None:
+    calls: list[int] = []
+    barrier = threading.Barrier(4)
+    results: list[Path] = []
+
+    def make(tmp: Path) -> None:
+        calls.append(1)
+        (tmp / "built").write_text("x")
+
+    def builder() -> None:
+        barrier.wait()
+        results.append(build._ensure(tmp_path, "deps", "k", make))
+
+    threads = [threading.Thread(target=builder) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert calls == [1]
+    assert set(results) == {tmp_path / "deps" / "k"}
+    assert (tmp_path / "deps" / "k" / "built").read_text() == "x"
+    assert [p.name for p in (tmp_path / "deps").iterdir()] == ["k"], "no temporary folder left"
+
+
+def test_a_failed_build_leaves_nothing_behind(tmp_path: Path) -> None:
+    def fail(tmp: Path) -> None:
+        (tmp / "half").write_text("x")
+        raise build.BuildError("pip said no")
+
+    with pytest.raises(build.BuildError):
+        build._ensure(tmp_path, "deps", "k", fail)
+    assert list((tmp_path / "deps").iterdir()) == []
+
+
+def test_code_is_extracted_once_per_content(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "X = 1\n")
+    first = build.extract_zip(buf.getvalue(), tmp_path, "fn")
+    (first / "marker").write_text("kept")
+    again = build.extract_zip(buf.getvalue(), tmp_path, "fn")
+    assert again == first and (again / "marker").read_text() == "kept"
+    assert (first / "app.py").read_text() == "X = 1\n"
