@@ -454,15 +454,15 @@ class Runtime:
 
     # ----------------------------------------------------------------------------------- deploy
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the embedded AWS."""
+    def client(self, service: str, **config: Any) -> Any:
+        """A boto3 client for the embedded AWS (``config``: botocore Config options on top)."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint_url,
             region_name=self.region,
             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=Config(retries={"max_attempts": 1}, inject_host_prefix=False),
+            config=Config(**{"retries": {"max_attempts": 1}, "inject_host_prefix": False, **config}),
         )
 
     def _deploy(self, template: dict[str, Any], lint: TemplateLint | None = None) -> None:
@@ -488,7 +488,10 @@ class Runtime:
         self.timings["transform_ms"] = (time.perf_counter() - t1) * 1000
 
         t2 = time.perf_counter()
-        cfn = self.client("cloudformation")
+        # CreateStack/UpdateStack run every resource's creation inside the one request: on a loaded
+        # machine that can outlast botocore's 60 s read timeout, and a resent CreateStack only answers
+        # "already exists". One attempt, a long wait.
+        cfn = self.client("cloudformation", read_timeout=900, retries={"total_max_attempts": 1})
         if lint is not None:  # waited for as late as possible: it runs beside moto's start and the packaging
             self._check_lint(lint)
         self._fingerprint = hashlib.sha256(
