@@ -34,7 +34,14 @@ LAST, BEFORE = END - MINUTE, END - 2 * MINUTE
 
 BODY = {
     "widgets": [
-        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": "## <b>hi</b>"}},
+        {
+            "type": "text",
+            "x": 0,
+            "y": 0,
+            "width": 24,
+            "height": 2,
+            "properties": {"markdown": "## <b>hi</b>"},
+        },
         {
             "type": "metric",
             "x": 0,
@@ -46,13 +53,37 @@ BODY = {
                 "period": 60,
                 "stat": "Sum",
                 "metrics": [
-                    ["AWS/States", "ExecutionsSucceeded", "StateMachineArn", "arn:sm", {"id": "ok", "visible": False}],
-                    ["...", "ExecutionsFailed", "StateMachineArn", "arn:sm", {"id": "failed", "visible": False}],
+                    [
+                        "AWS/States",
+                        "ExecutionsSucceeded",
+                        "StateMachineArn",
+                        "arn:sm",
+                        {"id": "ok", "visible": False},
+                    ],
+                    [
+                        "...",
+                        "ExecutionsFailed",
+                        "StateMachineArn",
+                        "arn:sm",
+                        {"id": "failed", "visible": False},
+                    ],
                     ["app", "Rejections", "Reason", "Missing", {"id": "rejected", "label": "Rejected"}],
-                    [{"expression": "FILL(ok, 0) - FILL(rejected, 0)", "id": "confirmed", "label": "CONFIRMED"}],
+                    [
+                        {
+                            "expression": "FILL(ok, 0) - FILL(rejected, 0)",
+                            "id": "confirmed",
+                            "label": "CONFIRMED",
+                        }
+                    ],
                     [{"expression": "FILL(failed, 0) * 2", "id": "doubled"}],
                     [{"expression": "RATE(ok)", "id": "rate"}],
-                    ["AWS/States", "ExecutionTime", "StateMachineArn", "arn:sm", {"stat": "p99", "label": "p99"}],
+                    [
+                        "AWS/States",
+                        "ExecutionTime",
+                        "StateMachineArn",
+                        "arn:sm",
+                        {"stat": "p99", "label": "p99"},
+                    ],
                 ],
             },
         },
@@ -62,7 +93,10 @@ BODY = {
             "y": 2,
             "width": 12,
             "height": 6,
-            "properties": {"title": "Alarms", "alarms": ["arn:aws:cloudwatch:us-east-1:1:alarm:Errors", "Gone"]},
+            "properties": {
+                "title": "Alarms",
+                "alarms": ["arn:aws:cloudwatch:us-east-1:1:alarm:Errors", "Gone"],
+            },
         },
         {"type": "log", "x": 0, "y": 8, "width": 24, "height": 6, "properties": {"title": "Logs"}},
         {"type": "metric", "width": 6, "properties": {"view": "singleValue", "metrics": []}},
@@ -163,4 +197,3 @@ def test_a_body_that_is_no_dashboard_is_an_error() -> None:
 
 def dashboards_fetch_nothing(queries: list[dict[str, Any]], start: int, end: int) -> dict[str, Any]:
     return {}
-

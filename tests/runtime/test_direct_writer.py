@@ -18,9 +18,14 @@ def test_points_written_directly_are_read_by_get_metric_data() -> None:
         DirectWriter("123456789012", "us-east-1").put_metric_data(
             "n", [{"MetricName": "m", "Value": 2.0, "Unit": "Count", "Timestamp": at}]
         )
-        query = {"Id": "a", "MetricStat": {"Metric": {"Namespace": "n", "MetricName": "m"}, "Period": 60, "Stat": "Sum"}}
+        query = {
+            "Id": "a",
+            "MetricStat": {"Metric": {"Namespace": "n", "MetricName": "m"}, "Period": 60, "Stat": "Sum"},
+        }
         answer = client.get_metric_data(
-            MetricDataQueries=[query], StartTime=at - dt.timedelta(seconds=30), EndTime=at + dt.timedelta(minutes=1)
+            MetricDataQueries=[query],
+            StartTime=at - dt.timedelta(seconds=30),
+            EndTime=at + dt.timedelta(minutes=1),
         )
         [result] = answer["MetricDataResults"]
         assert result["Values"] == [2.0]

@@ -156,8 +156,8 @@ def _metric_widget(properties: Mapping[str, Any], fetch: Fetch, now: int, minute
     for row in rows:
         if not row.visible:
             continue
-        values = series.get(row.id)
-        points = [] if values is None else [[b, v] for b, v in zip(buckets, values, strict=True) if v is not None]
+        line = series.get(row.id)
+        points = [] if line is None else [[b, v] for b, v in zip(buckets, line, strict=True) if v is not None]
         drawn.append(
             {
                 "id": row.id,

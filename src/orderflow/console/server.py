@@ -514,7 +514,9 @@ class ConsoleApi:
                 answer = cloudwatch.get_metric_data(**kwargs)
                 for result in answer.get("MetricDataResults", []):
                     points = found.setdefault(result["Id"], {})
-                    for stamp, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                    for stamp, value in zip(
+                        result.get("Timestamps", []), result.get("Values", []), strict=False
+                    ):
                         if value is not None:
                             points[int(stamp.timestamp())] = float(value)
                 if not answer.get("NextToken"):
