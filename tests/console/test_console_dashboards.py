@@ -75,7 +75,8 @@ BODY = {
                             "label": "CONFIRMED",
                         }
                     ],
-                    [{"expression": "FILL(failed, 0) * 2", "id": "doubled"}],
+                    [{"expression": "half * 4", "id": "doubled"}],  # uses an expression below it
+                    [{"expression": "FILL(failed, 0) / 2", "id": "half", "visible": False}],
                     [{"expression": "RATE(ok)", "id": "rate"}],
                     [
                         "AWS/States",
@@ -144,7 +145,7 @@ def test_metric_rows_are_fetched_and_expressions_evaluated_over_the_period_grid(
         "Stat": "Sum",
     }
     series = {s["id"]: s for s in widgets[1]["series"]}
-    assert set(series) == {"rejected", "confirmed", "doubled", "rate", "m6"}  # hidden rows not drawn
+    assert set(series) == {"rejected", "confirmed", "doubled", "rate", "m7"}  # hidden rows not drawn
     assert series["rejected"]["points"] == []  # a metric without data: drawn as nothing, no error
     assert series["rejected"]["label"] == "Rejected"
     assert series["confirmed"]["points"] == [[t, 0.0] for t in range(start, BEFORE, MINUTE)] + [
@@ -154,7 +155,7 @@ def test_metric_rows_are_fetched_and_expressions_evaluated_over_the_period_grid(
     assert series["doubled"]["points"][-1] == [LAST, 2.0]
     assert series["rate"]["points"] == []
     assert "RATE is not supported locally" in series["rate"]["notice"]
-    assert series["m6"]["notice"] == "statistic p99 is not computed by the embedded CloudWatch"
+    assert series["m7"]["notice"] == "statistic p99 is not computed by the embedded CloudWatch"
 
 
 def test_alarm_widgets_show_each_alarms_state_and_a_missing_one() -> None:

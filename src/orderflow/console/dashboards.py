@@ -145,13 +145,20 @@ def _metric_widget(properties: Mapping[str, Any], fetch: Fetch, now: int, minute
         else:
             values = fetched.get(row.id) or {}
             series[row.id] = [values.get(bucket) for bucket in buckets]
-    for row in rows:  # in order: an expression may use the expressions above it
-        if row.expression is None:
-            continue
-        try:
-            series[row.id] = evaluate_expression(row.expression, series, len(buckets))
-        except UnsupportedExpression as exc:
-            row_notices[row.id] = str(exc)
+    # an expression may use other expressions, above or below it: evaluate until nothing more resolves
+    pending = [row for row in rows if row.expression is not None]
+    while pending:
+        errors: dict[str, str] = {}
+        for row in pending:
+            assert row.expression is not None
+            try:
+                series[row.id] = evaluate_expression(row.expression, series, len(buckets))
+            except UnsupportedExpression as exc:
+                errors[row.id] = str(exc)
+        if len(errors) == len(pending):
+            row_notices.update(errors)
+            break
+        pending = [row for row in pending if row.id in errors]
     drawn = []
     for row in rows:
         if not row.visible:
