@@ -237,3 +237,54 @@ def test_console_page_draws_parallel_and_map(runtime: Any, console: Console, bro
     assert groups == {"Fan/branch 1", "Fan/branch 2", "Fan/branch 2/Each/iterator"}
     screenshot(browser, "nested")
     assert page_errors(browser) == []
+
+
+def fixture_dashboard(runtime: Any, console: Console) -> dict[str, Any]:
+    """The fixture's dashboard as the console's API answers it, after one invocation of its function."""
+    sfn = local_client("stepfunctions", runtime.endpoint_url)
+    run_execution(sfn, runtime.outputs["WorkflowArn"], {"raise": "widget"})
+    runtime.telemetry.flush()  # ship the invocation's metrics now, not at the next second
+    status, listed = call(console, "/api/dashboards")
+    assert status == 200
+    assert [d["name"] for d in listed["dashboards"]] == ["fx-fixture"]
+    status, shown = call(console, "/api/dashboard?name=fx-fixture&minutes=10")
+    assert status == 200, shown
+    return dict(shown)
+
+
+def test_console_api_draws_the_fixture_dashboard(runtime: Any, console: Console) -> None:
+    shown = fixture_dashboard(runtime, console)
+    text, metric, alarm = shown["widgets"]
+    assert (text["type"], text["text"]) == ("text", "## fixture <app>")
+    assert (metric["x"], metric["y"], metric["width"], metric["height"]) == (0, 1, 12, 6)
+    series = {s["id"]: s for s in metric["series"]}
+    assert set(series) == {"invocations", "fine"}  # errors: hidden, used by the expression only
+    assert sum(v for _, v in series["invocations"]["points"]) >= 1
+    assert series["fine"]["points"] and all(v is not None for _, v in series["fine"]["points"])
+    assert {a["name"] for a in alarm["alarms"]} == {
+        runtime.resources["RaiserErrorsAlarm"],
+        runtime.resources["WorkflowFailedAlarm"],
+    }
+    assert all(a["state"] in ("OK", "ALARM", "INSUFFICIENT_DATA") for a in alarm["alarms"])
+    status, answer = call(console, "/api/dashboard?name=no-such-dashboard")
+    assert (status, answer["message"]) == (404, "no dashboard no-such-dashboard")
+    assert call(console, "/api/dashboard")[0] == 400
+
+
+def test_console_page_draws_the_fixture_dashboard(runtime: Any, console: Console, browser: Any) -> None:
+    fixture_dashboard(runtime, console)
+    browser.get(console.url + "#/dashboards/fx-fixture")
+    wait_for(
+        browser,
+        lambda d: d.find_elements("css selector", '.widget[data-type="metric"] polyline.series'),
+        what="a drawn series",
+    )
+    kinds = [w.get_attribute("data-type") for w in browser.find_elements("css selector", ".widget")]
+    assert kinds == ["text", "metric", "alarm"]
+    text = browser.find_element("css selector", '.widget[data-type="text"]').text
+    assert "fixture <app>" in text  # shown as text, not parsed as HTML
+    states = browser.find_elements("css selector", '.widget[data-type="alarm"] .alarm-state')
+    assert len(states) == 2
+    assert {s.get_attribute("data-state") for s in states} <= {"OK", "ALARM", "INSUFFICIENT_DATA"}
+    screenshot(browser, "dashboard")
+    assert page_errors(browser) == []

@@ -21,6 +21,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,7 +37,7 @@ from botocore.exceptions import ClientError
 from orderflow.history import is_express_arn, log_group_of, logged_description, logged_executions
 from orderflow.wsgi_server import Limits, WsgiServer
 
-from . import model
+from . import dashboards, model
 
 log = logging.getLogger("orderflow.console")
 
@@ -125,6 +126,8 @@ class ConsoleApi:
             ("GET", "/api/messages"): self.messages,
             ("GET", "/api/outbox"): self.outbox,
             ("GET", "/api/alarms"): self.alarms,
+            ("GET", "/api/dashboards"): self.dashboards,
+            ("GET", "/api/dashboard"): self.dashboard,
         }
 
     def client(self, service: str) -> Any:
@@ -467,6 +470,74 @@ class ConsoleApi:
                     }
                 )
         return {"alarms": alarms}
+
+    # ------------------------------------------------------------------------------- dashboards
+
+    def dashboards(self, query: dict[str, str]) -> dict[str, Any]:
+        cloudwatch = self.client("cloudwatch")
+        entries = []
+        for page in cloudwatch.get_paginator("list_dashboards").paginate():
+            for entry in page.get("DashboardEntries", []):
+                entries.append({"name": entry["DashboardName"], "modified": entry.get("LastModified")})
+        return {"dashboards": sorted(entries, key=lambda e: e["name"])}
+
+    def dashboard(self, query: dict[str, str]) -> dict[str, Any]:
+        name = _required(query, "name")
+        minutes = _int(query, "minutes", 60, 5, 24 * 60)
+        cloudwatch = self.client("cloudwatch")
+        try:
+            body = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("ResourceNotFound", "ResourceNotFoundException"):
+                raise ConsoleError(404, f"no dashboard {name}") from None
+            raise
+        try:
+            widgets = dashboards.build(
+                body, self._metric_data, self._alarm_states, now=int(time.time()), minutes=minutes
+            )
+        except dashboards.DashboardError as exc:
+            raise ConsoleError(422, f"dashboard {name}: {exc}") from None
+        return {"name": name, "minutes": minutes, "columns": dashboards.GRID_COLUMNS, "widgets": widgets}
+
+    def _metric_data(
+        self, queries: list[dict[str, Any]], start: int, end: int
+    ) -> dict[str, dict[int, float]]:
+        cloudwatch = self.client("cloudwatch")
+        found: dict[str, dict[int, float]] = {}
+        for offset in range(0, len(queries), 500):  # GetMetricData takes at most 500 queries
+            kwargs: dict[str, Any] = {
+                "MetricDataQueries": queries[offset : offset + 500],
+                "StartTime": datetime.fromtimestamp(start, UTC),
+                "EndTime": datetime.fromtimestamp(end, UTC),
+            }
+            while True:
+                answer = cloudwatch.get_metric_data(**kwargs)
+                for result in answer.get("MetricDataResults", []):
+                    points = found.setdefault(result["Id"], {})
+                    for stamp, value in zip(
+                        result.get("Timestamps", []), result.get("Values", []), strict=False
+                    ):
+                        if value is not None:
+                            points[int(stamp.timestamp())] = float(value)
+                if not answer.get("NextToken"):
+                    break
+                kwargs["NextToken"] = answer["NextToken"]
+        return found
+
+    def _alarm_states(self, names: list[str]) -> dict[str, dict[str, Any]]:
+        cloudwatch = self.client("cloudwatch")
+        states: dict[str, dict[str, Any]] = {}
+        for offset in range(0, len(names), 100):  # DescribeAlarms takes at most 100 names
+            for page in cloudwatch.get_paginator("describe_alarms").paginate(
+                AlarmNames=names[offset : offset + 100]
+            ):
+                for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                    states[alarm["AlarmName"]] = {
+                        "state": alarm.get("StateValue"),
+                        "reason": alarm.get("StateReason"),
+                        "updated": alarm.get("StateUpdatedTimestamp"),
+                    }
+        return states
 
 
 _MARKER = re.compile(r"^(START|END|REPORT) RequestId: ([0-9A-Za-z-]+)")

@@ -421,6 +421,100 @@
     refresh(load, 5000);
   }
 
+  // ---------------------------------------------------------------------------- dashboards
+
+  const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+  const ROW_PX = 46; // one grid row of a dashboard, as CloudWatch draws it (roughly)
+
+  function number(v) {
+    if (Math.abs(v) >= 1000) return v.toFixed(0);
+    return Number.isInteger(v) ? String(v) : v.toPrecision(3);
+  }
+
+  // A tiny line chart: one polyline per series over the widget's time window, y from 0 (or the minimum).
+  function lineChart(widget) {
+    const W = 600, H = 220, L = 44, R = 8, T = 8, B = 22;
+    const drawn = widget.series.filter((s) => s.points.length);
+    const values = drawn.flatMap((s) => s.points.map((p) => p[1]));
+    let low = Math.min(0, ...values), high = Math.max(1, ...values);
+    if (high === low) high = low + 1;
+    const x = (t) => L + (t - widget.start) / (widget.end - widget.start) * (W - L - R);
+    const y = (v) => T + (1 - (v - low) / (high - low)) * (H - T - B);
+    const root = svg("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", class: "chart", role: "img", "aria-label": widget.title || "metric chart" });
+    for (const v of [low, (low + high) / 2, high]) {
+      root.append(svg("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), class: "grid" }),
+        svg("text", { x: L - 4, y: y(v) + 4, "text-anchor": "end", class: "axis" }, number(v)));
+    }
+    for (const t of [widget.start, widget.end]) {
+      root.append(svg("text", { x: x(t), y: H - 6, "text-anchor": t === widget.start ? "start" : "end", class: "axis" }, new Date(t * 1000).toISOString().slice(11, 16)));
+    }
+    widget.series.forEach((s, i) => {
+      if (!s.points.length) return;
+      const color = PALETTE[i % PALETTE.length];
+      const pts = s.points.map((p) => x(p[0] + widget.period / 2).toFixed(1) + "," + y(p[1]).toFixed(1)).join(" ");
+      root.append(svg("polyline", { points: pts, class: "series", stroke: color, "data-series": s.id }, svg("title", {}, s.label)));
+      if (s.points.length === 1) root.append(svg("circle", { cx: x(s.points[0][0] + widget.period / 2), cy: y(s.points[0][1]), r: 3, fill: color }));
+    });
+    return root;
+  }
+
+  function textWidget(text) {
+    // plain text, a line each; "#" headings shown bigger. Never parsed as HTML.
+    return el("div", { class: "widget-text" }, text.split("\n").map((line) => {
+      const heading = line.match(/^(#{1,6})\s+(.*)$/);
+      return heading ? el("div", { class: "heading h" + heading[1].length }, heading[2]) : el("div", {}, line);
+    }));
+  }
+
+  function widgetBox(widget) {
+    const box = el("div", { class: "widget card", "data-type": widget.type, "data-supported": String(widget.supported) });
+    box.style.gridColumn = (widget.x + 1) + " / span " + widget.width;
+    box.style.gridRow = (widget.y + 1) + " / span " + widget.height;
+    if (widget.title) box.append(el("h3", {}, widget.title));
+    if (!widget.supported) {
+      box.append(el("p", { class: "muted placeholder" }, widget.notice));
+    } else if (widget.type === "text") {
+      box.append(textWidget(widget.text));
+    } else if (widget.type === "alarm") {
+      box.append(el("ul", { class: "alarm-list" }, widget.alarms.map((a) => el("li", {},
+        el("span", { class: "alarm-state status " + (a.state || ""), "data-state": a.state || "MISSING" }, a.state || "no such alarm"), " ",
+        el("span", { title: a.reason || "" }, a.name)))));
+    } else if (widget.type === "metric") {
+      box.append(lineChart(widget));
+      box.append(el("div", { class: "series-legend" }, widget.series.map((s, i) => {
+        const swatch = el("i", { class: "swatch" });
+        swatch.style.background = PALETTE[i % PALETTE.length]; // CSSOM: allowed by the page's CSP
+        return el("span", { title: s.expression || s.stat || "" }, swatch, s.label + (s.notice ? " — " + s.notice : (s.points.length ? "" : " — no data")));
+      })));
+      for (const notice of widget.notices) box.append(el("p", { class: "muted" }, notice));
+    }
+    return box;
+  }
+
+  async function dashboardsView(name) {
+    const listed = await api("/api/dashboards");
+    if (!listed.dashboards.length) {
+      view.replaceChildren(el("h1", {}, "Dashboards"), el("p", { class: "muted" }, "no CloudWatch dashboards in this account"));
+      return;
+    }
+    const current = name && listed.dashboards.some((d) => d.name === name) ? name : listed.dashboards[0].name;
+    const minutes = el("select", { id: "dashboard-minutes", onchange: () => load().catch(showError) },
+      [15, 60, 180, 720].map((m) => el("option", { value: String(m), selected: m === 60 }, "last " + (m < 60 ? m + " min" : m / 60 + " h"))));
+    const picker = el("select", { id: "dashboard", onchange: (e) => { location.hash = "#/dashboards/" + encodeURIComponent(e.target.value); } },
+      listed.dashboards.map((d) => el("option", { value: d.name, selected: d.name === current }, d.name)));
+    const grid = el("div", { class: "dashboard-grid", id: "dashboard-grid", "data-dashboard": current });
+    view.replaceChildren(el("h1", {}, "Dashboards"), el("div", { class: "toolbar" }, picker, minutes), grid);
+    async function load() {
+      const data = await api("/api/dashboard?" + new URLSearchParams({ name: current, minutes: minutes.value }));
+      grid.style.gridTemplateColumns = "repeat(" + data.columns + ", minmax(0, 1fr))";
+      grid.style.gridAutoRows = ROW_PX + "px";
+      grid.replaceChildren(...data.widgets.map(widgetBox));
+      showError(null);
+    }
+    await load();
+    refresh(load, 5000);
+  }
+
   // -------------------------------------------------------------------------------- router
 
   async function route() {
@@ -439,6 +533,7 @@
       else if (page === "queues") await queuesView();
       else if (page === "outbox") await outboxView();
       else if (page === "alarms") await alarmsView();
+      else if (page === "dashboards") await dashboardsView(rest.length ? decodeURIComponent(rest.join("/")) : null);
       else await machinesView();
     } catch (error) {
       showError(error);

@@ -10,6 +10,7 @@ would hand them (``orderflow.runtime.telemetry.ApiWriter`` is the same through t
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
@@ -36,4 +37,13 @@ class DirectWriter:
         logs_backends[self.account_id][self.region].put_log_events(group, stream, events)
 
     def put_metric_data(self, namespace: str, data: list[dict[str, Any]]) -> None:
-        cloudwatch_backends[self.account_id][self.region].put_metric_data(namespace, data)
+        # PutMetricData's request parsing hands the backend naive UTC timestamps, and GetMetricData
+        # compares its (naive) window with them: an aware one here would make that comparison raise.
+        plain = [{**datum, "Timestamp": _naive_utc(datum.get("Timestamp"))} for datum in data]
+        cloudwatch_backends[self.account_id][self.region].put_metric_data(namespace, plain)
+
+
+def _naive_utc(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
