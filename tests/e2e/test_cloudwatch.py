@@ -4,14 +4,13 @@ subtract it are evaluated on the fixture stack, tests/runtime/test_runtime_cloud
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from orderflow.polling import wait_until
 from tests.e2e.e2e_support import Stack
 
 pytestmark = pytest.mark.e2e
@@ -20,14 +19,7 @@ TASKS = ("ValidateOrderFunction", "CheckStockFunction", "WriteOrderFunction", "N
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    pause = threading.Event()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        pause.wait(0.02)
-    raise AssertionError(f"gave up waiting for {what}")
+    return wait_until(condition, timeout=timeout, what=what)
 
 
 def lines(stack: Stack, logical_id: str, prefix: str) -> list[str]:

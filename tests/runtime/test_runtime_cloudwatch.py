@@ -4,13 +4,13 @@ Step Functions', embedded metric format), and the template's alarms evaluated wi
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from orderflow.polling import wait_until
 from tests.runtime.runtime_helpers import run_execution
 from tests.support.aws import local_client
 
@@ -24,16 +24,7 @@ def client(rt: Any, service: str) -> Any:
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    """``condition()`` until truthy: the execution's end reaches the runtime just after
-    DescribeExecution shows it (the same thread, a few statements later)."""
-    pause = threading.Event()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        pause.wait(0.01)
-    raise AssertionError(f"gave up waiting for {what}")
+    return wait_until(condition, timeout=timeout, what=what)
 
 
 def recorded(rt: Any, namespace: str, name: str, **dimensions: str) -> bool:
