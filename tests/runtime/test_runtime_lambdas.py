@@ -158,3 +158,39 @@ def test_reserved_concurrency_throttles_and_idle_workers_are_reaped(tmp_path: Pa
         assert pool.invoke("fn-unreserved", {}).cold_start is False
     finally:
         pool.close()
+
+
+class HeldLogs:
+    """A Telemetry stand-in whose log shipping is held at a gate (a slow log pump, deterministically)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.gate = threading.Event()
+
+    def log_line(self, group: str, stream: str, line: str) -> None:
+        self.gate.wait(30)
+        self.lines.append(line)
+
+    def metric(self, data: object) -> None:
+        pass
+
+
+def test_an_invocation_returns_only_once_its_report_line_is_read(tmp_path: Path) -> None:
+    """Lines are stamped when the pump reads them: were an invocation to return before its lines were
+    read, the next step's time window could hold this invocation's lines."""
+    logs = HeldLogs()
+    workers = make_pool(tmp_path, spec("app.echo", env={"ECHO_ONLY": "e"}), telemetry=logs)
+    try:
+        logs.gate.set()
+        assert workers.invoke("fn-app-echo", {}).cold_start  # warm: no start-up in what follows
+        logs.gate.clear()
+        thread, box = in_thread(workers.invoke, "fn-app-echo", {})
+        thread.join(0.5)
+        assert thread.is_alive(), "the invocation returned while its log lines were still unread"
+        logs.gate.set()
+        thread.join(30)
+        assert box and not isinstance(box[0], BaseException), box
+        assert sum(line.startswith("REPORT RequestId: ") for line in logs.lines) == 2, logs.lines
+    finally:
+        logs.gate.set()
+        workers.close()

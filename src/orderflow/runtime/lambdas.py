@@ -69,6 +69,7 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT_S = 30.0
 DEFAULT_MAX_CONCURRENCY = 4
 IDLE_TIMEOUT_S = 300.0
+REPORT_WAIT_S = 5.0  # how long an invocation waits for the pump to read its REPORT line
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,19 @@ def lambda_error(error_type: str, message: str) -> dict[str, Any]:
 
 
 class _Worker:
-    def __init__(self, spec: FunctionSpec, proc: subprocess.Popen[bytes], conn: Connection, echo: Any):
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        proc: subprocess.Popen[bytes],
+        conn: Connection,
+        echo: Any,
+        pump: _LogPump | None = None,
+    ):
         self.spec = spec
         self.proc = proc
         self.conn = conn
         self.echo_thread = echo
+        self.pump = pump
         self.idle_since = time.monotonic()
 
     def alive(self) -> bool:
@@ -376,7 +385,7 @@ class WorkerPool:
         )
         echo = threading.Thread(target=pump.run, args=(proc.stdout,), daemon=True)
         echo.start()
-        worker = _Worker(spec, proc, conn, echo)
+        worker = _Worker(spec, proc, conn, echo, pump)
         with pool.cond:
             pool.live.add(worker)  # from now on close() kills it, even mid-init
         init = {
@@ -430,6 +439,10 @@ class WorkerPool:
                 f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}",
             )
             return error, "Unhandled", False
+        if worker.pump is not None:
+            # The invocation's lines are stamped when the pump reads them: an invocation ends once its
+            # REPORT line is read, so the next step's lines can never be stamped before this one's.
+            worker.pump.wait_reported(request_id, REPORT_WAIT_S)
         if reply.get("ok"):
             return reply.get("payload"), None, True
         return reply["error"], "Unhandled", True
@@ -518,8 +531,26 @@ class _LogPump:
         self.echo = echo
         self.telemetry = telemetry
         self.console = ConsoleFilter()
+        self._reported: set[str] = set()  # request ids whose REPORT line was read, not yet waited for
+        self._ended = False
+        self._cond = threading.Condition()
+
+    def wait_reported(self, request_id: str, timeout: float) -> bool:
+        """Until the invocation's REPORT line has been read (False: the stream ended or time ran out)."""
+        with self._cond:
+            found = self._cond.wait_for(lambda: request_id in self._reported or self._ended, timeout)
+            self._reported.discard(request_id)
+            return bool(found) and not self._ended
 
     def run(self, stream: IO[bytes] | None) -> None:
+        try:
+            self._run(stream)
+        finally:
+            with self._cond:
+                self._ended = True
+                self._cond.notify_all()
+
+    def _run(self, stream: IO[bytes] | None) -> None:
         with self.log_file:
             if stream is None:
                 return
@@ -534,6 +565,10 @@ class _LogPump:
                 if self.echo and self.console.show(line):
                     sys.stderr.write(f"[{self.prefix}] {line}\n")
                     sys.stderr.flush()
+                if line.startswith("REPORT RequestId: "):
+                    with self._cond:
+                        self._reported.add(line[len("REPORT RequestId: ") :].split(maxsplit=1)[0])
+                        self._cond.notify_all()
 
 
 # ------------------------------------------------------------------------------------------ code
