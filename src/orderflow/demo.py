@@ -107,7 +107,9 @@ def _traffic(
 
     _section(f"loading {len(products)} products")
     table = resource("dynamodb", endpoint).Table(runtime.resources["ProductsTable"])
-    write_items(table, products, total=len(products))
+    # the bar only on a terminal: redirected output gets the count alone
+    loaded = write_items(table, products, total=len(products), progress=sys.stderr.isatty())
+    print(f"  loaded {loaded} products", flush=True)
 
     _section("orders (POST /orders)")
     sfn = client("stepfunctions", endpoint)

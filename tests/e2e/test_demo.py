@@ -24,6 +24,9 @@ def test_demo_exits_0_with_every_outcome_as_expected(demo: subprocess.CompletedP
     assert demo.returncode == 0, demo.stderr[-2000:]
     assert "demo: every order, user and mail came out as expected" in demo.stdout
     assert "Traceback" not in demo.stdout + demo.stderr
+    # output to a pipe: the product count, no progress bar
+    assert "  loaded 200 products" in demo.stdout
+    assert "item/s]" not in demo.stdout + demo.stderr
 
 
 def test_demo_shows_each_order_outcome(demo: subprocess.CompletedProcess[str]) -> None:
