@@ -14,7 +14,7 @@ import requests
 from orderflow import cli
 from orderflow.runtime.browser_guard import ADMIN_TOKEN_HEADER
 from orderflow.runtime.faults import parse_rules
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port, run_execution
+from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, run_execution, running
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e
@@ -23,21 +23,10 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The fixture app; botocore's retry sleeps in its workers skipped (time scale 0)."""
-    from orderflow.runtime import Runtime
-
-    runtime = Runtime(
-        FIXTURE_TEMPLATE,
-        stack_name="fxfaults",
-        aws_port=free_port(),
-        api_port=free_port(),
-        state_dir=tmp_path_factory.mktemp("state"),
-        time_scale=0,
-    )
-    runtime.start()
-    try:
-        yield runtime
-    finally:
-        runtime.stop()
+    with running(
+        FIXTURE_TEMPLATE, "fxfaults", state_dir=tmp_path_factory.mktemp("state"), time_scale=0
+    ) as rt:
+        yield rt
 
 
 @pytest.fixture(autouse=True)

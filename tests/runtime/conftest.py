@@ -7,23 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port
+from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, running
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The fixture app deployed in a fresh embedded AWS, for one test module."""
-    from orderflow.runtime import Runtime
-
-    rt = Runtime(
-        FIXTURE_TEMPLATE,
-        stack_name="fx",
-        aws_port=free_port(),
-        api_port=free_port(),
-        state_dir=tmp_path_factory.mktemp("state"),
-    )
-    rt.start()
-    try:
+    with running(FIXTURE_TEMPLATE, "fx", state_dir=tmp_path_factory.mktemp("state")) as rt:
         yield rt
-    finally:
-        rt.stop()

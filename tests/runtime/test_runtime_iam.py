@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from orderflow.runtime.moto.iam import Check, dynamodb_checks, evaluate, parse_policies
-from tests.runtime.runtime_helpers import free_port, run_execution
+from tests.runtime.runtime_helpers import run_execution, running
 
 IAM_TEMPLATE = Path(__file__).parent / "fixtures" / "iam" / "template.yaml"
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -134,21 +134,8 @@ def test_transactions_are_authorised_per_item_and_batches_per_table() -> None:
 
 @pytest.fixture(scope="module")
 def iam_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from orderflow.runtime import Runtime
-
-    rt = Runtime(
-        IAM_TEMPLATE,
-        stack_name="iamfx",
-        aws_port=free_port(),
-        api_port=free_port(),
-        state_dir=tmp_path_factory.mktemp("state"),
-        spare_workers=0,
-    )
-    rt.start()
-    try:
+    with running(IAM_TEMPLATE, "iamfx", state_dir=tmp_path_factory.mktemp("state"), spare_workers=0) as rt:
         yield rt
-    finally:
-        rt.stop()
 
 
 def admin(rt: Any, service: str) -> Any:

@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from orderflow.runtime import Runtime, build
 from tests.runtime.gates import Gate, in_thread
-from tests.runtime.runtime_helpers import free_port
+from tests.runtime.runtime_helpers import free_port, running
 
 DEPS_APP = Path(__file__).parent / "fixtures" / "deps"
 
@@ -36,12 +36,8 @@ def app_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def runtime(app_dir: Path) -> Iterator[Runtime]:
-    rt = Runtime(app_dir / "template.yaml", stack_name="twin", aws_port=free_port(), api_port=free_port())
-    rt.start()
-    try:
+    with running(app_dir / "template.yaml", "twin") as rt:
         yield rt
-    finally:
-        rt.stop()
 
 
 def invoke(rt: Runtime, logical_id: str, event: dict[str, Any]) -> Any:
