@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from orderflow.console import Console, ConsoleSources
+from orderflow.console import Console
 from orderflow.runtime.faults import parse_rules
 from tests.e2e.e2e_support import Stack
-from tests.support.browser import browser, page_errors, screenshot, wait_for
+from tests.support.browser import browser, page_errors, screenshot, serving_console, wait_for
 
 __all__ = ["browser"]  # the fixture, imported for this module
 
@@ -24,21 +24,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def console(stack: Stack) -> Iterator[Console]:
-    rt = stack.runtime
-    served = Console(
-        ConsoleSources(
-            endpoint_url=rt.endpoint_url,
-            region=rt.region,
-            stack_name=rt.stack_name,
-            outbox=rt.outbox,
-            peek_queue=rt.peek_queue,
-        )
-    )
-    served.start()
-    try:
+    with serving_console(stack.runtime) as served:
         yield served
-    finally:
-        served.stop()
 
 
 @pytest.fixture(scope="module")

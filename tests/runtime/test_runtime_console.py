@@ -12,31 +12,18 @@ from typing import Any
 
 import pytest
 
-from orderflow.console import Console, ConsoleSources
+from orderflow.console import Console
 from tests.runtime.runtime_helpers import run_execution
 from tests.support.aws import local_client
-from tests.support.browser import browser, page_errors, screenshot, wait_for
+from tests.support.browser import browser, page_errors, screenshot, serving_console, wait_for
 
 __all__ = ["browser"]  # the fixture, imported for this module
 
 
 @pytest.fixture(scope="module")
 def console(runtime: Any) -> Iterator[Console]:
-    served = Console(
-        ConsoleSources(
-            endpoint_url=runtime.endpoint_url,
-            region=runtime.region,
-            stack_name=runtime.stack_name,
-            outbox=runtime.outbox,
-            peek_queue=runtime.peek_queue,
-            test_cases=lambda: {},
-        )
-    )
-    served.start()
-    try:
+    with serving_console(runtime) as served:
         yield served
-    finally:
-        served.stop()
 
 
 def call(

@@ -1,6 +1,6 @@
-"""A real browser for the console's tests: the system's headless Chromium driven by Selenium through the
-system chromedriver (``apt-get install -y chromium chromium-driver``; ``make test`` installs them as
-root). Without them the browser tests skip and say so.
+"""A real browser for the console's tests (and the console it opens, serving_console): the system's
+headless Chromium driven by Selenium through the system chromedriver (``apt-get install -y chromium
+chromium-driver``; ``make test`` installs them as root). Without them the browser tests skip and say so.
 
 Screenshots go to ``test-artifacts/console/`` (gitignored).
 """
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
+from orderflow.console import Console, ConsoleSources
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
@@ -92,3 +95,22 @@ def screenshot(driver: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+@contextmanager
+def serving_console(runtime: Any) -> Iterator[Console]:
+    """The web console on any free port, reading ``runtime``'s embedded AWS, outbox and queues."""
+    served = Console(
+        ConsoleSources(
+            endpoint_url=runtime.endpoint_url,
+            region=runtime.region,
+            stack_name=runtime.stack_name,
+            outbox=runtime.outbox,
+            peek_queue=runtime.peek_queue,
+        )
+    )
+    served.start()
+    try:
+        yield served
+    finally:
+        served.stop()
