@@ -975,7 +975,7 @@ def report_mocked(args: argparse.Namespace, mocked: dict[str, Any]) -> int:
 def evaluator_cost(repeat: int = 20000) -> dict[str, float]:
     """The evaluator's own time, in process: one decision from the cache (every request after the
     first of its kind) and one evaluated from the policies (the first, or after an IAM write)."""
-    from orderflow.runtime.moto.iam import Check, evaluate, parse_policies
+    from orderflow.runtime.iam_policy import Check, evaluate, parse_policies
 
     table = "arn:aws:dynamodb:us-east-1:123456789012:table/orderflow-OrdersTable-X"
     products = table.replace("Orders", "Products")

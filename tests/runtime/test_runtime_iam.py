@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from orderflow.runtime.moto.iam import Check, dynamodb_checks, evaluate, parse_policies
+from orderflow.runtime.iam_policy import Check, dynamodb_checks, evaluate, parse_policies
 from tests.runtime.runtime_helpers import run_execution, running
 
 IAM_TEMPLATE = Path(__file__).parent / "fixtures" / "iam" / "template.yaml"
