@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orderflow.runtime.telemetry import UnsupportedExpression, evaluate_expression
+from orderflow.metric_math import UnsupportedExpression, evaluate_expression
 
 GRID_COLUMNS = 24
 DEFAULT_WIDTH = 6

@@ -7,9 +7,24 @@ streams.py (stream event source mappings) and the moto/ package (everything that
 named patches and its process-global state).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .model import InvokeResult, Route, RuntimeStartError
 from .outbox import fetch_outbox, format_outbox, mails_to
-from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+
+def __getattr__(name: str) -> Any:
+    # Runtime (and with it moto) is imported on first use, so the moto-free modules of this package
+    # (iam_policy, model, outbox, ...) and the CLI's client commands import without moto.
+    if name == "Runtime":
+        from .runtime import Runtime
+
+        return Runtime
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "InvokeResult",

@@ -17,16 +17,18 @@ import urllib.request
 from email.message import Message as MimeMessage
 from typing import Any
 
-from .moto import ses
-
 
 def read_outbox(account_id: str, region: str) -> list[dict[str, Any]]:
-    entries = [_entry(m) for m in ses.sent_messages(account_id, region)]
+    """The embedded SES's sent mail, read in the runtime's own process (``fetch_outbox`` is the client
+    side, over the runtime's endpoint; it must not import moto)."""
+    from .moto import ses
+
+    entries = [_entry(m, ses.sent_at(m)) for m in ses.sent_messages(account_id, region)]
     return [e for e in entries if e is not None]
 
 
-def _entry(message: Any) -> dict[str, Any] | None:
-    sent_at = ses.sent_at(message) or dt.datetime.now(dt.UTC)
+def _entry(message: Any, sent_at: dt.datetime | None) -> dict[str, Any] | None:
+    sent_at = sent_at or dt.datetime.now(dt.UTC)
     time = sent_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if hasattr(message, "raw_data"):
         mime = email.message_from_string(message.raw_data)
