@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from moto.dynamodb.responses import DynamoHandler
 
+from tests.functions.users.users_support import rest_event, to_response
 from tests.support.lambda_env import LambdaContext
-from tests.unit.users.users_support import rest_event, to_response
 
 THREADS = 8
 LATENCY_SECONDS = 0.02

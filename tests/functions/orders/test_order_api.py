@@ -11,8 +11,8 @@ from order_service.models import ExecutionSnapshot, Order
 from orderflow_common.dynamodb_items import to_attribute_values
 
 from orderflow.arns import execution_arn
+from tests.functions.orders.orders_testkit import rest_event
 from tests.support.lambda_env import REGION, fresh_module
-from tests.unit.orders.orders_testkit import rest_event
 
 BODY = {"customerId": "c-ada", "items": [{"productId": "p-cup", "quantity": 2}]}
 

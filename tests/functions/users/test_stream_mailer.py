@@ -9,8 +9,8 @@ import logging
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.functions.users.users_support import SENDER
 from tests.support.lambda_env import LambdaContext
-from tests.unit.users.users_support import SENDER
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
+from tests.functions.users.users_support import SENDER, ApiResponse, aws_client, rest_event, to_response
 from tests.support.lambda_env import REGION, LambdaContext, fresh_module
-from tests.unit.users.users_support import SENDER, ApiResponse, aws_client, rest_event, to_response
 
 
 @pytest.fixture
