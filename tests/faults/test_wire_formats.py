@@ -1,54 +1,20 @@
 """Injected errors in each protocol's wire format: botocore parses them into the right ClientError code
 and status, and its standard retry mode retries the ones it would retry on AWS.
 
-Each test answers a real boto3 client's request with :func:`wire_error`'s bytes (a ``before-send``
-handler, so nothing listens) and counts the attempts botocore makes (its back-off delay set to 0).
+Each test answers a real boto3 client's request with :func:`wire_error`'s bytes
+(``tests.support.wire``) and counts the attempts botocore makes (its back-off delay set to 0).
 """
 
 from __future__ import annotations
 
-import io
 import json
-from typing import Any
 
-import boto3
 import botocore.retries.standard
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from orderflow.runtime.faults import FaultError, wire_error
-
-
-class _Raw:
-    def __init__(self, body: bytes):
-        self._body = io.BytesIO(body)
-
-    def stream(self, **kwargs: Any) -> Any:
-        yield self._body.read()
-
-    def read(self, *args: Any) -> bytes:
-        return self._body.read()
-
-
-def _client(service: str, answer: Any, attempts: list[str]) -> Any:
-    client = boto3.client(
-        service,
-        region_name="us-east-1",
-        endpoint_url="http://127.0.0.1:1",
-        aws_access_key_id="ak",
-        aws_secret_access_key="sk",
-        config=Config(retries={"mode": "standard", "total_max_attempts": 3}),
-    )
-
-    def send(request: Any, **kwargs: Any) -> AWSResponse:
-        attempts.append(request.url)
-        wire = answer
-        return AWSResponse(request.url, wire.status, dict(wire.headers), _Raw(wire.body))
-
-    client.meta.events.register("before-send", send)
-    return client
+from tests.support.wire import answering_client
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +33,7 @@ def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_dynamodb_json_errors(code: str, status: int, retried: bool) -> None:
     attempts: list[str] = []
-    client = _client("dynamodb", wire_error("dynamodb", FaultError(code, status)), attempts)
+    client = answering_client("dynamodb", wire_error("dynamodb", FaultError(code, status)), attempts)
     with pytest.raises(ClientError) as caught:
         client.get_item(TableName="t", Key={"k": {"S": "1"}})
     error = caught.value.response
@@ -79,7 +45,7 @@ def test_dynamodb_json_errors(code: str, status: int, retried: bool) -> None:
 @pytest.mark.parametrize(("code", "status"), [("InternalError", 500), ("ServiceUnavailable", 503)])
 def test_sqs_json_protocol_errors(code: str, status: int) -> None:
     attempts: list[str] = []
-    client = _client("sqs", wire_error("sqs", FaultError(code, status)), attempts)
+    client = answering_client("sqs", wire_error("sqs", FaultError(code, status)), attempts)
     with pytest.raises(ClientError) as caught:
         client.send_message(QueueUrl="http://127.0.0.1:1/123/q", MessageBody="x")
     assert caught.value.response["Error"]["Code"] == code
@@ -94,7 +60,7 @@ def test_sqs_query_protocol_error_is_xml() -> None:
 
 def test_ses_query_throttling() -> None:
     attempts: list[str] = []
-    client = _client("ses", wire_error("ses", FaultError("Throttling", 400)), attempts)
+    client = answering_client("ses", wire_error("ses", FaultError("Throttling", 400)), attempts)
     with pytest.raises(ClientError) as caught:
         client.send_email(
             Source="a@example.com",
@@ -109,7 +75,7 @@ def test_lambda_rest_json_too_many_requests() -> None:
     attempts: list[str] = []
     wire = wire_error("lambda", FaultError("TooManyRequestsException", 429))
     assert ("Retry-After", "1") in wire.headers
-    client = _client("lambda", wire, attempts)
+    client = answering_client("lambda", wire, attempts)
     with pytest.raises(ClientError) as caught:
         client.invoke(FunctionName="fn", Payload=b"{}")
     assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
@@ -120,7 +86,7 @@ def test_lambda_rest_json_too_many_requests() -> None:
 
 def test_lambda_crash_is_a_function_error_not_a_client_error() -> None:
     attempts: list[str] = []
-    client = _client("lambda", wire_error("lambda", FaultError("crash", 200)), attempts)
+    client = answering_client("lambda", wire_error("lambda", FaultError("crash", 200)), attempts)
     response = client.invoke(FunctionName="fn", Payload=b"{}")
     assert response["StatusCode"] == 200 and response["FunctionError"] == "Unhandled"
     payload = json.loads(response["Payload"].read())

@@ -41,18 +41,13 @@ from urllib.parse import parse_qs, unquote
 
 import yaml
 
+from .aws_wire import PROTOCOLS, WireError, error_response, lambda_crash_payload
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 CRASH = "crash"
 
-# Per service: its wire protocol, and the errors the real service answers (code -> HTTP status).
-PROTOCOLS = {
-    "dynamodb": "json",
-    "sqs": "json",  # botocore speaks SQS's JSON protocol (AwsQueryCompatible); query clients still work
-    "lambda": "rest-json",
-    "ses": "query",
-    "stepfunctions": "json",
-}
+# Per service: the errors the real service answers (code -> HTTP status); protocols are in aws_wire.
 KNOWN_ERRORS: dict[str, dict[str, int]] = {
     "dynamodb": {
         "ProvisionedThroughputExceededException": 400,
@@ -75,15 +70,6 @@ KNOWN_ERRORS: dict[str, dict[str, int]] = {
     },
     "ses": {"Throttling": 400, "ServiceUnavailable": 503, "InternalFailure": 500},
     "stepfunctions": {"ThrottlingException": 400, "ServiceUnavailable": 503, "InternalFailure": 500},
-}
-JSON_NAMESPACES = {
-    "dynamodb": "com.amazonaws.dynamodb.v20120810",
-    "sqs": "com.amazonaws.sqs",
-    "stepfunctions": "com.amazonaws.swf.service.model",
-}
-QUERY_NAMESPACES = {
-    "ses": "http://ses.amazonaws.com/doc/2010-12-01/",
-    "sqs": "http://queue.amazonaws.com/doc/2012-11-05/",
 }
 RULE_KEYS = frozenset({"name", "service", "operations", "resources", "error", "probability", "latency_ms"})
 DOCUMENT_KEYS = frozenset({"seed", "rules"})
@@ -408,17 +394,6 @@ def format_snapshot(snapshot: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------------- wire formats
 
 
-@dataclass(frozen=True)
-class WireError:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 429: "Too Many Requests", 500: "Internal Server Error",
-            502: "Bad Gateway", 503: "Service Unavailable"}  # fmt: skip
-
-
 def _message(service: str, code: str) -> str:
     if code in ("ProvisionedThroughputExceededException",):
         return (
@@ -436,53 +411,26 @@ def wire_error(
     service: str, error: FaultError, protocol: str | None = None, request_id: str | None = None
 ) -> WireError:
     """The answer the real service gives for ``error``, in ``protocol`` (default: the service's)."""
-    protocol = protocol or PROTOCOLS[service]
     request_id = request_id or str(uuid.uuid4())
-    code, status = error.code, error.status
-    message = _message(service, code)
     if error.code == CRASH:  # the function's process died: Invoke itself succeeds (200)
-        body = json.dumps(
-            {
-                "errorType": "Runtime.ExitError",
-                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
-            }
-        ).encode()
         headers = [
             ("Content-Type", "application/json"),
             ("X-Amz-Function-Error", "Unhandled"),
             ("X-Amz-Executed-Version", "$LATEST"),
             ("x-amzn-RequestId", request_id),
         ]
-        return WireError(200, headers, body)
-    if protocol == "json":
-        namespace = JSON_NAMESPACES.get(service, f"com.amazonaws.{service}")
-        body = json.dumps({"__type": f"{namespace}#{code}", "message": message}).encode()
-        headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", request_id)]
-        if service == "sqs":  # SQS's JSON protocol keeps the query protocol's code in this header
-            fault = "Sender" if status < 500 else "Receiver"
-            headers.append(("x-amzn-query-error", f"{code};{fault}"))
-        return WireError(status, headers, body)
-    if protocol == "query":
-        fault = "Sender" if status < 500 else "Receiver"
-        namespace = QUERY_NAMESPACES.get(service, "")
-        body = (
-            f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault}</Type><Code>{code}</Code>'
-            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        ).encode()
-        return WireError(status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], body)
-    # rest-json (Lambda): the code in x-amzn-ErrorType, Type User/Service in the body
-    kind = "User" if status < 500 else "Service"
-    payload: dict[str, Any] = {"Type": kind, "message": message}
-    if code == "TooManyRequestsException":
-        payload["Reason"] = "ReservedFunctionConcurrentInvocationLimitExceeded"
-    headers = [
-        ("Content-Type", "application/json"),
-        ("x-amzn-ErrorType", f"{code}:http://internal.amazon.com/coral/com.amazonaws.lambda/"),
-        ("x-amzn-RequestId", request_id),
-    ]
-    if code == "TooManyRequestsException":
-        headers.append(("Retry-After", "1"))
-    return WireError(status, headers, json.dumps(payload).encode())
+        return WireError(200, headers, json.dumps(lambda_crash_payload(request_id)).encode())
+    throttled = service == "lambda" and error.code == "TooManyRequestsException"
+    return error_response(
+        service,
+        error.code,
+        _message(service, error.code),
+        error.status,
+        protocol=protocol,
+        request_id=request_id,
+        fields={"Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"} if throttled else None,
+        headers=[("Retry-After", "1")] if throttled else (),
+    )
 
 
 # ----------------------------------------------------------------------------------- middleware
@@ -573,7 +521,7 @@ def middleware(app: WsgiApp, engine: FaultEngine) -> WsgiApp:
                         return app(environ, start_response)
                     wire = wire_error(service, injection.error, protocol)
                     headers = [*wire.headers, ("Content-Length", str(len(wire.body)))]
-                    start_response(f"{wire.status} {_REASONS.get(wire.status, 'Error')}", headers)
+                    start_response(wire.status_line, headers)
                     return [wire.body]
         return app(environ, start_response)
 

@@ -18,6 +18,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +29,7 @@ from botocore.config import Config
 
 from . import build
 from . import moto as moto_layer
+from .aws_wire import lambda_crash_payload
 from .browser_guard import write_admin_token
 from .deploy import api_routes, load_template, package, transform
 from .embedded_aws import EmbeddedAws, ensure_port_free
@@ -938,8 +940,9 @@ class Runtime:
         which the mapping retries as it does a function error."""
         injection = self.lambda_fault(function_name)
         if injection is not None and injection.error is not None:
-            error_type = "Runtime.ExitError" if injection.error.code == CRASH else injection.error.code
-            return InvokeResult(lambda_error(error_type, "injected fault"), "Unhandled", 0.0, False)
+            if injection.error.code == CRASH:
+                return InvokeResult(lambda_crash_payload(str(uuid.uuid4())), "Unhandled", 0.0, False)
+            return InvokeResult(lambda_error(injection.error.code, "injected fault"), "Unhandled", 0.0, False)
         try:
             return self.invoke(function_name, event)
         except FunctionThrottled as exc:  # a failed attempt: the mapping retries the batch

@@ -10,6 +10,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LayerVersion, lambda_backends
 from moto.core.utils import unix_time
 
+from .. import aws_wire
 from ..model import FunctionThrottled
 from . import dynamodb, hooks
 from .registry import REGISTRY, Patch, Patcher
@@ -31,14 +32,18 @@ class TooManyRequests(LambdaClientError):
 
     def __init__(self, throttled: FunctionThrottled):
         super().__init__("TooManyRequestsException", "Rate Exceeded.")
-        self.description = json.dumps(
-            {
-                "__type": "TooManyRequestsException",
-                "Reason": throttled.reason,
-                "Type": "User",
-                "message": "Rate Exceeded.",
-            }
+        self.wire = aws_wire.error_response(
+            "lambda",
+            "TooManyRequestsException",
+            "Rate Exceeded.",
+            429,
+            fields={"Reason": throttled.reason},
+            headers=[("Retry-After", "1")],
         )
+        self.description = self.wire.body.decode()
+
+    def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+        return list(self.wire.headers)
 
 
 def _apply_invoke(patcher: Patcher) -> None:

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -43,13 +42,13 @@ from urllib.parse import unquote
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam import models as iam_models
 from moto.iam.models import iam_backends
 from moto.sts.models import sts_backends
 from werkzeug.exceptions import HTTPException
 
+from .. import aws_wire
 from ..iam_policy import (
     Check,
     Decision,
@@ -285,10 +284,6 @@ def assume_role(account: str, role_arn: str, session_name: str) -> tuple[str, st
 # ===================================================================== iam_role_sessions (patch)
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
-_JSON_NAMESPACES = {
-    "dynamodb": "com.amazonaws.dynamodb.v20120810",
-    "states": "com.amazonaws.swf.service.model",
-}
 
 
 class AccessDenied(HTTPException):
@@ -303,41 +298,29 @@ class AccessDenied(HTTPException):
 
 
 def _deny(response: Any, service: str, denial: Denial) -> None:
-    headers = response.response_headers
-    request_id = str(uuid.uuid4())
-    headers["x-amzn-RequestId"] = request_id
+    """Answer the request with the service's AccessDenied, in the protocol the request was made in."""
     query = bool(response.querystring.get("Action")) and "json" not in (
         response.headers.get("Content-Type") or ""
     )
-    if service in ("email", "ses") or (service == "sqs" and query) or query:
+    if service in ("email", "ses") or query:
         code = "AccessDenied" if service in ("sqs", "email", "ses") else "AccessDeniedException"
-        headers["Content-Type"] = "text/xml"
-        body = (
-            f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{_xml(denial.message)}</Message>"
-            f"</Error><RequestId>{request_id}</RequestId></ErrorResponse>"
-        )
-        raise AccessDenied(403, body)
-    if service == "lambda":
-        headers["Content-Type"] = "application/json"
-        headers["x-amzn-ErrorType"] = "AccessDeniedException"
-        raise AccessDenied(403, json.dumps({"Type": "User", "message": denial.message}))
-    headers["Content-Type"] = "application/x-amz-json-1.0"
-    if service == "sqs":
-        headers["x-amzn-query-error"] = "AccessDenied;Sender"
-        raise AccessDenied(
+        wire = aws_wire.error_response(service, code, denial.message, 403, protocol="query")
+    elif service == "lambda":
+        wire = aws_wire.error_response(service, "AccessDeniedException", denial.message, 403)
+    elif service == "sqs":
+        wire = aws_wire.error_response(
+            service,
+            "AccessDeniedException",
+            denial.message,
             403,
-            json.dumps(
-                {"__type": "com.amazon.coral.service#AccessDeniedException", "message": denial.message}
-            ),
+            protocol="json",
+            namespace=aws_wire.CORAL_NAMESPACE,
+            query_code="AccessDenied",
         )
-    namespace = _JSON_NAMESPACES.get(service, f"com.amazonaws.{service}")
-    raise AccessDenied(
-        400, json.dumps({"__type": f"{namespace}#AccessDeniedException", "message": denial.message})
-    )
-
-
-def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    else:  # DynamoDB, Step Functions: a 400 with the service's own namespace
+        wire = aws_wire.error_response(service, "AccessDeniedException", denial.message, 400)
+    response.response_headers.update(wire.headers)
+    raise AccessDenied(wire.status, wire.body.decode())
 
 
 def _authorize_request(response: Any, resource: str = "*") -> None:
@@ -512,11 +495,7 @@ class RoleLambdaClient:
             )
             denial = authorize(session, [Check("lambda:InvokeFunction", resource)])
             if denial is not None:
-                error = {
-                    "Error": {"Code": "AccessDeniedException", "Message": denial.message},
-                    "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": str(uuid.uuid4())},
-                }
-                raise ClientError(error, "Invoke")
+                raise aws_wire.client_error("AccessDeniedException", denial.message, 403, "Invoke")
         return self._inner.invoke(FunctionName=FunctionName, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

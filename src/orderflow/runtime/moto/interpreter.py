@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
 from moto.awslambda.utils import get_backend as lambda_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import ServiceException, _RESTError
@@ -33,6 +32,7 @@ from moto.stepfunctions.parser.asl.utils import boto_client as boto_client_modul
 from moto.stepfunctions.parser.asl.utils import json_path as json_path_module
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend  # noqa: F401 - loads every task type
 
+from .. import aws_wire
 from . import hooks
 from .registry import REGISTRY, Patch, Patcher
 
@@ -62,9 +62,7 @@ class InProcessLambdaClient:
         except (_RESTError, ServiceException) as exc:
             code = exc.error_type if isinstance(exc, _RESTError) else exc.code
             status = exc.code if isinstance(exc, _RESTError) else 400
-            metadata = {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())}
-            error = {"Error": {"Code": code, "Message": exc.message}, "ResponseMetadata": metadata}
-            raise ClientError(error, "Invoke") from exc
+            raise aws_wire.client_error(code, exc.message, status, "Invoke") from exc
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
         response: dict[str, Any] = {
@@ -94,21 +92,14 @@ def _injected_fault(function_name: str) -> dict[str, Any] | None:
         return None
     request_id = str(uuid.uuid4())
     if injection.error.code == "crash":
-        error = {
-            "errorType": "Runtime.ExitError",
-            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
-        }
         return {
             "StatusCode": 200,
             "FunctionError": "Unhandled",
             "ExecutedVersion": "$LATEST",
-            "Payload": io.BytesIO(json.dumps(error).encode("utf-8")),
+            "Payload": io.BytesIO(json.dumps(aws_wire.lambda_crash_payload(request_id)).encode("utf-8")),
         }
-    metadata = {"HTTPStatusCode": injection.error.status, "RequestId": request_id}
     message = "Rate Exceeded." if injection.error.code == "TooManyRequestsException" else "injected fault"
-    raise ClientError(
-        {"Error": {"Code": injection.error.code, "Message": message}, "ResponseMetadata": metadata}, "Invoke"
-    )
+    raise aws_wire.client_error(injection.error.code, message, injection.error.status, "Invoke", request_id)
 
 
 def _service_client(region: str, service: str, port: str | None) -> Any:
