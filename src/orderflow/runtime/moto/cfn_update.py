@@ -335,8 +335,13 @@ def _canonical(value: Any) -> str:
 
 
 def _custom_name(resource_type: str, properties: dict[str, Any]) -> str | None:
-    prop = parsing.resource_name_property_from_type(resource_type)
-    return str(properties[prop]) if prop and properties.get(prop) else None
+    """The physical name the template gives the resource, if any (moto's name property, or the
+    type's ``<Type>Name``: moto names a state machine's "StateMachine", CloudFormation "StateMachineName")."""
+    candidates = (parsing.resource_name_property_from_type(resource_type), resource_type.split("::")[-1] + "Name")
+    for prop in candidates:
+        if prop and properties.get(prop):
+            return str(properties[prop])
+    return None
 
 
 # ------------------------------------------------------------------------------------ planning
