@@ -118,3 +118,65 @@ def test_standard_express_standard_on_one_state_dir_places_an_order_after_each_c
     with session(state) as fourth:  # the same template again: restored, nothing to apply
         assert fourth.runtime is not None and fourth.runtime.stack_action == "restore"
         assert workflow_type(fourth) == "STANDARD"
+
+
+def test_every_kind_of_property_change_reaches_its_resource(tmp_path: Path) -> None:
+    """A function's environment, code, handler, memory, timeout and reserved concurrency; a queue's
+    attribute; an alarm's threshold; a state machine's definition and logging: each changed in the
+    fixture app's template between two starts on one state dir, each read back after the second."""
+    import shutil
+
+    from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE
+    from tests.runtime.test_runtime_state import boot
+
+    app = tmp_path / "app"
+    shutil.copytree(FIXTURE_TEMPLATE.parent, app, ignore=shutil.ignore_patterns("__pycache__"))
+    template = app / "template.yaml"
+    first = boot(template, tmp_path / "state")
+    first.stop()
+
+    text = template.read_text()
+    for old, new in [
+        ("ECHO_ONLY: echo-secret", "ECHO_ONLY: echo-changed"),
+        ("      Handler: app.echo\n      MemorySize: 256\n",
+         "      Handler: app.echo\n      MemorySize: 512\n      Timeout: 7\n      ReservedConcurrentExecutions: 2\n"),
+        ("      Handler: app.raiser\n", "      Handler: app.echo\n"),
+        ("  ParkedQueue:\n    Type: AWS::SQS::Queue\n",
+         "  ParkedQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 45\n"),
+        ("      Statistic: Sum\n      Period: 60\n      EvaluationPeriods: 1\n      Threshold: 1\n",
+         "      Statistic: Sum\n      Period: 60\n      EvaluationPeriods: 1\n      Threshold: 5\n"),
+        ("        Level: ERROR\n", "        Level: ALL\n"),
+    ]:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    template.write_text(text)
+    definition = app / "statemachines" / "workflow.asl.json"
+    definition.write_text(definition.read_text().replace('"Comment": "', '"Comment": "changed: ', 1))
+    code = app / "src" / "app.py"
+    code.write_text(code.read_text().replace('"event": event,', '"event": event, "edited": True,', 1))
+
+    second = boot(template, tmp_path / "state")
+    try:
+        assert second.stack_action == "update"
+        lam, sqs, cw = second.client("lambda"), second.client("sqs"), second.client("cloudwatch")
+        sfn = second.client("stepfunctions")
+        echo = lam.get_function(FunctionName=second.functions["EchoFunction"])
+        config = echo["Configuration"]
+        assert config["Environment"]["Variables"]["ECHO_ONLY"] == "echo-changed"
+        assert (config["MemorySize"], config["Timeout"]) == (512, 7)
+        assert echo["Concurrency"]["ReservedConcurrentExecutions"] == 2
+        raiser = lam.get_function(FunctionName=second.functions["RaiserFunction"])["Configuration"]
+        assert raiser["Handler"] == "app.echo"
+        assert second.invoke(second.functions["RaiserFunction"], {}).payload["edited"] is True
+        queue_url = sqs.get_queue_url(QueueName=second.resources["ParkedQueue"].rsplit("/", 1)[-1])["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
+        assert attributes["Attributes"]["VisibilityTimeout"] == "45"
+        [alarm] = cw.describe_alarms(AlarmNames=[second.resources["RaiserErrorsAlarm"]])["MetricAlarms"]
+        assert alarm["Threshold"] == 5
+        workflow = sfn.describe_state_machine(stateMachineArn=second.resources["Workflow"])
+        assert workflow["definition"].startswith('{\n  "Comment": "changed: ')
+        fast = sfn.describe_state_machine(stateMachineArn=second.resources["FastWorkflow"])
+        assert fast["loggingConfiguration"]["level"] == "ALL"
+        assert fast["type"] == "EXPRESS"
+    finally:
+        second.stop()

@@ -585,7 +585,7 @@ def readback(rtype: str, model: Any) -> dict[str, Any]:
         }
     if rtype == "AWS::SQS::Queue":
         attributes = model.attributes
-        return {name: attributes[name] for name in QUEUE_DEFAULTS if name in attributes}
+        return {name: _sqs_value(attributes[name]) for name in QUEUE_DEFAULTS if name in attributes}
     return {}
 
 
