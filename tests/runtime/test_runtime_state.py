@@ -250,7 +250,12 @@ def test_a_change_moto_cannot_update_is_refused_in_one_line_and_the_saved_state_
         f"by replacing the resource with a new, empty one: delete {tmp_path / 'state'} (its data goes) or "
         "start with --in-memory"
     )
-    template.write_text(TABLE_ONLY.replace("BillingMode: PAY_PER_REQUEST", "BillingMode: PAY_PER_REQUEST\n      TableClass: STANDARD_INFREQUENT_ACCESS"))
+    template.write_text(
+        TABLE_ONLY.replace(
+            "BillingMode: PAY_PER_REQUEST",
+            "BillingMode: PAY_PER_REQUEST\n      TableClass: STANDARD_INFREQUENT_ACCESS",
+        )
+    )
     with pytest.raises(RuntimeStartError) as refused:
         boot(template, tmp_path / "state")
     assert str(refused.value).startswith(

@@ -65,7 +65,9 @@ def place_order(local: LocalSession) -> dict[str, Any]:
         Item={"productId": product, "name": "cup", "price": Decimal("2.50"), "stock": 3}
     )
     api = ApiClient(local.api.url)
-    status, body = api.post("/orders", {"customerId": "c-1", "items": [{"productId": product, "quantity": 2}]})
+    status, body = api.post(
+        "/orders", {"customerId": "c-1", "items": [{"productId": product, "quantity": 2}]}
+    )
     assert status in (201, 202), (status, body)
     deadline = time.monotonic() + 30
     while body.get("status") not in ("CONFIRMED", "REJECTED", "FAILED"):
@@ -102,10 +104,16 @@ def test_standard_express_standard_on_one_state_dir_places_an_order_after_each_c
         assert workflow_type(second) == "EXPRESS"
         assert orders_api_env(second)["ORDER_WORKFLOW_TYPE"] == "EXPRESS"
         assert runtime.resources["OrderWorkflow"] == arn, "the template names it: same name, same ARN"
-        assert any(change.startswith("OrderWorkflow replaced (StateMachineType") for change in runtime.stack_changes)
-        assert any(change.startswith("OrdersApiFunction updated (Environment") for change in runtime.stack_changes)
+        assert any(
+            change.startswith("OrderWorkflow replaced (StateMachineType") for change in runtime.stack_changes
+        )
+        assert any(
+            change.startswith("OrdersApiFunction updated (Environment") for change in runtime.stack_changes
+        )
         placed = place_order(second)
-        assert placed["answer"] == 201 and placed["status"] == "CONFIRMED", placed  # EXPRESS answers the outcome
+        assert placed["answer"] == 201 and placed["status"] == "CONFIRMED", (
+            placed
+        )  # EXPRESS answers the outcome
 
     with session(state) as third:  # the parameter left out takes its default again, as on AWS
         runtime = third.runtime
@@ -138,13 +146,20 @@ def test_every_kind_of_property_change_reaches_its_resource(tmp_path: Path) -> N
     text = template.read_text()
     for old, new in [
         ("ECHO_ONLY: echo-secret", "ECHO_ONLY: echo-changed"),
-        ("      Handler: app.echo\n      MemorySize: 256\n",
-         "      Handler: app.echo\n      MemorySize: 512\n      Timeout: 7\n      ReservedConcurrentExecutions: 2\n"),
+        (
+            "      Handler: app.echo\n      MemorySize: 256\n",
+            "      Handler: app.echo\n      MemorySize: 512\n      Timeout: 7\n"
+            "      ReservedConcurrentExecutions: 2\n",
+        ),
         ("      Handler: app.raiser\n", "      Handler: app.echo\n"),
-        ("  ParkedQueue:\n    Type: AWS::SQS::Queue\n",
-         "  ParkedQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 45\n"),
-        ("      Statistic: Sum\n      Period: 60\n      EvaluationPeriods: 1\n      Threshold: 1\n",
-         "      Statistic: Sum\n      Period: 60\n      EvaluationPeriods: 1\n      Threshold: 5\n"),
+        (
+            "  ParkedQueue:\n    Type: AWS::SQS::Queue\n",
+            "  ParkedQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 45\n",
+        ),
+        (
+            "      Statistic: Sum\n      Period: 60\n      EvaluationPeriods: 1\n      Threshold: 1\n",
+            "      Statistic: Sum\n      Period: 60\n      EvaluationPeriods: 1\n      Threshold: 5\n",
+        ),
         ("        Level: ERROR\n", "        Level: ALL\n"),
     ]:
         assert old in text, old
@@ -168,7 +183,9 @@ def test_every_kind_of_property_change_reaches_its_resource(tmp_path: Path) -> N
         raiser = lam.get_function(FunctionName=second.functions["RaiserFunction"])["Configuration"]
         assert raiser["Handler"] == "app.echo"
         assert second.invoke(second.functions["RaiserFunction"], {}).payload["edited"] is True
-        queue_url = sqs.get_queue_url(QueueName=second.resources["ParkedQueue"].rsplit("/", 1)[-1])["QueueUrl"]
+        queue_url = sqs.get_queue_url(QueueName=second.resources["ParkedQueue"].rsplit("/", 1)[-1])[
+            "QueueUrl"
+        ]
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["VisibilityTimeout"])
         assert attributes["Attributes"]["VisibilityTimeout"] == "45"
         [alarm] = cw.describe_alarms(AlarmNames=[second.resources["RaiserErrorsAlarm"]])["MetricAlarms"]

@@ -337,7 +337,10 @@ def _canonical(value: Any) -> str:
 def _custom_name(resource_type: str, properties: dict[str, Any]) -> str | None:
     """The physical name the template gives the resource, if any (moto's name property, or the
     type's ``<Type>Name``: moto names a state machine's "StateMachine", CloudFormation "StateMachineName")."""
-    candidates = (parsing.resource_name_property_from_type(resource_type), resource_type.split("::")[-1] + "Name")
+    candidates = (
+        parsing.resource_name_property_from_type(resource_type),
+        resource_type.split("::")[-1] + "Name",
+    )
     for prop in candidates:
         if prop and properties.get(prop):
             return str(properties[prop])
@@ -547,7 +550,8 @@ def _expected(rtype: str, prop: str, props: dict[str, Any], model: Any) -> Any:
         if prop == "Layers":
             return [str(arn) for arn in value or []]
         if prop == "Code":
-            return {k: value[k] for k in ("S3Bucket", "S3Key") if k in value}
+            code = value or {}
+            return {k: code[k] for k in ("S3Bucket", "S3Key") if k in code}
         return None if value is None else str(value)
     if rtype == "AWS::StepFunctions::StateMachine":
         if prop == "StateMachineType":
@@ -593,7 +597,12 @@ def readback(rtype: str, model: Any) -> dict[str, Any]:
 
 
 def _lambda_update(
-    cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
 ) -> Any:
     """moto applies the configuration and code; here also ReservedConcurrentExecutions, and a
     property left out goes back to Lambda's default."""
@@ -613,7 +622,12 @@ def _lambda_update(
 
 
 def _state_machine_update(
-    cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
 ) -> Any:
     """Definition, role, logging and tracing applied in place (UpdateStateMachine); a logging or
     tracing configuration left out goes back to none."""
@@ -623,8 +637,8 @@ def _state_machine_update(
         definition=state_machine_definition(properties, account_id, get_partition(region_name)),
         role_arn=properties.get("RoleArn"),
     )
-    machine.loggingConfiguration = _lower_keys(properties.get("LoggingConfiguration")) or None
-    machine.tracingConfiguration = _lower_keys(properties.get("TracingConfiguration")) or None
+    machine.loggingConfiguration = _lower_keys(properties.get("LoggingConfiguration")) or None  # type: ignore[assignment]
+    machine.tracingConfiguration = _lower_keys(properties.get("TracingConfiguration")) or None  # type: ignore[assignment]
     return machine
 
 
@@ -639,9 +653,15 @@ def _sqs_value(value: Any) -> Any:
 
 
 def _queue_update(
-    cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
 ) -> Any:
-    """Every queue attribute of the template applied (SetQueueAttributes), one left out back to SQS's default."""
+    """Every queue attribute of the template applied (SetQueueAttributes); one left out goes back
+    to SQS's default."""
     properties = {**QUEUE_DEFAULTS, **cloudformation_json["Properties"]}
     attributes = {
         name: _sqs_value(value)
