@@ -498,7 +498,12 @@ def _print_state(runtime: Any) -> None:
         took = runtime.timings.get("state_load_ms", 0.0) / 1000
         line = f"state: restored from {runtime.state_dir} ({size:.1f} MB in {took:.1f} s)"
         if runtime.stack_action == "update":
-            line += ", stack updated to the changed template"
+            changes = getattr(runtime, "stack_changes", [])
+            line += (
+                f", stack updated to the changed template: {'; '.join(changes)}"
+                if changes
+                else ", the changed template changes no resource"
+            )
     print(line, file=sys.stderr, flush=True)
 
 

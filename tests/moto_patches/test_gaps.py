@@ -1457,13 +1457,25 @@ def test_sfn_pickle_patched(moto_aws: None) -> None:
 
 
 def test_every_gap_and_speed_up_has_both_tests() -> None:
-    module = sys.modules[__name__]
+    import importlib
+    from pathlib import Path
+
+    # this module, and the patch tests of the newer patches, each in a test_<module>.py of its own
+    modules = [sys.modules[__name__]] + [
+        importlib.import_module(f"tests.moto_patches.{path.stem}")
+        for path in sorted(Path(__file__).parent.glob("test_*.py"))
+        if path.stem not in (__name__.rsplit(".", 1)[-1], "test_registry")
+    ]
+
+    def find(attr: str) -> Any:
+        return next((getattr(m, attr) for m in modules if callable(getattr(m, attr, None))), None)
+
     covered = [patch for patch in REGISTRY if patch.kind in ("gap", "speed-up")]
     assert covered, "the registry declares gaps"
     missing = []
     for patch in covered:
-        plain = getattr(module, f"test_{patch.name}_gap_in_plain_moto", None)
-        patched = getattr(module, f"test_{patch.name}_patched", None)
+        plain = find(f"test_{patch.name}_gap_in_plain_moto")
+        patched = find(f"test_{patch.name}_patched")
         if not callable(plain) or not callable(patched):
             missing.append(patch.name)
             continue
@@ -1478,6 +1490,7 @@ def test_every_gap_and_speed_up_has_both_tests() -> None:
     names = {patch.name for patch in covered}
     orphans = [
         attr
+        for module in modules
         for attr in dir(module)
         if attr.startswith("test_")
         and attr.endswith(("_gap_in_plain_moto", "_patched"))

@@ -243,9 +243,24 @@ def test_a_change_moto_cannot_update_is_refused_in_one_line_and_the_saved_state_
     template.write_text(TABLE_ONLY.replace("AttributeName: id", "AttributeName: pk"))
     with pytest.raises(RuntimeStartError) as refused:
         boot(template, tmp_path / "state")
+    # KeySchema: "Update requires: Replacement" (AWS::DynamoDB::Table in the CloudFormation resource
+    # reference): a new, empty table, which the embedded AWS does not do to a table with data
     assert str(refused.value) == (
-        "the template changed ItemsTable (AWS::DynamoDB::Table), which the embedded AWS (moto) cannot "
-        f"update in place: delete {tmp_path / 'state'} (its data goes) or start with --in-memory"
+        "the template changes KeySchema of ItemsTable (AWS::DynamoDB::Table), which CloudFormation applies "
+        f"by replacing the resource with a new, empty one: delete {tmp_path / 'state'} (its data goes) or "
+        "start with --in-memory"
+    )
+    template.write_text(
+        TABLE_ONLY.replace(
+            "BillingMode: PAY_PER_REQUEST",
+            "BillingMode: PAY_PER_REQUEST\n      TableClass: STANDARD_INFREQUENT_ACCESS",
+        )
+    )
+    with pytest.raises(RuntimeStartError) as refused:
+        boot(template, tmp_path / "state")
+    assert str(refused.value).startswith(
+        "the template changes TableClass of ItemsTable (AWS::DynamoDB::Table), which the embedded AWS (moto) "
+        "cannot update in place: delete "
     )
     template.write_text(TABLE_ONLY)
     again = boot(template, tmp_path / "state")

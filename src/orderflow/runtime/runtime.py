@@ -37,7 +37,7 @@ from .faults import CRASH, FaultEngine, FaultRuleError, Injection, RulesDocument
 from .lambdas import DEFAULT_MAX_CONCURRENCY, FunctionSpec, WorkerPool, lambda_error, layer_sys_paths
 from .lint import TemplateLint
 from .model import FunctionThrottled, InvokeResult, Route, RuntimeStartError
-from .moto import awslambda, backends, cloudformation, sfn, sqs
+from .moto import awslambda, backends, cfn_update, cloudformation, sfn, sqs
 from .moto import cloudwatch as moto_cloudwatch
 from .outbox import read_outbox
 from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
@@ -165,6 +165,7 @@ class Runtime:
         self.state_file = self.state_dir / STATE_FILE
         self.restored: dict[str, Any] | None = None  # the header of the state restored at start
         self.stack_action = "create"  # or "restore" (saved state, same template) or "update"
+        self.stack_changes: list[str] = []  # an update: what it did, one entry per resource changed
         self._gate = RequestGate()
         self._snapshots: PeriodicSnapshots | None = None
         self._snapshot_lock = threading.Lock()
@@ -568,24 +569,35 @@ class Runtime:
         return not status.startswith("DELETE")
 
     def _update_stack(self, cfn: Any, stack_args: dict[str, Any]) -> None:
-        """The saved stack updated to the changed template, through moto's CloudFormation UpdateStack
-        (moto creates, updates and deletes only the resources that changed)."""
-        cannot = cloudformation.changes_moto_cannot_update(
-            self.account_id, self.region, self.stack_name, self.transformed_template
-        )
-        if cannot:
-            raise RuntimeStartError(
-                f"the template changed {', '.join(cannot)}, which the embedded AWS (moto) cannot update "
-                f"in place: delete {self.state_dir} (its data goes) or start with --in-memory"
+        """The saved stack updated to the changed template through UpdateStack, as CloudFormation
+        applies it (see moto/cfn_update.py): planned first, so a change that cannot be applied is
+        refused in one line before anything changes; what was applied is kept in stack_changes."""
+        try:
+            cfn_update.plan_stack_update(
+                self.account_id,
+                self.region,
+                self.stack_name,
+                self.transformed_template,
+                dict(self.parameter_overrides),
             )
+        except cfn_update.UpdateRefused as exc:
+            raise RuntimeStartError(
+                f"{exc}: delete {self.state_dir} (its data goes) or start with --in-memory"
+            ) from None
         try:
             cfn.update_stack(**stack_args)
         except cfn.exceptions.ClientError as exc:
             message = " ".join(str(exc.response.get("Error", {}).get("Message", exc)).split())
+            if "No updates are to be performed" in message:
+                return
             raise RuntimeStartError(
                 f"stack {self.stack_name} from {self.state_dir} could not be updated to the changed "
                 f"template ({message}): delete {self.state_dir} or start with --in-memory"
             ) from None
+        self.stack_changes = [
+            change.describe()
+            for change in cfn_update.last_update(self.account_id, self.region, self.stack_name) or []
+        ]
 
     @staticmethod
     def _stop_moto() -> None:

@@ -2,7 +2,7 @@
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
 is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
-:mod:`.cloudwatch`), and
+:mod:`.cloudwatch`, :mod:`.cfn_update`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse:
 
@@ -32,6 +32,7 @@ patch                         kind       module
 ``rest_api_cfn``              gap        :mod:`.cloudformation`
 ``missing_cfn_types``         gap        :mod:`.cloudformation`
 ``stack_failure``             gap        :mod:`.cloudformation`
+``cfn_stack_update``          gap        :mod:`.cfn_update`
 ``ses_sent_at``               gap        :mod:`.ses`
 ``kms_pickle``                gap        :mod:`.state` (moto's state saved to a file)
 ``dynamodb_pickle``           speed-up   :mod:`.state`
@@ -54,6 +55,7 @@ from __future__ import annotations
 
 from . import (
     awslambda,
+    cfn_update,
     cloudformation,
     cloudwatch,
     dynamodb,
@@ -78,6 +80,7 @@ __all__ = [
     "Patch",
     "Patcher",
     "awslambda",
+    "cfn_update",
     "check_versions",
     "cloudformation",
     "cloudwatch",
@@ -120,6 +123,7 @@ REGISTRY.declare_order(
         cloudformation.REST_API_CFN.name,
         cloudformation.MISSING_CFN_TYPES.name,
         cloudformation.STACK_FAILURE.name,
+        cfn_update.CFN_STACK_UPDATE.name,
         ses.SES_SENT_AT.name,
         state.KMS_PICKLE.name,
         state.DYNAMODB_PICKLE.name,

@@ -322,28 +322,6 @@ def localize_api_urls(account_id: str, region_name: str, stack_name: str, api_po
                 output.value = pattern.sub(local, original)
 
 
-def changes_moto_cannot_update(
-    account_id: str, region_name: str, stack_name: str, template: dict[str, Any]
-) -> list[str]:
-    """``LogicalId (Type)`` of each resource whose definition ``template`` changes but whose moto
-    model cannot be updated in place (no update_from_cloudformation_json): UpdateStack would leave
-    it None in the stack (a DynamoDB table, for one)."""
-    stacks = cloudformation_backends[account_id][region_name].stacks.values()
-    stack = next((s for s in stacks if s.name == stack_name and not s.status.startswith("DELETE")), None)
-    if stack is None:
-        return []
-    old = (getattr(stack, "template_dict", None) or {}).get("Resources") or {}
-    changed = []
-    for logical_id, resource in (template.get("Resources") or {}).items():
-        if logical_id not in old or old[logical_id] == resource or not isinstance(resource, dict):
-            continue
-        resource_type = str(resource.get("Type", ""))
-        model = parsing.resource_class_from_type(resource_type)
-        if model is None or hasattr(model.update_from_cloudformation_json, "__isabstractmethod__"):
-            changed.append(f"{logical_id} ({resource_type})")
-    return changed
-
-
 REST_API_CFN = REGISTRY.register(
     Patch(
         "rest_api_cfn",
