@@ -88,9 +88,13 @@ class RecordingHooks:
         self.invocations: list[tuple[str, Any, str]] = []
         self.stream_records: list[tuple[Any, dict[str, Any]]] = []
         self.execution_events: list[tuple[str, dict[str, Any]]] = []
+        self.request_ids: list[str | None] = []
 
-    def invoke_function(self, function_name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
+    def invoke_function(
+        self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, None]:
         self.invocations.append((function_name, event, invocation_type))
+        self.request_ids.append(request_id)
         return self.payload, None
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None:
@@ -822,7 +826,9 @@ def test_lambda_invoke_patched_throttles_past_reserved_concurrency(
     """The runtime's FunctionThrottled is Lambda's 429 TooManyRequestsException with its Reason (over
     the wire, and so ``Lambda.TooManyRequestsException`` for the ASL, which retries it)."""
 
-    def throttled(function_name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
+    def throttled(
+        function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, None]:
         raise FunctionThrottled(function_name, 1)
 
     monkeypatch.setattr(runtime_hooks, "invoke_function", throttled)
@@ -1456,14 +1462,36 @@ def test_sfn_pickle_patched(moto_aws: None) -> None:
 # ------------------------------------------------------------------------------------- coverage
 
 
+def _patch_test_modules() -> list[Any]:
+    """This module and its siblings tests/moto_patches/test_<module>.py (newer patches' tests)."""
+    import importlib
+    from pathlib import Path
+
+    package = __name__.rpartition(".")[0]
+    siblings = sorted(Path(__file__).parent.glob("test_*.py"))
+    return [sys.modules[__name__]] + [
+        importlib.import_module(f"{package}.{path.stem}" if package else path.stem)
+        for path in siblings
+        if path.stem not in (__name__.rpartition(".")[2], "test_registry")
+    ]
+
+
+def _patch_test(name: str) -> Any:
+    for candidate in _patch_test_modules():
+        found = getattr(candidate, name, None)
+        if callable(found):
+            return found
+    return None
+
+
 def test_every_gap_and_speed_up_has_both_tests() -> None:
     module = sys.modules[__name__]
     covered = [patch for patch in REGISTRY if patch.kind in ("gap", "speed-up")]
     assert covered, "the registry declares gaps"
     missing = []
     for patch in covered:
-        plain = getattr(module, f"test_{patch.name}_gap_in_plain_moto", None)
-        patched = getattr(module, f"test_{patch.name}_patched", None)
+        plain = _patch_test(f"test_{patch.name}_gap_in_plain_moto")
+        patched = _patch_test(f"test_{patch.name}_patched")
         if not callable(plain) or not callable(patched):
             missing.append(patch.name)
             continue
