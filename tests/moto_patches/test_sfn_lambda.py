@@ -53,7 +53,9 @@ def check_sfn_lambda_request_id(runtime_hooks: RecordingHooks, monkeypatch: pyte
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
     create_function()
     sfn = client("stepfunctions")
-    machine = sfn.create_state_machine(name="invoker", definition=json.dumps(INVOKE_MACHINE), roleArn=ROLE_ARN)
+    machine = sfn.create_state_machine(
+        name="invoker", definition=json.dumps(INVOKE_MACHINE), roleArn=ROLE_ARN
+    )
     arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], input="{}")["executionArn"]
     assert finished_execution(sfn, arn)["status"] == "SUCCEEDED"
     result = task_result(sfn, arn)
