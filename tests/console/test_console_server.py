@@ -168,14 +168,14 @@ def test_an_attempt_shows_only_its_own_invocation_when_invocations_overlap(moto_
 
 
 def test_a_throttled_attempt_shows_no_other_invocations_lines(moto_logs: Any) -> None:
-    """The Invoke was refused (Lambda.TooManyRequestsException, a 4xx): no invocation, no lines, even
+    """Lambda answered the Invoke with an error (throttled): no invocation, no lines, even
     though other invocations of the function ran during the attempt (what a time window showed)."""
     overlapping_invocations(moto_logs)
     answer = logs_answer(moto_logs, requestId="d2c3b6a1-0000-4000-8000-000000000000", invoked="false")
     assert answer["lines"] == []
     assert answer["complete"] is True
-    assert answer["notice"].startswith("no invocation: the Invoke (request d2c3b6a1-")
-    assert "failed before stack-CheckStock-ABC ran, so there are no log lines" in answer["notice"]
+    assert answer["notice"].startswith("no invocation: Lambda answered the Invoke (request d2c3b6a1-")
+    assert "stack-CheckStock-ABC did not run, so there are no log lines" in answer["notice"]
 
 
 def test_an_attempt_without_a_request_id_is_not_guessed_from_time(moto_logs: Any) -> None:

@@ -322,7 +322,7 @@ class ConsoleApi:
         if not request_id:
             if invoked is False:
                 answer["notice"] = (
-                    f"no invocation: the Invoke failed before {name} ran, so there are no log lines"
+                    f"no invocation: the attempt failed before {name} ran, so there are no log lines"
                 )
             else:
                 answer["notice"] = (
@@ -345,8 +345,8 @@ class ConsoleApi:
             answer["notice"] = f"invocation {request_id} has not reported yet"
         elif not lines and invoked is False:
             answer["notice"] = (
-                f"no invocation: the Invoke (request {request_id}) failed before {name} ran, so there are "
-                "no log lines"
+                f"no invocation: Lambda answered the Invoke (request {request_id}) with an error, {name} "
+                "did not run, so there are no log lines"
             )
         elif missing:
             answer["notice"] = (
