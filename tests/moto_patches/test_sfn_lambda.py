@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from orderflow.runtime.moto import REGISTRY
-from tests.moto_patches.test_gaps import (  # noqa: F401 - fixtures
+from tests.moto_patches.test_gaps import (
     REGION,
     ROLE_ARN,
     RecordingHooks,
@@ -26,8 +26,6 @@ from tests.moto_patches.test_gaps import (  # noqa: F401 - fixtures
     create_function,
     finished_execution,
     gap,
-    moto_aws,
-    runtime_hooks,
 )
 
 INVOKE_MACHINE = {

@@ -310,7 +310,7 @@ class ConsoleApi:
         name = function.split(":function:", 1)[1].split(":")[0] if ":function:" in function else function
         group = f"/aws/lambda/{name}"
         request_id = query.get("requestId") or ""
-        invoked = {"true": True, "false": False}.get(query.get("invoked", ""), None)
+        invoked = {"true": True, "false": False}.get(query.get("invoked", ""))
         answer: dict[str, Any] = {
             "group": group,
             "requestId": request_id or None,
