@@ -126,7 +126,9 @@ class History:
     def exit(self, name: str, kind: str = "Task", data: str = "{}") -> History:
         return self.add(f"{kind}StateExited", "stateExitedEventDetails", name=name, output=data)
 
-    def attempt(self, function: str, error: str | None = None, cause: str = "") -> History:
+    def attempt(
+        self, function: str, error: str | None = None, cause: str = "", output: str = "{}"
+    ) -> History:
         self.add(
             "TaskScheduled",
             "taskScheduledEventDetails",
@@ -137,7 +139,7 @@ class History:
         self.add("TaskStarted", "taskStartedEventDetails", resourceType="lambda", resource="invoke")
         if error:
             return self.add("TaskFailed", "taskFailedEventDetails", error=error, cause=cause)
-        return self.add("TaskSucceeded", "taskSucceededEventDetails", output="{}")
+        return self.add("TaskSucceeded", "taskSucceededEventDetails", output=output)
 
 
 def test_outcomes_succeeded_retried_caught_not_reached() -> None:
@@ -212,3 +214,65 @@ def test_outcomes_of_a_logged_express_history() -> None:
     assert [r["state"] for r in rows] == ["", "P", "P", ""]
     assert rows[2]["details"] == {"name": "P", "output": "1"}
     assert rows[0]["elapsed_ms"] == 0
+
+
+# --------------------------------------------------------------- which invocation an attempt was
+
+RESULT = {  # a lambda:invoke result as AWS gives it (docs: step-functions/latest/dg/connect-lambda.html)
+    "ExecutedVersion": "$LATEST",
+    "Payload": {"inStock": True},
+    "SdkHttpMetadata": {"HttpHeaders": {"x-amzn-RequestId": "r-ok"}, "HttpStatusCode": 200},
+    "SdkResponseMetadata": {"RequestId": "r-ok"},
+    "StatusCode": 200,
+}
+THROTTLED = (
+    "Rate Exceeded. (Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; "
+    "Request ID: 5d1a4d4e-0000-4000-8000-000000000001; Proxy: null)"
+)
+
+
+def attempts_of(history: History, state: str) -> list[dict[str, Any]]:
+    return model.outcomes(history.events)["states"][state]["attempts"]
+
+
+def test_each_attempt_names_its_invocation_by_request_id() -> None:
+    h = History().enter("Check")
+    h.attempt("fn", "Lambda.TooManyRequestsException", THROTTLED)  # refused: never reached the function
+    h.attempt(
+        "fn",
+        "OutOfStock",
+        json.dumps({"errorMessage": "no", "errorType": "OutOfStock", "requestId": "r-err"}),
+    )
+    h.attempt(
+        "fn",
+        "Runtime.ExitError",
+        json.dumps(
+            {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": "RequestId: r-crash Error: Runtime exited with error: signal: killed",
+            }
+        ),
+    )
+    h.attempt("fn", output=json.dumps(RESULT)).exit("Check")
+    found = [(a["requestId"], a["invoked"]) for a in attempts_of(h, "Check")]
+    assert found == [
+        ("5d1a4d4e-0000-4000-8000-000000000001", False),
+        ("r-err", True),
+        ("r-crash", True),
+        ("r-ok", True),
+    ]
+
+
+def test_an_attempt_whose_invocation_the_history_does_not_name() -> None:
+    h = History().enter("Old")
+    h.attempt("fn", output='{"inStock": true}')  # a function ARN as Resource: its output only
+    h.attempt("fn", "States.Timeout", "")
+    found = [(a["requestId"], a["invoked"]) for a in attempts_of(h, "Old")]
+    assert found == [(None, True), (None, None)]
+
+
+def test_the_request_id_header_when_there_is_no_response_metadata() -> None:
+    result = {"Payload": {}, "SdkHttpMetadata": {"HttpHeaders": {"X-Amzn-RequestId": "r-h"}}}
+    details = {"output": json.dumps(result)}
+    assert model.invocation("TaskSucceeded", details) == {"requestId": "r-h", "invoked": True}
+    assert model.invocation("LambdaFunctionStartFailed", {}) == {"requestId": None, "invoked": False}

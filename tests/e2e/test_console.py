@@ -69,7 +69,32 @@ def orders(stack: Stack) -> dict[str, str]:
         stack.final_status(made["failed"])
     finally:
         stack.runtime.faults.clear()
+    # the functions' log lines in CloudWatch Logs now (the runtime ships them every second)
+    stack.runtime.flush_telemetry()
     return made
+
+
+def attempt_request_ids(stack: Stack, driver: Any, state: str) -> list[str | None]:
+    """The request ids of a state's Lambda attempts, read from the shown execution's history (the
+    task result's SdkResponseMetadata or the error's requestId / Request ID), in attempt order."""
+    from orderflow.console import model
+
+    arn = urllib.parse.unquote(driver.current_url.split("#/execution/", 1)[1])
+    events = stack.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [a["requestId"] for a in model.outcomes(events)["states"][state]["attempts"]]
+
+
+def settled_log_slots(driver: Any) -> list[Any]:
+    """The attempts' log slots once none is loading or waiting for lines still to be shipped."""
+    return wait_for(
+        driver,
+        lambda d: [
+            e
+            for e in d.find_elements("css selector", "#state-logs .attempt-logs")
+            if "loading" not in e.text and "(yet:" not in e.text
+        ],
+        what="the step's log lines",
+    )
 
 
 def state_classes(driver: Any) -> dict[str, str]:
@@ -129,15 +154,15 @@ def test_console_shows_confirmed_rejected_and_failed_executions(
     details = browser.find_element("css selector", "#state-details")  # the caught state is selected
     assert details.get_attribute("data-state") == "CheckStock"
     assert "OutOfStock" in details.text
-    # the caught step's Lambda invocation: its lines from the function's log group
-    rejected_logs = wait_for(
-        browser,
-        lambda d: [
-            e for e in d.find_elements("css selector", "#state-logs .attempt-logs") if "loading" not in e.text
-        ],
-        what="the caught step's log lines",
-    )
-    assert "START RequestId" in rejected_logs[0].find_element("css selector", "pre.log-lines").text
+    # the caught step's Lambda invocation, named by the request id in its error: its lines only
+    [request_id] = attempt_request_ids(stack, browser, "CheckStock")
+    assert request_id
+    rejected_logs = settled_log_slots(browser)
+    assert f"(request {request_id})" in rejected_logs[0].text
+    shown = rejected_logs[0].find_element("css selector", "pre.log-lines").text.splitlines()
+    assert f"START RequestId: {request_id}" in shown[0]
+    assert f"REPORT RequestId: {request_id}" in shown[-1]
+    assert all(request_id in line for line in shown if "RequestId: " in line)  # no other invocation's
     screenshot(browser, "rejected")
 
     failed = open_execution(browser, console, orders["failed"], status_filter="FAILED")
@@ -149,20 +174,20 @@ def test_console_shows_confirmed_rejected_and_failed_executions(
     assert details.get_attribute("data-state") == "CheckStock"
     assert "Lambda.EC2ThrottledException" in details.find_element("css selector", ".state-error").text
     # The Lambda invocation's log lines: its log group's lines, or why there are none.
-    logs = wait_for(
-        browser,
-        lambda d: [
-            e for e in d.find_elements("css selector", "#state-logs .attempt-logs") if "loading" not in e.text
-        ],
-        what="the step's log lines",
-    )
-    group = f"/aws/lambda/{stack.runtime.functions['CheckStockFunction']}"
+    logs = settled_log_slots(browser)
+    function = stack.runtime.functions["CheckStockFunction"]
+    group = f"/aws/lambda/{function}"
     assert group in logs[0].text
     # The log group exists (the runtime ships every invocation's lines there), but this attempt's
-    # injected throttle never reached the function: as on AWS, no invocation, so no lines; the console
-    # says so rather than showing another invocation's lines.
+    # injected throttle was Lambda's answer to the Invoke: as on AWS, no invocation, so no lines; the
+    # console says so rather than showing another invocation's lines.
     assert stack.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
-    assert f"no log lines in {group} during this attempt" in logs[0].text
+    [request_id] = attempt_request_ids(stack, browser, "CheckStock")
+    assert (
+        f"no invocation: Lambda answered the Invoke (request {request_id}) with an error, {function} did "
+        "not run, so there are no log lines" in logs[0].text
+    )
+    assert not logs[0].find_elements("css selector", "pre.log-lines")
     screenshot(browser, "failed")
 
     # Selecting another state shows its input and output.

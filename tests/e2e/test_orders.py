@@ -134,11 +134,11 @@ def test_status_goes_from_pending_to_final(stack: Stack, monkeypatch: pytest.Mon
     gate, reached = threading.Event(), threading.Event()
     invoke = stack.runtime.invoke_function
 
-    def gated(function_name: str, event: Any, invocation_type: str) -> Any:
+    def gated(function_name: str, event: Any, invocation_type: str, request_id: str | None = None) -> Any:
         if function_name == check_stock and event.get("orderId") == order_id:
             reached.set()
             assert gate.wait(15), "the test never opened the gate"
-        return invoke(function_name, event, invocation_type)
+        return invoke(function_name, event, invocation_type, request_id)
 
     monkeypatch.setattr(stack.runtime, "invoke_function", gated)
     submit(

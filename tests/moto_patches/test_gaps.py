@@ -88,9 +88,13 @@ class RecordingHooks:
         self.invocations: list[tuple[str, Any, str]] = []
         self.stream_records: list[tuple[Any, dict[str, Any]]] = []
         self.execution_events: list[tuple[str, dict[str, Any]]] = []
+        self.request_ids: list[str | None] = []
 
-    def invoke_function(self, function_name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
+    def invoke_function(
+        self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, None]:
         self.invocations.append((function_name, event, invocation_type))
+        self.request_ids.append(request_id)
         return self.payload, None
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None:
@@ -822,7 +826,9 @@ def test_lambda_invoke_patched_throttles_past_reserved_concurrency(
     """The runtime's FunctionThrottled is Lambda's 429 TooManyRequestsException with its Reason (over
     the wire, and so ``Lambda.TooManyRequestsException`` for the ASL, which retries it)."""
 
-    def throttled(function_name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
+    def throttled(
+        function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, None]:
         raise FunctionThrottled(function_name, 1)
 
     monkeypatch.setattr(runtime_hooks, "invoke_function", throttled)

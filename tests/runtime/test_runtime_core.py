@@ -308,3 +308,34 @@ def test_the_runtime_writes_its_admin_token_and_refuses_web_pages(runtime: Any) 
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 403
     assert runtime.client("cloudformation").describe_stacks(StackName=runtime.stack_name)["Stacks"]
+
+
+def test_an_invocation_runs_under_the_invoke_requests_id(runtime: Any) -> None:
+    """As on AWS, the Invoke response's request id is the invocation's aws_request_id: the id on its
+    START/END/REPORT lines, and the requestId of its error payload (the Python runtime's)."""
+    lam = client(runtime, "lambda")
+    response = lam.invoke(FunctionName=runtime.resources["RaiserFunction"], Payload=b'{"raise": "x"}')
+    request_id = response["ResponseMetadata"]["RequestId"]
+    assert json.loads(response["Payload"].read())["requestId"] == request_id
+    log = (runtime.state_dir / "logs" / "RaiserFunction.log").read_text()
+    assert f"START RequestId: {request_id} Version: $LATEST" in log
+    assert f"REPORT RequestId: {request_id}\t" in log
+
+
+def test_the_history_names_each_lambda_invoke_attempts_invocation(runtime: Any) -> None:
+    """lambda:invoke's result carries the invocation's request id (SdkResponseMetadata), a function
+    error's cause its requestId; a function ARN as Resource gives none (as on AWS)."""
+    from orderflow.console import model
+
+    sfn = client(runtime, "stepfunctions")
+    log_of = {name: runtime.state_dir / "logs" / f"{name}.log" for name in ("RaiserFunction", "EchoFunction")}
+    for data, raised in (({"order": 7}, False), ({"raise": "widget"}, True)):
+        execution = run_execution(sfn, runtime.outputs["WorkflowArn"], data)
+        events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+        states = model.outcomes(events)["states"]
+        [attempt] = states["Raise"]["attempts"]
+        assert attempt["invoked"] is True and attempt["status"] == ("failed" if raised else "succeeded")
+        assert f"START RequestId: {attempt['requestId']} " in log_of["RaiserFunction"].read_text()
+        if not raised:
+            [echo] = states["Echo"]["attempts"]
+            assert (echo["requestId"], echo["invoked"]) == (None, True)

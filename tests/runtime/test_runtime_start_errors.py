@@ -140,10 +140,12 @@ def test_stop_reports_running_executions_once_by_name_and_their_tasks_end_quietl
     original = runtime.invoke_function
     results: list[tuple[bytes, str | None]] = []
 
-    def held(function_name: str, event: Any, invocation_type: str) -> tuple[bytes, str | None]:
+    def held(
+        function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, str | None]:
         arrived.release()
         assert gate.wait(15), "the test never opened the gate"
-        results.append(original(function_name, event, invocation_type))
+        results.append(original(function_name, event, invocation_type, request_id))
         finished.release()
         return results[-1]
 

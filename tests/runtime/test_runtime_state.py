@@ -100,10 +100,12 @@ def held_invocations(
     gate, arrived = threading.Event(), threading.Semaphore(0)
     original = Runtime.invoke_function
 
-    def held(self: Runtime, function_name: str, event: Any, invocation_type: str) -> Any:
+    def held(
+        self: Runtime, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> Any:
         arrived.release()
         gate.wait(15)
-        return original(self, function_name, event, invocation_type)
+        return original(self, function_name, event, invocation_type, request_id)
 
     monkeypatch.setattr(Runtime, "invoke_function", held)
     yield gate, arrived

@@ -16,6 +16,7 @@ A Retry is a self-edge labelled with its errors and MaxAttempts.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -205,6 +206,78 @@ def _resource(event_type: str, details: Mapping[str, Any]) -> str | None:
     return None
 
 
+# The attempt ended before the function was invoked at all.
+_NOT_INVOKED = (
+    "TaskStartFailed",
+    "TaskSubmitFailed",
+    "LambdaFunctionStartFailed",
+    "LambdaFunctionScheduleFailed",
+)
+# "RequestId: <id> Error: ..." in a Lambda error message (Runtime.ExitError, Sandbox.Timedout)
+_MESSAGE_REQUEST_ID = re.compile(r"RequestId: ([0-9A-Za-z-]+)")
+# "(Service: AWSLambda; Status Code: 429; Error Code: ...; Request ID: <id>; Proxy: null)": the cause
+# Step Functions gives a Lambda API error (the Invoke request failed; Lambda answered, not the function)
+_SERVICE_ERROR = re.compile(r"\(Service: AWSLambda; Status Code: \d+;.*Request ID: ([0-9A-Za-z-]+)")
+
+
+def _json_object(text: Any) -> dict[str, Any] | None:
+    if isinstance(text, Mapping):
+        return dict(text)
+    if not isinstance(text, str) or not text.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def invocation(event_type: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    """Which Lambda invocation an attempt was, from the event that ended it: ``requestId`` (the
+    invocation's ``aws_request_id``, the id on its START/END/REPORT log lines; None when the history
+    does not say) and ``invoked`` (True: the function ran; False: the Invoke failed before it did, so
+    there is no invocation; None: not known).
+
+    - TaskSucceeded of ``lambda:invoke``: the Invoke's ``SdkResponseMetadata.RequestId`` (or its
+      ``x-amzn-RequestId`` header), which is the invocation's
+      (https://docs.aws.amazon.com/step-functions/latest/dg/connect-lambda.html). A Lambda function ARN as
+      the Resource gives only the function's output: no request id.
+    - A function error (TaskFailed/LambdaFunctionFailed whose cause is the function's error payload): the
+      payload's ``requestId`` (the Python runtime's), else ``RequestId: <id>`` in its errorMessage.
+    - A Lambda API error (``Lambda.<Code>``, cause ``(Service: AWSLambda; Status Code: ...; Request ID:
+      ...)``): Lambda answered the Invoke itself (throttled, not found, EC2/KMS/ENI trouble starting an
+      environment... https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors),
+      so the function did not run: not invoked. The Invoke's request id is still given (lines under it,
+      should there be any, are still the right ones).
+    """
+    if event_type in _ATTEMPT_OK:
+        output = _json_object(details.get("output")) or {}
+        metadata = output.get("SdkResponseMetadata")
+        request_id = metadata.get("RequestId") if isinstance(metadata, Mapping) else None
+        if not request_id:
+            http = output.get("SdkHttpMetadata")
+            headers = http.get("HttpHeaders") if isinstance(http, Mapping) else None
+            if isinstance(headers, Mapping):
+                request_id = next(
+                    (v for k, v in headers.items() if str(k).lower() == "x-amzn-requestid"), None
+                )
+        return {"requestId": str(request_id) if request_id else None, "invoked": True}
+    if event_type in _NOT_INVOKED:
+        return {"requestId": None, "invoked": False}
+    cause = details.get("cause")
+    payload = _json_object(cause)
+    if payload is not None and ("errorType" in payload or "errorMessage" in payload):
+        request_id = payload.get("requestId") or None
+        if not request_id:
+            found = _MESSAGE_REQUEST_ID.search(str(payload.get("errorMessage") or ""))
+            request_id = found.group(1) if found else None
+        return {"requestId": str(request_id) if request_id else None, "invoked": True}
+    service = _SERVICE_ERROR.search(cause) if isinstance(cause, str) else None
+    if service is not None and str(details.get("error") or "").startswith("Lambda."):
+        return {"requestId": service.group(1), "invoked": False}
+    return {"requestId": None, "invoked": None}
+
+
 def outcomes(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """What happened to each state, by state name, in an execution's history:
 
@@ -215,7 +288,8 @@ def outcomes(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     the execution went on elsewhere), ``failed`` (its error failed the execution, or a Fail state),
     ``running`` (entered, not left, the execution still running), and a state absent from the map was
     not reached. ``retries`` counts attempts after the first; each attempt has its ``start``, ``end``,
-    ``status`` (succeeded, failed, running), ``error``, ``cause`` and the Lambda ``function`` it ran.
+    ``status`` (succeeded, failed, running), ``error``, ``cause``, the Lambda ``function`` it ran, and
+    which invocation it was: ``requestId`` and ``invoked`` (see :func:`invocation`).
     A state entered more than once (a loop, Map iterations) adds up its attempts; the last entry's
     input, output and error are shown.
     """
@@ -289,18 +363,26 @@ def outcomes(events: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
                     "error": None,
                     "cause": None,
                     "function": _resource(event_type, details),
+                    "requestId": None,
+                    "invoked": None,
                 }
             )
             current["retries"] = max(0, len(current["attempts"]) - current["entered"])
         elif event_type in _STARTED and current["attempts"]:
             current["attempts"][-1]["started"] = at
         elif event_type in _ATTEMPT_OK and current["attempts"]:
-            current["attempts"][-1].update(end=at, status="succeeded")
+            attempt = current["attempts"][-1]
+            attempt.update(end=at, status="succeeded")
+            if attempt["function"]:
+                attempt.update(invocation(event_type, details))
             current["error"] = current["cause"] = None
         elif event_type in _ATTEMPT_FAIL or event_type.endswith("Failed"):
             error, cause = details.get("error"), details.get("cause")
             if current["attempts"] and current["attempts"][-1]["status"] == "running":
-                current["attempts"][-1].update(end=at, status="failed", error=error, cause=cause)
+                attempt = current["attempts"][-1]
+                attempt.update(end=at, status="failed", error=error, cause=cause)
+                if attempt["function"]:
+                    attempt.update(invocation(event_type, details))
             current["error"], current["cause"] = error, cause
             last_failed = open_states[-1]
     # A state whose error was not retried away: caught when the execution went on, failed when the

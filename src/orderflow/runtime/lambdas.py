@@ -179,8 +179,11 @@ class WorkerPool:
 
     # ------------------------------------------------------------------------------------ public
 
-    def invoke(self, function_name: str, event: Any) -> InvokeResult:
+    def invoke(self, function_name: str, event: Any, request_id: str | None = None) -> InvokeResult:
+        """Run one invocation; ``request_id`` is its ``context.aws_request_id`` and the id of its
+        START/END/REPORT lines (the Lambda API's request id; a new one when None)."""
         started = time.perf_counter()
+        request_id = request_id or str(uuid.uuid4())
         spec = self._spec_for(function_name)
         pool = self._pool(spec.function_name)
         worker, cold = self._acquire(pool, spec)
@@ -194,12 +197,12 @@ class WorkerPool:
             if isinstance(worker, dict):  # the init failed: that is this invoke's error
                 payload, error = worker, "Unhandled"
             else:
-                payload, error, keep = self._run(worker, spec, event)
+                payload, error, keep = self._run(worker, spec, event, request_id)
         finally:
             with self._lock:
                 self._in_flight -= 1
             self._release(pool, worker, keep)
-        result = InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold)
+        result = InvokeResult(payload, error, (time.perf_counter() - started) * 1000, cold, request_id)
         if self._telemetry is not None:
             self._telemetry.metric(lambda_metrics(spec.function_name, result, concurrent))
         return result
@@ -420,8 +423,9 @@ class WorkerPool:
         log.info("cold start %s (%s): %.0f ms", spec.logical_id, spec.function_name, elapsed)
         return worker
 
-    def _run(self, worker: _Worker, spec: FunctionSpec, event: Any) -> tuple[Any, str | None, bool]:
-        request_id = str(uuid.uuid4())
+    def _run(
+        self, worker: _Worker, spec: FunctionSpec, event: Any, request_id: str
+    ) -> tuple[Any, str | None, bool]:
         deadline_ms = int(time.time() * 1000 + spec.timeout * 1000)
         message = {"op": "invoke", "request_id": request_id, "event": event, "deadline_ms": deadline_ms}
         try:

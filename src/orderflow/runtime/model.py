@@ -36,10 +36,12 @@ class InvokeResult:
     """A Lambda invocation's outcome, shaped like Lambda's Invoke response.
 
     ``function_error`` is None on success, else "Unhandled" and ``payload`` is
-    ``{"errorType", "errorMessage", "stackTrace"}``.
+    ``{"errorType", "errorMessage", "stackTrace"}``. ``request_id`` is the invocation's (its
+    ``context.aws_request_id``, the id of its START/END/REPORT log lines); None when no function ran.
     """
 
     payload: Any
     function_error: str | None
     duration_ms: float
     cold_start: bool
+    request_id: str | None = None

@@ -766,8 +766,9 @@ class Runtime:
         """Every state machine of the embedded AWS (name -> definition, as deployed)."""
         return sfn.definitions(self.account_id, self.region)
 
-    def invoke(self, function_name: str, event: Any) -> InvokeResult:
-        """Invoke a function (physical name, ARN or logical id) synchronously. Thread-safe."""
+    def invoke(self, function_name: str, event: Any, request_id: str | None = None) -> InvokeResult:
+        """Invoke a function (physical name, ARN or logical id) synchronously. Thread-safe.
+        ``request_id``: the invocation's (the Lambda API request's); a new one when None."""
         if self._stopped:  # an execution interrupted by stop(): its task ends quietly
             return InvokeResult(
                 lambda_error("Runtime.ExitError", "the local runtime stopped"), "Unhandled", 0.0, False
@@ -776,7 +777,7 @@ class Runtime:
         if pool is None:
             raise RuntimeError("the local runtime is not started")
         try:
-            return pool.invoke(function_name, event)
+            return pool.invoke(function_name, event, request_id)
         except FunctionThrottled:  # the Lambda API answers it with TooManyRequestsException
             raise
         except Exception as exc:  # the function does not exist, its code cannot be read, ...
@@ -830,21 +831,21 @@ class Runtime:
     # ------------------------------------------------------------ hooks of the moto patches
 
     def invoke_function(
-        self, function_name: str, event: Any, invocation_type: str
+        self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
     ) -> tuple[bytes, str | None]:
         if invocation_type == "DryRun":
             return b"", None
         if invocation_type == "Event":
             # Asynchronous invoke: run in the background, no retries/destinations locally.
             assert self._async is not None
-            self._async.submit(self._invoke_event, function_name, event)
+            self._async.submit(self._invoke_event, function_name, event, request_id)
             return b"", None
-        result = self.invoke(function_name, event)
+        result = self.invoke(function_name, event, request_id)
         return json.dumps(result.payload).encode("utf-8"), result.function_error
 
-    def _invoke_event(self, function_name: str, event: Any) -> None:
+    def _invoke_event(self, function_name: str, event: Any, request_id: str | None = None) -> None:
         try:
-            result = self.invoke(function_name, event)
+            result = self.invoke(function_name, event, request_id)
         except FunctionThrottled as exc:  # Lambda would retry it for up to 6 hours; here it is reported
             log.warning("asynchronous invoke of %s throttled: %s", function_name, exc)
             return

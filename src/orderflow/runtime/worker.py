@@ -55,18 +55,24 @@ class LambdaContext:
         return max(0, int(self._deadline_ms - time.time() * 1000))
 
 
-def _error(error_type: str, message: str, tb: Any = None) -> dict[str, Any]:
-    """Lambda's error payload; the stack trace lists the function's frames, not the bootstrap's."""
+def _error(error_type: str, message: str, tb: Any = None, request_id: str | None = None) -> dict[str, Any]:
+    """Lambda's error payload; the stack trace lists the function's frames, not the bootstrap's. An
+    invocation's error carries its ``requestId``, as the Python runtime's does (awslambdaric's
+    ``make_error``); an init error has none."""
     frames = [
         frame
         for frame in (traceback.extract_tb(tb) if tb is not None else [])
         if frame.filename != __file__ and not frame.filename.startswith("<frozen importlib")
     ]
-    return {"errorType": error_type, "errorMessage": message, "stackTrace": traceback.format_list(frames)}
+    error: dict[str, Any] = {"errorType": error_type, "errorMessage": message}
+    if request_id is not None:
+        error["requestId"] = request_id
+    error["stackTrace"] = traceback.format_list(frames)
+    return error
 
 
-def _exception_error(exc: BaseException) -> dict[str, Any]:
-    return _error(type(exc).__name__, str(exc), exc.__traceback__)
+def _exception_error(exc: BaseException, request_id: str | None = None) -> dict[str, Any]:
+    return _error(type(exc).__name__, str(exc), exc.__traceback__, request_id)
 
 
 def _to_json_default(value: Any) -> Any:
@@ -211,10 +217,12 @@ def main() -> int:
             except (TypeError, ValueError) as exc:
                 reply = {
                     "ok": False,
-                    "error": _error("Runtime.MarshalError", f"Unable to marshal response: {exc}"),
+                    "error": _error(
+                        "Runtime.MarshalError", f"Unable to marshal response: {exc}", request_id=request_id
+                    ),
                 }
         except Exception as exc:
-            error = _exception_error(exc)
+            error = _exception_error(exc, request_id)
             print(f"[ERROR] {error['errorType']}: {error['errorMessage']}", file=sys.stderr)
             traceback.print_exc(file=sys.stderr)
             reply = {"ok": False, "error": error}

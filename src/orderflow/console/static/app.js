@@ -212,12 +212,17 @@
 
   const logCache = new Map();
 
+  // An attempt's Lambda invocation is named by its request id (from the history), never by time:
+  // /api/logs answers that invocation's lines only. Answers are kept once complete (REPORT seen).
   async function attemptLogs(attempt) {
-    const key = attempt.function + "|" + attempt.start + "|" + attempt.end;
-    if (!logCache.has(key) || !attempt.end) {
-      const params = new URLSearchParams({ function: attempt.function, start: attempt.start });
-      if (attempt.end) params.set("end", attempt.end);
-      logCache.set(key, await api("/api/logs?" + params));
+    const key = attempt.function + "|" + (attempt.requestId || "") + "|" + attempt.invoked;
+    if (!logCache.has(key)) {
+      const params = new URLSearchParams({ function: attempt.function });
+      if (attempt.requestId) params.set("requestId", attempt.requestId);
+      if (attempt.invoked !== null && attempt.invoked !== undefined) params.set("invoked", String(attempt.invoked));
+      const answer = await api("/api/logs?" + params);
+      if (!answer.complete) return answer;
+      logCache.set(key, answer);
     }
     return logCache.get(key);
   }
@@ -263,14 +268,17 @@
           slot.replaceChildren(el("p", { class: "muted" }, "attempt " + (i + 1) + ": no log lines (not a Lambda invocation)"));
           return;
         }
-        attemptLogs(attempt).then((answer) => {
-          const head = el("p", { class: "muted" }, "attempt " + (i + 1) + ": " + answer.group);
-          if (!answer.lines.length) {
-            slot.replaceChildren(head, el("p", { class: "muted log-notice" }, answer.notice || "no log lines"));
-          } else {
-            slot.replaceChildren(head, el("pre", { class: "log-lines" }, answer.lines.map((l) => when(l.timestamp) + "  " + l.message).join("\n")));
-          }
+        // Lines reach CloudWatch Logs a moment after the invocation: an incomplete answer is asked again.
+        const show = (tries) => attemptLogs(attempt).then((answer) => {
+          const head = el("p", { class: "muted" }, "attempt " + (i + 1) + ": " + answer.group
+            + (answer.requestId ? " (request " + answer.requestId + ")" : ""));
+          const parts = [head];
+          if (answer.lines.length) parts.push(el("pre", { class: "log-lines" }, answer.lines.map((l) => when(l.timestamp) + "  " + l.message).join("\n")));
+          if (answer.notice || !answer.lines.length) parts.push(el("p", { class: "muted log-notice" }, answer.notice || "no log lines"));
+          slot.replaceChildren(...parts);
+          if (!answer.complete && tries > 0 && slot.isConnected) setTimeout(() => show(tries - 1), 1000);
         }).catch((error) => slot.replaceChildren(el("p", { class: "error-text" }, String(error.message || error))));
+        show(5);
       });
     }
     return box;

@@ -22,6 +22,7 @@ patch                         kind       module
 ``sfn_parse_cache``           speed-up   :mod:`.interpreter`
 ``sfn_jsonpath_cache``        speed-up   :mod:`.interpreter`
 ``sfn_json_copy``             speed-up   :mod:`.interpreter`
+``sfn_lambda_request_id``     gap        :mod:`.sfn_lambda`
 ``sfn_task_role``             gap        :mod:`.iam` (off with ``--no-iam``)
 ``iam_role_sessions``         gap        :mod:`.iam` (off with ``--no-iam``)
 ``iam_cfn_managed_policies``  gap        :mod:`.iam`
@@ -65,6 +66,7 @@ from . import (
     ses,
     sfn,
     sfn_express,
+    sfn_lambda,
     sfn_local_hooks,
     sfn_watch,
     state,
@@ -90,6 +92,7 @@ __all__ = [
     "ses",
     "sfn",
     "sfn_express",
+    "sfn_lambda",
     "sfn_local_hooks",
     "sfn_watch",
     "start",
@@ -113,6 +116,7 @@ REGISTRY.declare_order(
         interpreter.SFN_PARSE_CACHE.name,
         interpreter.SFN_JSONPATH_CACHE.name,
         interpreter.SFN_JSON_COPY.name,
+        sfn_lambda.SFN_LAMBDA_REQUEST_ID.name,
         iam.SFN_TASK_ROLE.name,
         iam.IAM_ROLE_SESSIONS.name,
         iam.IAM_CFN_MANAGED_POLICIES.name,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction, LayerVersion, lambda_backends
+from moto.awslambda.responses import LambdaResponse
+from moto.core.responses import BaseResponse
 from moto.core.utils import unix_time
 
 from .. import aws_wire
@@ -46,6 +49,12 @@ class TooManyRequests(LambdaClientError):
         return list(self.wire.headers)
 
 
+# The Invoke response's request id header; on AWS it is the invocation's request id (the function's
+# context.aws_request_id and its START/END/REPORT lines), which is how a caller such as Step Functions'
+# lambda:invoke integration (SdkResponseMetadata.RequestId) points at the invocation's log lines.
+REQUEST_ID_HEADER = "x-amzn-requestid"
+
+
 def _apply_invoke(patcher: Patcher) -> None:
     def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
         event = json.loads(body) if body else {}
@@ -53,17 +62,28 @@ def _apply_invoke(patcher: Patcher) -> None:
         invocation_type = headers.get("X-Amz-Invocation-Type") or headers.get(
             "x-amz-invocation-type", "RequestResponse"
         )
+        request_id = str(uuid.uuid4())
         try:
             payload, function_error = hooks.current().invoke_function(
-                self.function_name, event, invocation_type
+                self.function_name, event, invocation_type, request_id=request_id
             )
         except FunctionThrottled as exc:  # past the function's reserved concurrency
             raise TooManyRequests(exc) from None
+        response_headers[REQUEST_ID_HEADER] = request_id
         if function_error:
             response_headers["x-amz-function-error"] = function_error
         return payload
 
+    def enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
+        # moto stamps every response with a random request id: an Invoke keeps its invocation's.
+        request_id = headers.get(REQUEST_ID_HEADER)
+        headers, body = BaseResponse._enrich_response(headers, body)
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
+        return headers, body
+
     patcher.replace(LambdaFunction, "invoke", invoke)
+    patcher.replace(LambdaResponse, "_enrich_response", staticmethod(enrich_response))
 
 
 def _apply_cfn_layers(patcher: Patcher) -> None:
@@ -118,7 +138,8 @@ LAMBDA_INVOKE = REGISTRY.register(
         "gap",
         "invoking a function needs Docker (and with lambda.use_docker off, LambdaSimpleBackend returns "
         "canned answers); here LambdaFunction.invoke - reached by the Invoke API, Step Functions tasks "
-        "and SQS mappings - runs the handler in the runtime's worker processes; an invoke past the "
+        "and SQS mappings - runs the handler in the runtime's worker processes, under the Invoke "
+        "response's request id (x-amzn-RequestId) as its aws_request_id, as on AWS; an invoke past the "
         "function's reserved concurrency is answered 429 TooManyRequestsException as on AWS",
         _apply_invoke,
         needs_runtime=True,

@@ -10,8 +10,10 @@ class Hooks(Protocol):
     """Implemented by :class:`orderflow.runtime.Runtime`."""
 
     def invoke_function(
-        self, function_name: str, event: Any, invocation_type: str
-    ) -> tuple[bytes, str | None]: ...
+        self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, str | None]:
+        """Run the function; ``request_id`` is the Invoke request's, which is the invocation's
+        (``context.aws_request_id`` and its START/END/REPORT lines). Payload and FunctionError."""
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None: ...
 

@@ -65,13 +65,28 @@ class InProcessLambdaClient:
             raise aws_wire.client_error(code, exc.message, status, "Invoke") from exc
         if isinstance(payload, str):
             payload = payload.encode("utf-8")
+        status = 202 if headers["X-Amz-Invocation-Type"] == "Event" else 200
+        # as botocore parses the Invoke response: the request id is the invocation's (see awslambda)
+        request_id = response_headers.get("x-amzn-requestid") or str(uuid.uuid4())
+        http_headers = {
+            "content-type": "application/json",
+            "x-amz-executed-version": "$LATEST",
+            "x-amzn-requestid": request_id,
+        }
         response: dict[str, Any] = {
-            "StatusCode": 202 if headers["X-Amz-Invocation-Type"] == "Event" else 200,
+            "ResponseMetadata": {
+                "RequestId": request_id,
+                "HTTPStatusCode": status,
+                "HTTPHeaders": http_headers,
+                "RetryAttempts": 0,
+            },
+            "StatusCode": status,
             "ExecutedVersion": "$LATEST",
             "Payload": io.BytesIO(payload or b""),
         }
         if response_headers.get("x-amz-function-error"):
             response["FunctionError"] = response_headers["x-amz-function-error"]
+            http_headers["x-amz-function-error"] = response["FunctionError"]
         return response
 
 
@@ -93,6 +108,7 @@ def _injected_fault(function_name: str) -> dict[str, Any] | None:
     request_id = str(uuid.uuid4())
     if injection.error.code == "crash":
         return {
+            "ResponseMetadata": {"RequestId": request_id, "HTTPStatusCode": 200, "HTTPHeaders": {}},
             "StatusCode": 200,
             "FunctionError": "Unhandled",
             "ExecutedVersion": "$LATEST",
