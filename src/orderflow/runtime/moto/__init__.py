@@ -26,6 +26,7 @@ patch                         kind       module
 ``iam_role_sessions``         gap        :mod:`.iam` (off with ``--no-iam``)
 ``iam_cfn_managed_policies``  gap        :mod:`.iam`
 ``dynamodb_transactions``     gap        :mod:`.dynamodb`
+``dynamodb_isolation``        gap        :mod:`.dynamodb` (needs ``stream_esm``)
 ``lambda_invoke``             gap        :mod:`.awslambda` (calls the runtime's workers)
 ``lambda_cfn_layers``         gap        :mod:`.awslambda`
 ``stream_esm``                gap        :mod:`.awslambda` (calls the runtime's dispatchers)
@@ -114,6 +115,7 @@ REGISTRY.declare_order(
         iam.IAM_ROLE_SESSIONS.name,
         iam.IAM_CFN_MANAGED_POLICIES.name,
         dynamodb.DYNAMODB_TRANSACTIONS.name,
+        dynamodb.DYNAMODB_ISOLATION.name,
         awslambda.LAMBDA_INVOKE.name,
         awslambda.LAMBDA_CFN_LAYERS.name,
         awslambda.STREAM_ESM.name,
@@ -136,14 +138,19 @@ RUNTIME_PATCHES = tuple(name for name in REGISTRY.names if name not in SFN_LOCAL
 
 def check_versions(disabled: tuple[str, ...] = ()) -> None:
     """MotoVersionError when the installed moto is outside the range of a patch start() would apply;
-    KeyError for an unknown name in ``disabled``."""
+    KeyError for an unknown name in ``disabled``, or one a patch left on requires."""
     for name in disabled:
         REGISTRY[name]
         if name in SFN_LOCAL_PATCHES:
             raise KeyError(
                 f"moto patch {name!r} is on only with a mock config or a time scale, never by default"
             )
-    REGISTRY.check_versions([name for name in RUNTIME_PATCHES if name not in disabled])
+    wanted = [name for name in RUNTIME_PATCHES if name not in disabled]
+    for name in wanted:
+        for required in REGISTRY[name].requires:
+            if required in disabled:
+                raise KeyError(f"moto patch {required!r} can be left off only with {name!r} (it needs it)")
+    REGISTRY.check_versions(wanted)
 
 
 def start(runtime_hooks: Hooks, disabled: tuple[str, ...] = ()) -> None:
