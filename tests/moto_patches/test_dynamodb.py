@@ -37,7 +37,7 @@ from moto.dynamodb.models import dynamodb_backends
 from orderflow.ports import free_port
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.embedded_aws import EmbeddedAws
-from orderflow.runtime.moto import REGISTRY
+from orderflow.runtime.moto import REGISTRY, backends
 from orderflow.runtime.moto import dynamodb as moto_dynamodb
 from tests.moto_patches.test_gaps import REGION, gap, moto_aws  # noqa: F401 - moto_aws is a fixture
 
@@ -293,29 +293,32 @@ def embedded_aws() -> Iterator[tuple[Client, RecordingHooks]]:
     if REGISTRY.active():
         raise RuntimeError(f"patches already on: {REGISTRY.active()}")
     recorder = RecordingHooks()
-    moto_layer.start(recorder)
-    try:
-        server = EmbeddedAws(free_port(), {}, admin_token="t")
-        server.start()
+    port = free_port()
+    with backends.executing_state_machines(port):  # as Runtime._start_aws sets moto up
+        backends.reset()
+        moto_layer.start(recorder)
         try:
-            url = f"http://127.0.0.1:{server.port}"
-            config = Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 1})
+            server = EmbeddedAws(port, {}, admin_token="t")
+            server.start()
+            try:
+                url = f"http://127.0.0.1:{server.port}"
+                config = Config(max_pool_connections=32, retries={"mode": "standard", "max_attempts": 1})
 
-            def client(service: str) -> Any:  # as local_client builds it, with room for 16 threads
-                return boto3.client(
-                    service,
-                    endpoint_url=url,
-                    region_name=REGION,
-                    aws_access_key_id="x",
-                    aws_secret_access_key="x",
-                    config=config,
-                )
+                def client(service: str) -> Any:  # as local_client builds it, with room for 16 threads
+                    return boto3.client(
+                        service,
+                        endpoint_url=url,
+                        region_name=REGION,
+                        aws_access_key_id="x",
+                        aws_secret_access_key="x",
+                        config=config,
+                    )
 
-            yield client, recorder
+                yield client, recorder
+            finally:
+                server.stop()
         finally:
-            server.stop()
-    finally:
-        moto_layer.stop()
+            moto_layer.stop()
 
 
 @pytest.mark.parametrize("request_kind", list(CONCURRENT))

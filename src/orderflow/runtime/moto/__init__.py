@@ -12,6 +12,7 @@ patch                         kind       module
 ``sfn_cfn_backend``           gap        :mod:`.sfn`
 ``sfn_unnamed_execution``     gap        :mod:`.sfn`
 ``sfn_finished_threads``      gap        :mod:`.sfn`
+``sfn_execution_names``       gap        :mod:`.sfn`
 ``sfn_express_executions``    gap        :mod:`.sfn_express`
 ``sfn_sync_execution``        gap        :mod:`.sfn_express`
 ``sfn_execution_logs``        gap        :mod:`.sfn_express`
@@ -101,6 +102,7 @@ REGISTRY.declare_order(
         sfn.SFN_CFN_BACKEND.name,
         sfn.SFN_UNNAMED_EXECUTION.name,
         sfn.SFN_FINISHED_THREADS.name,
+        sfn.SFN_EXECUTION_NAMES.name,
         sfn_express.SFN_EXPRESS_EXECUTIONS.name,
         sfn_express.SFN_SYNC_EXECUTION.name,
         sfn_express.SFN_EXECUTION_LOGS.name,
