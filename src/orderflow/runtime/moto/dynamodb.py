@@ -112,6 +112,11 @@ DYNAMODB_TRANSACTIONS = REGISTRY.register(
 
 
 # ----------------------------------------------------------------------------- dynamodb_isolation
+# DynamoDB isolates a transaction serializably from PutItem, UpdateItem, DeleteItem, BatchWriteItem (per
+# item) and other transactions, and reads are read-committed: none sees a transaction half-applied
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-isolation).
+# A stream shows each item's modifications exactly once and in order; here all records follow the
+# commit order, which is stronger than the guide promises across items (consumers may not rely on it).
 
 ISOLATION = threading.RLock()
 """Held for the whole of each DynamoDB request (a module attribute, looked up per request, so that a
