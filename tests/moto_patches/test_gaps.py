@@ -8,7 +8,9 @@ AWS has (for a speed-up: the property the speed-up adds):
   ("[XPASS(strict)]"): upstream fixed the gap and the patch can go.
 * ``test_<name>_patched`` runs the same helper inside ``REGISTRY.enabled("<name>")`` and passes.
 
-``test_every_gap_and_speed_up_has_both_tests`` fails the suite for a registry patch without its pair.
+``test_every_gap_and_speed_up_has_both_tests`` fails the suite for a registry patch without its pair
+(looked for here and in the sibling modules tests/moto_patches/test_<module>.py, where newer patches
+keep their pair beside their other tests).
 
 When upgrading moto:
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import importlib
 import io
 import json
 import pickle
@@ -38,6 +41,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -1462,26 +1466,30 @@ def test_sfn_pickle_patched(moto_aws: None) -> None:
 # ------------------------------------------------------------------------------------- coverage
 
 
-def test_every_gap_and_speed_up_has_both_tests() -> None:
-    import importlib
-    from pathlib import Path
+def patch_test_modules() -> list[Any]:
+    """This module and its siblings tests/moto_patches/test_<module>.py (newer patches' pairs live there)."""
+    package = __name__.rpartition(".")[0]
+    siblings = sorted(
+        path.stem for path in Path(__file__).parent.glob("test_*.py") if path.stem != "test_gaps"
+    )
+    return [sys.modules[__name__]] + [importlib.import_module(f"{package}.{stem}") for stem in siblings]
 
-    # this module, and the patch tests of the newer patches, each in a test_<module>.py of its own
-    modules = [sys.modules[__name__]] + [
-        importlib.import_module(f"tests.moto_patches.{path.stem}")
-        for path in sorted(Path(__file__).parent.glob("test_*.py"))
-        if path.stem not in (__name__.rsplit(".", 1)[-1], "test_registry")
+
+def patch_test(name: str) -> Any:
+    found = [
+        getattr(module, name) for module in patch_test_modules() if callable(getattr(module, name, None))
     ]
+    assert len(found) <= 1, f"{name} is defined in more than one module"
+    return found[0] if found else None
 
-    def find(attr: str) -> Any:
-        return next((getattr(m, attr) for m in modules if callable(getattr(m, attr, None))), None)
 
+def test_every_gap_and_speed_up_has_both_tests() -> None:
     covered = [patch for patch in REGISTRY if patch.kind in ("gap", "speed-up")]
     assert covered, "the registry declares gaps"
     missing = []
     for patch in covered:
-        plain = find(f"test_{patch.name}_gap_in_plain_moto")
-        patched = find(f"test_{patch.name}_patched")
+        plain = patch_test(f"test_{patch.name}_gap_in_plain_moto")
+        patched = patch_test(f"test_{patch.name}_patched")
         if not callable(plain) or not callable(patched):
             missing.append(patch.name)
             continue
@@ -1496,7 +1504,7 @@ def test_every_gap_and_speed_up_has_both_tests() -> None:
     names = {patch.name for patch in covered}
     orphans = [
         attr
-        for module in modules
+        for module in patch_test_modules()
         for attr in dir(module)
         if attr.startswith("test_")
         and attr.endswith(("_gap_in_plain_moto", "_patched"))

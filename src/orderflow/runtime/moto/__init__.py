@@ -12,6 +12,7 @@ patch                         kind       module
 ``sfn_cfn_backend``           gap        :mod:`.sfn`
 ``sfn_unnamed_execution``     gap        :mod:`.sfn`
 ``sfn_finished_threads``      gap        :mod:`.sfn`
+``sfn_execution_names``       gap        :mod:`.sfn`
 ``sfn_express_executions``    gap        :mod:`.sfn_express`
 ``sfn_sync_execution``        gap        :mod:`.sfn_express`
 ``sfn_execution_logs``        gap        :mod:`.sfn_express`
@@ -27,6 +28,7 @@ patch                         kind       module
 ``iam_role_sessions``         gap        :mod:`.iam` (off with ``--no-iam``)
 ``iam_cfn_managed_policies``  gap        :mod:`.iam`
 ``dynamodb_transactions``     gap        :mod:`.dynamodb`
+``dynamodb_isolation``        gap        :mod:`.dynamodb` (needs ``stream_esm``)
 ``lambda_invoke``             gap        :mod:`.awslambda` (calls the runtime's workers)
 ``lambda_cfn_layers``         gap        :mod:`.awslambda`
 ``stream_esm``                gap        :mod:`.awslambda` (calls the runtime's dispatchers)
@@ -106,6 +108,7 @@ REGISTRY.declare_order(
         sfn.SFN_CFN_BACKEND.name,
         sfn.SFN_UNNAMED_EXECUTION.name,
         sfn.SFN_FINISHED_THREADS.name,
+        sfn.SFN_EXECUTION_NAMES.name,
         sfn_express.SFN_EXPRESS_EXECUTIONS.name,
         sfn_express.SFN_SYNC_EXECUTION.name,
         sfn_express.SFN_EXECUTION_LOGS.name,
@@ -121,6 +124,7 @@ REGISTRY.declare_order(
         iam.IAM_ROLE_SESSIONS.name,
         iam.IAM_CFN_MANAGED_POLICIES.name,
         dynamodb.DYNAMODB_TRANSACTIONS.name,
+        dynamodb.DYNAMODB_ISOLATION.name,
         awslambda.LAMBDA_INVOKE.name,
         awslambda.LAMBDA_CFN_LAYERS.name,
         awslambda.STREAM_ESM.name,
@@ -144,14 +148,19 @@ RUNTIME_PATCHES = tuple(name for name in REGISTRY.names if name not in SFN_LOCAL
 
 def check_versions(disabled: tuple[str, ...] = ()) -> None:
     """MotoVersionError when the installed moto is outside the range of a patch start() would apply;
-    KeyError for an unknown name in ``disabled``."""
+    KeyError for an unknown name in ``disabled``, or one a patch left on requires."""
     for name in disabled:
         REGISTRY[name]
         if name in SFN_LOCAL_PATCHES:
             raise KeyError(
                 f"moto patch {name!r} is on only with a mock config or a time scale, never by default"
             )
-    REGISTRY.check_versions([name for name in RUNTIME_PATCHES if name not in disabled])
+    wanted = [name for name in RUNTIME_PATCHES if name not in disabled]
+    for name in wanted:
+        for required in REGISTRY[name].requires:
+            if required in disabled:
+                raise KeyError(f"moto patch {required!r} can be left off only with {name!r} (it needs it)")
+    REGISTRY.check_versions(wanted)
 
 
 def start(runtime_hooks: Hooks, disabled: tuple[str, ...] = ()) -> None:

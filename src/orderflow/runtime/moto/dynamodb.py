@@ -1,4 +1,5 @@
-"""DynamoDB gap: TransactWriteItems copies whole tables and leaks cancelled writes to streams."""
+"""DynamoDB gaps: requests are not isolated from each other; TransactWriteItems copies whole tables
+and leaks cancelled writes to streams."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 
 from . import hooks
 from .registry import REGISTRY, Patch, Patcher
@@ -60,6 +62,8 @@ def _transaction_keys(backend: Any, transact_items: list[dict[str, Any]]) -> lis
 
 
 def _restore(journal: list[tuple[Any, Any, Any, Any]]) -> None:
+    # Puts back what the transaction found. That undoes only its own writes because nothing else
+    # writes while it runs: dynamodb_isolation holds every other request back until it has answered.
     for table, hash_key, range_key, item in reversed(journal):
         items = table.items[hash_key] if range_key is not None else table.items
         key = range_key if range_key is not None else hash_key
@@ -103,5 +107,48 @@ DYNAMODB_TRANSACTIONS = REGISTRY.register(
         "reach Lambda; here a journal of the touched items replaces the table copies, and stream records "
         "are released to the mappings only when the transaction commits",
         _apply_transactions,
+    )
+)
+
+
+# ----------------------------------------------------------------------------- dynamodb_isolation
+# DynamoDB isolates a transaction serializably from PutItem, UpdateItem, DeleteItem, BatchWriteItem (per
+# item) and other transactions, and reads are read-committed: none sees a transaction half-applied
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-isolation).
+# A stream shows each item's modifications exactly once and in order; here all records follow the
+# commit order, which is stronger than the guide promises across items (consumers may not rely on it).
+
+ISOLATION = threading.RLock()
+"""Held for the whole of each DynamoDB request (a module attribute, looked up per request, so that a
+test can put in a lock that reports contention)."""
+
+
+def _apply_isolation(patcher: Patcher) -> None:
+    original = DynamoHandler.call_action
+
+    def call_action(self: Any) -> Any:
+        # From the request's authorization and condition checks through its writes, its stream records
+        # and the serialised answer: one request at a time, in the order they take the lock.
+        with ISOLATION:
+            return original(self)
+
+    patcher.replace(DynamoHandler, "call_action", call_action)
+
+
+DYNAMODB_ISOLATION = REGISTRY.register(
+    Patch(
+        "dynamodb_isolation",
+        "gap",
+        "requests run concurrently on shared items with no isolation: a cancelled TransactWriteItems "
+        "restores the tables (or, with dynamodb_transactions, the items) it touched over what other "
+        "requests committed meanwhile, writes interleave with a transaction's checks and writes, a read "
+        "sees a transaction half-applied, and concurrent writes to one stream shard can share a "
+        "sequence number or hand Lambda another write's record; here each DynamoDB request (PutItem, "
+        "UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems, PartiQL, reads) runs alone, so "
+        "requests are serializable and stream records are appended and delivered in commit order",
+        _apply_isolation,
+        # moto's own stream mappings invoke the function inside the write (under the lock): a function
+        # that calls DynamoDB would wait for its own trigger until it times out.
+        requires=("stream_esm",),
     )
 )

@@ -61,6 +61,7 @@ class Patch:
     moto_versions: tuple[str, ...] = WRITTEN_FOR
     upstream: str | None = None  # the upstream issue, where one exists
     needs_runtime: bool = False  # calls back into the running local runtime (see .hooks)
+    requires: tuple[str, ...] = ()  # patches that must be on with this one (see moto.check_versions)
 
     def supports(self, moto_version: str) -> bool:
         return all(_satisfies(moto_version, spec) for spec in self.moto_versions)

@@ -1,8 +1,10 @@
-"""Step Functions gaps: CloudFormation state machines, unnamed executions, finished threads."""
+"""Step Functions gaps: CloudFormation state machines, unnamed executions, finished threads, one
+execution per name under concurrent StartExecution."""
 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from typing import Any
 
@@ -14,6 +16,7 @@ from moto.stepfunctions.responses import get_backend
 from moto.utilities.utils import get_partition
 
 from .registry import REGISTRY, Patch, Patcher
+from .sfn_express import machine_type
 
 
 def substitute(definition: str, substitutions: dict[str, Any] | None, *, require_all: bool = False) -> str:
@@ -130,6 +133,35 @@ def _apply_finished_threads(patcher: Patcher) -> None:
     patcher.replace(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
+EXECUTION_NAME_LOCKS = [threading.Lock() for _ in range(64)]
+"""StartExecution's name check and the new execution's registration, one at a time per (state machine,
+name), striped over these locks (a module attribute, looked up per call, so that a test can put in
+locks that report contention)."""
+
+
+def _apply_execution_names(patcher: Patcher) -> None:
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        base_arn = (state_machine_arn or "").partition("#")[0]  # sfn_mock_config's <arn>#<test case>
+        try:
+            standard = machine_type(self.describe_state_machine(base_arn)) != "EXPRESS"
+        except Exception:
+            standard = False
+        if name is None or not standard:
+            # No name: a fresh one (sfn_unnamed_execution). EXPRESS: a name is no idempotency key
+            # (sfn_express_executions), and a synchronous execution runs inside this call.
+            return original(self, state_machine_arn, name, *args, **kwargs)
+        # A STANDARD start returns once the execution is registered and its thread started.
+        locks = EXECUTION_NAME_LOCKS
+        with locks[hash((base_arn, name)) % len(locks)]:
+            return original(self, state_machine_arn, name, *args, **kwargs)
+
+    patcher.replace(StepFunctionsParserBackend, "start_execution", start_execution)
+
+
 SFN_CFN_BACKEND = REGISTRY.register(
     Patch(
         "sfn_cfn_backend",
@@ -160,5 +192,19 @@ SFN_FINISHED_THREADS = REGISTRY.register(
         "empties, keeping every finished execution's frames alive; here finished threads are dropped "
         "at each StartExecution",
         _apply_finished_threads,
+    )
+)
+
+SFN_EXECUTION_NAMES = REGISTRY.register(
+    Patch(
+        "sfn_execution_names",
+        "gap",
+        "StartExecution checks the name against the state machine's executions, then deep-copies the "
+        "state machine, then registers the new execution, with nothing holding a concurrent "
+        "StartExecution of the same name back: both pass the check and two executions share one name "
+        "and ARN; here the check and the registration run one at a time per name (STANDARD machines), "
+        "so the second call gets the first execution (same input, still running) or "
+        "ExecutionAlreadyExists, as StartExecution's idempotency promises",
+        _apply_execution_names,
     )
 )
