@@ -50,7 +50,9 @@ def packages(template: dict[str, Any], base: Path) -> dict[str, Package]:
     for logical_id, resource in resources.items():
         props = {**globals_fn, **(resource.get("Properties") or {})}
         if resource.get("Type") == "AWS::Serverless::Function" and isinstance(props.get("CodeUri"), str):
-            layers = [ref["Ref"] for ref in props.get("Layers") or [] if isinstance(ref, dict) and "Ref" in ref]
+            layers = [
+                ref["Ref"] for ref in props.get("Layers") or [] if isinstance(ref, dict) and "Ref" in ref
+            ]
             out[logical_id] = Package(
                 logical_id,
                 "function",
@@ -61,7 +63,9 @@ def packages(template: dict[str, Any], base: Path) -> dict[str, Package]:
             )
     for logical_id, resource in resources.items():
         props = resource.get("Properties") or {}
-        if resource.get("Type") == "AWS::Serverless::LayerVersion" and isinstance(props.get("ContentUri"), str):
+        if resource.get("Type") == "AWS::Serverless::LayerVersion" and isinstance(
+            props.get("ContentUri"), str
+        ):
             users = [p for p in out.values() if logical_id in p.layers]
             runtime = users[0].runtime if users else str((props.get("CompatibleRuntimes") or [""])[0])
             arch = users[0].architecture if users else "x86_64"
@@ -126,7 +130,9 @@ def check(build_dir: Path, template: dict[str, Any], base: Path) -> tuple[list[s
             if name in SDK:
                 problems.append(f"{logical_id}: ships {name} {version} (Lambda's runtime provides the SDK)")
             elif name not in pinned:
-                problems.append(f"{logical_id}: ships {name} {version}, which its requirements.txt does not pin")
+                problems.append(
+                    f"{logical_id}: ships {name} {version}, which its requirements.txt does not pin"
+                )
             elif pinned[name] != version:
                 problems.append(f"{logical_id}: ships {name} {version}, requirements.txt pins {pinned[name]}")
             else:
@@ -158,7 +164,9 @@ def check(build_dir: Path, template: dict[str, Any], base: Path) -> tuple[list[s
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m orderflow.sam_artifacts", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m orderflow.sam_artifacts", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("build_dir", nargs="?", type=Path, default=Path(".aws-sam/build"))
     parser.add_argument("--template", type=Path, default=Path("template.yaml"))
     args = parser.parse_args(argv)
