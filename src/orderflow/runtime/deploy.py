@@ -130,7 +130,7 @@ def package(
     globals_fn = (template.get("Globals") or {}).get("Function") or {}
     globals_uri = globals_fn.get("CodeUri")  # each function gets its own build of it, as with sam build
     if _is_local(globals_uri):
-        globals_fn["CodeUri"] = upload("Globals", "CodeUri", globals_uri)
+        globals_fn["CodeUri"] = upload("Globals", "CodeUri", str(globals_uri))
 
     for logical_id, resource in template["Resources"].items():
         if not isinstance(resource, dict):
