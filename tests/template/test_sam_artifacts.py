@@ -68,7 +68,8 @@ def test_an_sdk_copy_an_unpinned_package_a_version_off_and_a_foreign_abi_are_pro
         "Layer: ships pytest 9.2.0, requirements.txt pins 9.1.0",
         "Layer: ships six 1.17.0, which its requirements.txt does not pin",
         "Layer: requirements.txt pins hypothesis 6.170.15, not in the package",
-        "Layer: Layer/python/wrapt/_wrappers.cpython-311-x86_64-linux-gnu.so is not built for python3.12 x86_64",
+        "Layer: Layer/python/wrapt/_wrappers.cpython-311-x86_64-linux-gnu.so"
+        " is not built for python3.12 x86_64",
     ]
 
 
@@ -117,7 +118,8 @@ def test_a_makefile_layer_is_built_with_the_local_python_once(tmp_path: Path) ->
     source = tmp_path / "layer"
     source.mkdir()
     (source / "Makefile").write_text(
-        'build-L:\n\tmkdir -p "$(ARTIFACTS_DIR)/python"\n\techo $(LAMBDA_PYTHON_VERSION) > "$(ARTIFACTS_DIR)/python/v"\n'
+        'build-L:\n\tmkdir -p "$(ARTIFACTS_DIR)/python"\n'
+        '\techo $(LAMBDA_PYTHON_VERSION) > "$(ARTIFACTS_DIR)/python/v"\n'
     )
     cache = tmp_path / "cache"
     first = sam_build.build_package(
