@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help demo up test lint format bench soak clean browser
+.PHONY: help demo up test lint format bench soak clean browser sam
 
 FUNCTION_REQUIREMENTS = $(wildcard functions/*/requirements.txt)
 
@@ -18,6 +18,15 @@ $(STAMP): pyproject.toml $(FUNCTION_REQUIREMENTS) tests/template/asl-validator/p
 	@# file); without node/npm that one test skips and says why.
 	if command -v npm >/dev/null; then npm ci --prefix tests/template/asl-validator --no-audit --no-fund --silent; fi
 	touch $(STAMP)
+
+# SAM CLI in a venv of its own (requirements-sam.txt says why).
+SAM_VENV  ?= .venv-sam
+SAM_STAMP  = $(SAM_VENV)/.installed
+$(SAM_STAMP): requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	touch $(SAM_STAMP)
 
 help:                   ## list these targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z]+):.*## (.*)/  make \1\t\2/' | expand -t 16
@@ -51,5 +60,18 @@ bench: $(STAMP)         ## the benchmark (not a test): ready time, engine time, 
 soak: $(STAMP)          ## the reliability suite in full: 1,000 orders from 16 clients under injected faults
 	$(BIN)/python -m orderflow.reliability --orders 1000 --clients 16 --json bench/results/soak.json
 
+sam: export SAM_CLI_TELEMETRY = 0
+sam: $(STAMP)           ## sam validate --lint, sam build, then check what it would deploy (needs the template's python)
+	@# sam build's python workflow needs the interpreter the template names (python3.12...): from PATH or pyenv.
+	@runtime=$$(sed -n 's/^ *Runtime: *\(python3\.[0-9]*\).*/\1/p' template.yaml | head -1); \
+	dir=""; \
+	if command -v $$runtime >/dev/null 2>&1 && $$runtime -c '' >/dev/null 2>&1; then dir=$$(dirname "$$(command -v $$runtime)"); \
+	else for d in "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$${runtime#python}*/bin; do [ -x "$$d/$$runtime" ] && dir=$$d; done; fi; \
+	if [ -z "$$dir" ]; then echo "sam: skipped, no $$runtime on PATH or in pyenv (the template's Runtime)"; exit 0; fi; \
+	$(MAKE) --no-print-directory $(SAM_STAMP) && \
+	PATH="$$dir:$$PATH" $(SAM_VENV)/bin/sam validate --lint && \
+	PATH="$$dir:$$PATH" $(SAM_VENV)/bin/sam build && \
+	$(BIN)/python -m orderflow.sam_artifacts .aws-sam/build
+
 clean:                  ## remove the virtual environment, caches and the runtime's state (.orderflow/)
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .orderflow
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .orderflow

@@ -1,12 +1,14 @@
-"""Cold start per function as Lambda's init sees it (a benchmark, not a test).
+"""Cold start per function as Lambda's init sees it, on what `sam build` deploys (a benchmark, not a test).
 
-    .venv/bin/python bench/coldstart.py [--template template.yaml] [--runs 5] [--importtime]
+    make sam   # sam build into .aws-sam/build (and the artifact check)
+    .venv/bin/python bench/coldstart.py [--build-dir .aws-sam/build] [--runs 5] [--importtime]
 
-For every function of the template: a fresh ``python -I -S`` process whose ``sys.path`` is what the
-local runtime gives the function's worker (its CodeUri, what its requirements.txt installs, its
-layers and their requirements, the SDK Lambda's runtime provides: see orderflow/runtime/build.py;
-the packages come from the same build cache) imports the handler's module; the time of that import
-and the process's peak RSS afterwards are recorded, the median over ``--runs`` fresh processes.
+For every function of the template: a fresh ``python3.X -I -S`` process (the template's Runtime, from
+PATH or pyenv: the layer's compiled extensions are built for it) whose ``sys.path`` is Lambda's: the
+function's built package (``.aws-sam/build/<Function>``, /var/task), its layers laid out as Lambda lays
+them out (one ``opt/`` folder, ``opt/python`` on the path) and the SDK Lambda's runtime provides (the
+tool's pinned boto3/botocore, see orderflow/runtime/build.py) imports the handler's module; the time of
+that import and the process's peak RSS afterwards are recorded, the median over ``--runs`` processes.
 Environment: the function's variables (Globals + its own; values the template computes become
 placeholders), Lambda's, and dummy credentials. Two modes:
 
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,7 +72,19 @@ def env_value(name: str, value: Any, parameters: dict[str, Any]) -> str:
     return "arn:aws:states:us-east-1:123456789012:stateMachine:bench" if name.endswith("_ARN") else "bench"
 
 
-def functions(template: dict[str, Any], base: Path, cache: Path) -> dict[str, dict[str, Any]]:
+def interpreter(runtime: str) -> str | None:
+    """A working ``python3.X`` for the template's Runtime: PATH, then pyenv."""
+    found = shutil.which(runtime)
+    candidates = [Path(found)] if found else []
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates += sorted(pyenv.glob(f"{runtime.removeprefix('python')}*/bin/{runtime}"))
+    for exe in candidates:
+        if subprocess.run([exe, "-c", ""], capture_output=True, check=False).returncode == 0:
+            return str(exe)
+    return None
+
+
+def functions(template: dict[str, Any], build_dir: Path, opt_root: Path) -> dict[str, dict[str, Any]]:
     resources = template["Resources"]
     globals_fn = (template.get("Globals") or {}).get("Function") or {}
     out = {}
@@ -76,39 +92,39 @@ def functions(template: dict[str, Any], base: Path, cache: Path) -> dict[str, di
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         props = {**globals_fn, **(resource.get("Properties") or {})}
-        code = base / props["CodeUri"]
-        paths = [str(code)]
-        deps = code / "requirements.txt"
-        if deps.is_file() and (built := build.requirements_dir(cache, deps, logical_id)) is not None:
-            paths.append(str(built))
+        task = build_dir / logical_id
+        if not task.is_dir():
+            raise SystemExit(f"coldstart: {task} missing: run `make sam` (sam build) first")
+        # Lambda extracts the package into /var/task and each layer into /opt, in order (copies: a
+        # measurement must not leave __pycache__ in .aws-sam/build)
+        opt = opt_root / logical_id / "opt"
+        task = shutil.copytree(task, opt_root / logical_id / "task", symlinks=True)
         for layer in props.get("Layers") or []:
             ref = layer.get("Ref") if isinstance(layer, dict) else None
-            content = base / resources[ref]["Properties"]["ContentUri"]
-            paths.append(str(content))  # sam build: the layer's content under python/
-            layer_deps = content / "requirements.txt"
-            if layer_deps.is_file() and (built := build.requirements_dir(cache, layer_deps, ref)):
-                paths.append(str(built))
+            shutil.copytree(build_dir / ref, opt, dirs_exist_ok=True, symlinks=True)
         variables = {
             **((globals_fn.get("Environment") or {}).get("Variables") or {}),
             **(((resource.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}),
         }
         out[logical_id] = {
             "module": props["Handler"].rpartition(".")[0],
-            "paths": paths,
+            "paths": [str(task), str(opt / "python")],
+            "runtime": props["Runtime"],
             "env": {k: env_value(k, v, template.get("Parameters") or {}) for k, v in variables.items()},
         }
     return out
 
 
 def measure(
-    module: str, paths: list[str], env: dict[str, str], runs: int, importtime: bool
+    python: str, module: str, paths: list[str], env: dict[str, str], runs: int, importtime: bool
 ) -> dict[str, Any]:
     samples = []
     for _ in range(runs):
         code = f"import sys; sys.path[:0] = {paths!r}\n" + PROBE
-        flags = ["-X", "importtime"] if importtime else []
+        # -B: /var/task and /opt are read-only on Lambda, no bytecode is cached between cold starts
+        flags = ["-B", *(["-X", "importtime"] if importtime else [])]
         done = subprocess.run(
-            [sys.executable, "-I", "-S", *flags, "-c", code, module],
+            [python, "-I", "-S", *flags, "-c", code, module],
             capture_output=True,
             text=True,
             env=env,
@@ -139,6 +155,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--template", type=Path, default=ROOT / "template.yaml")
+    parser.add_argument("--build-dir", type=Path, default=ROOT / ".aws-sam" / "build")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--importtime", action="store_true", help="print the largest imports (-X importtime)")
     parser.add_argument("--output", type=Path, default=RESULTS / "coldstart.json")
@@ -147,7 +164,7 @@ def main() -> int:
     template_path = args.template.resolve()
     cache = build.default_cache_root(template_path.parent)
     sdk = str(build.sdk_dir(cache))
-    specs = functions(load_template(template_path), template_path.parent, cache)
+    template = load_template(template_path)
     lambda_env = {
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -160,18 +177,54 @@ def main() -> int:
         "LANG": "C.UTF-8",
         "TZ": "UTC",
     }
-    results: dict[str, Any] = {"python": sys.version.split()[0], "functions": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "seed_order.py").write_text(SEED)
-        results["seed_monolith"] = measure("seed_order", [tmp, sdk], lambda_env, args.runs, args.importtime)
-    for logical_id, spec in specs.items():
-        env = {**lambda_env, **spec["env"]}
-        row = {}
-        for mode, extra in (("tracing_on", {}), ("tracing_off", {"POWERTOOLS_TRACE_DISABLED": "true"})):
-            row[mode] = measure(
-                spec["module"], [*spec["paths"], sdk], {**env, **extra}, args.runs, args.importtime
-            )
-        results["functions"][logical_id] = row
+        specs = functions(template, args.build_dir.resolve(), Path(tmp) / "opt")
+        runtime = next(iter(specs.values()))["runtime"]
+        python = interpreter(runtime)
+        if python is None:
+            raise SystemExit(f"coldstart: no {runtime} on PATH or in pyenv (the template's Runtime)")
+        version = subprocess.run(
+            [python, "-c", "import sys; print(sys.version.split()[0])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results: dict[str, Any] = {
+            "python": version.stdout.strip(),
+            "artifacts": "sam build (.aws-sam/build), layers laid out as /opt/python",
+            "functions": {},
+        }
+        (Path(tmp) / "seed").mkdir()
+        (Path(tmp) / "seed" / "seed_order.py").write_text(SEED)
+        # the SDK's bytecode cached first (taken to be precompiled in Lambda's runtime; not verified)
+        subprocess.run(
+            [
+                python,
+                "-I",
+                "-S",
+                "-c",
+                f"import sys; sys.path[:0] = {[str(Path(tmp) / 'seed'), sdk]!r}; import seed_order",
+            ],
+            env=lambda_env,
+            capture_output=True,
+            check=False,
+        )
+        results["seed_monolith"] = measure(
+            python, "seed_order", [str(Path(tmp) / "seed"), sdk], lambda_env, args.runs, args.importtime
+        )
+        for logical_id, spec in specs.items():
+            env = {**lambda_env, **spec["env"]}
+            row = {}
+            for mode, extra in (("tracing_on", {}), ("tracing_off", {"POWERTOOLS_TRACE_DISABLED": "true"})):
+                row[mode] = measure(
+                    python,
+                    spec["module"],
+                    [*spec["paths"], sdk],
+                    {**env, **extra},
+                    args.runs,
+                    args.importtime,
+                )
+            results["functions"][logical_id] = row
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")

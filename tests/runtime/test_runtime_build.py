@@ -1,4 +1,4 @@
-"""The build cache on its own: pinned requirements, one build per content hash under concurrency."""
+"""The build cache on its own: one build per content hash under concurrency."""
 
 from __future__ import annotations
 
@@ -10,20 +10,6 @@ from pathlib import Path
 import pytest
 
 from orderflow.runtime import build
-
-
-@pytest.mark.parametrize(
-    ("text", "pinned"),
-    [
-        ("a==1.0\nb-c==2.0.post1  # why\n# comment\n\n", True),
-        ("pydantic-core==2.46.5\naws-lambda-powertools[tracer]==3.37.0\n", True),
-        ("a==1.0\nb>=2\n", False),
-        ("-r other.txt\na==1\n", False),
-        ("# nothing\n", False),
-    ],
-)
-def test_fully_pinned(text: str, pinned: bool) -> None:
-    assert build.fully_pinned(text) is pinned
 
 
 def test_concurrent_builders_build_an_entry_once(tmp_path: Path) -> None:

@@ -107,8 +107,10 @@ def test_two_runtimes_of_one_checkout_with_one_stack_name_run_side_by_side(
 
 def test_a_function_gets_exactly_its_requirements(runtime: Runtime) -> None:
     payload = invoke(runtime, "PackagedFunction", {})
+    # in the function's own package, as `sam build` puts it (and Lambda extracts it to /var/task)
     cache = runtime.build_cache
-    assert Path(payload["package"]).is_relative_to(cache / "deps"), payload["package"]
+    assert Path(payload["package"]).is_relative_to(cache / "code"), payload["package"]
+    assert "PackagedFunction" in Path(payload["package"]).relative_to(cache / "code").parts[0]
     assert payload["tool_packages_importable"] == [], "the tool's own packages are not the function's"
     assert payload["no_site"] == 1
     assert not [p for p in payload["sys_path"] if "site-packages" in p], payload["sys_path"]

@@ -6,21 +6,15 @@ A worker imports what the function would have on AWS and nothing else (see lambd
 - the SDK Lambda's Python runtime provides: boto3, botocore and their dependencies. Locally they are
   the tool's own pinned copies (boto3/botocore 1.44.5, see pyproject.toml), linked into a folder of
   their own; AWS updates the runtime's copy on its own schedule;
-- the function's ``CodeUri`` and what its ``requirements.txt`` installs;
-- its layers: the layer's content and, for a ``BuildMethod: python3.X`` layer, what the layer's
-  ``requirements.txt`` installs (``sam build`` puts both under ``python/``).
-
-Requirements are installed with ``pip install --target``. A fully pinned file (every requirement
-``name==version``) is installed with ``--no-deps``: exactly the listed packages and nothing they
-would drag in; any other file is resolved by pip as ``sam build`` resolves it. pip uses its usual
-configuration (local mirrors, its wheel cache), so a build needs no network when the wheels are there.
+- the function's package and its layers' content, built as ``sam build`` builds them (sam_build.py,
+  with aws-lambda-builders) when the stack is deployed, and extracted here per content hash.
 
 The cache (``<template dir>/.orderflow/build-cache`` unless ``ORDERFLOW_BUILD_CACHE`` or the
 Runtime's ``build_cache`` says otherwise) is shared by every runtime of the checkout, whatever its
 stack name:
 
     code/<name>-<sha>/     a deployment package (function or layer zip) extracted, per content hash
-    deps/<sha>/            one requirements.txt installed (key: its text, the Python version, the platform)
+    built/<id>-<sha>/      a function or layer built by aws-lambda-builders (key: source, workflow, Python)
     sdk/<sha>/             the runtime-provided SDK (key: its versions and where they come from)
     locks/                 one lock file per entry being built
 
@@ -38,13 +32,9 @@ import importlib.util
 import io
 import logging
 import os
-import platform
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from importlib import metadata
@@ -59,8 +49,6 @@ CACHE_ENV = "ORDERFLOW_BUILD_CACHE"
 # (/var/runtime): the SDK and its dependencies, as importable top-level names.
 SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3", "six")
 SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
-
-_PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*===?\s*[^\s;,]+\s*(;.*)?$")
 
 
 class BuildError(Exception):
@@ -119,69 +107,6 @@ def extract_zip(data: bytes, root: Path, name: str) -> Path:
             zf.extractall(tmp)
 
     return _ensure(root, "code", f"{name}-{digest}", build)
-
-
-# ------------------------------------------------------------------------------------ requirements
-
-
-def requirement_lines(text: str) -> list[str]:
-    lines = []
-    for raw in text.splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if line and not line.startswith("#"):
-            lines.append(line)
-    return lines
-
-
-def fully_pinned(text: str) -> bool:
-    """Every requirement is ``name==version`` (no options, no ranges, no includes)."""
-    lines = requirement_lines(text)
-    return bool(lines) and all(_PINNED.match(line) for line in lines)
-
-
-def requirements_dir(root: Path, requirements: Path, label: str) -> Path | None:
-    """The folder holding what ``requirements`` installs (None when it lists nothing)."""
-    text = requirements.read_text(encoding="utf-8")
-    lines = requirement_lines(text)
-    if not lines:
-        return None
-    key_source = "\n".join([BUILDER_VERSION, python_tag(), platform.machine(), sys.platform, *lines])
-    key = hashlib.sha256(key_source.encode("utf-8")).hexdigest()[:20]
-    pinned = fully_pinned(text)
-
-    def build(tmp: Path) -> None:
-        started = time.perf_counter()
-        log.info(
-            "building %s: pip install %d package(s)%s for %s (first time only; cached by content)",
-            label,
-            len(lines),
-            " (pinned, --no-deps)" if pinned else "",
-            python_tag(),
-            extra={"progress": True},
-        )
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-input",
-            "--target",
-            str(tmp),
-            *(["--no-deps"] if pinned else []),
-            "-r",
-            str(requirements),
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            errors = [line for line in done.stderr.splitlines() if line.strip()]
-            reason = errors[-1] if errors else f"pip exited with status {done.returncode}"
-            raise BuildError(f"{label}: pip install -r {requirements.name} failed: {reason.strip()}")
-        shutil.rmtree(tmp / "bin", ignore_errors=True)  # console scripts: not importable, not needed
-        log.info("built %s in %.1f s", label, time.perf_counter() - started, extra={"progress": True})
-
-    return _ensure(root, "deps", key, build)
 
 
 # ------------------------------------------------------------------------------------------- sdk

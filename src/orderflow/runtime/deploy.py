@@ -37,6 +37,8 @@ from samtranslator.translator.arn_generator import ArnGenerator
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
+from . import sam_build
+from .build import BuildError
 from .model import Route, RuntimeStartError
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", ".venv", "node_modules"}
@@ -74,15 +76,46 @@ def _is_local(uri: Any) -> bool:
     return isinstance(uri, str) and not uri.startswith("s3://")
 
 
-def package(template: dict[str, Any], base_dir: Path, s3: Any, bucket: str) -> dict[str, Any]:
-    """Upload local artifacts to ``bucket`` and return the template pointing at them."""
+def package(
+    template: dict[str, Any], base_dir: Path, s3: Any, bucket: str, build_cache: Path | None = None
+) -> dict[str, Any]:
+    """Upload local artifacts to ``bucket`` and return the template pointing at them. With a
+    ``build_cache``, functions and layers are first built as ``sam build`` builds them (sam_build.py)
+    and the built package is uploaded, as ``sam build && sam package`` would."""
     template = json.loads(json.dumps(template))
     uploaded: dict[tuple[str, str], dict[str, str]] = {}
+    architecture = str(
+        ((template.get("Globals") or {}).get("Function") or {}).get("Architectures", ["x86_64"])[0]
+    )
 
-    def upload(logical_id: str, prop: str, uri: str, *, layer_python: bool = False) -> dict[str, str]:
+    def upload(
+        logical_id: str,
+        prop: str,
+        uri: str,
+        *,
+        layer_python: bool = False,
+        built: tuple[str, Any] | None = None,
+    ) -> dict[str, str]:
         path = (base_dir / uri).resolve()
         if not path.exists():
             raise RuntimeStartError(f"{logical_id}: {prop} {uri} does not exist ({path})")
+        if built is not None and build_cache is not None and path.is_dir():
+            kind, resource = built
+            props = resource.get("Properties") or {}
+            arch = props.get("Architectures") or props.get("CompatibleArchitectures") or [architecture]
+            try:
+                artifact = sam_build.build_package(
+                    build_cache,
+                    kind=kind,
+                    logical_id=logical_id,
+                    source=path,
+                    build_method=(resource.get("Metadata") or {}).get("BuildMethod"),
+                    architecture=str(arch[0]),
+                )
+            except (OSError, BuildError) as exc:
+                raise RuntimeStartError(str(exc)) from exc
+            if artifact is not None:
+                path, layer_python = artifact, False
         key_src = (str(path), "python/" if layer_python else "")
         if key_src in uploaded:
             return uploaded[key_src]
@@ -95,8 +128,9 @@ def package(template: dict[str, Any], base_dir: Path, s3: Any, bucket: str) -> d
         return uploaded[key_src]
 
     globals_fn = (template.get("Globals") or {}).get("Function") or {}
-    if _is_local(globals_fn.get("CodeUri")):
-        globals_fn["CodeUri"] = upload("Globals", "CodeUri", globals_fn["CodeUri"])
+    globals_uri = globals_fn.get("CodeUri")  # each function gets its own build of it, as with sam build
+    if _is_local(globals_uri):
+        globals_fn["CodeUri"] = upload("Globals", "CodeUri", str(globals_uri))
 
     for logical_id, resource in template["Resources"].items():
         if not isinstance(resource, dict):
@@ -106,17 +140,21 @@ def package(template: dict[str, Any], base_dir: Path, s3: Any, bucket: str) -> d
         if rtype == "AWS::Serverless::Function":
             if props.get("PackageType") == "Image" or "InlineCode" in props:
                 continue
-            uri = props.get("CodeUri", globals_fn.get("CodeUri"))
+            uri = props.get("CodeUri", globals_uri)
             if uri is None:
                 raise RuntimeStartError(
                     f"{logical_id}: no CodeUri (nor InlineCode, nor Globals.Function.CodeUri)"
                 )
             if _is_local(uri):
-                props["CodeUri"] = upload(logical_id, "CodeUri", uri)
+                props["CodeUri"] = upload(logical_id, "CodeUri", uri, built=("function", resource))
         elif rtype == "AWS::Serverless::LayerVersion" and _is_local(props.get("ContentUri")):
             build_method = str((resource.get("Metadata") or {}).get("BuildMethod", ""))
             props["ContentUri"] = upload(
-                logical_id, "ContentUri", props["ContentUri"], layer_python=build_method.startswith("python")
+                logical_id,
+                "ContentUri",
+                props["ContentUri"],
+                layer_python=build_method.startswith("python"),
+                built=("layer", resource),
             )
         elif rtype == "AWS::Serverless::StateMachine" and _is_local(props.get("DefinitionUri")):
             props["DefinitionUri"] = upload(logical_id, "DefinitionUri", props["DefinitionUri"])

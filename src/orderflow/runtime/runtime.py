@@ -479,7 +479,7 @@ class Runtime:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
         except s3.exceptions.BucketAlreadyOwnedByYou:  # restored from the state dir
             pass
-        packaged = package(template, self.template_path.parent, s3, bucket)
+        packaged = package(template, self.template_path.parent, s3, bucket, self.build_cache)
         self.timings["package_ms"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
         try:
@@ -661,26 +661,14 @@ class Runtime:
         if spec is None:
             root = self.build_cache
             logical_id = self._logical_by_name.get(fn.function_name, fn.function_name)
-            # Like `sam build`: the function's code plus what its requirements.txt installs, each
-            # layer's content plus (BuildMethod python3.X: under python/) its requirements'.
+            # The deployed packages are built already (deploy.package, as `sam build` builds them):
+            # the function's code and its layers, laid out as Lambda lays them out.
             code_dir = build.extract_zip(fn.code_bytes, root, fn.function_name)
-            package_paths = [
-                str(path)
-                for path in [self._requirements(code_dir, f"{logical_id} (requirements.txt)")]
-                if path is not None
-            ]
             layer_paths: list[str] = []
             for arn in layer_arns:
                 layer = awslambda.layer_version(self.account_id, self.region, arn)
                 layer_dir = build.extract_zip(layer.code_bytes, root, f"layer-{layer.name}-{layer.version}")
                 layer_paths.extend(layer_sys_paths(layer_dir))
-                layer_deps = self._requirements(
-                    layer_dir / "python", f"layer {layer.name} (requirements.txt)"
-                )
-                if layer_deps is None:
-                    layer_deps = self._requirements(layer_dir, f"layer {layer.name} (requirements.txt)")
-                if layer_deps is not None:
-                    layer_paths.append(str(layer_deps))
             self._warn_python_version(fn.run_time or "")
             spec = FunctionSpec(
                 function_name=fn.function_name,
@@ -693,17 +681,10 @@ class Runtime:
                 environment=env + self._role_environment(fn),
                 code_dir=code_dir,
                 layer_paths=tuple(layer_paths),
-                package_paths=tuple(package_paths),
                 reserved_concurrency=reserved,
             )
             self._specs[key] = spec
         return spec
-
-    def _requirements(self, folder: Path, label: str) -> Path | None:
-        requirements = folder / "requirements.txt"
-        if not requirements.is_file():
-            return None
-        return build.requirements_dir(self.build_cache, requirements, label)
 
     def _warn_python_version(self, runtime: str) -> None:
         local = build.python_tag()
