@@ -17,6 +17,10 @@ from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE
 
 APP = FIXTURE_TEMPLATE.parent
 
+# Joins wait for threads the test has released: the bound only ends a broken run, and is generous
+# because a loaded 2-core machine can take many seconds to start a worker process.
+BROKEN_RUN_S = 120
+
 
 def spec(
     handler: str, timeout: float = 5.0, env: dict[str, str] | None = None, reserved: int | None = None
@@ -70,7 +74,7 @@ def test_a_second_worker_only_while_the_first_is_busy(pool: WorkerPool) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(BROKEN_RUN_S)
     assert len({r.payload["pid"] for r in results}) == 2
     assert pool.cold_starts["fn-app-echo"] == 2
     assert pool.invoke("fn-app-echo", {}).cold_start is False
@@ -141,7 +145,8 @@ def test_reserved_concurrency_throttles_and_idle_workers_are_reaped(tmp_path: Pa
                 pool.invoke(reserved.function_name, {})
         finally:
             gate.release()
-        held.join(30)
+        held.join(BROKEN_RUN_S)
+        assert not held.is_alive(), "the released invocation never returned"
         assert box[0].payload == {"pid": pid}
 
         gate = Gate(tmp_path, "unreserved")
@@ -151,7 +156,8 @@ def test_reserved_concurrency_throttles_and_idle_workers_are_reaped(tmp_path: Pa
             other = pool.invoke("fn-unreserved", {})
         finally:
             gate.release()
-        held.join(30)
+        held.join(BROKEN_RUN_S)
+        assert not held.is_alive(), "the released invocation never returned"
         assert other.payload["pid"] != pid and box[0].payload == {"pid": pid}
         # both went idle; with idle_timeout 0 the older one is reaped at the later one's release
         assert pool.idle_workers("fn-unreserved") == 1
