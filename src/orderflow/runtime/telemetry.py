@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orderflow.metric_math import Series, UnsupportedExpression, evaluate_expression
+from orderflow.metric_math import Series, UnsupportedExpression, evaluate_expression, extended_statistic
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -122,7 +122,7 @@ def _statistic(values: list[float], stat: str) -> float | None:
         return max(values)
     if stat == "SampleCount":
         return float(len(values))
-    raise UnsupportedExpression(f"statistic {stat} is not supported locally")
+    return extended_statistic(values, stat)  # pNN, tmNN, IQM, ... (UnsupportedExpression: no such)
 
 
 class MetricStore:
@@ -196,7 +196,7 @@ class AlarmEvaluator:
         queries = alarm.get("Metrics")
         if not queries:
             period = float(alarm.get("Period") or 60)
-            stat = alarm.get("Statistic") or "Average"
+            stat = alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "Average"
             return self._stat_series(_key(alarm), stat, period, now, periods), period, alarm["MetricName"]
         period = float(alarm.get("Period") or 0)
         series: dict[str, Series] = {}
