@@ -103,7 +103,10 @@ def check_percentile_of_statistic_sets_is_no_datapoint() -> None:
         Namespace="Svc",
         MetricData=[{"MetricName": "Set", "StatisticValues": stats, "Timestamp": NOW}],
     )
-    query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": "Svc", "MetricName": "Set"}, "Period": 60, "Stat": "p99"}}
+    query = {
+        "Id": "q",
+        "MetricStat": {"Metric": {"Namespace": "Svc", "MetricName": "Set"}, "Period": 60, "Stat": "p99"},
+    }
     [result] = cloudwatch.get_metric_data(MetricDataQueries=[query], **WINDOW)["MetricDataResults"]
     assert result["Values"] == [] and result["Timestamps"] == []
 
@@ -151,7 +154,14 @@ def check_list_metrics_once() -> None:
     listed = cloudwatch.list_metrics(Namespace="Svc")["Metrics"]
     shown = sorted((m["MetricName"], tuple(d["Value"] for d in m.get("Dimensions", []))) for m in listed)
     assert shown == [("Dim", ("x",)), ("Dim", ("y",)), ("Plain", ())]
-    assert len(cloudwatch.list_metrics(Namespace="Svc", MetricName="Dim", Dimensions=[{"Name": "F", "Value": "y"}])["Metrics"]) == 1
+    assert (
+        len(
+            cloudwatch.list_metrics(
+                Namespace="Svc", MetricName="Dim", Dimensions=[{"Name": "F", "Value": "y"}]
+            )["Metrics"]
+        )
+        == 1
+    )
 
 
 @gap("cloudwatch_list_metrics_once", "ListMetrics lists a metric without dimensions once per data point")

@@ -41,6 +41,8 @@ def test_peak_memory_grows_with_what_the_process_itself_uses() -> None:
         "print(before, worker.peak_memory_mb())"
     )
     folder = str(Path(worker.__file__).parent)
-    out = subprocess.run([sys.executable, "-I", "-S", "-c", code, folder], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, folder], check=True, capture_output=True, text=True
+    )
     before, after = (int(v) for v in out.stdout.split())
     assert after - before >= 60, (before, after)

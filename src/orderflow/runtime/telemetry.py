@@ -356,6 +356,21 @@ class Telemetry:
         self._last_tick = 0.0
         self._driven = False
         self._tick_lock = threading.Lock()
+        # Called with the clock before each flush (background) and each evaluation: metrics a service
+        # samples on its own period (SQS queue depths, see service_metrics.ServiceMetrics.sample).
+        # A sampler is called as sampler(now, explicit): explicit for an evaluation at a caller's clock
+        # (a test's tick samples then, whatever the period).
+        self._samplers: list[Callable[[float, bool], Any]] = []
+
+    def add_sampler(self, sampler: Callable[[float, bool], Any]) -> None:
+        self._samplers.append(sampler)
+
+    def _sample(self, now: float, explicit: bool = False) -> None:
+        for sampler in self._samplers:
+            try:
+                sampler(now, explicit)
+            except Exception:  # a sampler must not stop shipping or the alarms
+                log.debug("metric sampler failed", exc_info=True)
 
     # ---------------------------------------------------------------------- collecting (hot paths)
 
@@ -400,6 +415,8 @@ class Telemetry:
             if self._stop.is_set():
                 return
             try:
+                if not self._driven:
+                    self._sample(time.time())
                 self.flush()
                 if not self._driven and time.monotonic() - self._last_tick >= self.tick_interval:
                     self._last_tick = time.monotonic()
@@ -420,6 +437,7 @@ class Telemetry:
             return self._evaluate(now)
 
     def _evaluate(self, now: float | None) -> dict[str, str]:
+        self._sample(time.time() if now is None else now, explicit=now is not None)
         self.flush()
         if self.evaluator is None:
             return {}

@@ -15,20 +15,20 @@ Patches (see :data:`.registry.REGISTRY`):
   CloudWatch lists each metric (namespace, name, dimensions) once
   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_ListMetrics.html).
 
-:class:`DirectWriter` is no patch (moto's behaviour is unchanged): the runtime's telemetry ships function log lines and
-metric data every second, and going through botocore and moto's request parsing, in the same process
-that runs the executions, cost more CPU than the writes themselves. These call the same backend
-methods PutLogEvents, CreateLogGroup/Stream and PutMetricData call, with what their request parsing
-would hand them (``orderflow.runtime.telemetry.ApiWriter`` is the same through the public API).
+:class:`DirectWriter` is no patch (moto's behaviour is unchanged): the runtime's telemetry ships
+function log lines and metric data every second, and going through botocore and moto's request
+parsing, in the same process that runs the executions, cost more CPU than the writes themselves.
+These call the same backend methods PutLogEvents, CreateLogGroup/Stream and PutMetricData call,
+with what their request parsing would hand them (``orderflow.runtime.telemetry.ApiWriter`` is the
+same through the public API).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Any
-
 from collections.abc import Callable
+from typing import Any
 
 from moto.cloudwatch import models as cw_models
 from moto.cloudwatch.exceptions import InvalidParameterCombination
@@ -158,7 +158,8 @@ def _apply_extended_statistics(patcher: Patcher) -> None:
         )
         for point in datapoints:
             values = {name: _statistic_of(point, name, original_stat) for name in extended}
-            point.extended_statistics = {k: v for k, v in values.items() if v is not None} or None
+            kept = {k: v for k, v in values.items() if v is not None}
+            point.extended_statistics = kept or None  # type: ignore[attr-defined]
         return ActionResult({"Label": self._get_param("MetricName"), "Datapoints": datapoints})
 
     patcher.replace(Statistics, "get_statistics_for_type", get_statistics_for_type)
@@ -183,7 +184,7 @@ def _apply_list_metrics_once(patcher: Patcher) -> None:
     def get_filtered_metrics(
         self: CloudWatchBackend, metric_name: str, namespace: str, dimensions: list[dict[str, str]]
     ) -> list[cw_models.MetricDatumBase]:
-        seen: dict[tuple[str, str, frozenset[tuple[str, str]]], cw_models.MetricDatumBase] = {}
+        seen: dict[tuple[str, str, frozenset[Any]], cw_models.MetricDatumBase] = {}
         for datum in self.get_all_metrics():
             key = (datum.namespace, datum.name, frozenset((d.name, d.value) for d in datum.dimensions))
             if key not in seen and datum.filter(namespace=namespace, name=metric_name, dimensions=dimensions):
