@@ -6,6 +6,7 @@ has no data). Anything else raises :class:`UnsupportedExpression`. See the Cloud
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -129,3 +130,79 @@ def evaluate_expression(expression: str, series: dict[str, Series], length: int)
     if peek() is not None:
         raise UnsupportedExpression(f"cannot parse {expression!r}")
     return value
+
+
+# ------------------------------------------------------------------------------ extended statistics
+
+# CloudWatch's statistics beyond Sum/Average/Minimum/Maximum/SampleCount, as the CloudWatch User Guide
+# defines them ("CloudWatch statistics definitions",
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html):
+# pNN (percentile), tmNN / TM(a:b) (trimmed mean), wmNN / WM(a:b) (winsorized mean), tcNN / TC(a:b)
+# (trimmed count), tsNN / TS(a:b) (trimmed sum), PR(a:b) (percentile rank) and IQM (= TM(25%:75%)).
+# The shorthand ``tm90`` keeps the lowest 90 %; bounds in parentheses are percentages with ``%``
+# and absolute values without.
+_SHORTHAND = re.compile(r"^(p|tm|wm|tc|ts)(\d{1,2}(?:\.\d{1,10})?|100)$")
+_RANGE = re.compile(r"^(TM|WM|TC|TS|PR)\(([^:()]*):([^:()]*)\)$")
+STANDARD_STATISTICS = frozenset({"Sum", "Average", "Minimum", "Maximum", "SampleCount"})
+
+
+def is_extended_statistic(stat: str) -> bool:
+    return stat == "IQM" or bool(_SHORTHAND.match(stat) or _RANGE.match(stat))
+
+
+def _percentile(ordered: list[float], percent: float) -> float:
+    """Nearest rank: the smallest value with at least ``percent`` % of the values at or below it."""
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def extended_statistic(values: list[float], stat: str) -> float | None:
+    """``stat`` of ``values`` (None: no values, or no value in the statistic's range);
+    UnsupportedExpression for a name CloudWatch does not define."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    if stat == "IQM":
+        stat = "TM(25%:75%)"
+    short = _SHORTHAND.match(stat)
+    if short:
+        kind, bound = short.group(1), float(short.group(2))
+        if kind == "p":
+            return _percentile(ordered, bound)
+        return _ranged(kind.upper(), ordered, ("0%", f"{bound}%"))
+    ranged = _RANGE.match(stat)
+    if ranged:
+        return _ranged(ranged.group(1), ordered, (ranged.group(2).strip(), ranged.group(3).strip()))
+    raise UnsupportedExpression(f"statistic {stat} is not a CloudWatch statistic")
+
+
+def _ranged(kind: str, ordered: list[float], bounds: tuple[str, str]) -> float | None:
+    n = len(ordered)
+    low_text, high_text = bounds
+    if kind == "PR":  # the share of values in (low, high], absolute bounds
+        low = float(low_text) if low_text else -math.inf
+        high = float(high_text) if high_text else math.inf
+        return 100.0 * sum(1 for v in ordered if low < v <= high) / n
+    percent = low_text.endswith("%") or high_text.endswith("%")
+    if percent:  # by rank: drop the lowest low % and the values above the high %
+        low_p = float(low_text.rstrip("%") or 0)
+        high_p = float(high_text.rstrip("%") or 100)
+        start, stop = math.floor(n * low_p / 100), math.ceil(n * high_p / 100)
+        kept = ordered[start:stop]
+        low_edge, high_edge = (kept[0], kept[-1]) if kept else (math.nan, math.nan)
+    else:  # absolute bounds: values in (low, high]
+        low = float(low_text) if low_text else -math.inf
+        high = float(high_text) if high_text else math.inf
+        kept = [v for v in ordered if low < v <= high]
+        low_edge, high_edge = low, high
+    if kind == "TC":
+        return float(len(kept))
+    if not kept:
+        return None
+    if kind == "TS":
+        return sum(kept)
+    if kind == "TM":
+        return sum(kept) / len(kept)
+    # WM: the values outside the bounds count as the bound's edge value
+    clipped = [min(max(v, low_edge), high_edge) for v in ordered]
+    return sum(clipped) / n

@@ -83,3 +83,38 @@ def test_a_rejection_publishes_business_rejections(stack: Stack) -> None:
     assert [{"Name": "Reason", "Value": "ProductNotFound"}, {"Name": "service", "Value": "orderflow"}] in [
         sorted(m["Dimensions"], key=lambda d: d["Name"]) for m in reasons
     ]
+
+
+def test_the_api_publishes_aws_apigateway_metrics_and_p99_is_answered(stack: Stack) -> None:
+    """AWS/ApiGateway Count/4XXError/Latency by ApiName and Stage
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html),
+    and GetMetricData answers a percentile over the wire (it answered 500)."""
+    import datetime as dt
+
+    status, _ = stack.api.get("/orders/no-such-order-for-metrics")
+    assert status == 404
+    stack.runtime.flush_telemetry()
+    cloudwatch = stack.client("cloudwatch")
+    counts = cloudwatch.list_metrics(Namespace="AWS/ApiGateway", MetricName="4XXError")["Metrics"]
+    dimension_sets = [{d["Name"] for d in m["Dimensions"]} for m in counts]
+    assert {"ApiName"} in dimension_sets and {"ApiName", "Stage"} in dimension_sets, counts
+    [by_api] = [m for m in counts if len(m["Dimensions"]) == 1]
+    now = dt.datetime.now(dt.UTC)
+    window = {"StartTime": now - dt.timedelta(minutes=10), "EndTime": now + dt.timedelta(minutes=1)}
+    queries = [
+        {"Id": "errors", "MetricStat": {"Metric": by_api, "Period": 600, "Stat": "Sum"}},
+        {
+            "Id": "p99",
+            "MetricStat": {
+                "Metric": {**by_api, "MetricName": "Latency"},
+                "Period": 600,
+                "Stat": "p99",
+            },
+        },
+    ]
+    results = {
+        r["Id"]: r["Values"]
+        for r in cloudwatch.get_metric_data(MetricDataQueries=queries, **window)["MetricDataResults"]
+    }
+    assert results["errors"] and results["errors"][0] >= 1, results
+    assert results["p99"] and results["p99"][0] > 0, results

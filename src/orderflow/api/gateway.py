@@ -89,6 +89,9 @@ class ApiServer(WsgiServer):
         self.max_body_bytes = max_body_bytes
         self.integration_timeout = integration_timeout
         self.access_log = access_log
+        # AWS/ApiGateway metrics of each request (see runtime/service_metrics.py), when serving a runtime
+        self.on_request: Callable[[str, str | None, int, float, float | None], None] | None = None
+        self._integration = threading.local()
         super().__init__(
             self.wsgi_app,
             host=host,
@@ -113,6 +116,8 @@ class ApiServer(WsgiServer):
         """Serve ``runtime``'s routes through its invoke (also after ``bind()``: claim the port first)."""
         self.table = RouteTable(list(runtime.routes))
         self.invoke = runtime.invoke
+        metrics = getattr(runtime, "service_metrics", None)
+        self.on_request = metrics.api_request if metrics is not None else None
         if stage:
             self.stage = getattr(runtime, "api_stage", None)
         if api_id:
@@ -151,7 +156,11 @@ class ApiServer(WsgiServer):
             body=environ["wsgi.input"].read(length) if length > 0 else b"",
             source_ip=environ.get("REMOTE_ADDR") or "127.0.0.1",
         )
+        self._integration.ms = None
         response, function_name = self.handle(request)
+        if self.on_request is not None:
+            latency = (time.perf_counter() - started) * 1000
+            self.on_request(self.api_id, self.stage, response.status, latency, self._integration.ms)
         names = {name.lower() for name, _ in response.headers}
         out_headers = list(response.headers)
         if "x-amzn-requestid" not in names:
@@ -204,7 +213,9 @@ class ApiServer(WsgiServer):
             api_id=self.api_id,
             account_id=self.account_id,
         )
+        invoked = time.perf_counter()
         outcome = self._invoke(function_name, event)
+        self._integration.ms = (time.perf_counter() - invoked) * 1000
         if isinstance(outcome, HttpResponse):
             return outcome, function_name
         payload, function_error = _payload_and_error(outcome)

@@ -443,3 +443,13 @@ def history_table(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def last_state(events: list[dict[str, Any]]) -> str | None:
+    """The name of the last state entered, from history events in any order (None: none entered)."""
+    latest: dict[str, Any] | None = None
+    for event in events:
+        details = event.get("stateEnteredEventDetails")
+        if details and (latest is None or event["id"] > latest["id"]):
+            latest = event
+    return latest["stateEnteredEventDetails"].get("name") if latest else None

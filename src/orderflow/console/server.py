@@ -118,6 +118,7 @@ class ConsoleApi:
             ("GET", "/api/execution"): self.execution,
             ("GET", "/api/logs"): self.logs,
             ("POST", "/api/start"): self.start,
+            ("GET", "/api/last-input"): self.last_input,
             ("GET", "/api/resources"): self.resources,
             ("GET", "/api/tables"): self.tables,
             ("GET", "/api/items"): self.items,
@@ -202,11 +203,35 @@ class ConsoleApi:
         return {
             "machine": {"arn": arn, "name": machine["name"], "type": machine.get("type")},
             "executions": [
-                {k: e.get(k) for k in ("executionArn", "name", "status", "startDate", "stopDate")}
+                {
+                    **{k: e.get(k) for k in ("executionArn", "name", "status", "startDate", "stopDate")},
+                    "lastState": self._last_state(sfn, e["executionArn"]),
+                }
                 for e in page["executions"]
             ],
             "next": page.get("nextToken"),
         }
+
+    @staticmethod
+    def _last_state(sfn: Any, arn: str) -> str | None:
+        """The state the execution entered last (how it ended, e.g. a Pass state that names the outcome)."""
+        events: list[dict[str, Any]] = []
+        try:
+            for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+                events.extend(page["events"])
+        except ClientError:
+            return None
+        return model.last_state(events)
+
+    def last_input(self, query: dict[str, str]) -> dict[str, Any]:
+        """The input of the machine's latest execution (what the Start page proposes), or null."""
+        arn = _required(query, "machine")
+        sfn = self.client("stepfunctions")
+        listed = sfn.list_executions(stateMachineArn=arn, maxResults=1)["executions"]
+        if not listed:
+            return {"input": None, "from": None}
+        described = sfn.describe_execution(executionArn=listed[0]["executionArn"])
+        return {"input": described.get("input"), "from": listed[0]["name"]}
 
     def _express_executions(
         self, machine: dict[str, Any], status: str | None, limit: int, token: str

@@ -27,6 +27,7 @@ from .moto.server import moto_wsgi_app
 from .persistence import RequestGate, passes_gate
 
 ExtraRoutes = dict[str, Callable[[], Any]]
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # ``/_orderflow/faults``: (method, body) -> (HTTP status, JSON answer); see Runtime.faults_route.
 FaultsRoute = Callable[[str, bytes], tuple[int, Any]]
 
@@ -64,11 +65,15 @@ def aws_app(
     faults_route: FaultsRoute | None = None,
     post_routes: ExtraRoutes | None = None,
     gate: RequestGate | None = None,
+    metering: Callable[[WsgiApp], WsgiApp] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """moto's WSGI app (behind the fault injection of ``faults``) plus the ``/_orderflow/<name>``
     JSON routes (GET: ``extra_routes``, POST: ``post_routes``), ``/_orderflow/faults`` with
-    GET/PUT/DELETE; moto's requests pass ``gate`` (a state snapshot holds them back)."""
+    GET/PUT/DELETE; moto's requests pass ``gate`` (a state snapshot holds them back) and ``metering``
+    (in front of the fault injection: it sees an injected fault as the caller does)."""
     moto_app = moto_wsgi_app() if faults is None else fault_middleware(moto_wsgi_app(), faults)
+    if metering is not None:
+        moto_app = metering(moto_app)
     post_routes = post_routes or {}
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -115,11 +120,12 @@ class EmbeddedAws:
         faults_route: FaultsRoute | None = None,
         post_routes: ExtraRoutes | None = None,
         gate: RequestGate | None = None,
+        metering: Callable[[WsgiApp], WsgiApp] | None = None,
     ):
         self._port = port
         self._server = WsgiServer(
             guarded(
-                aws_app(extra_routes, faults, faults_route, post_routes, gate),
+                aws_app(extra_routes, faults, faults_route, post_routes, gate, metering),
                 allowed_origins=allowed_origins,
                 admin_token=admin_token,
             ),

@@ -46,6 +46,9 @@ from .aws_wire import PROTOCOLS, WireError, error_response, lambda_crash_payload
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 CRASH = "crash"
+# Set on a request's WSGI environ when a fault was injected into it (its error code): the metering
+# in front (service_metrics) counts it as the throttle or error it imitates.
+INJECTED_FAULT = "orderflow.injected_fault"
 
 # Per service: the errors the real service answers (code -> HTTP status); protocols are in aws_wire.
 KNOWN_ERRORS: dict[str, dict[str, int]] = {
@@ -519,6 +522,7 @@ def middleware(app: WsgiApp, engine: FaultEngine) -> WsgiApp:
                 if injection is not None and injection.error is not None:
                     if injection.error.code == CRASH and operation != "Invoke":
                         return app(environ, start_response)
+                    environ[INJECTED_FAULT] = injection.error.code
                     wire = wire_error(service, injection.error, protocol)
                     headers = [*wire.headers, ("Content-Length", str(len(wire.body)))]
                     start_response(wire.status_line, headers)

@@ -41,6 +41,7 @@ from .moto import awslambda, backends, cfn_update, cloudformation, sfn, sqs
 from .moto import cloudwatch as moto_cloudwatch
 from .outbox import read_outbox
 from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
+from .service_metrics import ServiceMetrics, service_metrics_for
 from .streams import StreamDispatchers
 from .telemetry import Telemetry, datum
 
@@ -189,6 +190,7 @@ class Runtime:
         self._pool: WorkerPool | None = None
         # CloudWatch, locally: function logs to /aws/lambda/<name>, metrics, the alarms evaluated.
         self.telemetry: Telemetry | None = None
+        self.service_metrics: ServiceMetrics | None = None  # AWS/SQS, AWS/DynamoDB, AWS/ApiGateway
         self._streams: StreamDispatchers | None = None
         self._async: ThreadPoolExecutor | None = None
         self._moto_settings: contextlib.ExitStack | None = None
@@ -358,6 +360,7 @@ class Runtime:
             # persisting runtime waits for them, and they for it
             guard=self._gate.request if self.persist else None,
         )
+        self.service_metrics = service_metrics_for(self, self.telemetry)
         try:
             sdk = build.sdk_dir(self.build_cache)
         except (OSError, build.BuildError) as exc:
@@ -424,6 +427,7 @@ class Runtime:
             faults_route=self.faults_route,
             post_routes={"snapshot": self.snapshot} if self.persist else {},
             gate=self._gate if self.persist else None,
+            metering=self.service_metrics.middleware,
         )
         self._server.start()
         self.telemetry.start()
@@ -880,15 +884,8 @@ class Runtime:
     def lambda_fault(self, function_name: str) -> Injection | None:
         """The injection (if any) for an Invoke of ``function_name`` that does not come over HTTP."""
         injection = self.faults.decide("lambda", "Invoke", [function_name])
-        if (
-            injection is not None
-            and injection.error is not None
-            and injection.error.code == "TooManyRequestsException"
-            and self.telemetry is not None
-        ):
-            self.telemetry.metric(
-                [datum("AWS/Lambda", "Throttles", {"FunctionName": function_name}, 1, "Count")]
-            )
+        if injection is not None and injection.error is not None and self.service_metrics is not None:
+            self.service_metrics.lambda_injection(function_name, injection.error.code)
         return injection
 
     # -------------------------------------------------------------------------------- CloudWatch

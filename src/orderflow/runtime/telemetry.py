@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orderflow.metric_math import Series, UnsupportedExpression, evaluate_expression
+from orderflow.metric_math import Series, UnsupportedExpression, evaluate_expression, extended_statistic
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -122,7 +122,7 @@ def _statistic(values: list[float], stat: str) -> float | None:
         return max(values)
     if stat == "SampleCount":
         return float(len(values))
-    raise UnsupportedExpression(f"statistic {stat} is not supported locally")
+    return extended_statistic(values, stat)  # pNN, tmNN, IQM, ... (UnsupportedExpression: no such)
 
 
 class MetricStore:
@@ -196,7 +196,7 @@ class AlarmEvaluator:
         queries = alarm.get("Metrics")
         if not queries:
             period = float(alarm.get("Period") or 60)
-            stat = alarm.get("Statistic") or "Average"
+            stat = alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "Average"
             return self._stat_series(_key(alarm), stat, period, now, periods), period, alarm["MetricName"]
         period = float(alarm.get("Period") or 0)
         series: dict[str, Series] = {}
@@ -356,6 +356,21 @@ class Telemetry:
         self._last_tick = 0.0
         self._driven = False
         self._tick_lock = threading.Lock()
+        # Called with the clock before each flush (background) and each evaluation: metrics a service
+        # samples on its own period (SQS queue depths, see service_metrics.ServiceMetrics.sample).
+        # A sampler is called as sampler(now, explicit): explicit for an evaluation at a caller's clock
+        # (a test's tick samples then, whatever the period).
+        self._samplers: list[Callable[[float, bool], Any]] = []
+
+    def add_sampler(self, sampler: Callable[[float, bool], Any]) -> None:
+        self._samplers.append(sampler)
+
+    def _sample(self, now: float, explicit: bool = False) -> None:
+        for sampler in self._samplers:
+            try:
+                sampler(now, explicit)
+            except Exception:  # a sampler must not stop shipping or the alarms
+                log.debug("metric sampler failed", exc_info=True)
 
     # ---------------------------------------------------------------------- collecting (hot paths)
 
@@ -400,6 +415,8 @@ class Telemetry:
             if self._stop.is_set():
                 return
             try:
+                if not self._driven:
+                    self._sample(time.time())
                 self.flush()
                 if not self._driven and time.monotonic() - self._last_tick >= self.tick_interval:
                     self._last_tick = time.monotonic()
@@ -420,6 +437,7 @@ class Telemetry:
             return self._evaluate(now)
 
     def _evaluate(self, now: float | None) -> dict[str, str]:
+        self._sample(time.time() if now is None else now, explicit=now is not None)
         self.flush()
         if self.evaluator is None:
             return {}

@@ -179,6 +179,25 @@ def _forget_preloaded_sdk(paths: list[str]) -> None:
             del sys.modules[name]
 
 
+def peak_memory_mb() -> int:
+    """This process's peak resident memory (MB), as Lambda's ``Max Memory Used``.
+
+    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries it across execve (at exec the kernel keeps
+    the old address space's high-water mark in the process's ``maxrss``), and this worker is forked
+    from the runtime's process, whose copied RSS (hundreds of MB) then shows as the worker's peak.
+    ``VmHWM`` in /proc/self/status is the high-water mark of the current address space only: what the
+    function's environment itself used since exec. (ru_maxrss is the fallback where /proc is absent.)
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
 def main() -> int:
     conn = Connection(int(sys.argv[1]))
     sys.path.extend(sys.argv[2:])
@@ -231,7 +250,7 @@ def main() -> int:
         sys.stderr.flush()
         print(f"END RequestId: {request_id}", flush=True)
         # Lambda's REPORT line: billed per started millisecond; the init duration on a cold start only
-        max_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        max_memory_mb = peak_memory_mb()
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
             f"Billed Duration: {max(1, math.ceil(duration))} ms\t"

@@ -60,6 +60,24 @@
     catch (e) { return el("pre", {}, String(text)); }
   }
 
+  // An error as a reader wants it: errorType and errorMessage first, the stack trace folded away and
+  // shown as lines (a Lambda error's cause is JSON: {errorType, errorMessage, stackTrace}).
+  function errorBox(error, cause) {
+    const box = el("div", { class: "error-box" });
+    let parsed = null;
+    try { parsed = cause ? JSON.parse(cause) : null; } catch (e) { parsed = null; }
+    if (parsed && typeof parsed === "object" && (parsed.errorType || parsed.errorMessage)) {
+      box.append(el("div", { class: "error-text error-head" }, (parsed.errorType || error || "Error") + ": " + (parsed.errorMessage || "")));
+      if (error && parsed.errorType && error !== parsed.errorType) box.append(el("div", { class: "muted" }, "caught as " + error));
+      const trace = Array.isArray(parsed.stackTrace) ? parsed.stackTrace.join("") : (parsed.stackTrace || "");
+      if (trace) box.append(el("details", { class: "stack-trace" }, el("summary", {}, "stack trace"), el("pre", {}, trace)));
+      return box;
+    }
+    box.append(el("div", { class: "error-text error-head" }, (error || "Error") + (cause ? ": " : "")));
+    if (cause) box.append(pretty(cause));
+    return box;
+  }
+
   function when(iso) {
     if (!iso) return "";
     const d = new Date(iso);
@@ -117,9 +135,10 @@
       const page = await api("/api/executions?" + params);
       notice.textContent = page.notice || "";
       listState.tokens[listState.page + 1] = page.next || null;
-      holder.replaceChildren(table(["Name", "Status", "Started", "Duration"], page.executions.map((e) => [
+      holder.replaceChildren(table(["Name", "Status", "Last state", "Started", "Duration"], page.executions.map((e) => [
         el("a", { href: "#/execution/" + encodeURIComponent(e.executionArn), class: "execution-link", "data-name": e.name, "data-status": e.status }, e.name),
-        status(e.status), when(e.startDate), duration(e.startDate, e.stopDate),
+        status(e.status), el("span", { class: "last-state", "data-last-state": e.lastState || "" }, e.lastState || "—"),
+        when(e.startDate), duration(e.startDate, e.stopDate),
       ])));
       if (!page.executions.length) holder.append(el("p", { class: "muted" }, "no executions"));
       pager.replaceChildren(
@@ -250,14 +269,15 @@
       el("dt", {}, "duration"), el("dd", {}, duration(result.entered_at, stateEnd(result, data.execution))),
       el("dt", {}, "retries"), el("dd", {}, String(result.retries))));
     if (result.error || result.cause) {
-      box.append(el("h2", {}, "Error"), el("div", { class: "state-error" },
-        el("div", { class: "error-text" }, result.error || ""), pretty(result.cause)));
+      box.append(el("h2", {}, "Error"), el("div", { class: "state-error" }, errorBox(result.error, result.cause)));
     }
     box.append(el("h2", {}, "Input"), pretty(result.input), el("h2", {}, "Output"), pretty(result.output));
     if (result.attempts.length) {
       box.append(el("h2", {}, "Attempts"));
       box.append(table(["#", "status", "started", "took", "error"], result.attempts.map((a, i) => [
-        String(i + 1), status(a.status), when(a.start), duration(a.start, a.end), a.error || "",
+        // an attempt the execution's end cut short (ABORTED, TIMED_OUT) ends with it: no growing timer
+        String(i + 1), status(a.end || data.execution.status === "RUNNING" ? a.status : "unfinished"), when(a.start),
+        duration(a.start, a.end || data.execution.stopDate), a.error || "",
       ])));
       const logs = el("div", { class: "logs", id: "state-logs" });
       box.append(el("h2", {}, "Lambda log lines"), logs);
@@ -319,7 +339,7 @@
         el("div", { class: "layout" },
           el("div", { class: "card" }, el("h2", {}, "Execution input"), pretty(e.input)),
           el("div", { class: "card" }, el("h2", {}, e.status === "FAILED" ? "Execution error" : "Execution output"),
-            e.status === "FAILED" || e.error ? el("div", {}, el("div", { class: "error-text" }, e.error || ""), pretty(e.cause)) : pretty(e.output))),
+            e.status === "FAILED" || e.error ? errorBox(e.error, e.cause) : pretty(e.output))),
         el("h2", {}, "Event history (" + data.history.length + ")"), events);
     }
     await load();
@@ -338,10 +358,21 @@
       cases.replaceChildren(el("option", { value: "" }, names.length ? "(none: run for real)" : "(no mock config loaded)"), ...names.map((n) => el("option", { value: n }, n)));
       cases.disabled = !names.length;
     }
-    machine.addEventListener("change", fillCases);
-    fillCases();
     const input = el("textarea", { id: "start-input", spellcheck: "false" });
     input.value = "{}";
+    const proposed = el("p", { class: "muted", id: "start-proposed" });
+    // Propose the input of the machine's latest execution (until the user edits it).
+    let edited = false;
+    input.addEventListener("input", () => { edited = true; });
+    async function proposeInput() {
+      const last = await api("/api/last-input?machine=" + encodeURIComponent(machine.value));
+      if (edited) return;
+      input.value = last.input ? JSON.stringify(JSON.parse(last.input), null, 2) : "{}";
+      proposed.textContent = last.from ? "input of the latest execution, " + last.from : "";
+    }
+    machine.addEventListener("change", () => { fillCases(); edited = false; proposeInput().catch(showError); });
+    fillCases();
+    proposeInput().catch(showError);
     const name = el("input", { id: "start-name", placeholder: "optional: a unique name" });
     const result = el("div", { id: "start-result" });
     const form = el("form", { class: "card", onsubmit: async (event) => {
@@ -360,7 +391,7 @@
     el("label", { for: "start-machine" }, "State machine"), machine,
     el("label", { for: "start-name" }, "Name"), name,
     el("label", { for: "start-test-case" }, "Mock test case (#TestCase)"), cases,
-    el("label", { for: "start-input" }, "Input (JSON)"), input,
+    el("label", { for: "start-input" }, "Input (JSON)"), proposed, input,
     el("p", {}, el("button", { type: "submit", id: "start-submit" }, "Start execution")), result);
     view.replaceChildren(el("h1", {}, "Start an execution"), form);
   }
