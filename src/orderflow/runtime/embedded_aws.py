@@ -25,6 +25,7 @@ from .faults import middleware as fault_middleware
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
 from .persistence import RequestGate, passes_gate
+from .stopping import Stopping, new_work, refusal
 
 ExtraRoutes = dict[str, Callable[[], Any]]
 # ``/_orderflow/faults``: (method, body) -> (HTTP status, JSON answer); see Runtime.faults_route.
@@ -64,10 +65,12 @@ def aws_app(
     faults_route: FaultsRoute | None = None,
     post_routes: ExtraRoutes | None = None,
     gate: RequestGate | None = None,
+    stopping: Stopping | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """moto's WSGI app (behind the fault injection of ``faults``) plus the ``/_orderflow/<name>``
     JSON routes (GET: ``extra_routes``, POST: ``post_routes``), ``/_orderflow/faults`` with
-    GET/PUT/DELETE; moto's requests pass ``gate`` (a state snapshot holds them back)."""
+    GET/PUT/DELETE; moto's requests pass ``gate`` (a state snapshot holds them back). Once
+    ``stopping`` has begun, requests that start new work are answered 503 (see :mod:`.stopping`)."""
     moto_app = moto_wsgi_app() if faults is None else fault_middleware(moto_wsgi_app(), faults)
     post_routes = post_routes or {}
 
@@ -90,6 +93,11 @@ def aws_app(
             body = json.dumps(handler(), default=str).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if stopping is not None and stopping.begun and new_work(environ):
+            wire = refusal()
+            headers = [*wire.headers, ("Content-Length", str(len(wire.body)))]
+            start_response("503 Service Unavailable", headers)
+            return [wire.body]
         if gate is None or not passes_gate(environ):
             return moto_app(environ, start_response)
         with gate.request():
@@ -115,11 +123,12 @@ class EmbeddedAws:
         faults_route: FaultsRoute | None = None,
         post_routes: ExtraRoutes | None = None,
         gate: RequestGate | None = None,
+        stopping: Stopping | None = None,
     ):
         self._port = port
         self._server = WsgiServer(
             guarded(
-                aws_app(extra_routes, faults, faults_route, post_routes, gate),
+                aws_app(extra_routes, faults, faults_route, post_routes, gate, stopping),
                 allowed_origins=allowed_origins,
                 admin_token=admin_token,
             ),

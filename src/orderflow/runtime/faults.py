@@ -433,13 +433,18 @@ def _message(service: str, code: str) -> str:
 
 
 def wire_error(
-    service: str, error: FaultError, protocol: str | None = None, request_id: str | None = None
+    service: str,
+    error: FaultError,
+    protocol: str | None = None,
+    request_id: str | None = None,
+    message: str | None = None,
 ) -> WireError:
-    """The answer the real service gives for ``error``, in ``protocol`` (default: the service's)."""
+    """The answer the real service gives for ``error``, in ``protocol`` (default: the service's);
+    ``message`` instead of the one an injected fault says."""
     protocol = protocol or PROTOCOLS[service]
     request_id = request_id or str(uuid.uuid4())
     code, status = error.code, error.status
-    message = _message(service, code)
+    message = message or _message(service, code)
     if error.code == CRASH:  # the function's process died: Invoke itself succeeds (200)
         body = json.dumps(
             {
