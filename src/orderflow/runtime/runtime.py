@@ -779,10 +779,11 @@ class Runtime:
 
     def invoke(self, function_name: str, event: Any) -> InvokeResult:
         """Invoke a function (physical name, ARN or logical id) synchronously. Thread-safe."""
-        if self._stopped:  # an execution interrupted by stop(): its task ends quietly
-            return InvokeResult(
-                lambda_error("Runtime.ExitError", "the local runtime stopped"), "Unhandled", 0.0, False
-            )
+        stopped = InvokeResult(
+            lambda_error("Runtime.ExitError", "the local runtime stopped"), "Unhandled", 0.0, False
+        )
+        if self._stopped:  # an invocation the stop cut short (an execution's task, an API request)
+            return stopped
         pool = self._pool
         if pool is None:
             raise RuntimeError("the local runtime is not started")
@@ -793,6 +794,8 @@ class Runtime:
         except Exception as exc:  # the function does not exist, its code cannot be read, ...
             if type(exc).__name__ in ("UnknownFunctionException", "FunctionNotFound"):
                 raise
+            if self._stopped:  # the stop closed the workers under it: it ends quietly
+                return stopped
             log.exception("invoke %s failed", function_name)
             return InvokeResult(lambda_error("Runtime.Unknown", str(exc)), "Unhandled", 0.0, False)
 
