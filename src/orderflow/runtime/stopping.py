@@ -44,8 +44,13 @@ def refusal() -> WireError:
 class Stopping:
     """Whether a stop has begun, and the wait for what runs (``running()``: how many things still run)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[threading.Condition, float], object] | None = None,
+    ) -> None:
+        self.clock = clock  # and how drain() waits for a notify (injectable: tests never really wait)
+        self.wait = wait or (lambda condition, seconds: condition.wait(seconds))
         self._begun = threading.Event()
         self._hurry = threading.Event()
         self._changed = threading.Condition()
@@ -80,4 +85,4 @@ class Stopping:
                 remaining = deadline - self.clock()
                 if left == 0 or remaining <= 0 or self._hurry.is_set():
                     return left
-                self._changed.wait(min(remaining, POLL_S))
+                self.wait(self._changed, min(remaining, POLL_S))
