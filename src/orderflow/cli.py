@@ -211,6 +211,15 @@ def build_parser() -> argparse.ArgumentParser:
         "a crash loses at most what changed since the last save",
     )
     up.add_argument(
+        "--stop-grace",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="at Ctrl-C or SIGTERM, new requests and executions are refused (503) and those in flight "
+        "get up to SECONDS to finish (a second Ctrl-C: at once); executions still running then are "
+        "saved and resume at the next start",
+    )
+    up.add_argument(
         "--quiet",
         action="store_true",
         help="no access log and no function log echo (function logs stay in .orderflow/<stack>/logs/)",
@@ -436,11 +445,18 @@ def cmd_up(args: argparse.Namespace) -> int:
         iam=not args.no_iam,
         console_port=console_port,
         console_port_fallback=args.console_port is None,
+        stop_grace=args.stop_grace,
     )
 
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     session = LocalSession(options)
+
+    def on_signal(*_: Any) -> None:  # the first asks for a stop, a second one cuts its grace short
+        if stop.is_set():
+            session.hurry()
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     startup_log = StartupLog(logging.INFO).install()
     gate = StderrGate()
     sys.stderr = gate
@@ -478,9 +494,11 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("orderflow stopping", file=sys.stderr, flush=True)
         return 0
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        session.stop()
+        try:
+            session.stop()  # the handlers stay: a signal now cuts the grace short, never a traceback
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         startup_log.end_startup(show=False)
         startup_log.uninstall()
         gate.open(show=False)

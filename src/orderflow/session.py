@@ -9,12 +9,15 @@ anything is installed, starts the runtime (embedded AWS, moto patches, stack), i
 function's handler, checks the mock config against the state machines really deployed, and serves
 the local API, then the web console when asked for (its port is claimed with the API's, before
 anything starts). Any failure is one RuntimeStartError line, with everything already started stopped
-again. :meth:`LocalSession.stop` undoes it all in reverse. ``orderflow up``, ``orderflow demo``, the
-benchmark and the tests start runtimes through this class.
+again. :meth:`LocalSession.stop` first refuses new work (the local API and the embedded AWS answer
+503) and gives what runs ``stop_grace`` seconds to finish (:meth:`LocalSession.hurry` cuts that
+short), then undoes it all in reverse; what still runs is saved to resume at the next start.
+``orderflow up``, ``orderflow demo``, the benchmark and the tests start runtimes through this class.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +31,11 @@ from orderflow.console import Console, ConsoleSources
 from orderflow.ports import port_free
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime.lambdas import DEFAULT_MAX_CONCURRENCY
+from orderflow.runtime.stopping import DEFAULT_GRACE_S, RETRY_AFTER_S
+
+log = logging.getLogger("orderflow.runtime")
+
+API_STOPPING = "the local runtime is stopping: this request was not run; retry once it has restarted"
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class SessionOptions:
     iam: bool = True  # each function / state machine runs as its role, enforced (--no-iam: off)
     console_port: int | None = None  # the web console's port (0: any free port; None: no console)
     console_port_fallback: bool = False  # console_port taken: any free port instead of an error
+    # At stop: how long executions and requests in flight get to finish before what still runs is
+    # saved to resume at the next start (orderflow up --stop-grace)
+    stop_grace: float = DEFAULT_GRACE_S
 
 
 class PortInUse(RuntimeStartError):
@@ -101,9 +112,39 @@ class LocalSession:
             return self
 
     def stop(self) -> None:
-        """Stop the local API, the runtime and the Step Functions Local settings. Idempotent."""
+        """Refuse new work, give what runs ``stop_grace`` seconds, then stop the local API, the runtime
+        and the Step Functions Local settings. Idempotent."""
         with self._lock:
-            self._stop()
+            try:
+                self._drain()
+            finally:
+                self._stop()
+
+    def hurry(self) -> None:
+        """A stop under way waits no longer for what runs (a second Ctrl-C); safe from any thread."""
+        runtime = self.runtime
+        if runtime is not None:
+            runtime.stopping.hurry()
+
+    def _drain(self) -> None:
+        runtime = self.runtime
+        if runtime is None or not runtime.started:
+            return
+        runtime.begin_stop()
+        api = self.api
+        if api is not None:
+            api.refuse_new(API_STOPPING, RETRY_AFTER_S)
+            api.on_request_done = runtime.stopping.notify
+        busy = api.in_flight if api is not None else None
+        running = len(runtime.running_executions()) + (busy() if busy is not None else 0)
+        if running and self.options.stop_grace > 0:
+            log.warning(
+                "stopping: waiting up to %s s for %d execution(s) and request(s) in flight "
+                "(Ctrl-C again to stop now)",
+                f"{self.options.stop_grace:g}",
+                running,
+            )
+        runtime.drain(self.options.stop_grace, busy)
 
     def __enter__(self) -> LocalSession:
         return self.start()

@@ -61,6 +61,8 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
         (["up", "--unknown"], "unrecognized arguments"),
         (["up", "--snapshot-interval", "soon"], "invalid number of seconds 'soon'"),
         (["up", "--snapshot-interval", "-1"], "-1 seconds out of range 0-86400"),
+        (["up", "--stop-grace", "soon"], "invalid number of seconds 'soon'"),
+        (["up", "--stop-grace", "-1"], "-1 seconds out of range 0-86400"),
         (["history"], "required"),
         (["load", "products"], "required"),
         (["outbox", "--json", "extra"], "unrecognized arguments"),

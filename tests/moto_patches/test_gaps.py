@@ -1446,10 +1446,12 @@ def check_sfn_pickle() -> None:
     assert done.status == "SUCCEEDED"
     assert [e["type"] for e in done.to_history_output()["events"]] == [e["type"] for e in history]
     running = restored.describe_execution(running_arn)
-    assert running.status == "ABORTED", "a RUNNING execution never silently resumes"
-    last = running.to_history_output()["events"][-1]
-    assert last["type"] == "ExecutionAborted"
-    assert last["executionAbortedEventDetails"]["error"] == moto_state.INTERRUPTED_ERROR
+    assert running.status == "RUNNING", "kept RUNNING, with its history, to be resumed (sfn_resume)"
+    assert isinstance(running.exec_worker, moto_state.SavedWorker)
+    assert [e["type"] for e in running.to_history_output()["events"]][:2] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+    ]
     sfn.stop_execution(executionArn=running_arn)
 
 

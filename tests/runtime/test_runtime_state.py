@@ -28,7 +28,7 @@ from botocore.config import Config
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.moto import state as moto_state
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port, run_execution
+from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port, run_execution, wait_execution
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -166,7 +166,7 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
     second = boot(FIXTURE_TEMPLATE, tmp_path)
     try:
         assert second.restored is not None and second.stack_action == "restore"
-        assert second.restored["interrupted"] == ["cut"]
+        assert second.restored["resumable"] == ["cut"] and second.restored["interrupted"] == []
         after = describe(second)
         # Outputs that point at the local API follow this run's API port; all else is the same.
         assert after["outputs"].pop("ApiUrl") == f"http://127.0.0.1:{second.api_port}/dev/"
@@ -176,13 +176,15 @@ def test_a_restart_keeps_items_messages_mails_executions_histories_and_physical_
         assert sfn.describe_execution(executionArn=done["executionArn"])["status"] == "SUCCEEDED"
         kept_history = sfn.get_execution_history(executionArn=done["executionArn"])["events"]
         assert [(e["id"], e["type"]) for e in kept_history] == [(e["id"], e["type"]) for e in history]
-        cut = sfn.describe_execution(executionArn=running["executionArn"])
-        assert cut["status"] == "ABORTED"
-        assert cut["error"] == "orderflow.Interrupted"
-        last = sfn.get_execution_history(executionArn=running["executionArn"])["events"][-1]
-        assert last["type"] == "ExecutionAborted"
-        assert last["executionAbortedEventDetails"]["error"] == "orderflow.Interrupted"
-        assert "stopped" in last["executionAbortedEventDetails"]["cause"]
+        # The execution cut in its first task resumed: the same ARN, the task's attempt in flight
+        # ended Runtime.ExitError (the stop killed its environment); Raise does not retry that.
+        cut = wait_execution(sfn, running["executionArn"])
+        assert cut["status"] == "FAILED" and cut["error"] == "Runtime.ExitError", cut
+        events = sfn.get_execution_history(executionArn=running["executionArn"])["events"]
+        failed = [e["taskFailedEventDetails"] for e in events if e["type"] == "TaskFailed"]
+        assert [f["error"] for f in failed] == ["Runtime.ExitError"]
+        assert "the local runtime stopped while this invocation ran" in failed[0]["cause"]
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1))
         # The restored stack runs: functions, the stream mapping, the state machine.
         second.client("dynamodb").put_item(
             TableName=second.outputs["ItemsTableName"],

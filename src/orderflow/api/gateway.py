@@ -18,6 +18,8 @@ both, which hides the mistake during development).
   over 64 KiB of them -> ``431``; a malformed request -> ``400`` (all JSON ``{"message": ...}``,
   answered by the HTTP server, see :class:`orderflow.wsgi_server.Limits`)
 - ``access_log`` gets one line per request the app answers: ``METHOD /path STATUS 1.2 ms -> Function``
+- once :meth:`ApiServer.refuse_new` was called (the runtime is stopping), every new request ->
+  ``503 {"message": ...}`` with ``Retry-After``; requests already in flight finish (``in_flight``)
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ class ApiServer(WsgiServer):
         # AWS/ApiGateway metrics of each request (see runtime/service_metrics.py), when serving a runtime
         self.on_request: Callable[[str, str | None, int, float, float | None], None] | None = None
         self._integration = threading.local()
+        self._refusal: str | None = None  # the 503's message, once the runtime is stopping
+        self._retry_after = 5
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+        self.on_request_done: Callable[[], None] | None = None  # e.g. the runtime's drain looks again
         super().__init__(
             self.wsgi_app,
             host=host,
@@ -135,12 +142,46 @@ class ApiServer(WsgiServer):
         """The stage URL, like the stack's ApiUrl output: http://127.0.0.1:3000/v1/"""
         return f"{self.base_url}/{self.stage}/" if self.stage else f"{self.base_url}/"
 
+    # ------------------------------------------------------------------ stopping
+    def refuse_new(self, message: str, retry_after_s: int) -> None:
+        """From now on every new request is answered 503 (JSON, ``Retry-After``); those in flight go on."""
+        self._retry_after = retry_after_s
+        self._refusal = message
+
+    def in_flight(self) -> int:
+        """How many requests the app is answering now."""
+        with self._in_flight_lock:
+            return self._in_flight
+
     # ------------------------------------------------------------------ request handling
     def _log_rejected(self, method: str, target: str, status: int) -> None:
         if self.access_log is not None:
             self.access_log(f"{method} {target[:200]} {status} - (rejected by the HTTP server)")
 
     def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self._refusal is not None:
+            return self._refused(environ, start_response, self._refusal)
+        with self._in_flight_lock:
+            self._in_flight += 1
+        try:
+            return self._answer(environ, start_response)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+            if self.on_request_done is not None:
+                self.on_request_done()
+
+    def _refused(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], message: str
+    ) -> Iterable[bytes]:
+        response = json_error(503, message, [("Retry-After", str(self._retry_after))])
+        start_response(f"503 {_reason(503)}", [*response.headers, ("x-amzn-RequestId", str(uuid.uuid4()))])
+        if self.access_log is not None:
+            raw_uri = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
+            self.access_log(f"{environ['REQUEST_METHOD']} {raw_uri} 503 - (the runtime is stopping)")
+        return [response.body]
+
+    def _answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
         raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")
         path = raw_uri.partition("?")[0] or "/"

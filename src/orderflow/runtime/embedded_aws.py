@@ -25,6 +25,7 @@ from .faults import middleware as fault_middleware
 from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
 from .persistence import RequestGate, passes_gate
+from .stopping import Stopping, new_work, refusal
 
 ExtraRoutes = dict[str, Callable[[], Any]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -65,12 +66,14 @@ def aws_app(
     faults_route: FaultsRoute | None = None,
     post_routes: ExtraRoutes | None = None,
     gate: RequestGate | None = None,
+    stopping: Stopping | None = None,
     metering: Callable[[WsgiApp], WsgiApp] | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """moto's WSGI app (behind the fault injection of ``faults``) plus the ``/_orderflow/<name>``
     JSON routes (GET: ``extra_routes``, POST: ``post_routes``), ``/_orderflow/faults`` with
     GET/PUT/DELETE; moto's requests pass ``gate`` (a state snapshot holds them back) and ``metering``
-    (in front of the fault injection: it sees an injected fault as the caller does)."""
+    (in front of the fault injection: it sees an injected fault as the caller does). Once
+    ``stopping`` has begun, requests that start new work are answered 503 (see :mod:`.stopping`)."""
     moto_app = moto_wsgi_app() if faults is None else fault_middleware(moto_wsgi_app(), faults)
     if metering is not None:
         moto_app = metering(moto_app)
@@ -95,6 +98,11 @@ def aws_app(
             body = json.dumps(handler(), default=str).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
+        if stopping is not None and stopping.begun and new_work(environ):
+            wire = refusal()
+            headers = [*wire.headers, ("Content-Length", str(len(wire.body)))]
+            start_response("503 Service Unavailable", headers)
+            return [wire.body]
         if gate is None or not passes_gate(environ):
             return moto_app(environ, start_response)
         with gate.request():
@@ -120,12 +128,13 @@ class EmbeddedAws:
         faults_route: FaultsRoute | None = None,
         post_routes: ExtraRoutes | None = None,
         gate: RequestGate | None = None,
+        stopping: Stopping | None = None,
         metering: Callable[[WsgiApp], WsgiApp] | None = None,
     ):
         self._port = port
         self._server = WsgiServer(
             guarded(
-                aws_app(extra_routes, faults, faults_route, post_routes, gate, metering),
+                aws_app(extra_routes, faults, faults_route, post_routes, gate, stopping, metering),
                 allowed_origins=allowed_origins,
                 admin_token=admin_token,
             ),

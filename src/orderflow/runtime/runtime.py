@@ -42,6 +42,7 @@ from .moto import cloudwatch as moto_cloudwatch
 from .outbox import read_outbox
 from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
 from .service_metrics import ServiceMetrics, service_metrics_for
+from .stopping import Stopping
 from .streams import StreamDispatchers
 from .telemetry import Telemetry, datum
 
@@ -168,6 +169,9 @@ class Runtime:
         self.stack_action = "create"  # or "restore" (saved state, same template) or "update"
         self.stack_changes: list[str] = []  # an update: what it did, one entry per resource changed
         self._gate = RequestGate()
+        # A stop refuses new work, waits for what runs (drain), then saves what still runs to resume.
+        self.stopping = Stopping()
+        self._quiet_executions = False  # after the stop's snapshot: interrupted executions end unseen
         self._snapshots: PeriodicSnapshots | None = None
         self._snapshot_lock = threading.Lock()
         self._fingerprint = ""
@@ -209,6 +213,8 @@ class Runtime:
             if self._started:
                 return
             self._stopped = False
+            self._quiet_executions = False
+            self.stopping.reset()
             t0 = time.perf_counter()
             ensure_port_free(self.aws_port, self.host)
             try:  # before anything starts
@@ -244,6 +250,7 @@ class Runtime:
                 if lint is not None:
                     lint.cancel()  # finished by now, unless the start failed before waiting for it
             self._started = True
+            self._resume_restored()
             self.timings["start_ms"] = (time.perf_counter() - t0) * 1000
             log.info(
                 "stack %s deployed in %.0f ms at %s",
@@ -264,26 +271,51 @@ class Runtime:
         if findings.errors:
             raise RuntimeStartError("\n".join(f"cfn-lint: {error}" for error in findings.errors))
 
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def begin_stop(self) -> None:
+        """From now on the embedded AWS refuses new work (StartExecution, 503); all else goes on."""
+        self.stopping.begin()
+
+    def drain(self, grace: float, busy: Any = None) -> int:
+        """After :meth:`begin_stop`: wait up to ``grace`` seconds (or until ``stopping.hurry()``) for
+        every running execution to end and ``busy()`` (e.g. the local API's requests in flight) to be
+        0; the number of executions still running."""
+        self.begin_stop()
+
+        def running() -> int:
+            return len(sfn.running_executions(self.account_id, self.region)) + (busy() if busy else 0)
+
+        self.stopping.drain(grace, running)
+        return len(sfn.running_executions(self.account_id, self.region))
+
     def stop(self) -> None:
-        """Kill the workers, stop the embedded AWS. Idempotent. Executions still running are reported
-        once, by name, as interrupted; their Lambda invocations end quietly (no tracebacks). A
-        persisting runtime first writes its state: executions still running are saved RUNNING (and
-        come back ABORTED, orderflow.Interrupted), before their tasks are made to fail."""
+        """Kill the workers, stop the embedded AWS. Idempotent. A persisting runtime first writes its
+        state: executions still running are saved RUNNING and resume at the next start (see
+        moto/sfn_resume.py). Each is reported in one line; their Lambda invocations end quietly."""
         with self._lock:
+            self.stopping.begin()
+            running: list[Any] = []
             if self._started and self.persist:
                 if self._snapshots is not None:
                     self._snapshots.stop()
-                self._final_snapshot()
+                running = self._final_snapshot()
+            elif self._started:
+                running = sfn.running_executions(self.account_id, self.region)
+            self._quiet_executions = True  # what they do from now on is not kept: not logged either
             self._stopped = True  # from now on, invocations of interrupted executions end quietly
             try:
                 if self._started:
-                    self._report_interrupted()
+                    self._report_interrupted(running)
                 self._teardown()
             finally:
                 self._started = False
 
-    def snapshot(self) -> dict[str, Any]:
-        """Write the embedded AWS's state to :attr:`state_file` now (persisting runtimes only)."""
+    def snapshot(self, running: list[Any] | None = None) -> dict[str, Any]:
+        """Write the embedded AWS's state to :attr:`state_file` now (persisting runtimes only);
+        ``running`` gets the executions it saved RUNNING (moto.state.SavedRunning)."""
         if not self.persist:
             raise RuntimeError("this runtime keeps its state in memory only (no state dir)")
         with self._snapshot_lock, self._gate.exclusive():
@@ -292,6 +324,7 @@ class Runtime:
             size = moto_layer.state.save(
                 self.state_file,
                 {"stack_name": self.stack_name, "region": self.region, "fingerprint": self._fingerprint},
+                running,
             )
         if self._snapshots is not None:
             self._snapshots.mark_saved(seen)
@@ -299,34 +332,25 @@ class Runtime:
         self.timings["last_snapshot_ms"] = elapsed
         return {"path": str(self.state_file), "bytes": size, "ms": round(elapsed, 1)}
 
-    def _final_snapshot(self) -> None:
+    def _final_snapshot(self) -> list[Any]:
+        """The stop's snapshot; the executions it saved RUNNING (None: it failed)."""
+        running: list[Any] = []
         try:
-            self.snapshot()
+            self.snapshot(running)
         except Exception as exc:  # the previous snapshot (if any) stays whole
             log.warning("the state could not be saved at stop: %s", " ".join(str(exc).split()))
+            return sfn.running_executions(self.account_id, self.region)
+        return running
 
     def running_executions(self) -> list[str]:
-        """The names of the executions still RUNNING, of every state machine (ListExecutions)."""
-        sfn = self.client("stepfunctions")
-        names = []
-        for machine in sfn.list_state_machines()["stateMachines"]:
-            if machine.get("type") == "EXPRESS":  # not listable, as on AWS
-                continue
-            pages = sfn.get_paginator("list_executions").paginate(
-                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
-            )
-            names += [execution["name"] for page in pages for execution in page["executions"]]
-        return names
+        """The names of the executions still RUNNING, of every state machine."""
+        return [execution.name for execution in sfn.running_executions(self.account_id, self.region)]
 
-    def _report_interrupted(self) -> None:
-        try:
-            running = self.running_executions()
-        except Exception:  # the embedded AWS is already unwell: nothing more to report
-            log.debug("could not list the running executions", exc_info=True)
-            return
-        if running:
-            shown = ", ".join(running[:20]) + (f" and {len(running) - 20} more" if len(running) > 20 else "")
-            log.warning("stopping: %d execution(s) interrupted while running: %s", len(running), shown)
+    def _report_interrupted(self, running: list[Any]) -> None:
+        """One line per execution the stop cut short, saying what becomes of it."""
+        for execution in running:
+            line = sfn.interruption_line(execution, kept=self.persist)
+            log.warning("stopping: %s", line)
 
     def __enter__(self) -> Runtime:
         self.start()
@@ -407,7 +431,7 @@ class Runtime:
                     f" and {len(interrupted) - 20} more" if len(interrupted) > 20 else ""
                 )
                 log.warning(
-                    "%d execution(s) were running when the state was saved, now ABORTED (%s): %s",
+                    "%d Express execution(s) were running when the state was saved, now ABORTED (%s): %s",
                     len(interrupted),
                     moto_layer.state.INTERRUPTED_ERROR,
                     shown,
@@ -427,6 +451,7 @@ class Runtime:
             faults_route=self.faults_route,
             post_routes={"snapshot": self.snapshot} if self.persist else {},
             gate=self._gate if self.persist else None,
+            stopping=self.stopping,
             metering=self.service_metrics.middleware,
         )
         self._server.start()
@@ -754,10 +779,11 @@ class Runtime:
     def invoke(self, function_name: str, event: Any, request_id: str | None = None) -> InvokeResult:
         """Invoke a function (physical name, ARN or logical id) synchronously. Thread-safe.
         ``request_id``: the invocation's (the Lambda API request's); a new one when None."""
-        if self._stopped:  # an execution interrupted by stop(): its task ends quietly
-            return InvokeResult(
-                lambda_error("Runtime.ExitError", "the local runtime stopped"), "Unhandled", 0.0, False
-            )
+        stopped = InvokeResult(
+            lambda_error("Runtime.ExitError", "the local runtime stopped"), "Unhandled", 0.0, False
+        )
+        if self._stopped:  # an invocation the stop cut short (an execution's task, an API request)
+            return stopped
         pool = self._pool
         if pool is None:
             raise RuntimeError("the local runtime is not started")
@@ -768,6 +794,8 @@ class Runtime:
         except Exception as exc:  # the function does not exist, its code cannot be read, ...
             if type(exc).__name__ in ("UnknownFunctionException", "FunctionNotFound"):
                 raise
+            if self._stopped:  # the stop closed the workers under it: it ends quietly
+                return stopped
             log.exception("invoke %s failed", function_name)
             return InvokeResult(lambda_error("Runtime.Unknown", str(exc)), "Unhandled", 0.0, False)
 
@@ -890,9 +918,30 @@ class Runtime:
 
     # -------------------------------------------------------------------------------- CloudWatch
 
+    def _resume_restored(self) -> None:
+        """Resume the executions the state file had RUNNING (see moto/sfn_resume.py)."""
+        if self.restored is None:
+            return
+        resumed = sfn.resume_restored(self.account_id, self.region, self.execution_event)
+        if resumed:
+            more = f" and {len(resumed) - 20} more" if len(resumed) > 20 else ""
+            log.warning(
+                "%d execution(s) interrupted by the last stop resumed: %s",
+                len(resumed),
+                ", ".join(r.name for r in resumed[:20]) + more,
+            )
+
     def execution_event(self, kind: str, execution: dict[str, Any]) -> None:
-        """A Step Functions execution started or ended: its AWS/States metrics and one console line."""
+        """A Step Functions execution started, resumed or ended: its AWS/States metrics and one
+        console line."""
+        if self._quiet_executions:  # interrupted by the stop: what it does now is not kept
+            return
+        if kind == "ended":
+            self.stopping.notify()
         dimensions = {"StateMachineArn": execution["stateMachineArn"]}
+        if kind == "resumed":
+            log.info("execution resumed  %s  %s", execution["stateMachineName"], execution["name"])
+            return
         if kind == "started":
             log.info("execution started  %s  %s", execution["stateMachineName"], execution["name"])
             if self.telemetry is not None:

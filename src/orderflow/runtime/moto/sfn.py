@@ -1,22 +1,27 @@
 """Step Functions gaps: CloudFormation state machines, unnamed executions, finished threads, one
-execution per name under concurrent StartExecution."""
+execution per name under concurrent StartExecution; and what the runtime reads of the executions
+(running ones, resuming restored ones)."""
 
 from __future__ import annotations
 
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from moto.s3.models import s3_backends
 from moto.stepfunctions.models import StateMachine
+from moto.stepfunctions.parser.api import ExecutionStatus
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import get_backend
 from moto.utilities.utils import get_partition
 
+from . import sfn_resume, sfn_watch
 from .registry import REGISTRY, Patch, Patcher
 from .sfn_express import machine_type
+from .state import SavedRunning
 
 
 def substitute(definition: str, substitutions: dict[str, Any] | None, *, require_all: bool = False) -> str:
@@ -51,6 +56,55 @@ def definitions(account_id: str, region: str) -> dict[str, str]:
     """The state machines of the executing backend: name -> definition."""
     backend = stepfunctions_parser_backends[account_id][region]
     return {machine.name: machine.definition for machine in backend.state_machines}
+
+
+def running_executions(account_id: str, region: str) -> list[Any]:
+    """Every execution (Standard or Express) of the executing backend that is RUNNING now."""
+    backend: Any = stepfunctions_parser_backends[account_id][region]
+    return [
+        execution
+        for machine in list(backend.state_machines)
+        for execution in list(machine.executions)
+        if execution.exec_status == ExecutionStatus.RUNNING
+    ]
+
+
+def interruption_line(execution: Any, *, kept: bool) -> str:
+    """One line on an execution a stop cut short (a live one, or a :class:`SavedRunning`): where it
+    was and what becomes of it."""
+    if isinstance(execution, SavedRunning):
+        machine, name, express = execution.machine, execution.name, execution.express
+        try:
+            point = sfn_resume.resume_point(
+                json.loads(execution.definition), execution.events, execution.execution_input
+            )
+            where = point.state
+        except (sfn_resume.Unresumable, ValueError, KeyError, TypeError):
+            where = None
+    else:
+        machine, name = execution.state_machine.name, execution.name
+        express = str(getattr(execution.state_machine, "type", None) or "STANDARD") == "EXPRESS"
+        where = sfn_resume.interrupted_state(execution)
+    at = f" in {where}" if where else ""
+    if not kept:
+        fate = "lost (the state is kept in memory only)"
+    elif express:
+        fate = "not kept (an Express execution)"
+    else:
+        fate = "resumes at the next start"
+    return f"execution interrupted  {machine}  {name}{at}: {fate}"
+
+
+def resume_restored(
+    account_id: str, region: str, notify: Callable[[str, dict[str, Any]], None] | None = None
+) -> list[sfn_resume.Resumed]:
+    """Resume the executions a state file had RUNNING; ``notify(kind, execution_info)`` each."""
+
+    def tell(kind: str, execution: Any) -> None:
+        if notify is not None:
+            notify(kind, sfn_watch.execution_info(execution))
+
+    return sfn_resume.resume_restored(account_id, region, tell)
 
 
 def _lower_keys(value: Any) -> Any:

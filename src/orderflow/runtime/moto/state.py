@@ -14,9 +14,11 @@ tests/moto_patches/test_gaps.py) make it so:
 * ``lambda_pickle``: Lambda's function and layer stores index by ARN in a ``WeakValueDictionary``
   and default aliases through a ``lambda``;
 * ``sfn_pickle``: an execution's history lives in its worker (threads, locks, the ASL program);
-  the execution is saved with its history, its worker replaced by :class:`SavedWorker`. An
-  execution that was RUNNING when the state was saved comes back ABORTED with the error
-  :data:`INTERRUPTED_ERROR` and an ``ExecutionAborted`` event saying so: it never silently resumes.
+  the execution is saved with its history, its worker replaced by :class:`SavedWorker`. A Standard
+  execution that was RUNNING when the state was saved comes back RUNNING with that worker, and the
+  runtime resumes it once the stack runs (:mod:`.sfn_resume`); :func:`load` lists them. An Express
+  one is not kept (as on AWS, nothing outlives its run): it comes back ABORTED with the error
+  :data:`INTERRUPTED_ERROR` and an ``ExecutionAborted`` event saying so.
 
 The file: one header line of JSON (format version, moto version, what the caller adds) and the
 pickle. It is written to a temporary file beside it and renamed (a crash mid-write leaves the
@@ -26,6 +28,7 @@ version or moto version before anything is unpickled, so nothing is ever half-lo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import importlib
 import json
@@ -54,21 +57,29 @@ FORMAT = "orderflow-state"
 FORMAT_VERSION = 1
 INTERRUPTED_ERROR = "orderflow.Interrupted"
 INTERRUPTED_CAUSE = "the local runtime stopped while this execution was running; it was not resumed"
+EXPRESS_CAUSE = (
+    "the local runtime stopped while this Express execution was running; Express executions are not kept"
+)
 
 __all__ = [
     "FORMAT_VERSION",
     "INTERRUPTED_CAUSE",
     "INTERRUPTED_ERROR",
+    "SavedRunning",
     "SavedWorker",
     "StateError",
+    "history_of",
     "load",
+    "mark_interrupted",
     "read_header",
     "save",
 ]
 
 
 _saved_at: dt.datetime | None = None  # while load() runs: when the state it loads was saved
-_marked: list[str] = []  # while load() runs: the executions it found RUNNING (and marked)
+_marked: list[str] = []  # while load() runs: the Express executions it found RUNNING (and marked)
+_resumable: list[str] = []  # while load() runs: the Standard executions it found RUNNING (kept so)
+_saving = threading.local()  # while save() runs: .running, the RUNNING executions it saves
 
 
 class StateError(RuntimeError):
@@ -153,11 +164,40 @@ def _execution_getstate(self: Any) -> dict[str, Any]:
     worker = state.get("exec_worker")
     if worker is not None and not isinstance(worker, SavedWorker):
         env = getattr(worker, "env", None)
-        state["exec_worker"] = SavedWorker(_history(env.event_manager) if env is not None else [])
+        state["exec_worker"] = SavedWorker(history_of(env.event_manager) if env is not None else [])
+    running = getattr(_saving, "running", None)
+    if running is not None and self.exec_status == ExecutionStatus.RUNNING:
+        saved = state["exec_worker"]
+        running.append(
+            SavedRunning(
+                machine=str(self.state_machine.name),
+                name=str(self.name),
+                express=_is_express(self),
+                definition=str(self.state_machine.definition),
+                execution_input=self.input_data,
+                events=saved.env.event_manager.events if saved is not None else [],
+            )
+        )
     return state
 
 
-def _history(event_manager: Any) -> list[dict[str, Any]]:
+@dataclasses.dataclass(frozen=True)
+class SavedRunning:
+    """An execution that was RUNNING in a state file, as :func:`save` wrote it."""
+
+    machine: str
+    name: str
+    express: bool  # not kept: it comes back ABORTED
+    definition: str
+    execution_input: Any
+    events: list[dict[str, Any]]
+
+
+def _is_express(execution: Any) -> bool:
+    return str(getattr(execution.state_machine, "type", None) or "STANDARD") == "EXPRESS"
+
+
+def history_of(event_manager: Any) -> list[dict[str, Any]]:
     """The events so far: a copy of the list (events are not changed once appended), not moto's
     get_event_history(), which deep-copies every event (a third of a snapshot's time)."""
     events = getattr(event_manager, "_history_event_list", None)
@@ -170,12 +210,17 @@ def _history(event_manager: Any) -> list[dict[str, Any]]:
 
 def _execution_setstate(self: Any, state: dict[str, Any]) -> None:
     self.__dict__.update(state)
-    if self.exec_status == ExecutionStatus.RUNNING:
-        _mark_interrupted(self)
+    if self.exec_status != ExecutionStatus.RUNNING:
+        return
+    if _is_express(self):
+        mark_interrupted(self, cause=EXPRESS_CAUSE)
+        _marked.append(str(self.name))
+    else:  # stays RUNNING with its saved history: the runtime resumes it (sfn_resume)
+        _resumable.append(str(self.name))
 
 
-def _mark_interrupted(execution: Any) -> None:
-    """A RUNNING execution restored from a file: ABORTED, with an event that says why."""
+def mark_interrupted(execution: Any, cause: str = INTERRUPTED_CAUSE) -> None:
+    """A RUNNING execution that will not run again: ABORTED, with an event that says why."""
     now = _saved_at or dt.datetime.now(dt.UTC)
     worker = execution.exec_worker
     if not isinstance(worker, SavedWorker):
@@ -189,14 +234,13 @@ def _mark_interrupted(execution: Any) -> None:
             "type": "ExecutionAborted",
             "id": last_id + 1,
             "previousEventId": last_id,
-            "executionAbortedEventDetails": {"error": INTERRUPTED_ERROR, "cause": INTERRUPTED_CAUSE},
+            "executionAbortedEventDetails": {"error": INTERRUPTED_ERROR, "cause": cause},
         }
     )
     execution.exec_status = ExecutionStatus.ABORTED
-    _marked.append(str(execution.name))
     execution.stop_date = now
     execution.error = INTERRUPTED_ERROR
-    execution.cause = INTERRUPTED_CAUSE
+    execution.cause = cause
 
 
 def _apply_sfn_pickle(patcher: Patcher) -> None:
@@ -290,8 +334,9 @@ SFN_PICKLE = REGISTRY.register(
         "sfn_pickle",
         "gap",
         "a Step Functions execution cannot be pickled (its history lives in a worker of threads and "
-        "locks); here it is saved with its history, and one that was RUNNING comes back ABORTED with "
-        f"the error {INTERRUPTED_ERROR} instead of silently resuming or vanishing",
+        "locks); here it is saved with its history, and a Standard one that was RUNNING comes back "
+        "RUNNING, to be resumed (sfn_resume); an Express one comes back ABORTED with the error "
+        f"{INTERRUPTED_ERROR}",
         _apply_sfn_pickle,
     )
 )
@@ -325,6 +370,8 @@ def _iter_pickle(data: Any) -> bytes:
     # A backend mutated by a running execution's thread while it is pickled ("dictionary changed
     # size during iteration"): try again, a few times.
     for attempt in range(5):
+        if getattr(_saving, "running", None) is not None:
+            _saving.running = []  # what an attempt that failed half-way recorded goes with it
         try:
             return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
         except RuntimeError:
@@ -338,13 +385,20 @@ def _iter_pickle(data: Any) -> bytes:
     raise AssertionError("unreachable")
 
 
-def save(path: Path, extra: dict[str, Any] | None = None) -> int:
+def save(path: Path, extra: dict[str, Any] | None = None, running: list[SavedRunning] | None = None) -> int:
     """Write every backend of moto to ``path`` (atomically), with ``extra`` in the header; the size in
-    bytes. The state patches must be on (:data:`STATE_PATCHES`)."""
+    bytes. ``running`` gets the executions saved RUNNING. The state patches must be on
+    (:data:`STATE_PATCHES`)."""
     missing = [name for name in STATE_PATCHES if name not in REGISTRY.active()]
     if missing:
         raise StateError(f"moto's state cannot be saved with the patch {missing[0]} off")
-    body = _iter_pickle(_snapshot())
+    _saving.running = []
+    try:
+        body = _iter_pickle(_snapshot())
+        if running is not None:
+            running.extend(_saving.running)
+    finally:
+        _saving.running = None
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -394,14 +448,16 @@ def read_header(path: Path) -> dict[str, Any]:
 
 def load(path: Path) -> dict[str, Any]:
     """Replace every backend of moto by those saved in ``path``; its header, plus ``interrupted``: the
-    names of the executions that were RUNNING when it was saved (now ABORTED). StateError (nothing
-    changed) for a file of another version or one that cannot be read whole."""
+    names of the Express executions that were RUNNING when it was saved (now ABORTED), and
+    ``resumable``: the Standard ones (still RUNNING, to be resumed, see :mod:`.sfn_resume`).
+    StateError (nothing changed) for a file of another version or one that cannot be read whole."""
     header = read_header(path)
     missing = [name for name in STATE_PATCHES if name not in REGISTRY.active()]
     if missing:
         raise StateError(f"moto's state cannot be loaded with the patch {missing[0]} off")
     global _saved_at
     _marked.clear()
+    _resumable.clear()
     try:
         _saved_at = dt.datetime.fromisoformat(str(header.get("saved_at")))
     except ValueError:
@@ -428,5 +484,7 @@ def load(path: Path) -> dict[str, Any]:
                 for region, backend in regions.items():
                     dict.__setitem__(account_backend, region, backend)
     header["interrupted"] = sorted(_marked)
+    header["resumable"] = sorted(_resumable)
     _marked.clear()
+    _resumable.clear()
     return header

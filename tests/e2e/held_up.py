@@ -1,0 +1,111 @@
+"""`orderflow up` as a process, with chosen calls held at a gate: the real CLI (its signal handling,
+its stop), the real template, and orders held at exact points instead of timing luck.
+
+    python -m tests.e2e.held_up HOLDS_JSON up --template ... (orderflow up's own arguments)
+
+HOLDS_JSON maps a key (an order id) to ``[where, when]``. ``where`` is either a function's logical id
+(``WriteOrderFunction``): the state machine's first invocation of it whose event names the key is
+held ``before`` it reaches the function, or ``after`` the function answered (its answer held); or an
+AWS operation (``StartExecution``): the first request to the embedded AWS whose ``X-Amz-Target`` ends
+with ``.<operation>`` and whose body names the key, held before it reaches the service. Each hold
+prints ``held <key>`` on stdout (after orderflow's ``orderflow ready`` line); a line ``release <key>``
+on stdin lets it go. A hold never released stays held until the process ends: the stop meets it in
+flight, as it meets a slow function.
+
+A held invocation occupies no function worker (it waits before or after one), so no function Timeout
+ends it; the Task states' own TimeoutSeconds (real time) would, so in this process they are an hour.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+
+from orderflow import cli
+from orderflow.runtime import Runtime, embedded_aws
+
+HOUR_S = 3600
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class Holds:
+    def __init__(self, holds: dict[str, list[str]]) -> None:
+        self.pending = {key: (operation, when) for key, (operation, when) in holds.items()}
+        self.released = {key: threading.Event() for key in holds}
+        self.lock = threading.Lock()
+
+    def match(self, where: str, body: bytes) -> tuple[str, str] | None:
+        with self.lock:
+            for key, (place, when) in self.pending.items():
+                if where == place and key.encode() in body:
+                    del self.pending[key]
+                    return key, when
+        return None
+
+    def hold(self, key: str) -> None:
+        with self.lock:  # one whole line at a time
+            sys.stdout.write(f"held {key}\n")
+            sys.stdout.flush()
+        self.released[key].wait()
+
+    def listen(self) -> None:
+        for line in sys.stdin:
+            command, _, key = line.strip().partition(" ")
+            if command == "release" and key in self.released:
+                self.released[key].set()
+
+    def wrap(self, app: WsgiApp) -> WsgiApp:
+        def held(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            operation = str(environ.get("HTTP_X_AMZ_TARGET", "")).rpartition(".")[2]
+            found = self.match(operation, body)
+            if found is not None:
+                self.hold(found[0])
+            return app(environ, start_response)
+
+        return held
+
+    def wrap_invoke(self, invoke: Callable[..., Any]) -> Callable[..., Any]:
+        def held(runtime: Runtime, function_name: str, event: Any, invocation_type: str) -> Any:
+            logical = runtime.functions_by_name().get(function_name, function_name)
+            body = event if isinstance(event, bytes) else json.dumps(event, default=str).encode()
+            found = self.match(logical, body)
+            if found is None:
+                return invoke(runtime, function_name, event, invocation_type)
+            key, when = found
+            if when == "before":
+                self.hold(key)
+                return invoke(runtime, function_name, event, invocation_type)
+            answer = invoke(runtime, function_name, event, invocation_type)
+            self.hold(key)
+            return answer
+
+        return held
+
+
+def main(argv: list[str]) -> int:
+    holds = Holds(json.loads(argv[0]))
+    original = embedded_aws.aws_app
+
+    def aws_app(*args: Any, **kwargs: Any) -> WsgiApp:
+        return holds.wrap(original(*args, **kwargs))
+
+    embedded_aws.aws_app = aws_app  # type: ignore[assignment]
+    Runtime.invoke_function = holds.wrap_invoke(Runtime.invoke_function)  # type: ignore[method-assign]
+    seconds = TimeoutSeconds._eval_seconds
+    TimeoutSeconds._eval_seconds = lambda self, env: max(seconds(self, env), HOUR_S)  # type: ignore[method-assign]
+    threading.Thread(target=holds.listen, daemon=True).start()
+    return cli.main(argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
