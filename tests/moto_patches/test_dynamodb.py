@@ -270,7 +270,9 @@ class RecordingHooks:
     def __init__(self) -> None:
         self.stream_records: list[dict[str, Any]] = []
 
-    def invoke_function(self, function_name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
+    def invoke_function(
+        self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, None]:
         raise AssertionError(f"nothing here invokes a function ({function_name})")
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None:

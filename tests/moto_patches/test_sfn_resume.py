@@ -66,7 +66,9 @@ class GatedRuntime:
         self.held, self.release = threading.Event(), threading.Event()
         self.invocations: list[str] = []
 
-    def invoke_function(self, name: str, event: Any, invocation_type: str) -> tuple[bytes, None]:
+    def invoke_function(
+        self, name: str, event: Any, invocation_type: str, request_id: str | None = None
+    ) -> tuple[bytes, None]:
         self.invocations.append(name)
         if name == self.hold and not self.held.is_set():
             self.held.set()
