@@ -75,17 +75,23 @@ class Holds:
         return held
 
     def wrap_invoke(self, invoke: Callable[..., Any]) -> Callable[..., Any]:
-        def held(runtime: Runtime, function_name: str, event: Any, invocation_type: str) -> Any:
+        def held(
+            runtime: Runtime,
+            function_name: str,
+            event: Any,
+            invocation_type: str,
+            request_id: str | None = None,
+        ) -> Any:
             logical = runtime.functions_by_name().get(function_name, function_name)
             body = event if isinstance(event, bytes) else json.dumps(event, default=str).encode()
             found = self.match(logical, body)
             if found is None:
-                return invoke(runtime, function_name, event, invocation_type)
+                return invoke(runtime, function_name, event, invocation_type, request_id)
             key, when = found
             if when == "before":
                 self.hold(key)
-                return invoke(runtime, function_name, event, invocation_type)
-            answer = invoke(runtime, function_name, event, invocation_type)
+                return invoke(runtime, function_name, event, invocation_type, request_id)
+            answer = invoke(runtime, function_name, event, invocation_type, request_id)
             self.hold(key)
             return answer
 
