@@ -18,6 +18,7 @@ patch                         kind       module
 ``sfn_execution_events``      gap        :mod:`.sfn_watch` (calls the runtime: metrics, log lines)
 ``sfn_mock_config``           gap        :mod:`.sfn_local_hooks` (on while a mock config is set)
 ``sfn_time_scale``            feature    :mod:`.sfn_local_hooks` (on while the scale is not 1)
+``sfn_jsonata``               gap        :mod:`.jsonata` (the JSONata engine, AWS's functions)
 ``sfn_inprocess_clients``     speed-up   :mod:`.interpreter`
 ``sfn_parse_cache``           speed-up   :mod:`.interpreter`
 ``sfn_jsonpath_cache``        speed-up   :mod:`.interpreter`
@@ -62,6 +63,7 @@ from . import (
     hooks,
     iam,
     interpreter,
+    jsonata,
     ses,
     sfn,
     sfn_express,
@@ -87,6 +89,7 @@ __all__ = [
     "dynamodb",
     "iam",
     "interpreter",
+    "jsonata",
     "ses",
     "sfn",
     "sfn_express",
@@ -109,6 +112,7 @@ REGISTRY.declare_order(
         sfn_watch.SFN_EXECUTION_EVENTS.name,
         sfn_local_hooks.SFN_MOCK_CONFIG.name,
         sfn_local_hooks.SFN_TIME_SCALE.name,
+        jsonata.SFN_JSONATA.name,
         interpreter.SFN_INPROCESS_CLIENTS.name,
         interpreter.SFN_PARSE_CACHE.name,
         interpreter.SFN_JSONPATH_CACHE.name,
