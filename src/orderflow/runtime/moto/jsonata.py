@@ -43,6 +43,7 @@ from typing import Any
 
 import jsonata2py
 from jsonata2py.errors import JsonataError
+from jsonata2py.parser.parser import BUILTIN_NAMES
 from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -131,29 +132,38 @@ AWS_FUNCTIONS = {
 # ------------------------------------------------------------------------------------- the engine
 
 _factory = jsonata2py.JsonataExpressionFactory()
-_SEEDED_RANDOM = "__states_random"
-_compiled: dict[str, Any] = {}
+_compiled: dict[tuple[str, tuple[str, ...]], Any] = {}
 _lock = threading.Lock()
+_SHADOW = "__states_"  # the binding a shadowing name is read from
 
 
-def compiled(expression: str) -> Any:
-    """The compiled expression (once per text), with AWS's functions; QueryEvaluationError on a syntax error."""
-    found = _compiled.get(expression)
+def _shadowed(expression: str, names: Any) -> tuple[str, ...]:
+    """The names bound for ``expression`` that are also JSONata built-ins (``$count``, ``$random``).
+    jsonata-js lets a binding hide a built-in (a variable named ``count`` is read as ``$count``); this
+    engine resolves built-ins first unless the name is bound lexically, so those names are declared
+    at the top of the expression (``($count := $__states_count; ...)``)."""
+    return tuple(sorted(name for name in names if name in BUILTIN_NAMES and f"${name}" in expression))
+
+
+def compiled(expression: str, shadowed: tuple[str, ...] = ()) -> Any:
+    """The compiled expression (once per text and shadowed names), with AWS's functions;
+    QueryEvaluationError on a syntax error."""
+    key = (expression, shadowed)
+    found = _compiled.get(key)
     if found is not None:
         return found
     source = expression
-    if "$random" in expression:
-        # JSONata's own $random takes no seed and a registered function does not replace a built-in;
-        # a lexical binding does.
-        source = f"($random := ${_SEEDED_RANDOM};\n{expression}\n)"
+    if shadowed:
+        declarations = "".join(f"${name} := ${_SHADOW}{name};" for name in shadowed)
+        source = f"({declarations}\n{expression}\n)"
     try:
         found = _factory.compile(source)
     except JsonataError as exc:
         raise QueryEvaluationError(_describe(exc)) from None
     for name, function in AWS_FUNCTIONS.items():
-        found.register_function(_SEEDED_RANDOM if name == "random" else name, function)
+        found.register_function(f"{_SHADOW}{name}" if name in BUILTIN_NAMES else name, function)
     with _lock:
-        return _compiled.setdefault(expression, found)
+        return _compiled.setdefault(key, found)
 
 
 def clear_cache() -> None:
@@ -170,10 +180,13 @@ def _describe(exc: JsonataError) -> str:
 def evaluate(expression: str, bindings: dict[str, Any]) -> Any:
     """``expression`` with ``$name`` bound to each value of ``bindings`` (no input document): the
     result as JSON values, or :data:`UNDEFINED`. QueryEvaluationError when it fails."""
-    expr = compiled(expression)
+    # AWS's $random (it takes a seed) hides JSONata's; a variable hides a built-in of its name.
+    functions = [name for name in AWS_FUNCTIONS if name in BUILTIN_NAMES and name not in bindings]
+    shadowed = _shadowed(expression, [*bindings, *functions])
+    expr = compiled(expression, shadowed)
     bound = jsonata2py.JsonataBindings()
     for name, value in bindings.items():
-        bound.bind_value(name, value)
+        bound.bind_value(f"{_SHADOW}{name}" if name in shadowed else name, value)
     try:
         result = expr.evaluate(UNDEFINED, bound)
     except QueryEvaluationError:
