@@ -133,7 +133,9 @@ class Conformance:
             self._created_functions.add(name)
         return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
-    def create(self, definition: dict[str, Any], machine_type: str = "STANDARD", role_arn: str = ROLE_ARN) -> str:
+    def create(
+        self, definition: dict[str, Any], machine_type: str = "STANDARD", role_arn: str = ROLE_ARN
+    ) -> str:
         return str(
             self.sfn.create_state_machine(
                 name=f"case-{uuid.uuid4().hex[:12]}",
@@ -145,9 +147,9 @@ class Conformance:
 
     def start(self, machine_arn: str, payload: Any = None) -> str:
         return str(
-            self.sfn.start_execution(stateMachineArn=machine_arn, input=json.dumps(payload if payload is not None else {}))[
-                "executionArn"
-            ]
+            self.sfn.start_execution(
+                stateMachineArn=machine_arn, input=json.dumps(payload if payload is not None else {})
+            )["executionArn"]
         )
 
     def wait(self, execution_arn: str) -> Result:

@@ -31,11 +31,36 @@ CASES: list[tuple[str, dict[str, Any], Any, Any]] = [
     ("NumericGreaterThanEquals", {"NumericGreaterThanEquals": 20}, 20, 19),
     ("BooleanEquals", {"BooleanEquals": True}, True, False),
     ("BooleanEqualsPath", {"BooleanEqualsPath": "$.other"}, "__same_as_other__", "__not_other__"),
-    ("TimestampEquals", {"TimestampEquals": "2001-01-01T12:00:00Z"}, "2001-01-01T12:00:00Z", "2001-01-02T12:00:00Z"),
-    ("TimestampLessThan", {"TimestampLessThan": "2001-01-01T12:00:00Z"}, "2000-12-31T00:00:00Z", "2001-01-01T12:00:00Z"),
-    ("TimestampGreaterThan", {"TimestampGreaterThan": "2001-01-01T12:00:00Z"}, "2001-01-02T00:00:00Z", "2001-01-01T00:00:00Z"),
-    ("TimestampLessThanEquals", {"TimestampLessThanEquals": "2001-01-01T12:00:00Z"}, "2001-01-01T12:00:00Z", "2001-01-02T00:00:00Z"),
-    ("TimestampGreaterThanEquals", {"TimestampGreaterThanEquals": "2001-01-01T12:00:00Z"}, "2001-01-01T12:00:00Z", "2000-01-01T00:00:00Z"),
+    (
+        "TimestampEquals",
+        {"TimestampEquals": "2001-01-01T12:00:00Z"},
+        "2001-01-01T12:00:00Z",
+        "2001-01-02T12:00:00Z",
+    ),
+    (
+        "TimestampLessThan",
+        {"TimestampLessThan": "2001-01-01T12:00:00Z"},
+        "2000-12-31T00:00:00Z",
+        "2001-01-01T12:00:00Z",
+    ),
+    (
+        "TimestampGreaterThan",
+        {"TimestampGreaterThan": "2001-01-01T12:00:00Z"},
+        "2001-01-02T00:00:00Z",
+        "2001-01-01T00:00:00Z",
+    ),
+    (
+        "TimestampLessThanEquals",
+        {"TimestampLessThanEquals": "2001-01-01T12:00:00Z"},
+        "2001-01-01T12:00:00Z",
+        "2001-01-02T00:00:00Z",
+    ),
+    (
+        "TimestampGreaterThanEquals",
+        {"TimestampGreaterThanEquals": "2001-01-01T12:00:00Z"},
+        "2001-01-01T12:00:00Z",
+        "2000-01-01T00:00:00Z",
+    ),
     ("IsNull", {"IsNull": True}, None, "x"),
     ("IsPresent", {"IsPresent": True}, "__present__", "__absent__"),
     ("IsNumeric", {"IsNumeric": True}, 1.5, "1.5"),
@@ -65,7 +90,9 @@ def payload_for(value: Any, other: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("operator", "rule", "matching", "other_value"), CASES, ids=[c[0] for c in CASES])
-def test_choice_operator(aws: Conformance, operator: str, rule: dict[str, Any], matching: Any, other_value: Any) -> None:
+def test_choice_operator(
+    aws: Conformance, operator: str, rule: dict[str, Any], matching: Any, other_value: Any
+) -> None:
     definition = machine({"Variable": "$.value", **rule})
     if operator == "BooleanEqualsPath":
         yes, no = payload_for(True, True), payload_for(True, False)

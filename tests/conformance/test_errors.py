@@ -32,7 +32,10 @@ def test_retry_then_succeed(aws: Conformance) -> None:
     """concepts-error-handling.html, "Retrying after an error": a Retrier matching the error retries
     up to MaxAttempts (intervals run at time scale 0)."""
     arn = aws.function("flaky-2", flaky(2))
-    definition = task(arn, Retry=[{"ErrorEquals": ["CustomError"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0}])
+    definition = task(
+        arn,
+        Retry=[{"ErrorEquals": ["CustomError"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2.0}],
+    )
     done = aws.run(definition, {})
     assert (done.status, done.output) == ("SUCCEEDED", {"attempts": 3})
 
@@ -114,7 +117,12 @@ def test_task_failed_is_matched_by_states_task_failed(aws: Conformance) -> None:
     definition = {
         "StartAt": "T",
         "States": {
-            "T": {"Type": "Task", "Resource": arn, "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "C"}], "End": True},
+            "T": {
+                "Type": "Task",
+                "Resource": arn,
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "C"}],
+                "End": True,
+            },
             "C": {"Type": "Pass", "Result": "caught", "End": True},
         },
     }
@@ -128,7 +136,9 @@ def test_fail_state_error_is_caught_by_an_enclosing_parallel(aws: Conformance) -
         "States": {
             "P": {
                 "Type": "Parallel",
-                "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "MyError", "Cause": "why"}}}],
+                "Branches": [
+                    {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "MyError", "Cause": "why"}}}
+                ],
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Done"}],
                 "End": True,
             },
@@ -142,6 +152,15 @@ def test_fail_state_error_is_caught_by_an_enclosing_parallel(aws: Conformance) -
 def test_retry_jitter_and_max_delay_are_accepted(aws: Conformance) -> None:
     """concepts-error-handling.html: MaxDelaySeconds and JitterStrategy "FULL" are Retrier fields."""
     arn = aws.function("flaky-1", flaky(1))
-    retry = [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 3, "MaxDelaySeconds": 5, "JitterStrategy": "FULL"}]
+    retry = [
+        {
+            "ErrorEquals": ["States.ALL"],
+            "IntervalSeconds": 2,
+            "MaxAttempts": 3,
+            "BackoffRate": 3,
+            "MaxDelaySeconds": 5,
+            "JitterStrategy": "FULL",
+        }
+    ]
     done = aws.run(task(arn, Retry=retry), {})
     assert (done.status, done.output) == ("SUCCEEDED", {"attempts": 2})

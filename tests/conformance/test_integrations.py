@@ -30,7 +30,12 @@ def test_lambda_invoke_request_response(aws: Conformance) -> None:
     """connect-lambda.html: lambda:invoke returns the Invoke response, the function's result in
     Payload, StatusCode 200."""
     arn = aws.function("echo", lambda event: {"got": event})
-    done = aws.run(single({"Type": "Task", "Resource": LAMBDA_INVOKE, "Parameters": {"FunctionName": arn, "Payload.$": "$"}}), {"a": 1})
+    done = aws.run(
+        single(
+            {"Type": "Task", "Resource": LAMBDA_INVOKE, "Parameters": {"FunctionName": arn, "Payload.$": "$"}}
+        ),
+        {"a": 1},
+    )
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert done.output["Payload"] == {"got": {"a": 1}}
     assert done.output["StatusCode"] == 200
@@ -80,7 +85,9 @@ def test_wait_for_task_token_failure_keeps_error_and_cause(aws: Conformance) -> 
         },
     }
     execution = aws.start(aws.create(definition), {})
-    aws.sfn.send_task_failure(taskToken=tokens.get(timeout=10), error="Rejected", cause="the reviewer said no")
+    aws.sfn.send_task_failure(
+        taskToken=tokens.get(timeout=10), error="Rejected", cause="the reviewer said no"
+    )
     done = aws.wait(execution)
     assert done.output == {"Error": "Rejected", "Cause": "the reviewer said no"}
 
@@ -125,7 +132,11 @@ def test_sqs_send_message(aws: Conformance) -> None:
     """connect-sqs.html: sqs:sendMessage returns MessageId and MD5OfMessageBody; the message is queued."""
     url = client("sqs").create_queue(QueueName="conformance")["QueueUrl"]
     definition = single(
-        {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": url, "MessageBody.$": "$.message"}}
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Parameters": {"QueueUrl": url, "MessageBody.$": "$.message"},
+        }
     )
     done = aws.run(definition, {"message": "Hello from Step Functions!"})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
@@ -138,7 +149,11 @@ def test_sns_publish(aws: Conformance) -> None:
     """connect-sns.html: sns:publish returns the MessageId."""
     topic = client("sns").create_topic(Name="conformance")["TopicArn"]
     definition = single(
-        {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn": topic, "Message.$": "$.input.message"}}
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {"TopicArn": topic, "Message.$": "$.input.message"},
+        }
     )
     done = aws.run(definition, {"input": {"message": "Hello"}})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
@@ -159,7 +174,10 @@ def test_dynamodb_put_then_get_item(aws: Conformance) -> None:
             "Put": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::dynamodb:putItem",
-                "Parameters": {"TableName": "MessagesTable", "Item": {"MessageId": {"S.$": "$.id"}, "Body": {"S": "hello"}}},
+                "Parameters": {
+                    "TableName": "MessagesTable",
+                    "Item": {"MessageId": {"S.$": "$.id"}, "Body": {"S": "hello"}},
+                },
                 "ResultPath": None,
                 "Next": "Get",
             },
@@ -183,7 +201,14 @@ def test_eventbridge_put_events(aws: Conformance) -> None:
             "Type": "Task",
             "Resource": "arn:aws:states:::events:putEvents",
             "Parameters": {
-                "Entries": [{"Detail": {"Message": "MyMessage"}, "DetailType": "MyDetailType", "EventBusName": "default", "Source": "my.source"}]
+                "Entries": [
+                    {
+                        "Detail": {"Message": "MyMessage"},
+                        "DetailType": "MyDetailType",
+                        "EventBusName": "default",
+                        "Source": "my.source",
+                    }
+                ]
             },
         }
     )
@@ -200,7 +225,11 @@ def test_aws_sdk_s3_get_object_body_is_a_string(aws: Conformance) -> None:
     s3.create_bucket(Bucket="sdk-bucket")
     s3.put_object(Bucket="sdk-bucket", Key="greeting.txt", Body=b"hello, world")
     definition = single(
-        {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject", "Parameters": {"Bucket": "sdk-bucket", "Key": "greeting.txt"}}
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+            "Parameters": {"Bucket": "sdk-bucket", "Key": "greeting.txt"},
+        }
     )
     done = aws.run(definition, {})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
@@ -211,7 +240,9 @@ def test_aws_sdk_call_with_camel_case_action(aws: Conformance) -> None:
     """supported-services-awssdk.html: arn:aws:states:::aws-sdk:<service>:<apiAction>, the action in
     camelCase, the response's fields as the API names them."""
     client("sqs").create_queue(QueueName="listed")
-    definition = single({"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:listQueues", "Parameters": {}})
+    definition = single(
+        {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:listQueues", "Parameters": {}}
+    )
     done = aws.run(definition, {})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert any(url.endswith("/listed") for url in done.output["QueueUrls"])
@@ -221,13 +252,29 @@ def test_aws_sdk_call_with_camel_case_action(aws: Conformance) -> None:
 
 
 def child_machine(aws: Conformance) -> str:
-    return aws.create({"StartAt": "Double", "States": {"Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": True}}})
+    return aws.create(
+        {
+            "StartAt": "Double",
+            "States": {
+                "Double": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": True}
+            },
+        }
+    )
 
 
 def test_start_execution_request_response(aws: Conformance) -> None:
     """connect-stepfunctions.html: states:startExecution returns ExecutionArn and StartDate."""
     child = child_machine(aws)
-    done = aws.run(single({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "Parameters": {"StateMachineArn": child, "Input": {"n": 2}}}), {})
+    done = aws.run(
+        single(
+            {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution",
+                "Parameters": {"StateMachineArn": child, "Input": {"n": 2}},
+            }
+        ),
+        {},
+    )
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert ":execution:" in done.output["ExecutionArn"] and "StartDate" in done.output
 
@@ -236,7 +283,13 @@ def test_start_execution_sync_output_is_a_json_string(aws: Conformance) -> None:
     """connect-stepfunctions.html: .sync waits for the child; its Output is the child's output as a
     JSON string."""
     child = child_machine(aws)
-    definition = single({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync", "Parameters": {"StateMachineArn": child, "Input": {"n": 2}}})
+    definition = single(
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync",
+            "Parameters": {"StateMachineArn": child, "Input": {"n": 2}},
+        }
+    )
     done = aws.run(definition, {})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert done.output["Status"] == "SUCCEEDED"
@@ -246,7 +299,13 @@ def test_start_execution_sync_output_is_a_json_string(aws: Conformance) -> None:
 def test_start_execution_sync_2_output_is_json(aws: Conformance) -> None:
     """connect-stepfunctions.html: .sync:2 returns the child's Output as JSON, not a string."""
     child = child_machine(aws)
-    definition = single({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "Parameters": {"StateMachineArn": child, "Input": {"n": 3}}})
+    definition = single(
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": child, "Input": {"n": 3}},
+        }
+    )
     done = aws.run(definition, {})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert done.output["Output"] == {"n": 6}
@@ -263,6 +322,7 @@ def test_history_in_reverse_order(aws: Conformance) -> None:
 
 
 def test_execution_arn_names_the_account_and_region(aws: Conformance) -> None:
-    """concepts-state-machine-executions: an execution ARN is arn:aws:states:<region>:<account>:execution:..."""
+    """concepts-state-machine-executions.html: an execution ARN is
+    arn:aws:states:<region>:<account>:execution:<state machine>:<name>."""
     done = aws.run(single({"Type": "Pass"}), {})
     assert done.execution_arn.startswith(f"arn:aws:states:{REGION}:{ACCOUNT}:execution:")

@@ -16,7 +16,11 @@ JSONATA = "JSONata"
 
 def single(state: dict[str, Any]) -> dict[str, Any]:
     terminal = state["Type"] in ("Succeed", "Fail")
-    return {"QueryLanguage": JSONATA, "StartAt": "S", "States": {"S": state if terminal else {**state, "End": True}}}
+    return {
+        "QueryLanguage": JSONATA,
+        "StartAt": "S",
+        "States": {"S": state if terminal else {**state, "End": True}},
+    }
 
 
 def test_conversion_example_arguments_and_variable(aws: Conformance) -> None:
@@ -41,7 +45,12 @@ def test_conversion_example_arguments_and_variable(aws: Conformance) -> None:
     }
     done = aws.run(definition, {"title": "Doctor"})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
-    assert done.output == {"static": "Hello", "title": "Doctor", "name": "María", "not-evaluated": "$customerName"}
+    assert done.output == {
+        "static": "Hello",
+        "title": "Doctor",
+        "name": "María",
+        "not-evaluated": "$customerName",
+    }
 
 
 def test_state_level_query_language_in_a_jsonpath_machine(aws: Conformance) -> None:
@@ -50,7 +59,12 @@ def test_state_level_query_language_in_a_jsonpath_machine(aws: Conformance) -> N
         "StartAt": "Path",
         "States": {
             "Path": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "Next": "Ata"},
-            "Ata": {"QueryLanguage": JSONATA, "Type": "Pass", "Output": "{% $states.input.n * 2 %}", "End": True},
+            "Ata": {
+                "QueryLanguage": JSONATA,
+                "Type": "Pass",
+                "Output": "{% $states.input.n * 2 %}",
+                "End": True,
+            },
         },
     }
     done = aws.run(definition, {"n": 21})
@@ -74,7 +88,15 @@ def test_task_arguments_and_output_with_states_result(aws: Conformance) -> None:
 
 def test_context_through_states_context(aws: Conformance) -> None:
     """transforming-data.html: $states.context is the Context object."""
-    definition = single({"Type": "Pass", "Output": {"input": "{% $states.context.Execution.Input %}", "state": "{% $states.context.State.Name %}"}})
+    definition = single(
+        {
+            "Type": "Pass",
+            "Output": {
+                "input": "{% $states.context.Execution.Input %}",
+                "state": "{% $states.context.State.Name %}",
+            },
+        }
+    )
     done = aws.run(definition, {"a": 1})
     assert done.output == {"input": {"a": 1}, "state": "S"}
 
@@ -93,7 +115,13 @@ def test_catch_output_with_states_error_output(aws: Conformance) -> None:
             "Pay": {
                 "Type": "Task",
                 "Resource": arn,
-                "Catch": [{"ErrorEquals": ["States.ALL"], "Output": {"failed": "{% $states.errorOutput.Error %}"}, "Next": "Done"}],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Output": {"failed": "{% $states.errorOutput.Error %}"},
+                        "Next": "Done",
+                    }
+                ],
                 "End": True,
             },
             "Done": {"Type": "Succeed"},
@@ -130,8 +158,16 @@ def test_map_items_and_item_selector(aws: Conformance) -> None:
         {
             "Type": "Map",
             "Items": "{% $states.input.numbers %}",
-            "ItemSelector": {"value": "{% $states.context.Map.Item.Value %}", "index": "{% $states.context.Map.Item.Index %}"},
-            "ItemProcessor": {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "Output": "{% $states.input.value * 2 %}", "End": True}}},
+            "ItemSelector": {
+                "value": "{% $states.context.Map.Item.Value %}",
+                "index": "{% $states.context.Map.Item.Index %}",
+            },
+            "ItemProcessor": {
+                "StartAt": "Double",
+                "States": {
+                    "Double": {"Type": "Pass", "Output": "{% $states.input.value * 2 %}", "End": True}
+                },
+            },
         }
     )
     done = aws.run(definition, {"numbers": [1, 2, 3]})
@@ -146,7 +182,13 @@ def test_wait_seconds_expression(aws: Conformance) -> None:
 
 def test_fail_error_and_cause_expressions(aws: Conformance) -> None:
     """state-fail.html (JSONata): Error and Cause may be expressions."""
-    definition = single({"Type": "Fail", "Error": "{% $states.input.code %}", "Cause": "{% 'order ' & $states.input.id & ' refused' %}"})
+    definition = single(
+        {
+            "Type": "Fail",
+            "Error": "{% $states.input.code %}",
+            "Cause": "{% 'order ' & $states.input.id & ' refused' %}",
+        }
+    )
     done = aws.run(definition, {"code": "Refused", "id": "o-7"})
     assert (done.status, done.error, done.cause) == ("FAILED", "Refused", "order o-7 refused")
 
@@ -196,7 +238,9 @@ def test_query_evaluation_error_can_be_caught(aws: Conformance) -> None:
                 "Type": "Task",
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Arguments": {"FunctionName": "none", "Payload": "{% $number('not a number') %}"},
-                "Catch": [{"ErrorEquals": ["States.QueryEvaluationError"], "Output": "caught", "Next": "Done"}],
+                "Catch": [
+                    {"ErrorEquals": ["States.QueryEvaluationError"], "Output": "caught", "Next": "Done"}
+                ],
                 "End": True,
             },
             "Done": {"Type": "Succeed"},

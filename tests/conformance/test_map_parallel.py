@@ -47,7 +47,16 @@ def test_parallel_output_is_the_array_of_branch_outputs(aws: Conformance) -> Non
             "Both": {
                 "Type": "Parallel",
                 "Branches": [
-                    {"StartAt": "Add", "States": {"Add": {"Type": "Pass", "Parameters": {"sum.$": "States.MathAdd($.a, $.b)"}, "End": True}}},
+                    {
+                        "StartAt": "Add",
+                        "States": {
+                            "Add": {
+                                "Type": "Pass",
+                                "Parameters": {"sum.$": "States.MathAdd($.a, $.b)"},
+                                "End": True,
+                            }
+                        },
+                    },
                     {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}},
                 ],
                 "End": True,
@@ -59,7 +68,8 @@ def test_parallel_output_is_the_array_of_branch_outputs(aws: Conformance) -> Non
 
 
 def test_parallel_branch_failure_fails_the_state(aws: Conformance) -> None:
-    """state-parallel.html: "If any branch fails ... the entire Parallel state fails"; Catch sees its error."""
+    """state-parallel.html: "If any branch fails ... the entire Parallel state fails"; Catch sees
+    its error."""
     definition = {
         "StartAt": "Both",
         "States": {
@@ -67,7 +77,10 @@ def test_parallel_branch_failure_fails_the_state(aws: Conformance) -> None:
                 "Type": "Parallel",
                 "Branches": [
                     {"StartAt": "Ok", "States": {"Ok": {"Type": "Pass", "End": True}}},
-                    {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "BranchFailed", "Cause": "b2"}}},
+                    {
+                        "StartAt": "Boom",
+                        "States": {"Boom": {"Type": "Fail", "Error": "BranchFailed", "Cause": "b2"}},
+                    },
                 ],
                 "Catch": [{"ErrorEquals": ["BranchFailed"], "Next": "Handled"}],
                 "End": True,
@@ -170,7 +183,10 @@ def test_distributed_map_item_reader_list_objects(aws: Conformance) -> None:
     client("s3").put_object(Bucket="reader-list", Key="b.txt", Body=b"22")
     definition = map_machine(
         {
-            "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "reader-list"}},
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:listObjectsV2",
+                "Parameters": {"Bucket": "reader-list"},
+            },
             "ItemSelector": {"key.$": "$$.Map.Item.Value.Key", "size.$": "$$.Map.Item.Value.Size"},
             "ItemProcessor": {"ProcessorConfig": DISTRIBUTED, **PASS_PROCESSOR},
         }
@@ -186,7 +202,9 @@ def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     inventory's CSV files list, each item with Bucket and Key."""
     s3 = client("s3")
     s3.create_bucket(Bucket="inventory")
-    s3.put_object(Bucket="inventory", Key="data/part-1.csv", Body=b'"source-bucket","a.txt"\n"source-bucket","b.txt"\n')
+    s3.put_object(
+        Bucket="inventory", Key="data/part-1.csv", Body=b'"source-bucket","a.txt"\n"source-bucket","b.txt"\n'
+    )
     manifest = {
         "sourceBucket": "source-bucket",
         "destinationBucket": "arn:aws:s3:::inventory",
@@ -207,7 +225,10 @@ def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     )
     done = aws.run(definition, {})
     assert done.status == "SUCCEEDED", (done.error, done.cause)
-    assert [(item["Bucket"], item["Key"]) for item in done.output] == [("source-bucket", "a.txt"), ("source-bucket", "b.txt")]
+    assert [(item["Bucket"], item["Key"]) for item in done.output] == [
+        ("source-bucket", "a.txt"),
+        ("source-bucket", "b.txt"),
+    ]
 
 
 @unsupported("ItemBatcher (moto's ASL grammar refuses the field)")
@@ -236,7 +257,10 @@ def test_distributed_map_result_writer(aws: Conformance) -> None:
     definition = map_machine(
         {
             "ItemProcessor": {"ProcessorConfig": DISTRIBUTED, **PASS_PROCESSOR},
-            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "results", "Prefix": "out"}},
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "results", "Prefix": "out"},
+            },
         }
     )
     done = aws.run(definition, [1, 2])

@@ -123,7 +123,9 @@ def test_fail_cause_path_with_an_intrinsic(aws: Conformance) -> None:
         {
             "Type": "Fail",
             "Error": "X",
-            "CausePath": "States.Format('This is a custom error message for {}, caused by {}.', $.Error, $.Cause)",
+            "CausePath": (
+                "States.Format('This is a custom error message for {}, caused by {}.', $.Error, $.Cause)"
+            ),
         }
     )
     done = aws.run(definition, {"Error": "Timeout", "Cause": "a slow service"})
@@ -135,14 +137,20 @@ def test_fail_cause_path_with_an_intrinsic(aws: Conformance) -> None:
 
 def test_input_path_selects_the_input(aws: Conformance) -> None:
     """input-output-inputpath-params.html: InputPath "$.dataset2" gives the state that part only."""
-    payload = {"comment": "Example for InputPath.", "dataset1": {"val1": 1, "val2": 2}, "dataset2": {"val1": "a"}}
+    payload = {
+        "comment": "Example for InputPath.",
+        "dataset1": {"val1": 1, "val2": 2},
+        "dataset2": {"val1": "a"},
+    }
     done = aws.run(single({"Type": "Pass", "InputPath": "$.dataset2"}), payload)
     assert done.output == {"val1": "a"}
 
 
 def test_result_path_dollar_replaces_the_input(aws: Conformance) -> None:
     """input-output-resultpath.html: ResultPath "$" (the default) makes the result the output."""
-    done = aws.run(single({"Type": "Pass", "Result": "Hello, AWS Step Functions!", "ResultPath": "$"}), {"a": 1})
+    done = aws.run(
+        single({"Type": "Pass", "Result": "Hello, AWS Step Functions!", "ResultPath": "$"}), {"a": 1}
+    )
     assert done.output == "Hello, AWS Step Functions!"
     assert not isinstance(done.output, NotJson), "DescribeExecution's output is JSON text"
 
@@ -150,13 +158,21 @@ def test_result_path_dollar_replaces_the_input(aws: Conformance) -> None:
 def test_result_path_null_discards_the_result(aws: Conformance) -> None:
     """input-output-resultpath.html: ResultPath null discards the result and keeps the input."""
     definition = single({"Type": "Pass", "Result": {"lost": True}, "ResultPath": None})
-    done = aws.run(definition, {"comment": "This is a test of the input and output of a Task state.", "details": "Default"})
-    assert done.output == {"comment": "This is a test of the input and output of a Task state.", "details": "Default"}
+    done = aws.run(
+        definition,
+        {"comment": "This is a test of the input and output of a Task state.", "details": "Default"},
+    )
+    assert done.output == {
+        "comment": "This is a test of the input and output of a Task state.",
+        "details": "Default",
+    }
 
 
 def test_result_path_into_a_nested_node(aws: Conformance) -> None:
     """input-output-resultpath.html: ResultPath "$.taskresult" adds the result next to the input."""
-    definition = single({"Type": "Pass", "Result": "Hello, AWS Step Functions!", "ResultPath": "$.taskresult"})
+    definition = single(
+        {"Type": "Pass", "Result": "Hello, AWS Step Functions!", "ResultPath": "$.taskresult"}
+    )
     done = aws.run(definition, {"comment": "An input comment.", "data": {"val1": 23, "val2": 17}})
     assert done.output == {
         "comment": "An input comment.",
@@ -185,7 +201,9 @@ def test_input_result_selector_result_path_output_path_together(aws: Conformance
             "OutputPath": "$.data",
         }
     )
-    done = aws.run(definition, {"comment": "An input comment.", "data": {"val1": 23}, "lambda": {"val1": 1, "val2": 2}})
+    done = aws.run(
+        definition, {"comment": "An input comment.", "data": {"val1": 23}, "lambda": {"val1": 1, "val2": 2}}
+    )
     assert done.output == {"val1": 23, "lambdaresult": {"total": 3}}
 
 
@@ -194,7 +212,11 @@ def test_context_object_in_parameters(aws: Conformance) -> None:
     definition = single(
         {
             "Type": "Pass",
-            "Parameters": {"execution.$": "$$.Execution.Id", "state.$": "$$.State.Name", "input.$": "$$.Execution.Input"},
+            "Parameters": {
+                "execution.$": "$$.Execution.Id",
+                "state.$": "$$.State.Name",
+                "input.$": "$$.Execution.Input",
+            },
         }
     )
     done = aws.run(definition, {"orderId": "o-1"})

@@ -15,7 +15,11 @@ def test_assign_then_read_later_jsonpath(aws: Conformance) -> None:
     definition = {
         "StartAt": "Store",
         "States": {
-            "Store": {"Type": "Pass", "Assign": {"productName": "product1", "count": 42, "available": True}, "Next": "Other"},
+            "Store": {
+                "Type": "Pass",
+                "Assign": {"productName": "product1", "count": 42, "available": True},
+                "Next": "Other",
+            },
             "Other": {"Type": "Pass", "Result": "unrelated", "Next": "Read"},
             "Read": {
                 "Type": "Pass",
@@ -34,7 +38,11 @@ def test_assign_from_the_state_input_jsonpath(aws: Conformance) -> None:
     definition = {
         "StartAt": "Store",
         "States": {
-            "Store": {"Type": "Pass", "Assign": {"id.$": "$.order.id", "label.$": "States.Format('order-{}', $.order.id)"}, "Next": "Read"},
+            "Store": {
+                "Type": "Pass",
+                "Assign": {"id.$": "$.order.id", "label.$": "States.Format('order-{}', $.order.id)"},
+                "Next": "Read",
+            },
             "Read": {"Type": "Pass", "Parameters": {"id.$": "$id", "label.$": "$label"}, "End": True},
         },
     }
@@ -48,7 +56,11 @@ def test_assign_then_read_later_jsonata(aws: Conformance) -> None:
         "QueryLanguage": "JSONata",
         "StartAt": "Store",
         "States": {
-            "Store": {"Type": "Pass", "Assign": {"total": "{% $sum($states.input.prices) %}"}, "Next": "Read"},
+            "Store": {
+                "Type": "Pass",
+                "Assign": {"total": "{% $sum($states.input.prices) %}"},
+                "Next": "Read",
+            },
             "Read": {"Type": "Pass", "Output": {"total": "{% $total %}"}, "End": True},
         },
     }
@@ -79,7 +91,13 @@ def test_task_assign_reads_the_result(aws: Conformance) -> None:
         "QueryLanguage": "JSONata",
         "StartAt": "Get",
         "States": {
-            "Get": {"Type": "Task", "Resource": arn, "Assign": {"price": "{% $states.result.price %}"}, "Output": {}, "Next": "Read"},
+            "Get": {
+                "Type": "Task",
+                "Resource": arn,
+                "Assign": {"price": "{% $states.result.price %}"},
+                "Output": {},
+                "Next": "Read",
+            },
             "Read": {"Type": "Pass", "Output": "{% $price * 2 %}", "End": True},
         },
     }
@@ -88,7 +106,10 @@ def test_task_assign_reads_the_result(aws: Conformance) -> None:
 
 
 def branch_reading(variable: str) -> dict[str, Any]:
-    return {"StartAt": "Read", "States": {"Read": {"Type": "Pass", "Parameters": {"seen.$": variable}, "End": True}}}
+    return {
+        "StartAt": "Read",
+        "States": {"Read": {"Type": "Pass", "Parameters": {"seen.$": variable}, "End": True}},
+    }
 
 
 def test_outer_variables_are_visible_in_parallel_branches(aws: Conformance) -> None:
@@ -98,7 +119,11 @@ def test_outer_variables_are_visible_in_parallel_branches(aws: Conformance) -> N
         "StartAt": "Store",
         "States": {
             "Store": {"Type": "Pass", "Assign": {"region": "eu"}, "Next": "Fan"},
-            "Fan": {"Type": "Parallel", "Branches": [branch_reading("$region"), branch_reading("$region")], "End": True},
+            "Fan": {
+                "Type": "Parallel",
+                "Branches": [branch_reading("$region"), branch_reading("$region")],
+                "End": True,
+            },
         },
     }
     done = aws.run(definition, {})
@@ -115,7 +140,9 @@ def test_outer_variables_are_visible_in_map_iterations(aws: Conformance) -> None
                 "Type": "Map",
                 "ItemProcessor": {
                     "StartAt": "Mul",
-                    "States": {"Mul": {"Type": "Pass", "Parameters": {"v.$": "$", "f.$": "$factor"}, "End": True}},
+                    "States": {
+                        "Mul": {"Type": "Pass", "Parameters": {"v.$": "$", "f.$": "$factor"}, "End": True}
+                    },
                 },
                 "End": True,
             },
@@ -165,7 +192,12 @@ def test_a_branch_cannot_assign_an_outer_variable(aws: Conformance) -> None:
             "Store": {"Type": "Pass", "Assign": {"shared": 1}, "Next": "Fan"},
             "Fan": {
                 "Type": "Parallel",
-                "Branches": [{"StartAt": "Set", "States": {"Set": {"Type": "Pass", "Assign": {"shared": 2}, "End": True}}}],
+                "Branches": [
+                    {
+                        "StartAt": "Set",
+                        "States": {"Set": {"Type": "Pass", "Assign": {"shared": 2}, "End": True}},
+                    }
+                ],
                 "End": True,
             },
         },
@@ -185,8 +217,16 @@ def test_catcher_assign(aws: Conformance) -> None:
         "States": {
             "Boom": {
                 "Type": "Parallel",
-                "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E1", "Cause": "c"}}}],
-                "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"lastError": "{% $states.errorOutput.Error %}"}, "Next": "Read"}],
+                "Branches": [
+                    {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E1", "Cause": "c"}}}
+                ],
+                "Catch": [
+                    {
+                        "ErrorEquals": ["States.ALL"],
+                        "Assign": {"lastError": "{% $states.errorOutput.Error %}"},
+                        "Next": "Read",
+                    }
+                ],
                 "End": True,
             },
             "Read": {"Type": "Pass", "Output": "{% $lastError %}", "End": True},
@@ -234,7 +274,7 @@ def test_non_ascii_assign_literal(aws: Conformance) -> None:
     definition = {
         "StartAt": "Store",
         "States": {
-            "Store": {"Type": "Pass", "Assign": {"greeting": "¡Hola, \"María\"!\n"}, "Next": "Read"},
+            "Store": {"Type": "Pass", "Assign": {"greeting": '¡Hola, "María"!\n'}, "Next": "Read"},
             "Read": {"Type": "Pass", "Parameters": {"g.$": "$greeting"}, "End": True},
         },
     }

@@ -88,10 +88,18 @@ BIG = "x" * 140_000  # two of them: over the 256 KiB of one Assign
 
 def check_sfn_variable_limits() -> None:
     """workflow-variables.html: one variable at most 256 KiB, one Assign at most 256 KiB."""
-    one = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"big.$": "States.Format('{}{}', $.x, $.x)"}, "End": True}}}
+    one = {
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Assign": {"big.$": "States.Format('{}{}', $.x, $.x)"}, "End": True}
+        },
+    }
     done = run(one, {"x": BIG})
     assert (done["status"], done.get("error")) == ("FAILED", "States.Runtime"), "a 280 kB variable"
-    both = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"a.$": "$.x", "b.$": "$.x"}, "End": True}}}
+    both = {
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Assign": {"a.$": "$.x", "b.$": "$.x"}, "End": True}},
+    }
     done = run(both, {"x": BIG})
     assert (done["status"], done.get("error")) == ("FAILED", "States.Runtime"), "two 140 kB variables"
     fine = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"a.$": "$.x"}, "End": True}}}

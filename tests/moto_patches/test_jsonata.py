@@ -68,7 +68,9 @@ def check_sfn_jsonata() -> None:
     }
 
 
-@gap("sfn_jsonata", "the JSONata engine is an empty stub: every {% %} and variable read fails with a TypeError")
+@gap(
+    "sfn_jsonata", "the JSONata engine is an empty stub: every {% %} and variable read fails with a TypeError"
+)
 def test_sfn_jsonata_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
     check_sfn_jsonata()
 
@@ -143,5 +145,5 @@ def test_a_failing_expression_is_a_query_evaluation_error(
 def test_engine_results_are_json_as_javascript_prints_them() -> None:
     assert moto_jsonata.to_json_value(moto_jsonata.evaluate("1.5 * 2", {})) == 3
     assert isinstance(moto_jsonata.to_json_value(moto_jsonata.evaluate("1.5 * 2", {})), int)
-    assert moto_jsonata.evaluate("$x.y", {"x": {"y": "a\"b"}}) == 'a"b', "values are bound, not spliced in"
+    assert moto_jsonata.evaluate("$x.y", {"x": {"y": 'a"b'}}) == 'a"b', "values are bound, not spliced in"
     assert moto_jsonata.evaluate("$nothing", {}) is moto_jsonata.UNDEFINED

@@ -110,7 +110,11 @@ def check_sfn_task_failure_cause() -> None:
     execution = start(callback_machine(url))
     sfn.send_task_failure(taskToken=handed_out_token(url), error="Rejected", cause="the reviewer said no")
     done = finished_execution(sfn, execution)
-    assert (done["status"], done.get("error"), done.get("cause")) == ("FAILED", "Rejected", "the reviewer said no")
+    assert (done["status"], done.get("error"), done.get("cause")) == (
+        "FAILED",
+        "Rejected",
+        "the reviewer said no",
+    )
 
 
 @gap("sfn_task_failure_cause", "SendTaskFailure drops the cause")
@@ -151,7 +155,9 @@ def check_sfn_integration_shapes() -> None:
     supported-services-awssdk.html: aws-sdk:s3:getObject's Body is the object's text."""
     sfn = client("stepfunctions")
     child = create_state_machine(
-        sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"n": 1}, "End": True}}}, name="child"
+        sfn,
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"n": 1}, "End": True}}},
+        name="child",
     )
     parent = {
         "StartAt": "Run",
@@ -186,7 +192,10 @@ def check_sfn_integration_shapes() -> None:
     assert json.loads(done["output"])["Body"] == "hello"
 
 
-@gap("sfn_integration_shapes", "states:startExecution fails in botocore's serializer, a streamed S3 body breaks the output")
+@gap(
+    "sfn_integration_shapes",
+    "states:startExecution fails in botocore's serializer, a streamed S3 body breaks the output",
+)
 def test_sfn_integration_shapes_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
     check_sfn_integration_shapes()
 

@@ -20,12 +20,23 @@ def checks(prefix: str, operation: str, **params: Any) -> list[Check] | None:
 @pytest.mark.parametrize(
     ("prefix", "operation", "params", "resources"),
     [
-        ("sns", "Publish", {"TopicArn": "arn:aws:sns:eu-west-1:123456789012:t"}, ["arn:aws:sns:eu-west-1:123456789012:t"]),
+        (
+            "sns",
+            "Publish",
+            {"TopicArn": "arn:aws:sns:eu-west-1:123456789012:t"},
+            ["arn:aws:sns:eu-west-1:123456789012:t"],
+        ),
         ("sns", "Publish", {"PhoneNumber": "+100"}, None),
         (
             "events",
             "PutEvents",
-            {"Entries": [{"Source": "a"}, {"EventBusName": "orders"}, {"EventBusName": "arn:aws:events:eu-west-1:1:event-bus/x"}]},
+            {
+                "Entries": [
+                    {"Source": "a"},
+                    {"EventBusName": "orders"},
+                    {"EventBusName": "arn:aws:events:eu-west-1:1:event-bus/x"},
+                ]
+            },
             [
                 "arn:aws:events:eu-west-1:123456789012:event-bus/default",
                 "arn:aws:events:eu-west-1:123456789012:event-bus/orders",
@@ -38,12 +49,17 @@ def checks(prefix: str, operation: str, **params: Any) -> list[Check] | None:
             "ssm",
             "GetParameters",
             {"Names": ["/app/a", "b"]},
-            ["arn:aws:ssm:eu-west-1:123456789012:parameter/app/a", "arn:aws:ssm:eu-west-1:123456789012:parameter/b"],
+            [
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/app/a",
+                "arn:aws:ssm:eu-west-1:123456789012:parameter/b",
+            ],
         ),
         ("ecs", "RunTask", {"taskDefinition": "td"}, None),
     ],
 )
-def test_resource_of_a_request(prefix: str, operation: str, params: dict[str, Any], resources: list[str] | None) -> None:
+def test_resource_of_a_request(
+    prefix: str, operation: str, params: dict[str, Any], resources: list[str] | None
+) -> None:
     found = checks(prefix, operation, **params)
     if resources is None:
         assert found is None

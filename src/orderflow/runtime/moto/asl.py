@@ -58,8 +58,10 @@ def _failure(env: Any, error: StatesErrorNameType, cause: str) -> FailureEventEx
             env=env,
             error_name=error_name,
             event_type=HistoryEventType.ExecutionFailed,
-            event_details=EventDetails(
-                executionFailedEventDetails=ExecutionFailedEventDetails(error=error_name.error_name, cause=cause)
+            event_details=EventDetails(  # type: ignore[typeddict-item]
+                executionFailedEventDetails=ExecutionFailedEventDetails(
+                    error=error_name.error_name, cause=cause
+                )
             ),
         )
     )
@@ -148,7 +150,8 @@ def _apply_variable_limits(patcher: Patcher) -> None:
                 raise _failure(
                     env,
                     StatesErrorNameType.StatesRuntime,
-                    f"The variable '{name}' is {size} bytes, over the {MAX_VARIABLE_BYTES}-byte limit of a variable.",
+                    f"The variable '{name}' is {size} bytes, "
+                    f"over the {MAX_VARIABLE_BYTES}-byte limit of a variable.",
                 )
         total = sum(sizes.values())
         if total > MAX_ASSIGN_BYTES:

@@ -41,7 +41,13 @@ def _bus_arn(name: Any, region: str, account: str) -> str:
 def _events(operation: str, param: Param, region: str, account: str) -> list[Check] | None:
     if operation == "PutEvents":
         entries = param("Entries") or []
-        buses = sorted({_bus_arn(entry.get("EventBusName"), region, account) for entry in entries if isinstance(entry, dict)})
+        buses = sorted(
+            {
+                _bus_arn(entry.get("EventBusName"), region, account)
+                for entry in entries
+                if isinstance(entry, dict)
+            }
+        )
         return [Check("events:PutEvents", bus) for bus in buses] or None
     return None
 
@@ -68,7 +74,9 @@ def _ssm(operation: str, param: Param, region: str, account: str) -> list[Check]
     return [
         Check(
             f"ssm:{operation}",
-            name if str(name).startswith("arn:") else _arn("ssm", region, account, f"parameter/{str(name).lstrip('/')}"),
+            name
+            if str(name).startswith("arn:")
+            else _arn("ssm", region, account, f"parameter/{str(name).lstrip('/')}"),
         )
         for name in names
     ]

@@ -58,7 +58,7 @@ from .registry import REGISTRY, Patch, Patcher
 # -------------------------------------------------------------------------- sfn_integration_shapes
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _session() -> Any:
     return botocore.session.get_session()
 
@@ -105,9 +105,9 @@ def _scalar(value: Any, sdk: bool) -> Any:
         except UnicodeDecodeError:
             return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, dt.datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+        moment = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
         if sdk:
-            return moment.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+            return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
         return int(moment.timestamp() * 1000)
     return value
 
@@ -121,7 +121,11 @@ def to_response(value: Any, shape: Any, sdk: bool) -> Any:
             for key, item in value.items():
                 member = shape.members.get(key)
                 name = key[:1].upper() + key[1:]
-                if member is not None and member.type_name == "blob" and not isinstance(item, (StreamingBody, bytes, bytearray)):
+                if (
+                    member is not None
+                    and member.type_name == "blob"
+                    and not isinstance(item, (StreamingBody, bytes, bytearray))
+                ):
                     out[name] = item  # already decoded (a Lambda Payload)
                 else:
                     out[name] = to_response(item, member, sdk)
@@ -134,7 +138,9 @@ def to_response(value: Any, shape: Any, sdk: bool) -> Any:
     return _scalar(value, sdk)
 
 
-def _shapes_of(task: Any, boto_service_name: str | None, service_action_name: str | None) -> tuple[Any, Any] | None:
+def _shapes_of(
+    task: Any, boto_service_name: str | None, service_action_name: str | None
+) -> tuple[Any, Any] | None:
     try:
         service = task._get_boto_service_name(boto_service_name)
         action = task._get_boto_service_action(service_action_name)
@@ -148,7 +154,10 @@ def _apply_integration_shapes(patcher: Patcher) -> None:
     original_response = StateTaskService._normalise_response
 
     def _normalise_parameters(
-        self: Any, parameters: dict[str, Any], boto_service_name: str | None = None, service_action_name: str | None = None
+        self: Any,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
     ) -> None:
         original_parameters(self, parameters, boto_service_name, service_action_name)
         shapes = _shapes_of(self, boto_service_name, service_action_name)
@@ -165,7 +174,9 @@ def _apply_integration_shapes(patcher: Patcher) -> None:
         if not isinstance(response, dict):
             return
         shapes = _shapes_of(self, boto_service_name, service_action_name)
-        shaped = to_response(response, shapes[1] if shapes else None, isinstance(self, StateTaskServiceAwsSdk))
+        shaped = to_response(
+            response, shapes[1] if shapes else None, isinstance(self, StateTaskServiceAwsSdk)
+        )
         response.clear()
         response.update(shaped)
 
@@ -179,7 +190,8 @@ SFN_INTEGRATION_SHAPES = REGISTRY.register(
         kind="gap",
         summary=(
             "service integrations send the state machine's parameter casing to botocore and return boto3's "
-            "response as is: states:startExecution(.sync/.sync:2) fail with KeyError('StateMachineArn'/'Input'), "
+            "response as is: states:startExecution(.sync/.sync:2) fail with "
+            "KeyError('StateMachineArn'/'Input'), "
             "aws-sdk:s3:getObject fails on its StreamingBody, camelCase responses keep camelCase"
         ),
         apply=_apply_integration_shapes,
@@ -198,7 +210,7 @@ def _apply_heartbeat_timeout(patcher: Patcher) -> None:
                 env=env,
                 error_name=StatesErrorName(typ=StatesErrorNameType.StatesHeartbeatTimeout),
                 event_type=HistoryEventType.TaskTimedOut,
-                event_details=EventDetails(
+                event_details=EventDetails(  # type: ignore[typeddict-item]
                     taskTimedOutEventDetails=TaskTimedOutEventDetails(
                         error=StatesErrorNameType.StatesHeartbeatTimeout.to_name()
                     )
@@ -213,7 +225,10 @@ SFN_HEARTBEAT_TIMEOUT = REGISTRY.register(
     Patch(
         name="sfn_heartbeat_timeout",
         kind="gap",
-        summary="a task whose heartbeat does not come in time fails with States.Timeout, not States.HeartbeatTimeout",
+        summary=(
+            "a task whose heartbeat does not come in time fails with States.Timeout, "
+            "not States.HeartbeatTimeout"
+        ),
         apply=_apply_heartbeat_timeout,
     )
 )

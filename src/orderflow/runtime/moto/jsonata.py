@@ -39,6 +39,7 @@ import json
 import random
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import jsonata2py
@@ -61,7 +62,13 @@ from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from .registry import REGISTRY, Patch, Patcher
 
 UNDEFINED = jsonata2py.MISSING
-HASH_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
+HASH_ALGORITHMS = {
+    "MD5": "md5",
+    "SHA-1": "sha1",
+    "SHA-256": "sha256",
+    "SHA-384": "sha384",
+    "SHA-512": "sha512",
+}
 
 
 class QueryEvaluationError(Exception):
@@ -103,7 +110,7 @@ def _hash(value: Any, algorithm: Any) -> str:
 
 def _random(*seed: Any) -> float:
     if seed and seed[0] is not None and seed[0] is not UNDEFINED:
-        return random.Random(seed[0]).random()
+        return random.Random(seed[0]).random()  # noqa: S311 - documented as not cryptographic
     return random.random()  # noqa: S311 - $random is documented as not cryptographic
 
 
@@ -120,7 +127,7 @@ def _parse(text: Any) -> Any:
         raise QueryEvaluationError(f"$parse: not JSON: {exc}") from None
 
 
-AWS_FUNCTIONS = {
+AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "partition": _partition,
     "range": _range,
     "hash": _hash,
@@ -241,13 +248,15 @@ def _fail(env: Any, cause: str) -> FailureEventException:
             env=env,
             error_name=error_name,
             event_type=HistoryEventType.EvaluationFailed,
-            event_details=EventDetails(evaluationFailedEventDetails=details),
+            event_details=EventDetails(evaluationFailedEventDetails=details),  # type: ignore[typeddict-item]
         )
     )
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.EvaluationFailed,
-        event_details=EventDetails(evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()),
+        event_details=EventDetails(  # type: ignore[typeddict-item]
+            evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
+        ),
     )
     return failure
 
@@ -262,7 +271,9 @@ def _checked(env: Any, expression: str, bindings: dict[str, Any]) -> Any:
     try:
         value = to_json_value(result)
     except ValueError:
-        raise _fail(env, f"The JSONata expression '{expression}' returned an unsupported result type.") from None
+        raise _fail(
+            env, f"The JSONata expression '{expression}' returned an unsupported result type."
+        ) from None
     # A result may share structure with the bindings (the input, a variable): the interpreter
     # mutates its values later (ResultPath), so it gets its own copy.
     return copy.deepcopy(value) if isinstance(value, (dict, list)) else value

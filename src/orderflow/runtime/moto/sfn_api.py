@@ -23,8 +23,8 @@ from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.exceptions import ValidationException
-from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+from moto.stepfunctions.parser.backend.execution import Execution as ParserExecution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
@@ -59,7 +59,7 @@ SFN_DESCRIBE_OUTPUT = REGISTRY.register(
     Patch(
         name="sfn_describe_output",
         kind="gap",
-        summary="DescribeExecution sends an output that is a JSON string bare (Hello, not \"Hello\"): not JSON",
+        summary='DescribeExecution sends an output that is a JSON string bare (Hello, not "Hello"): not JSON',
         apply=_apply_describe_output,
     )
 )
@@ -102,7 +102,10 @@ SFN_HISTORY_ORDER = REGISTRY.register(
     Patch(
         name="sfn_history_order",
         kind="gap",
-        summary="GetExecutionHistory ignores reverseOrder, maxResults and nextToken (always every event, oldest first)",
+        summary=(
+            "GetExecutionHistory ignores reverseOrder, maxResults and nextToken "
+            "(always every event, oldest first)"
+        ),
         apply=_apply_history_order,
     )
 )
