@@ -6,10 +6,11 @@ JSONata fields (state-choice.html "Condition", state-map.html "Items", state-wai
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
-from tests.conformance.harness import Conformance, LambdaError
+from tests.conformance.harness import Conformance, LambdaError, client
 
 JSONATA = "JSONata"
 
@@ -254,3 +255,62 @@ def test_jsonata_arithmetic_prints_numbers_as_json(aws: Conformance) -> None:
     """transforming-data.html: results are JSON; 1.5 * 2 is the number 3."""
     done = aws.run(single({"Type": "Pass", "Output": {"n": "{% 1.5 * 2 %}", "s": "{% $string(3.0) %}"}}), {})
     assert done.output == {"n": 3, "s": "3"}
+
+
+def test_condition_must_be_a_boolean(aws: Conformance) -> None:
+    """concepts-error-handling.html: States.QueryEvaluationError for a type constraint error; a
+    Choice Condition must produce a boolean (state-choice.html)."""
+    definition = {
+        "QueryLanguage": JSONATA,
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{"Condition": "{% 'yes' %}", "Next": "D"}], "Default": "D"},
+            "D": {"Type": "Succeed"},
+        },
+    }
+    done = aws.run(definition, {})
+    assert (done.status, done.error) == ("FAILED", "States.QueryEvaluationError")
+
+
+def test_items_must_be_an_array(aws: Conformance) -> None:
+    """state-map.html (JSONata): Items must evaluate to an array, else States.QueryEvaluationError."""
+    definition = single(
+        {
+            "Type": "Map",
+            "Items": "{% $states.input.n %}",
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        }
+    )
+    done = aws.run(definition, {"n": 5})
+    assert (done.status, done.error) == ("FAILED", "States.QueryEvaluationError")
+
+
+def test_wait_seconds_must_be_an_integer(aws: Conformance) -> None:
+    """state-wait.html (JSONata): Seconds evaluates to a non-negative integer; a string is a type
+    constraint error (States.QueryEvaluationError)."""
+    done = aws.run(single({"Type": "Wait", "Seconds": "{% 'soon' %}"}), {})
+    assert (done.status, done.error) == ("FAILED", "States.QueryEvaluationError")
+
+
+def test_item_reader_arguments(aws: Conformance) -> None:
+    """input-output-itemreader.html (JSONata): ItemReader takes Arguments, expressions allowed."""
+    s3 = client("s3")
+    s3.create_bucket(Bucket="jsonata-reader")
+    s3.put_object(Bucket="jsonata-reader", Key="items.json", Body=json.dumps([{"id": 1}, {"id": 2}]).encode())
+    definition = single(
+        {
+            "Type": "Map",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Arguments": {"Bucket": "{% $states.input.bucket %}", "Key": "items.json"},
+            },
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "Output": "{% $states.input.id %}", "End": True}},
+            },
+        }
+    )
+    done = aws.run(definition, {"bucket": "jsonata-reader"})
+    assert (done.status, done.output) == ("SUCCEEDED", [1, 2])

@@ -28,6 +28,9 @@ What the patch changes:
 * AWS's added functions (same page, "JSONata functions provided by Step Functions"): ``$partition``,
   ``$range``, ``$hash`` (MD5, SHA-1, SHA-256, SHA-384, SHA-512), ``$random`` (optional seed),
   ``$uuid`` (v4) and ``$parse`` (a JSON string to a value).
+* A ``Condition`` that is not a boolean, and ``Seconds``/``TimeoutSeconds``/``HeartbeatSeconds``
+  that are not non-negative integers, are ``States.QueryEvaluationError`` too (moto raises Python
+  errors there, reported as ``States.Runtime``).
 * moto's stub itself (``_eval_jsonata``) is filled, so any other textual caller evaluates too.
 """
 
@@ -56,6 +59,10 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 )
 from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
 from moto.stepfunctions.parser.asl.component.common.string import string_expression
+from moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat import HeartbeatSecondsJSONata
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSecondsJSONata
+from moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison import ConditionStringJSONata
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds import SecondsJSONata
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 
@@ -301,8 +308,52 @@ def _eval_text(expression: str) -> Any:
     return None if result is UNDEFINED else to_json_value(result)
 
 
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "null" if value is None else "array" if isinstance(value, list) else "object"
+
+
+def _eval_condition(self: Any, env: Any) -> None:
+    self.string_jsonata.eval(env=env)
+    if not isinstance(env.stack[-1], bool):
+        value = env.stack.pop()
+        raise _fail(
+            env,
+            f"The JSONata expression '{self.string_jsonata.expression}' specified for the field "
+            f"'Condition' returned an unexpected result type. Expected 'boolean', but was "
+            f"'{_type_name(value)}' for value: {json.dumps(value)}",
+        )
+
+
+def _seconds_of(field: str) -> Any:
+    def seconds(self: Any, env: Any) -> int:
+        self.string_jsonata.eval(env=env)
+        value = env.stack.pop()
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or int(value) != value:
+            raise _fail(
+                env,
+                f"The JSONata expression '{self.string_jsonata.expression}' specified for the field "
+                f"'{field}' returned an unexpected result type. Expected a non-negative integer, but was "
+                f"'{_type_name(value)}' for value: {json.dumps(value)}",
+            )
+        return int(value)
+
+    return seconds
+
+
 def _apply_jsonata(patcher: Patcher) -> None:
     patcher.replace(string_expression.StringJSONata, "_eval_body", _eval_jsonata)
+    # Fields whose expression must give a type: a wrong one is a States.QueryEvaluationError
+    # ("Handling errors in Step Functions workflows": "a type constraint error"), not a Python error.
+    patcher.replace(ConditionStringJSONata, "_eval_body", _eval_condition)
+    patcher.replace(SecondsJSONata, "_get_wait_seconds", _seconds_of("Seconds"))
+    patcher.replace(TimeoutSecondsJSONata, "_eval_seconds", _seconds_of("TimeoutSeconds"))
+    patcher.replace(HeartbeatSecondsJSONata, "_eval_seconds", _seconds_of("HeartbeatSeconds"))
     patcher.replace(string_expression.StringVariableSample, "_eval_body", _eval_variable_sample)
     patcher.replace(moto_jsonata, "_eval_jsonata", _eval_text)
 
