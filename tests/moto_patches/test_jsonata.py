@@ -147,3 +147,30 @@ def test_engine_results_are_json_as_javascript_prints_them() -> None:
     assert isinstance(moto_jsonata.to_json_value(moto_jsonata.evaluate("1.5 * 2", {})), int)
     assert moto_jsonata.evaluate("$x.y", {"x": {"y": 'a"b'}}) == 'a"b', "values are bound, not spliced in"
     assert moto_jsonata.evaluate("$nothing", {}) is moto_jsonata.UNDEFINED
+
+
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        (
+            {"Type": "Choice", "Choices": [{"Condition": "{% 'yes' %}", "Next": "Done"}], "Default": "Done"},
+            "Condition",
+        ),
+        ({"Type": "Wait", "Seconds": "{% 'soon' %}", "Next": "Done"}, "Seconds"),
+        ({"Type": "Wait", "Seconds": "{% -1 %}", "Next": "Done"}, "Seconds"),
+    ],
+)
+def test_a_typed_field_of_the_wrong_type_is_a_query_evaluation_error(
+    moto_aws: None,  # noqa: F811
+    state: dict[str, Any],
+    field: str,
+) -> None:
+    machine = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "S",
+        "States": {"S": state, "Done": {"Type": "Succeed"}},
+    }
+    with REGISTRY.enabled("sfn_jsonata"):
+        done = run(machine, {})
+    assert (done["status"], done["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert f"for the field '{field}'" in done["cause"]
