@@ -116,3 +116,17 @@ def test_bad_requests_are_json_4xx() -> None:
     assert (status, answer["message"]) == (400, "the request body is not JSON")
     status, answer = api.handle("POST", "/api/start", {}, b'{"machine": "x"}')
     assert (status, answer["message"]) == (400, "machine must be a state machine ARN")
+
+
+def test_an_invocation_started_before_the_attempt_is_left_out() -> None:
+    """Another execution's invocation that started just before the attempt (inside the window's slack)
+    is not the attempt's."""
+    events = [
+        event(0, "START RequestId: earlier Version: $LATEST"),
+        event(1, "END RequestId: earlier"),
+        event(40, "START RequestId: mine Version: $LATEST"),
+        event(41, "END RequestId: mine"),
+    ]
+    window_start = events[2]["timestamp"] - 1
+    lines = invocation_lines(events, not_before_ms=window_start)
+    assert {line["requestId"] for line in lines} == {"mine"}

@@ -52,6 +52,9 @@ _STATIC = {
 MAX_PAGE = 100
 MAX_LOG_LINES = 2000
 LOG_SLACK_MS = 50  # a Lambda's log lines are stamped a little before/after the task's events
+# An invocation of the attempt starts after its TaskScheduled (both stamped to the millisecond): a
+# START further before it belongs to an earlier invocation (another execution's, close in time).
+START_TOLERANCE_MS = 2
 
 
 class ConsoleError(Exception):
@@ -332,7 +335,7 @@ class ConsoleApi:
                     "CloudWatch Logs (nothing has written the function's logs there)",
                 }
             raise
-        lines = invocation_lines(events)
+        lines = invocation_lines(events, not_before_ms=int(start.timestamp() * 1000) - START_TOLERANCE_MS)
         notice = None if lines else f"no log lines in {group} during this attempt"
         return {"group": group, "lines": lines, "notice": notice}
 
@@ -543,11 +546,11 @@ class ConsoleApi:
 _MARKER = re.compile(r"^(START|END|REPORT) RequestId: ([0-9A-Za-z-]+)")
 
 
-def invocation_lines(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def invocation_lines(events: list[dict[str, Any]], not_before_ms: int | None = None) -> list[dict[str, Any]]:
     """FilterLogEvents' events as lines (``timestamp``, ``stream``, ``message``, ``requestId``), in time
     order. A line between a stream's ``START RequestId: x`` and its ``END``/``REPORT`` belongs to x; lines
-    of an invocation whose START is not among ``events`` (it began before the window) are dropped when
-    any invocation is marked at all."""
+    of an invocation whose START is not among ``events`` (it began before the window), or is stamped
+    before ``not_before_ms``, are dropped when any invocation is marked at all."""
     ordered = sorted(
         events, key=lambda e: (e.get("timestamp", 0), e.get("logStreamName", ""), e.get("eventId", ""))
     )
@@ -564,7 +567,9 @@ def invocation_lines(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             marked = True
             request_id = match.group(2)
             current[stream] = request_id if match.group(1) == "START" else None
-            if match.group(1) == "START":
+            if match.group(1) == "START" and (
+                not_before_ms is None or event.get("timestamp", 0) >= not_before_ms
+            ):
                 started.add(request_id)
         lines.append(
             {
