@@ -19,6 +19,15 @@ patch                                   kind       module
 ``sfn_execution_events``                gap        :mod:`.sfn_watch` (calls the runtime: metrics, log lines)
 ``sfn_mock_config``                     gap        :mod:`.sfn_local_hooks` (on while a mock config is set)
 ``sfn_time_scale``                      feature    :mod:`.sfn_local_hooks` (on while the scale is not 1)
+``sfn_jsonata``                         gap        :mod:`.jsonata` (the JSONata engine, AWS's functions)
+``sfn_no_choice_matched``               gap        :mod:`.asl`
+``sfn_assign_literals``                 gap        :mod:`.asl`
+``sfn_variable_limits``                 gap        :mod:`.asl`
+``sfn_integration_shapes``              gap        :mod:`.integrations`
+``sfn_heartbeat_timeout``               gap        :mod:`.integrations`
+``sfn_describe_output``                 gap        :mod:`.sfn_api`
+``sfn_history_order``                   gap        :mod:`.sfn_api`
+``sfn_task_failure_cause``              gap        :mod:`.sfn_api`
 ``sfn_inprocess_clients``               speed-up   :mod:`.interpreter`
 ``sfn_parse_cache``                     speed-up   :mod:`.interpreter`
 ``sfn_jsonpath_cache``                  speed-up   :mod:`.interpreter`
@@ -60,6 +69,7 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 from __future__ import annotations
 
 from . import (
+    asl,
     awslambda,
     cfn_update,
     cloudformation,
@@ -67,9 +77,12 @@ from . import (
     dynamodb,
     hooks,
     iam,
+    integrations,
     interpreter,
+    jsonata,
     ses,
     sfn,
+    sfn_api,
     sfn_express,
     sfn_lambda,
     sfn_local_hooks,
@@ -86,6 +99,7 @@ __all__ = [
     "MotoVersionError",
     "Patch",
     "Patcher",
+    "asl",
     "awslambda",
     "cfn_update",
     "check_versions",
@@ -93,9 +107,12 @@ __all__ = [
     "cloudwatch",
     "dynamodb",
     "iam",
+    "integrations",
     "interpreter",
+    "jsonata",
     "ses",
     "sfn",
+    "sfn_api",
     "sfn_express",
     "sfn_lambda",
     "sfn_local_hooks",
@@ -118,6 +135,15 @@ REGISTRY.declare_order(
         sfn_watch.SFN_EXECUTION_EVENTS.name,
         sfn_local_hooks.SFN_MOCK_CONFIG.name,
         sfn_local_hooks.SFN_TIME_SCALE.name,
+        jsonata.SFN_JSONATA.name,
+        asl.SFN_NO_CHOICE_MATCHED.name,
+        asl.SFN_ASSIGN_LITERALS.name,
+        asl.SFN_VARIABLE_LIMITS.name,
+        integrations.SFN_INTEGRATION_SHAPES.name,
+        integrations.SFN_HEARTBEAT_TIMEOUT.name,
+        sfn_api.SFN_DESCRIBE_OUTPUT.name,
+        sfn_api.SFN_HISTORY_ORDER.name,
+        sfn_api.SFN_TASK_FAILURE_CAUSE.name,
         interpreter.SFN_INPROCESS_CLIENTS.name,
         interpreter.SFN_PARSE_CACHE.name,
         interpreter.SFN_JSONPATH_CACHE.name,

@@ -57,7 +57,7 @@ from ..iam_policy import (
     evaluate,
     parse_policies,
 )
-from . import hooks
+from . import hooks, iam_resources
 from .registry import REGISTRY, Patch, Patcher
 
 # ======================================================================= what a request asks for
@@ -115,7 +115,8 @@ def request_checks(response: Any, service: str, operation: str) -> list[Check]:
                 )
             ]
         return [Check(f"ses:{operation}", "*")]
-    return [Check(f"{prefix}:{operation}", "*")]
+    resolved = iam_resources.checks(prefix, operation, lambda name: _param(response, name), region, account)
+    return resolved or [Check(f"{prefix}:{operation}", "*")]
 
 
 # ============================================================================== role sessions
