@@ -35,11 +35,20 @@ class Gate:
         return int(box[0])
 
     def release(self) -> None:
+        """Let the handler go, whether it waits already or opens the FIFO only later: a byte is left
+        in the FIFO, held open read-write (which never blocks on Linux), so the handler's read(1)
+        returns at once. (Closing a write end, as this did before, released nobody when the handler
+        had written ``entered`` but not yet opened ``release``: it then waited out its timeout.)"""
         if not self.released:
             self.released = True
-            # non-blocking: when no handler waits any more, there is nothing to release
+            self._fd = os.open(self.release_path, os.O_RDWR | os.O_NONBLOCK)
+            os.write(self._fd, b"x")
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
             with contextlib.suppress(OSError):
-                os.close(os.open(self.release_path, os.O_WRONLY | os.O_NONBLOCK))
+                os.close(fd)
 
 
 def in_thread(call: Any, *args: Any) -> tuple[threading.Thread, list[Any]]:

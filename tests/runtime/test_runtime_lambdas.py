@@ -200,3 +200,21 @@ def test_an_invocation_returns_only_once_its_report_line_is_read(tmp_path: Path)
     finally:
         logs.gate.set()
         workers.close()
+
+
+def test_a_gate_released_before_its_handler_opens_it_still_lets_the_handler_go(tmp_path: Path) -> None:
+    """The gate's release may come while the handler is between writing ``entered`` and opening
+    ``release`` (a loaded machine): the handler must still go, at once, not wait out its timeout."""
+    import importlib.util
+
+    location = Path(__file__).parent / "fixtures" / "app" / "src" / "gate.py"
+    module_spec = importlib.util.spec_from_file_location("fixture_gate", location)
+    assert module_spec is not None and module_spec.loader is not None
+    fixture = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(fixture)
+    gate = Gate(tmp_path)
+    handler, box = in_thread(fixture.handler, gate.event, None)
+    gate.release()  # the handler is still blocked writing ``entered``: it has not opened ``release``
+    assert gate.wait_entered() == os.getpid()
+    handler.join(BROKEN_RUN_S)
+    assert box == [{"pid": os.getpid()}]
