@@ -5,15 +5,36 @@ of a session of its execution role. Built once per version of the function, for 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import build
+from .embedded_aws import DUMMY_CREDENTIALS
 from .lambdas import FunctionSpec, layer_sys_paths
 from .moto import awslambda
 
 log = logging.getLogger("orderflow.runtime")
+
+
+def worker_base_env(region: str, endpoint_url: str) -> dict[str, str]:
+    """Every worker's environment, before its function's own variables and role session."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ENDPOINT_URL": endpoint_url,
+        # botocore sends some operations (StartSyncExecution: "sync-") to a prefixed host, which
+        # a local endpoint (sync-127.0.0.1) does not have. On AWS the variable is absent and the
+        # prefix applies: the functions' code is the same in both places.
+        "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        **DUMMY_CREDENTIALS,
+    }
 
 
 class FunctionSpecs:

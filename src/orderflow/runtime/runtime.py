@@ -11,26 +11,22 @@ runs per process at a time (a second ``start()`` raises RuntimeStartError).
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-import os
 import shutil
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
-from . import build
+from . import build, embedded_aws
 from . import moto as moto_layer
 from .browser_guard import write_admin_token
 from .deploy import load_template
 from .embedded_aws import EmbeddedAws, ensure_port_free
-from .faults import FaultEngine, FaultRuleError, RulesDocument, load_document, parse_rules
-from .function_specs import FunctionSpecs
+from .faults import FaultEngine, FaultRuleError, RulesDocument, rules_route
+from .function_specs import FunctionSpecs, worker_base_env
 from .lambdas import DEFAULT_MAX_CONCURRENCY, WorkerPool, lambda_error
 from .lint import TemplateLint
 from .model import FunctionThrottled, InvokeResult, Route, RuntimeStartError
@@ -40,18 +36,16 @@ from .outbox import read_outbox
 from .patch_hooks import RuntimeHooks
 from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
 from .service_metrics import ServiceMetrics, service_metrics_for
-from .stack import StackDeployer
+from .stack import DeployedStack, StackDeployer
 from .stopping import Stopping
 from .streams import StreamDispatchers
 from .telemetry import Telemetry
 
 log = logging.getLogger("orderflow.runtime")
 
-DUMMY_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
+
+def _first_20(names: list[str]) -> str:
+    return ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
 
 
 class Runtime:
@@ -103,6 +97,7 @@ class Runtime:
         self.routes: list[Route] = []
         self.api_stage: str | None = None
         self.transformed_template: dict[str, Any] = {}
+        self._stack = DeployedStack("create", "", {})  # what the last start deployed
         self.timings: dict[str, float] = {}
 
         self.account_id = backends.DEFAULT_ACCOUNT_ID
@@ -359,7 +354,7 @@ class Runtime:
                 self.specs.spec_for,
                 sdk_paths=(str(sdk),),
                 telemetry=self.telemetry,
-                base_env=self._worker_base_env(),
+                base_env=worker_base_env(self.region, self.endpoint_url),
                 log_dir=self.state_dir / "logs",
                 log_echo=self.log_echo,
                 max_workers_per_function=self.max_workers_per_function,
@@ -396,7 +391,7 @@ class Runtime:
                 admin_token=self.admin_token,
                 allowed_origins=self.allowed_origins,
                 faults=self.faults,
-                faults_route=self.faults_route,
+                faults_route=functools.partial(rules_route, self.faults, self.set_faults),
                 post_routes={"snapshot": self.snapshot} if self.persist else {},
                 gate=self._gate if self.persist else None,
                 stopping=self.stopping,
@@ -418,14 +413,11 @@ class Runtime:
         self.timings["state_load_ms"] = (time.perf_counter() - t_load) * 1000
         interrupted = self.restored["interrupted"]
         if interrupted:
-            shown = ", ".join(interrupted[:20]) + (
-                f" and {len(interrupted) - 20} more" if len(interrupted) > 20 else ""
-            )
             log.warning(
                 "%d Express execution(s) were running when the state was saved, now ABORTED (%s): %s",
                 len(interrupted),
                 moto_layer.state.INTERRUPTED_ERROR,
-                shown,
+                _first_20(interrupted),
             )
 
     def _teardown(self) -> None:
@@ -436,14 +428,7 @@ class Runtime:
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for the embedded AWS (``config``: botocore Config options on top)."""
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            config=Config(**{"retries": {"max_attempts": 1}, "inject_host_prefix": False, **config}),
-        )
+        return embedded_aws.client(self.endpoint_url, self.region, service, **config)
 
     def _deploy(self, template: dict[str, Any], lint: TemplateLint | None = None) -> None:
         deployer = StackDeployer(
@@ -459,43 +444,20 @@ class Runtime:
             timings=self.timings,
         )
         deployed = deployer.deploy(template, self.restored, lint)
-        self.stack_action = deployed.action
-        self.stack_changes = deployed.changes
+        self.stack_action, self.stack_changes = deployed.action, deployed.changes
         self._fingerprint = deployed.fingerprint
         self.transformed_template = deployed.transformed_template
-        self.outputs = deployed.outputs
-        self.resources = deployed.resources
+        self.outputs, self.resources = deployed.outputs, deployed.resources
         self.resource_types = deployed.resource_types
         self.routes, self.api_stage = deployed.routes, deployed.api_stage
-        self._logical_by_name = {
-            physical: logical
-            for logical, physical in self.resources.items()
-            if self.resource_types[logical] == "AWS::Lambda::Function"
-        }
+        self._logical_by_name = deployed.functions_by_name()
+        self._stack = deployed
 
     @staticmethod
     def _stop_moto() -> None:
         if moto_layer.started():
             moto_layer.stop()
         backends.reset()
-
-    def _worker_base_env(self) -> dict[str, str]:
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "TZ": "UTC",
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            # botocore sends some operations (StartSyncExecution: "sync-") to a prefixed host, which
-            # a local endpoint (sync-127.0.0.1) does not have. On AWS the variable is absent and the
-            # prefix applies: the functions' code is the same in both places.
-            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            **DUMMY_CREDENTIALS,
-        }
-        return env
 
     # -------------------------------------------------------------------------------- functions
 
@@ -553,16 +515,14 @@ class Runtime:
         unknown = sorted(set(logical_ids or ()) - set(self.functions))
         if unknown:
             raise RuntimeStartError(f"no function {unknown[0]} in the stack")
-        with ThreadPoolExecutor(max_workers=min(8, len(names) or 1)) as executor:
-            try:
-                errors = list(executor.map(lambda item: (item[0], pool.check(item[1])), names))
-            except build.BuildError as exc:
-                raise RuntimeStartError(str(exc)) from None
-        for logical_id, error in errors:
-            if error is not None:
-                raise RuntimeStartError(
-                    f"function {logical_id}: {error['errorType']}: {' '.join(error['errorMessage'].split())}"
-                )
+        try:
+            failed = pool.check_all(names)
+        except build.BuildError as exc:
+            raise RuntimeStartError(str(exc)) from None
+        if failed is not None:
+            logical_id, error = failed
+            message = " ".join(error["errorMessage"].split())
+            raise RuntimeStartError(f"function {logical_id}: {error['errorType']}: {message}")
 
     def kill_worker(self, function_name: str) -> list[int]:
         """Crash ``function_name`` (physical name or logical id) for real: its worker processes that
@@ -589,37 +549,10 @@ class Runtime:
 
     # ------------------------------------------------------------------------------------ faults
 
-    def _resolve_resource(self, name: str) -> str | None:
-        """A rule's resource: a logical id -> its physical id; a physical id, queue name or function
-        name of the stack -> itself; None for anything else."""
-        if name in self.resources:
-            return self.resources[name]
-        for physical in self.resources.values():
-            if name == physical or physical.endswith(("/" + name, ":" + name)):
-                return physical
-        return None
-
     def set_faults(self, rules: RulesDocument) -> None:
         """Replace the fault rules (FaultRuleError for a resource the stack does not have)."""
-        self.faults.set_rules(rules, self._resolve_resource)
+        self.faults.set_rules(rules, self._stack.resolve)
         log.info("fault rules: %d in force (seed %s)", len(rules.rules), self.faults.snapshot()["seed"])
-
-    def faults_route(self, method: str, body: bytes) -> tuple[int, Any]:
-        """``/_orderflow/faults``: GET the rules and counters, PUT a rules document (JSON or YAML),
-        DELETE them all. (The guard in front asks PUT and DELETE for the admin token.)"""
-        if method == "GET":
-            return 200, self.faults.snapshot()
-        if method == "DELETE":
-            self.faults.clear()
-            log.info("fault rules cleared")
-            return 200, self.faults.snapshot()
-        if method in ("PUT", "POST"):
-            try:
-                self.set_faults(parse_rules(load_document(body.decode("utf-8", "replace"), "rules"), "rules"))
-            except FaultRuleError as exc:
-                return 400, {"message": "invalid fault rules", "errors": exc.lines}
-            return 200, self.faults.snapshot()
-        return 405, {"message": f"{method} not allowed (GET, PUT, DELETE)"}
 
     # -------------------------------------------------------------------------------- CloudWatch
 
@@ -629,11 +562,10 @@ class Runtime:
             return
         resumed = sfn.resume_restored(self.account_id, self.region, self.hooks.execution_event)
         if resumed:
-            more = f" and {len(resumed) - 20} more" if len(resumed) > 20 else ""
             log.warning(
                 "%d execution(s) interrupted by the last stop resumed: %s",
                 len(resumed),
-                ", ".join(r.name for r in resumed[:20]) + more,
+                _first_20([r.name for r in resumed]),
             )
 
     def flush_telemetry(self) -> None:

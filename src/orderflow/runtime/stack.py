@@ -36,6 +36,24 @@ class DeployedStack:
     api_stage: str | None = None
     changes: list[str] = field(default_factory=list)  # an update: one entry per resource changed
 
+    def functions_by_name(self) -> dict[str, str]:
+        """Physical name -> logical id of every function of the stack."""
+        return {
+            physical: logical
+            for logical, physical in self.resources.items()
+            if self.resource_types[logical] == "AWS::Lambda::Function"
+        }
+
+    def resolve(self, name: str) -> str | None:
+        """A fault rule's resource: a logical id -> its physical id; a physical id, queue name or
+        function name of the stack -> itself; None for anything else."""
+        if name in self.resources:
+            return self.resources[name]
+        for physical in self.resources.values():
+            if name == physical or physical.endswith(("/" + name, ":" + name)):
+                return physical
+        return None
+
 
 class StackDeployer:
     """Deploys one template as ``stack_name`` through ``client`` (a boto3 client factory for the
