@@ -28,7 +28,8 @@ from typing import Any
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
 from orderflow import cli
-from orderflow.runtime import Runtime, embedded_aws
+from orderflow.runtime import embedded_aws
+from orderflow.runtime.patch_hooks import RuntimeHooks
 
 HOUR_S = 3600
 
@@ -76,22 +77,22 @@ class Holds:
 
     def wrap_invoke(self, invoke: Callable[..., Any]) -> Callable[..., Any]:
         def held(
-            runtime: Runtime,
+            hooks: RuntimeHooks,
             function_name: str,
             event: Any,
             invocation_type: str,
             request_id: str | None = None,
         ) -> Any:
-            logical = runtime.functions_by_name().get(function_name, function_name)
+            logical = hooks.functions_by_name().get(function_name, function_name)
             body = event if isinstance(event, bytes) else json.dumps(event, default=str).encode()
             found = self.match(logical, body)
             if found is None:
-                return invoke(runtime, function_name, event, invocation_type, request_id)
+                return invoke(hooks, function_name, event, invocation_type, request_id)
             key, when = found
             if when == "before":
                 self.hold(key)
-                return invoke(runtime, function_name, event, invocation_type, request_id)
-            answer = invoke(runtime, function_name, event, invocation_type, request_id)
+                return invoke(hooks, function_name, event, invocation_type, request_id)
+            answer = invoke(hooks, function_name, event, invocation_type, request_id)
             self.hold(key)
             return answer
 
@@ -106,7 +107,7 @@ def main(argv: list[str]) -> int:
         return holds.wrap(original(*args, **kwargs))
 
     embedded_aws.aws_app = aws_app  # type: ignore[assignment]
-    Runtime.invoke_function = holds.wrap_invoke(Runtime.invoke_function)  # type: ignore[method-assign]
+    RuntimeHooks.invoke_function = holds.wrap_invoke(RuntimeHooks.invoke_function)  # type: ignore[method-assign]
     seconds = TimeoutSeconds._eval_seconds
     TimeoutSeconds._eval_seconds = lambda self, env: max(seconds(self, env), HOUR_S)  # type: ignore[method-assign]
     threading.Thread(target=holds.listen, daemon=True).start()

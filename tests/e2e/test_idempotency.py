@@ -38,14 +38,14 @@ def test_same_key_concurrently_five_times_places_one_order(
     # ValidateOrder waits at a gate until all five requests are answered: they all meet a running execution
     validate = stack.runtime.resources["ValidateOrderFunction"]
     gate = threading.Event()
-    invoke = stack.runtime.invoke_function
+    invoke = stack.runtime.hooks.invoke_function
 
     def gated(function_name: str, event: Any, invocation_type: str, request_id: str | None = None) -> Any:
         if function_name == validate and event.get("executionName") == key:
             assert gate.wait(30), "the test never opened the gate"
         return invoke(function_name, event, invocation_type, request_id)
 
-    monkeypatch.setattr(stack.runtime, "invoke_function", gated)
+    monkeypatch.setattr(stack.runtime.hooks, "invoke_function", gated)
     barrier = threading.Barrier(5)
 
     def post(_: int) -> tuple[int, Any]:

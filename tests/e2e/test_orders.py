@@ -132,7 +132,7 @@ def test_status_goes_from_pending_to_final(stack: Stack, monkeypatch: pytest.Mon
     # CheckStock's invocations wait for a gate, so the execution is certainly RUNNING while we look.
     check_stock = stack.runtime.resources["CheckStockFunction"]
     gate, reached = threading.Event(), threading.Event()
-    invoke = stack.runtime.invoke_function
+    invoke = stack.runtime.hooks.invoke_function
 
     def gated(function_name: str, event: Any, invocation_type: str, request_id: str | None = None) -> Any:
         if function_name == check_stock and event.get("orderId") == order_id:
@@ -140,7 +140,7 @@ def test_status_goes_from_pending_to_final(stack: Stack, monkeypatch: pytest.Mon
             assert gate.wait(15), "the test never opened the gate"
         return invoke(function_name, event, invocation_type, request_id)
 
-    monkeypatch.setattr(stack.runtime, "invoke_function", gated)
+    monkeypatch.setattr(stack.runtime.hooks, "invoke_function", gated)
     submit(
         stack,
         {

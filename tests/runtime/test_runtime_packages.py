@@ -181,7 +181,7 @@ def test_a_runtime_other_than_the_local_python_is_warned_once(
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="orderflow.runtime"):
         for declared in ("python3.99", "python3.99", build.python_tag()):
-            runtime._warn_python_version(declared)
+            runtime.specs.warn_python_version(declared)
     warnings = [r.getMessage() for r in caplog.records if r.name == "orderflow.runtime"]
     assert warnings == [
         f"functions declare Runtime python3.99; they run here on the local {build.python_tag()} "

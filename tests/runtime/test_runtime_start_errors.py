@@ -137,7 +137,7 @@ def test_stop_reports_each_running_execution_in_one_line_and_their_tasks_end_qui
     runtime.start()
     # The first Lambda task of each execution waits at a gate: both executions are certainly RUNNING.
     gate, arrived, finished = threading.Event(), threading.Semaphore(0), threading.Semaphore(0)
-    original = runtime.invoke_function
+    original = runtime.hooks.invoke_function
     results: list[tuple[bytes, str | None]] = []
 
     def held(
@@ -149,7 +149,7 @@ def test_stop_reports_each_running_execution_in_one_line_and_their_tasks_end_qui
         finished.release()
         return results[-1]
 
-    monkeypatch.setattr(runtime, "invoke_function", held)
+    monkeypatch.setattr(runtime.hooks, "invoke_function", held)
     sfn = runtime.client("stepfunctions")
     for name in ("held-1", "held-2"):
         sfn.start_execution(stateMachineArn=runtime.outputs["WorkflowArn"], name=name, input="{}")

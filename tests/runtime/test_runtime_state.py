@@ -28,6 +28,7 @@ from botocore.config import Config
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.moto import state as moto_state
+from orderflow.runtime.patch_hooks import RuntimeHooks
 from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port, run_execution, wait_execution
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,16 +99,20 @@ def held_invocations(
 ) -> Iterator[tuple[threading.Event, threading.Semaphore]]:
     """Lambda invocations of the runtime started next wait at a gate (their execution stays RUNNING)."""
     gate, arrived = threading.Event(), threading.Semaphore(0)
-    original = Runtime.invoke_function
+    original = RuntimeHooks.invoke_function
 
     def held(
-        self: Runtime, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
+        hooks: RuntimeHooks,
+        function_name: str,
+        event: Any,
+        invocation_type: str,
+        request_id: str | None = None,
     ) -> Any:
         arrived.release()
         gate.wait(15)
-        return original(self, function_name, event, invocation_type, request_id)
+        return original(hooks, function_name, event, invocation_type, request_id)
 
-    monkeypatch.setattr(Runtime, "invoke_function", held)
+    monkeypatch.setattr(RuntimeHooks, "invoke_function", held)
     yield gate, arrived
     gate.set()
 

@@ -10,7 +10,7 @@ import pytest
 
 from orderflow.metric_math import UnsupportedExpression, evaluate_expression
 from orderflow.runtime.lambdas import ConsoleFilter
-from orderflow.runtime.runtime import execution_outcome
+from orderflow.runtime.patch_hooks import execution_outcome
 from orderflow.runtime.telemetry import AlarmEvaluator, MetricStore, datum, parse_emf
 
 NOW = 1_800_000_000.0

@@ -2,7 +2,8 @@
 
 Public interface: :class:`Runtime`, :class:`RuntimeStartError`, :class:`Route`, :class:`InvokeResult`,
 :func:`fetch_outbox`, :func:`format_outbox`, :func:`mails_to`.
-See runtime.py (lifecycle), deploy.py (template -> stack), lambdas.py (workers),
+See runtime.py (lifecycle, composing the parts below), stack.py and deploy.py (template -> stack),
+function_specs.py and lambdas.py (workers), patch_hooks.py (the moto patches' callbacks),
 streams.py (stream event source mappings) and the moto/ package (everything that reaches into moto: its
 named patches and its process-global state).
 """

@@ -17,6 +17,9 @@ import socket
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
 from orderflow.wsgi_server import Limits, WsgiServer
 
 from .browser_guard import guarded
@@ -26,6 +29,26 @@ from .model import RuntimeStartError
 from .moto.server import moto_wsgi_app
 from .persistence import RequestGate, passes_gate
 from .stopping import Stopping, new_work, refusal
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def client(endpoint_url: str, region: str, service: str, **config: Any) -> Any:
+    """A boto3 client for the embedded AWS at ``endpoint_url`` (``config``: botocore Config options
+    on top of one attempt and no host prefix)."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=region,
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        config=Config(**{"retries": {"max_attempts": 1}, "inject_host_prefix": False, **config}),
+    )
+
 
 ExtraRoutes = dict[str, Callable[[], Any]]
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

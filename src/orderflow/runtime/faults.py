@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import random
 import threading
 import time
@@ -44,6 +45,8 @@ import yaml
 from .aws_wire import PROTOCOLS, WireError, error_response, lambda_crash_payload
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+log = logging.getLogger("orderflow.runtime")
 
 CRASH = "crash"
 # Set on a request's WSGI environ when a fault was injected into it (its error code): the metering
@@ -392,6 +395,26 @@ def format_snapshot(snapshot: Mapping[str, Any]) -> str:
             + (f"  {' '.join(where)}" if where else "")
         )
     return "\n".join(lines)
+
+
+def rules_route(
+    engine: FaultEngine, set_rules: Callable[[RulesDocument], None], method: str, body: bytes
+) -> tuple[int, Any]:
+    """``/_orderflow/faults``: GET the rules and counters, PUT a rules document (JSON or YAML) through
+    ``set_rules``, DELETE them all. (The guard in front asks PUT and DELETE for the admin token.)"""
+    if method == "GET":
+        return 200, engine.snapshot()
+    if method == "DELETE":
+        engine.clear()
+        log.info("fault rules cleared")
+        return 200, engine.snapshot()
+    if method in ("PUT", "POST"):
+        try:
+            set_rules(parse_rules(load_document(body.decode("utf-8", "replace"), "rules"), "rules"))
+        except FaultRuleError as exc:
+            return 400, {"message": "invalid fault rules", "errors": exc.lines}
+        return 200, engine.snapshot()
+    return 405, {"message": f"{method} not allowed (GET, PUT, DELETE)"}
 
 
 # --------------------------------------------------------------------------------- wire formats

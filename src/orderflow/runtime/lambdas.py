@@ -55,6 +55,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -242,6 +243,12 @@ class WorkerPool:
             return worker
         self._release(pool, worker)
         return None
+
+    def check_all(self, functions: list[tuple[str, str]]) -> tuple[str, dict[str, Any]] | None:
+        """:meth:`check` each (label, function name), 8 at a time; the first (label, error) in order."""
+        with ThreadPoolExecutor(max_workers=min(8, len(functions) or 1)) as executor:
+            results = list(executor.map(lambda item: (item[0], self.check(item[1])), functions))
+        return next(((label, error) for label, error in results if error is not None), None)
 
     def close(self) -> None:
         with self._lock:

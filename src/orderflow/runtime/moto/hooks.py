@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 
 class Hooks(Protocol):
-    """Implemented by :class:`orderflow.runtime.Runtime`."""
+    """Implemented by :class:`orderflow.runtime.patch_hooks.RuntimeHooks`."""
 
     def invoke_function(
         self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
