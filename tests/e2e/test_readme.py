@@ -74,10 +74,7 @@ def test_the_api_doc_examples_work_as_written(stack: Stack, capsys: pytest.Captu
 
     api = stack.api_server.url.rstrip("/")
     email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
-    lines = {
-        key: line.replace("ada@example.com", email)
-        for key, line in commands(api_block()).items()
-    }
+    lines = {key: line.replace("ada@example.com", email) for key, line in commands(api_block()).items()}
 
     status, user = curl(lines["POST /users"], api)
     assert status == 201 and user["email"] == email
