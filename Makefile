@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: help demo up test lint format bench soak clean browser sam
+.PHONY: help demo up test lint docs format bench soak clean browser sam
 
 FUNCTION_REQUIREMENTS = $(wildcard functions/*/requirements.txt)
 
@@ -51,6 +51,9 @@ browser:                ## headless chromium + chromedriver for the console's br
 lint: $(STAMP)          ## ruff and mypy over src/ and every function
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
+docs: $(STAMP)          ## the docs site (docs/, mkdocs.yml) into site/; --strict: a broken link or anchor fails it
+	$(BIN)/mkdocs build --strict --quiet
+
 format: $(STAMP)        ## ruff format and autofix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
@@ -74,4 +77,4 @@ sam: $(STAMP)           ## sam validate --lint, sam build, then check what it wo
 	$(BIN)/python -m orderflow.sam_artifacts .aws-sam/build
 
 clean:                  ## remove the virtual environment, caches and the runtime's state (.orderflow/)
-	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .orderflow
+	rm -rf $(VENV) $(SAM_VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam .orderflow site

@@ -1,12 +1,14 @@
-"""The README's API examples, run as written (curl in bash) against the booted template, after
-loading the shipped products the way the README says. Only the API URL (a free port here) and the
-example's email address (unique per run: the stack is shared) differ from the text."""
+"""The API examples of the docs (docs/api.md), run as written (curl in bash) against the booted
+template, after loading the shipped products the way the README's next steps say. Only the API URL
+(a free port here) and the example's email address (unique per run: the stack is shared) differ from
+the text. The README's own order example is checked to be one of the commands run here."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
+import textwrap
 import uuid
 from typing import Any
 
@@ -18,14 +20,19 @@ from tests.e2e.e2e_support import ROOT, Stack, eventually
 pytestmark = pytest.mark.e2e
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+API_DOC = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
 
 
-def readme_block(after_heading: str) -> str:
-    """The first ```bash block after ``after_heading``."""
-    start = README.index(after_heading)
-    match = re.search(r"```bash\n(.*?)```", README[start:], re.S)
+def block(text: str, after_heading: str) -> str:
+    """The first ```bash block after ``after_heading`` (its lines' common indent removed)."""
+    start = text.index(after_heading)
+    match = re.search(r"```bash\n(.*?)```", text[start:], re.S)
     assert match, after_heading
-    return match.group(1)
+    return textwrap.dedent(match.group(1))
+
+
+def api_block() -> str:
+    return block(API_DOC, "# The API")
 
 
 def commands(block: str) -> dict[str, str]:
@@ -58,7 +65,7 @@ def curl(line: str, api: str, **placeholders: str) -> tuple[int, Any]:
     return int(status), json.loads(body) if body.strip() else None
 
 
-def test_the_readme_api_examples_work_as_written(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_api_doc_examples_work_as_written(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
     load = re.search(r"orderflow (load products \S+)", README)
     assert load, "the README shows how to load the shipped products"
     argv = [*load.group(1).split(), "--endpoint", stack.endpoint, "--stack-name", stack.runtime.stack_name]
@@ -67,10 +74,7 @@ def test_the_readme_api_examples_work_as_written(stack: Stack, capsys: pytest.Ca
 
     api = stack.api_server.url.rstrip("/")
     email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
-    lines = {
-        key: line.replace("ada@example.com", email)
-        for key, line in commands(readme_block("### The API")).items()
-    }
+    lines = {key: line.replace("ada@example.com", email) for key, line in commands(api_block()).items()}
 
     status, user = curl(lines["POST /users"], api)
     assert status == 201 and user["email"] == email
@@ -97,11 +101,11 @@ def test_the_readme_api_examples_work_as_written(stack: Stack, capsys: pytest.Ca
         assert status == 200
         return order if order["status"] != "PENDING" else None
 
-    assert eventually(confirmed, what="the README's order to finish")["status"] == "CONFIRMED"
+    assert eventually(confirmed, what="the API doc's order to finish")["status"] == "CONFIRMED"
 
 
-def test_the_readme_example_commands_are_all_covered() -> None:
-    assert set(commands(readme_block("### The API"))) == {
+def test_the_api_doc_example_commands_are_all_covered() -> None:
+    assert set(commands(api_block())) == {
         "POST /users",
         "GET /users?email=ada@example.com",
         "GET /users?limit=25&cursor=<nextCursor>",
@@ -110,3 +114,11 @@ def test_the_readme_example_commands_are_all_covered() -> None:
         "POST /orders",
         "GET /orders/<orderId>",
     }
+
+
+def test_the_readme_order_example_is_one_the_api_test_runs() -> None:
+    """The front page's "place an order" step runs the very commands the test above runs."""
+    shown = commands(block(README, "**Place an order**"))
+    tested = commands(api_block())
+    assert set(shown) == {"POST /orders", "GET /orders/<orderId>"}
+    assert all(shown[key] == tested[key] for key in shown), (shown, tested)
