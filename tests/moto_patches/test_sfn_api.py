@@ -1,7 +1,7 @@
 """Patches of orderflow.runtime.moto.sfn_api (``sfn_describe_output``, ``sfn_history_order``,
 ``sfn_task_failure_cause``) and orderflow.runtime.moto.integrations (``sfn_integration_shapes``,
 ``sfn_heartbeat_timeout``), shown against plain moto: each gap test is a strict xfail (see
-test_gaps.py), each patched test runs the same check with the patch on.
+support.py), each patched test runs the same check with the patch on.
 
 The callback cases use ``sqs:sendMessage.waitForTaskToken`` (plain moto runs no Lambda without
 Docker): the test reads the token from the queue, then answers.
@@ -14,14 +14,7 @@ import uuid
 from typing import Any
 
 from orderflow.runtime.moto import REGISTRY
-from tests.moto_patches.test_gaps import (  # noqa: F401
-    client,
-    create_state_machine,
-    finished_execution,
-    gap,
-    moto_aws,
-    wait_until,
-)
+from tests.moto_patches.support import client, create_state_machine, finished_execution, gap, wait_until
 
 
 def start(definition: dict[str, Any], payload: Any = None) -> str:
@@ -65,11 +58,11 @@ def check_sfn_describe_output() -> None:
 
 
 @gap("sfn_describe_output", "DescribeExecution sends a string output bare, not as JSON")
-def test_sfn_describe_output_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_describe_output_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_describe_output()
 
 
-def test_sfn_describe_output_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_describe_output_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_describe_output"):
         check_sfn_describe_output()
 
@@ -92,11 +85,11 @@ def check_sfn_history_order() -> None:
 
 
 @gap("sfn_history_order", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken")
-def test_sfn_history_order_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_history_order_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_history_order()
 
 
-def test_sfn_history_order_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_history_order_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_history_order"):
         check_sfn_history_order()
 
@@ -118,11 +111,11 @@ def check_sfn_task_failure_cause() -> None:
 
 
 @gap("sfn_task_failure_cause", "SendTaskFailure drops the cause")
-def test_sfn_task_failure_cause_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_task_failure_cause_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_task_failure_cause()
 
 
-def test_sfn_task_failure_cause_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_task_failure_cause_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_task_failure_cause"):
         check_sfn_task_failure_cause()
 
@@ -138,11 +131,11 @@ def check_sfn_heartbeat_timeout() -> None:
 
 
 @gap("sfn_heartbeat_timeout", "a heartbeat expiry fails the task as States.Timeout")
-def test_sfn_heartbeat_timeout_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_heartbeat_timeout_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_heartbeat_timeout()
 
 
-def test_sfn_heartbeat_timeout_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_heartbeat_timeout_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_heartbeat_timeout"):
         check_sfn_heartbeat_timeout()
 
@@ -196,10 +189,10 @@ def check_sfn_integration_shapes() -> None:
     "sfn_integration_shapes",
     "states:startExecution fails in botocore's serializer, a streamed S3 body breaks the output",
 )
-def test_sfn_integration_shapes_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_integration_shapes_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_integration_shapes()
 
 
-def test_sfn_integration_shapes_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_integration_shapes_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_integration_shapes"):
         check_sfn_integration_shapes()
