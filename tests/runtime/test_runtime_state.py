@@ -28,7 +28,7 @@ from botocore.config import Config
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.moto import state as moto_state
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port, run_execution, wait_execution
+from tests.runtime.runtime_support import FIXTURE_TEMPLATE, free_port, run_execution, wait_execution
 
 ROOT = Path(__file__).resolve().parents[2]
 
