@@ -38,6 +38,7 @@ import io
 import json
 import threading
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -216,6 +217,40 @@ def create_stack(template: dict[str, Any], name: str = "stack") -> dict[str, Any
 def stack_resources(name: str = "stack") -> dict[str, dict[str, Any]]:
     resources = client("cloudformation").describe_stack_resources(StackName=name)["StackResources"]
     return {resource["LogicalResourceId"]: resource for resource in resources}
+
+
+# ------------------------------------------------------------- Step Functions executions
+
+
+def start(definition: dict[str, Any], payload: Any = None) -> str:
+    sfn = client("stepfunctions")
+    arn = create_state_machine(sfn, definition, name=f"m-{uuid.uuid4().hex[:8]}")
+    return str(sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload or {}))["executionArn"])
+
+
+def run(definition: dict[str, Any], payload: Any = None) -> dict[str, Any]:
+    return finished_execution(client("stepfunctions"), start(definition, payload))
+
+
+def callback_machine(url: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "StartAt": "Wait",
+        "States": {
+            "Wait": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token"}},
+                **fields,
+                "End": True,
+            }
+        },
+    }
+
+
+def handed_out_token(url: str) -> str:
+    sqs = client("sqs")
+    messages = wait_until(lambda: sqs.receive_message(QueueUrl=url).get("Messages"), "the task's token")
+    return str(json.loads(messages[0]["Body"])["token"])
 
 
 # ---------------------------------------------------------- machines and configs of several modules
