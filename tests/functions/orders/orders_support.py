@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from tests.support.lambda_env import rest_event as api_event
+from tests.support.lambda_env import routed_rest_event
 
 
 def product(product_id: str, price: str, stock: int, name: str | None = None) -> dict[str, Any]:
@@ -17,24 +17,5 @@ def product(product_id: str, price: str, stock: int, name: str | None = None) ->
     }
 
 
-def rest_event(
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    raw_body: str | None = None,
-    content_type: str | None = "application/json",
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event for the OrdersApi routes."""
-    parts = path.strip("/").split("/")
-    resource = "/orders/{orderId}" if len(parts) == 2 and parts[0] == "orders" else path
-    return api_event(
-        method,
-        path,
-        resource=resource,
-        body=body,
-        raw_body=raw_body,
-        content_type=content_type,
-        headers=headers,
-    )
+# An API Gateway REST (v1) proxy event for the OrdersApi routes.
+rest_event = routed_rest_event("/orders/{orderId}")
