@@ -18,7 +18,7 @@ from orderflow.api.client import ApiClient
 from orderflow.ports import free_port
 from orderflow.session import LocalSession, SessionOptions
 from tests.e2e.e2e_support import PROBE, TEMPLATE, Stack
-from tests.e2e.early import EARLY, start_for
+from tests.e2e.early_support import EARLY, start_for
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

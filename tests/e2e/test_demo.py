@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.early import EARLY
+from tests.e2e.early_support import EARLY
 
 pytestmark = pytest.mark.e2e
 

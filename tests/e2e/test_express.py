@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 from orderflow.api.client import ApiClient
 from orderflow.cli import main
 from tests.e2e.e2e_support import ROOT
-from tests.e2e.early import EARLY, EXPRESS_PORTS
+from tests.e2e.early_support import EARLY, EXPRESS_PORTS
 from tests.e2e.idempotency_support import post_with_key
 
 pytestmark = pytest.mark.e2e

@@ -3,7 +3,7 @@ SIGTERM and leaves nothing running.
 
 The good `orderflow up` is a process of its own; the broken templates' `orderflow up` command lines
 run one after the other in one other process (tests/e2e/run_cli_many.py: one interpreter and one
-import of moto for all of them). Both start as soon as the session is collected (tests/e2e/early.py).
+import of moto for all of them). Both start as soon as the session is collected (tests/e2e/early_support.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.early import BREAKAGES, EARLY, GOOD_CONSOLE_PORT, GOOD_PORTS, declare_up_processes
+from tests.e2e.early_support import BREAKAGES, EARLY, GOOD_CONSOLE_PORT, GOOD_PORTS, declare_up_processes
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,7 @@ import requests
 from orderflow import cli
 from orderflow.runtime.browser_guard import ADMIN_TOKEN_HEADER
 from orderflow.runtime.faults import parse_rules
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, run_execution, running
+from tests.runtime.runtime_support import FIXTURE_TEMPLATE, run_execution, running
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e

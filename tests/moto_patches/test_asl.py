@@ -1,6 +1,6 @@
 """Patches ``sfn_no_choice_matched``, ``sfn_assign_literals`` and ``sfn_variable_limits``
 (orderflow.runtime.moto.asl), shown against plain moto: each gap test is a strict xfail (see
-test_gaps.py), each patched test runs the same check with the patch on.
+support.py), each patched test runs the same check with the patch on.
 """
 
 from __future__ import annotations
@@ -10,13 +10,7 @@ import uuid
 from typing import Any
 
 from orderflow.runtime.moto import REGISTRY
-from tests.moto_patches.test_gaps import (  # noqa: F401
-    client,
-    create_state_machine,
-    finished_execution,
-    gap,
-    moto_aws,
-)
+from tests.moto_patches.support import client, create_state_machine, finished_execution, gap
 
 
 def run(definition: dict[str, Any], payload: Any) -> dict[str, Any]:
@@ -43,11 +37,11 @@ def check_sfn_no_choice_matched() -> None:
 
 
 @gap("sfn_no_choice_matched", "a Choice without a match or Default fails as States.Runtime")
-def test_sfn_no_choice_matched_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_no_choice_matched_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_no_choice_matched()
 
 
-def test_sfn_no_choice_matched_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_no_choice_matched_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_no_choice_matched"):
         check_sfn_no_choice_matched()
 
@@ -71,12 +65,12 @@ def check_sfn_assign_literals() -> None:
 
 
 @gap("sfn_assign_literals", "an Assign string keeps the definition's JSON escapes")
-def test_sfn_assign_literals_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_assign_literals_gap_in_plain_moto(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_jsonata"):  # reading the variable needs the engine
         check_sfn_assign_literals()
 
 
-def test_sfn_assign_literals_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_assign_literals_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_jsonata", "sfn_assign_literals"):
         check_sfn_assign_literals()
 
@@ -107,10 +101,10 @@ def check_sfn_variable_limits() -> None:
 
 
 @gap("sfn_variable_limits", "variables have no size limit")
-def test_sfn_variable_limits_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_variable_limits_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_variable_limits()
 
 
-def test_sfn_variable_limits_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_variable_limits_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_variable_limits"):
         check_sfn_variable_limits()

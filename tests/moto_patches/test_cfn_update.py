@@ -1,5 +1,5 @@
 """Patch ``cfn_stack_update`` (orderflow.runtime.moto.cfn_update), shown against plain moto: the gap
-test is a strict xfail (see test_gaps.py), the patched test runs the same check with the patch on.
+test is a strict xfail (see support.py), the patched test runs the same check with the patch on.
 
 CloudFormation applies every property change of an UpdateStack, including one that reaches the
 resource only through a parameter, and a queue's attributes update with no interruption
@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from orderflow.runtime.moto import REGISTRY
-from tests.moto_patches.test_gaps import client, create_stack, gap, moto_aws  # noqa: F401
+from tests.moto_patches.support import client, create_stack, gap
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {"Visibility": {"Type": "Number", "Default": "30"}},
@@ -44,10 +44,10 @@ def check_cfn_stack_update() -> None:
 
 
 @gap("cfn_stack_update", "UpdateStack leaves queue attributes and parameter-driven properties as they were")
-def test_cfn_stack_update_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_cfn_stack_update_gap_in_plain_moto(moto_aws: None) -> None:
     check_cfn_stack_update()
 
 
-def test_cfn_stack_update_patched(moto_aws: None) -> None:  # noqa: F811
+def test_cfn_stack_update_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("cfn_stack_update"):
         check_cfn_stack_update()

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from orderflow.runtime.moto import REGISTRY
-from tests.moto_patches.test_gaps import client, gap
+from tests.moto_patches.support import client, gap
 
 NOW = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=2)
 WINDOW = {"StartTime": NOW - dt.timedelta(minutes=5), "EndTime": NOW + dt.timedelta(minutes=5)}

@@ -1,4 +1,6 @@
-"""dynamodb_isolation: DynamoDB requests isolated from each other, as DynamoDB promises.
+"""The gaps of runtime/moto/dynamodb.py: dynamodb_isolation and dynamodb_transactions (its pair at the end).
+
+dynamodb_isolation: DynamoDB requests isolated from each other, as DynamoDB promises.
 
 "DynamoDB transactions provide serializable isolation" between a TransactWriteItems and a PutItem,
 UpdateItem, DeleteItem, BatchWriteItem (per item) or another TransactWriteItems, and "read-committed"
@@ -12,7 +14,7 @@ once that request has committed or is waiting for the transaction. The cancelled
 undo only its own write. Without the patch its rollback puts back the item (plain moto: the whole
 table) as it was when it started, and the other request's committed write is gone.
 
-* the gap pair (as tests/moto_patches/test_gaps.py has it for every patch) in-process on plain moto;
+* the gap pair (as tests/moto_patches/support.py describes it for every patch) in-process on plain moto;
 * the same checks over the wire, on the embedded AWS with the runtime's patch set (moto.start);
 * a stress test over the wire: 16 threads of UpdateItem and TransactWriteItems decrements on one item,
   a fifth of the transactions cancelled, one of them held at the gate: every committed decrement is
@@ -39,7 +41,16 @@ from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.embedded_aws import EmbeddedAws
 from orderflow.runtime.moto import REGISTRY, backends
 from orderflow.runtime.moto import dynamodb as moto_dynamodb
-from tests.moto_patches.test_gaps import REGION, gap, moto_aws  # noqa: F401 - moto_aws is a fixture
+from tests.moto_patches import support
+from tests.moto_patches.support import (
+    REGION,
+    client,
+    create_function,
+    create_stream_table,
+    gap,
+    spy_function_invocations,
+    stream_records,
+)
 
 DEADLINE_SECONDS = 10.0
 Client = Callable[[str], Any]
@@ -236,7 +247,7 @@ def in_process_client(service: str) -> Any:
     "reads see it half-applied",
 )
 def test_dynamodb_isolation_gap_in_plain_moto(
-    moto_aws: None,  # noqa: F811 - the fixture imported above
+    moto_aws: None,
     request_kind: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -245,7 +256,7 @@ def test_dynamodb_isolation_gap_in_plain_moto(
 
 @pytest.mark.parametrize("request_kind", list(CONCURRENT))
 def test_dynamodb_isolation_patched(
-    moto_aws: None,  # noqa: F811
+    moto_aws: None,
     request_kind: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -418,3 +429,74 @@ def test_concurrent_transactions_and_updates_lose_no_decrement_and_stream_in_com
     assert images == [(start - i, start - i - 1) for i in range(consumed)], "counter records in commit order"
     delivered = [int(record["dynamodb"]["SequenceNumber"]) for record in recorder.stream_records]
     assert delivered == sequence, "the mapping hands Lambda every record once, in the shard's order"
+
+
+# ------------------------------------------------------------------------ dynamodb_transactions
+
+
+def check_dynamodb_transactions(
+    monkeypatch: pytest.MonkeyPatch, runtime_hooks: support.RecordingHooks
+) -> None:
+    from moto.dynamodb.models.table import Table
+
+    stream_arn = create_stream_table()
+    function_arn = create_function()
+    client("lambda").create_event_source_mapping(
+        FunctionName=function_arn, EventSourceArn=stream_arn, StartingPosition="TRIM_HORIZON"
+    )
+    invoked = spy_function_invocations(monkeypatch)
+    table_copies: list[str] = []
+    original_reduce = Table.__reduce_ex__
+
+    def reduce_ex(self: Any, protocol: Any) -> Any:  # what copy.deepcopy(table) calls: a real copy
+        table_copies.append(self.name)
+        return original_reduce(self, protocol)
+
+    monkeypatch.setattr(Table, "__reduce_ex__", reduce_ex)
+
+    def deliveries() -> list[Any]:  # moto's synchronous invoke, or the runtime's dispatcher
+        return invoked + runtime_hooks.stream_records
+
+    dynamodb = client("dynamodb")
+    cancelled = [
+        {"Put": {"TableName": "items", "Item": {"pk": {"S": "new"}}}},
+        {
+            "ConditionCheck": {
+                "TableName": "items",
+                "Key": {"pk": {"S": "absent"}},
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        },
+    ]
+    with pytest.raises(ClientError, match="TransactionCanceledException"):
+        dynamodb.transact_write_items(TransactItems=cancelled)
+    assert dynamodb.scan(TableName="items")["Items"] == []
+    assert stream_records(stream_arn) == []
+    assert (deliveries(), table_copies) == ([], []), (
+        "a cancelled transaction's writes reach no function, and no table is copied whole for it"
+    )
+
+    dynamodb.transact_write_items(TransactItems=cancelled[:1])
+    assert len(deliveries()) == 1, "a committed transaction's record is delivered once"
+    assert [record["eventName"] for record in stream_records(stream_arn)] == ["INSERT"]
+    assert table_copies == []
+
+
+@gap(
+    "dynamodb_transactions",
+    "TransactWriteItems deep-copies whole tables and a cancelled transaction's writes reach Lambda",
+)
+def test_dynamodb_transactions_gap_in_plain_moto(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, runtime_hooks: support.RecordingHooks
+) -> None:
+    check_dynamodb_transactions(monkeypatch, runtime_hooks)
+
+
+def test_dynamodb_transactions_patched(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, runtime_hooks: support.RecordingHooks
+) -> None:
+    # The journal (no table copies) is this patch alone. Holding stream records until the commit applies
+    # to the records stream_esm routes: without stream_esm moto invokes inside the Put itself (that
+    # patch's own gap, shown below), so both are on here.
+    with REGISTRY.enabled("dynamodb_transactions", "stream_esm"):
+        check_dynamodb_transactions(monkeypatch, runtime_hooks)

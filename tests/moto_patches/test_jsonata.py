@@ -1,5 +1,5 @@
 """Patch ``sfn_jsonata`` (orderflow.runtime.moto.jsonata), shown against plain moto: the gap test is a
-strict xfail (see test_gaps.py), the patched tests run with the patch on.
+strict xfail (see support.py), the patched tests run with the patch on.
 
 AWS evaluates ``{% %}`` expressions of JSONata states and reads workflow variables from JSONPath
 fields ("Transforming data with JSONata in Step Functions",
@@ -17,13 +17,7 @@ import pytest
 
 from orderflow.runtime.moto import REGISTRY
 from orderflow.runtime.moto import jsonata as moto_jsonata
-from tests.moto_patches.test_gaps import (  # noqa: F401
-    client,
-    create_state_machine,
-    finished_execution,
-    gap,
-    moto_aws,
-)
+from tests.moto_patches.support import client, create_state_machine, finished_execution, gap
 
 # The guide's conversion example: JSONata Arguments, and a variable read both ways.
 MACHINE: dict[str, Any] = {
@@ -71,16 +65,16 @@ def check_sfn_jsonata() -> None:
 @gap(
     "sfn_jsonata", "the JSONata engine is an empty stub: every {% %} and variable read fails with a TypeError"
 )
-def test_sfn_jsonata_gap_in_plain_moto(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_jsonata_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_jsonata()
 
 
-def test_sfn_jsonata_patched(moto_aws: None) -> None:  # noqa: F811
+def test_sfn_jsonata_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_jsonata"):
         check_sfn_jsonata()
 
 
-def test_aws_functions_in_a_state_machine(moto_aws: None) -> None:  # noqa: F811
+def test_aws_functions_in_a_state_machine(moto_aws: None) -> None:
     """The six functions Step Functions adds to JSONata (transforming-data.html)."""
     machine = {
         "QueryLanguage": "JSONata",
@@ -126,7 +120,7 @@ def test_aws_functions_in_a_state_machine(moto_aws: None) -> None:  # noqa: F811
     ],
 )
 def test_a_failing_expression_is_a_query_evaluation_error(
-    moto_aws: None,  # noqa: F811
+    moto_aws: None,
     expression: str,
     cause: str,
 ) -> None:
@@ -161,7 +155,7 @@ def test_engine_results_are_json_as_javascript_prints_them() -> None:
     ],
 )
 def test_a_typed_field_of_the_wrong_type_is_a_query_evaluation_error(
-    moto_aws: None,  # noqa: F811
+    moto_aws: None,
     state: dict[str, Any],
     field: str,
 ) -> None:

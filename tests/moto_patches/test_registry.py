@@ -1,13 +1,20 @@
-"""The patch registry: declared order whatever callers do, undo in reverse, version ranges, names."""
+"""The patch registry: declared order whatever callers do, undo in reverse, version ranges, names; and every
+gap or speed-up it declares has its pair of tests in tests/moto_patches (see support.py)."""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from orderflow.runtime import moto as moto_layer
+from orderflow.runtime.moto import REGISTRY
 from orderflow.runtime.moto.registry import MotoVersionError, Patch, Patcher, Registry
+from tests.moto_patches.support import MOTO
 
 
 def wrapping(target: SimpleNamespace, tag: str) -> Patch:
@@ -105,3 +112,54 @@ def test_the_real_registry_lists_every_patch_with_a_summary_and_starts_none() ->
     assert all(moto_layer.REGISTRY[name].summary for name in names)
     assert set(moto_layer.RUNTIME_PATCHES) == set(names) - {"sfn_mock_config", "sfn_time_scale"}
     assert moto_layer.REGISTRY.active() == []  # nothing is patched until a runtime or sfn_local asks
+
+
+# ------------------------------------------------------------------------------------- coverage
+
+
+def patch_test_modules() -> list[Any]:
+    """This module and its siblings tests/moto_patches/test_<module>.py (each patch's pair lives in the file
+    of the module that defines the patch)."""
+    package = __name__.rpartition(".")[0]
+    this = Path(__file__).stem
+    siblings = sorted(path.stem for path in Path(__file__).parent.glob("test_*.py") if path.stem != this)
+    return [sys.modules[__name__]] + [importlib.import_module(f"{package}.{stem}") for stem in siblings]
+
+
+def patch_test(name: str) -> Any:
+    found = [
+        getattr(module, name) for module in patch_test_modules() if callable(getattr(module, name, None))
+    ]
+    assert len(found) <= 1, f"{name} is defined in more than one module"
+    return found[0] if found else None
+
+
+def test_every_gap_and_speed_up_has_both_tests() -> None:
+    covered = [patch for patch in REGISTRY if patch.kind in ("gap", "speed-up")]
+    assert covered, "the registry declares gaps"
+    missing = []
+    for patch in covered:
+        plain = patch_test(f"test_{patch.name}_gap_in_plain_moto")
+        patched = patch_test(f"test_{patch.name}_patched")
+        if not callable(plain) or not callable(patched):
+            missing.append(patch.name)
+            continue
+        [mark] = [mark for mark in getattr(plain, "pytestmark", []) if mark.name == "xfail"]
+        assert mark.kwargs["strict"] is True, patch.name
+        assert mark.kwargs["raises"] is AssertionError, patch.name
+        assert mark.kwargs["reason"].startswith(f"moto {MOTO} gap: "), patch.name
+        assert mark.kwargs["reason"].endswith(f"drop patch {patch.name}"), patch.name
+        assert not [m for m in getattr(patched, "pytestmark", []) if m.name == "xfail"], patch.name
+    assert missing == [], f"patches without test_<name>_gap_in_plain_moto and test_<name>_patched: {missing}"
+    # and no test here for a patch that is gone (or is not a gap/speed-up)
+    names = {patch.name for patch in covered}
+    orphans = [
+        attr
+        for module in patch_test_modules()
+        for attr in dir(module)
+        if attr.startswith("test_")
+        and attr.endswith(("_gap_in_plain_moto", "_patched"))
+        and attr.removeprefix("test_").removesuffix("_gap_in_plain_moto").removesuffix("_patched")
+        not in names
+    ]
+    assert orphans == [], f"tests of patches the registry no longer has: {orphans}"

@@ -1,4 +1,7 @@
-"""sfn_execution_names: concurrent StartExecution calls with one name make one execution.
+"""The gaps of runtime/moto/sfn.py: sfn_cfn_backend, sfn_unnamed_execution, sfn_finished_threads (their pairs
+at the end of this file) and sfn_execution_names.
+
+sfn_execution_names: concurrent StartExecution calls with one name make one execution.
 
 "StartExecution is idempotent for STANDARD workflows. For a STANDARD workflow, if you call
 StartExecution with the same name and input as a running execution, the call succeeds and return the
@@ -27,6 +30,17 @@ from moto.stepfunctions.models import StateMachine
 
 from orderflow.runtime.moto import REGISTRY
 from orderflow.runtime.moto import sfn as moto_sfn
+from tests.moto_patches.support import (
+    PASS_MACHINE,
+    REGION,
+    ROLE_ARN,
+    client,
+    create_stack,
+    create_state_machine,
+    finished_execution,
+    gap,
+    stack_resources,
+)
 from tests.moto_patches.test_dynamodb import (  # noqa: F401 - embedded_aws is a fixture
     DEADLINE_SECONDS,
     Client,
@@ -36,7 +50,6 @@ from tests.moto_patches.test_dynamodb import (  # noqa: F401 - embedded_aws is a
     in_thread,
     joined,
 )
-from tests.moto_patches.test_gaps import PASS_MACHINE, REGION, ROLE_ARN, gap, moto_aws  # noqa: F401
 
 
 class NameCheckGate:
@@ -120,11 +133,11 @@ def in_process_client(service: str) -> Any:
 
 
 @gap("sfn_execution_names", "two concurrent StartExecution calls with one name make two executions")
-def test_sfn_execution_names_gap_in_plain_moto(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_sfn_execution_names_gap_in_plain_moto(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     check_sfn_execution_names(in_process_client, monkeypatch)
 
 
-def test_sfn_execution_names_patched(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_sfn_execution_names_patched(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     with REGISTRY.enabled("sfn_execution_names"):
         check_sfn_execution_names(in_process_client, monkeypatch)
 
@@ -136,3 +149,116 @@ def test_one_execution_per_name_over_the_wire(
     client, _ = embedded_aws
     role = client("iam").create_role(RoleName=f"names-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}")
     check_sfn_execution_names(client, monkeypatch, role["Role"]["Arn"])
+
+
+# ------------------------------------------------------------------------------ sfn_cfn_backend
+
+
+def check_sfn_cfn_backend() -> None:
+    definition = {
+        "StartAt": "Done",
+        "States": {"Done": {"Type": "Pass", "Result": {"r": "${Result}"}, "End": True}},
+    }
+    template = {
+        "Resources": {
+            "Machine": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {
+                    "DefinitionString": json.dumps(definition),
+                    "DefinitionSubstitutions": {"Result": "done"},
+                    "RoleArn": ROLE_ARN,
+                },
+            }
+        }
+    }
+    assert create_stack(template)["StackStatus"] == "CREATE_COMPLETE"
+    arn = stack_resources()["Machine"]["PhysicalResourceId"]
+    sfn = client("stepfunctions")
+    listed = [machine["stateMachineArn"] for machine in sfn.list_state_machines()["stateMachines"]]
+    assert listed == [arn], "the stack's state machine is one the Step Functions API serves"
+    described = sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+    assert "${" not in described
+    assert json.loads(described)["States"]["Done"]["Result"] == {"r": "done"}
+    execution = sfn.start_execution(stateMachineArn=arn, name="run", input="{}")
+    finished = finished_execution(sfn, execution["executionArn"])
+    assert finished["status"] == "SUCCEEDED"
+    assert json.loads(finished["output"]) == {"r": "done"}
+
+
+@gap(
+    "sfn_cfn_backend",
+    "CloudFormation state machines land in the non-executing backend, DefinitionSubstitutions ignored",
+)
+def test_sfn_cfn_backend_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sfn_cfn_backend()
+
+
+def test_sfn_cfn_backend_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sfn_cfn_backend"):
+        check_sfn_cfn_backend()
+
+
+# ------------------------------------------------------------------------ sfn_unnamed_execution
+
+
+def check_sfn_unnamed_execution() -> None:
+    sfn = client("stepfunctions")
+    arn = create_state_machine(sfn, PASS_MACHINE)
+
+    def start_unnamed() -> str:
+        try:
+            return sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+        except ClientError as exc:  # plain moto: the second "None" may collide with the first
+            raise AssertionError(f"an unnamed StartExecution was refused: {exc}") from exc
+
+    first, second = start_unnamed(), start_unnamed()
+    assert first != second, "each unnamed execution gets its own name"
+    assert not first.endswith(":None")
+    for execution_arn in (first, second):
+        assert finished_execution(sfn, execution_arn)["status"] == "SUCCEEDED"
+
+
+@gap("sfn_unnamed_execution", "StartExecution without a name names every execution 'None'")
+def test_sfn_unnamed_execution_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sfn_unnamed_execution()
+
+
+def test_sfn_unnamed_execution_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sfn_unnamed_execution"):
+        check_sfn_unnamed_execution()
+
+
+# ------------------------------------------------------------------------- sfn_finished_threads
+
+
+def check_sfn_finished_threads() -> None:
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    sfn = client("stepfunctions")
+    arn = create_state_machine(sfn, PASS_MACHINE)
+
+    def run(name: str) -> None:
+        execution_arn = sfn.start_execution(stateMachineArn=arn, name=name, input="{}")["executionArn"]
+        assert finished_execution(sfn, execution_arn)["status"] == "SUCCEEDED"
+        for thread in list(TMP_THREADS):  # every thread of the execution has finished, not just its status
+            thread.join(DEADLINE_SECONDS)
+
+    TMP_THREADS.clear()
+    run("first")
+    per_execution = len(TMP_THREADS)
+    assert per_execution >= 1
+    for index in range(3):
+        run(f"next-{index}")
+    assert len(TMP_THREADS) <= per_execution, (
+        f"{len(TMP_THREADS)} threads kept after 4 executions: only the last one's ({per_execution})"
+    )
+
+
+@gap("sfn_finished_threads", "TMP_THREADS keeps every finished execution's threads forever")
+def test_sfn_finished_threads_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sfn_finished_threads()
+
+
+def test_sfn_finished_threads_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sfn_finished_threads"):
+        check_sfn_finished_threads()

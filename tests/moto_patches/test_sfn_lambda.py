@@ -18,7 +18,7 @@ import boto3
 import pytest
 
 from orderflow.runtime.moto import REGISTRY
-from tests.moto_patches.test_gaps import (
+from tests.moto_patches.support import (
     REGION,
     ROLE_ARN,
     RecordingHooks,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, running
+from tests.runtime.runtime_support import FIXTURE_TEMPLATE, running
 
 
 @pytest.fixture(scope="module")

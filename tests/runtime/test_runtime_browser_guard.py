@@ -13,7 +13,7 @@ import pytest
 
 from orderflow.runtime.browser_guard import ADMIN_TOKEN_HEADER, guarded, write_admin_token
 from orderflow.runtime.embedded_aws import EmbeddedAws
-from tests.runtime.runtime_helpers import free_port
+from tests.runtime.runtime_support import free_port
 from tests.support.aws import local_client
 
 EVIL = "http://evil.example"

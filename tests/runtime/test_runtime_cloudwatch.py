@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from orderflow.polling import wait_until
-from tests.runtime.runtime_helpers import run_execution
+from tests.runtime.runtime_support import run_execution
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e

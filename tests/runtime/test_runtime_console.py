@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from orderflow.console import Console
-from tests.runtime.runtime_helpers import run_execution
+from tests.runtime.runtime_support import run_execution
 from tests.support.aws import local_client
 from tests.support.browser import browser, page_errors, screenshot, serving_console, wait_for
 

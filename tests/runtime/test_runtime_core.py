@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from orderflow.runtime import InvokeResult, Route, fetch_outbox
-from tests.runtime.runtime_helpers import run_execution
+from tests.runtime.runtime_support import run_execution
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e

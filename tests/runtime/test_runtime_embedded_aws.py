@@ -11,7 +11,7 @@ import pytest
 
 from orderflow.runtime.embedded_aws import AWS_LIMITS, EmbeddedAws
 from orderflow.runtime.model import RuntimeStartError
-from tests.runtime.runtime_helpers import free_port
+from tests.runtime.runtime_support import free_port
 from tests.support.aws import local_client
 from tests.support.raw_http import exchange, json_response
 

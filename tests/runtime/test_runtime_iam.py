@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from orderflow.runtime.iam_policy import Check, dynamodb_checks, evaluate, parse_policies
-from tests.runtime.runtime_helpers import run_execution, running
+from tests.runtime.runtime_support import run_execution, running
 
 IAM_TEMPLATE = Path(__file__).parent / "fixtures" / "iam" / "template.yaml"
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -12,8 +12,8 @@ import pytest
 from orderflow.runtime import build
 from orderflow.runtime.lambdas import FunctionSpec, WorkerPool
 from orderflow.runtime.model import FunctionThrottled
-from tests.runtime.gates import Gate, in_thread
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE
+from tests.runtime.gate_support import Gate, in_thread
+from tests.runtime.runtime_support import FIXTURE_TEMPLATE
 
 APP = FIXTURE_TEMPLATE.parent
 

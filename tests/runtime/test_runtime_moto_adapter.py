@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from orderflow.runtime.moto import cloudformation
-from tests.runtime.runtime_helpers import run_execution
+from tests.runtime.runtime_support import run_execution
 from tests.support.aws import local_client
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +55,7 @@ def test_b_executions_without_a_name_get_a_uuid(runtime: Any) -> None:
 
 
 def run_execution_done(sfn: Any, execution_arn: str) -> dict[str, Any]:
-    from tests.runtime.runtime_helpers import wait_execution
+    from tests.runtime.runtime_support import wait_execution
 
     return wait_execution(sfn, execution_arn)
 

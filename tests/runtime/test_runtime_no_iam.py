@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.runtime.runtime_helpers import free_port
+from tests.runtime.runtime_support import free_port
 
 IAM_TEMPLATE = Path(__file__).parent / "fixtures" / "iam" / "template.yaml"
 

@@ -20,8 +20,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orderflow.runtime import Runtime, build
-from tests.runtime.gates import Gate, in_thread
-from tests.runtime.runtime_helpers import free_port, running
+from tests.runtime.gate_support import Gate, in_thread
+from tests.runtime.runtime_support import free_port, running
 
 DEPS_APP = Path(__file__).parent / "fixtures" / "deps"
 

@@ -16,7 +16,7 @@ from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.embedded_aws import ensure_port_free
 from orderflow.runtime.moto import registry as moto_registry
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port
+from tests.runtime.runtime_support import FIXTURE_TEMPLATE, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -29,7 +29,7 @@ from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.moto import state as moto_state
 from orderflow.runtime.patch_hooks import RuntimeHooks
-from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE, free_port, run_execution, wait_execution
+from tests.runtime.runtime_support import FIXTURE_TEMPLATE, free_port, run_execution, wait_execution
 
 ROOT = Path(__file__).resolve().parents[2]
 

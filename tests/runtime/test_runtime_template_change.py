@@ -134,7 +134,7 @@ def test_every_kind_of_property_change_reaches_its_resource(tmp_path: Path) -> N
     fixture app's template between two starts on one state dir, each read back after the second."""
     import shutil
 
-    from tests.runtime.runtime_helpers import FIXTURE_TEMPLATE
+    from tests.runtime.runtime_support import FIXTURE_TEMPLATE
     from tests.runtime.test_runtime_state import boot
 
     app = tmp_path / "app"

@@ -6,6 +6,7 @@ import importlib
 import json
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -70,3 +71,15 @@ def rest_event(
     return build_event(
         request, resource=resource, path=path, path_parameters=path_parameters, stage=stage, api_id="unit"
     )
+
+
+def routed_rest_event(*resources: str) -> Callable[..., dict[str, Any]]:
+    """``rest_event`` for one API: its resource is the first of ``resources`` (route templates, e.g.
+    /users/{userId}) whose pattern matches the path, otherwise the path itself."""
+
+    def event(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        patterns = {resource: "^" + re.sub(r"{\w+}", "([^/]+)", resource) + "$" for resource in resources}
+        resource = next((r for r, pattern in patterns.items() if re.match(pattern, path)), path)
+        return rest_event(method, path, resource=resource, **kwargs)
+
+    return event

@@ -11,7 +11,7 @@ from order_service.models import ExecutionSnapshot, Order
 from orderflow_common.dynamodb_items import to_attribute_values
 
 from orderflow.arns import execution_arn
-from tests.functions.orders.orders_testkit import rest_event
+from tests.functions.orders.orders_support import rest_event
 from tests.support.lambda_env import REGION, fresh_module
 
 BODY = {"customerId": "c-ada", "items": [{"productId": "p-cup", "quantity": 2}]}

@@ -5,7 +5,7 @@ from botocore.stub import Stubber
 from order_service.dal.products import max_attempts
 from order_service.errors import ContractError, OutOfStock, ProductNotFound, TransientServiceError
 
-from tests.functions.orders.orders_testkit import product
+from tests.functions.orders.orders_support import product
 
 
 def order(*pairs, order_id="o-1"):

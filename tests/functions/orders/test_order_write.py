@@ -19,7 +19,7 @@ from order_service.models import Order
 from orderflow_common import clock
 from orderflow_common.dynamodb_items import to_attribute_values
 
-from tests.functions.orders.orders_testkit import product
+from tests.functions.orders.orders_support import product
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC)
 

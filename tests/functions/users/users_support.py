@@ -13,8 +13,7 @@ import boto3
 # botocore hook that routes requests into the mock.
 import moto  # noqa: F401
 
-from tests.support.lambda_env import REGION
-from tests.support.lambda_env import rest_event as api_event
+from tests.support.lambda_env import REGION, routed_rest_event
 
 SENDER = "no-reply@orderflow.test"
 
@@ -34,29 +33,8 @@ class ApiResponse:
     json: Any = field(default=None)
 
 
-def rest_event(
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    raw_body: str | None = None,
-    query: dict[str, str] | None = None,
-    headers: dict[str, str] | None = None,
-    content_type: str | None = "application/json",
-) -> dict[str, Any]:
-    """An API Gateway REST (v1) proxy event, as the OrderflowApi would deliver it."""
-    parts = path.strip("/").split("/")
-    resource = "/users/{userId}" if len(parts) == 2 and parts[0] == "users" else path
-    return api_event(
-        method,
-        path,
-        resource=resource,
-        body=body,
-        raw_body=raw_body,
-        query=query,
-        headers=headers,
-        content_type=content_type,
-    )
+# An API Gateway REST (v1) proxy event, as the OrderflowApi would deliver it.
+rest_event = routed_rest_event("/users/{userId}")
 
 
 def to_response(result: dict[str, Any]) -> ApiResponse:

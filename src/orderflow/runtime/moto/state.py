@@ -7,7 +7,7 @@ are the DynamoDB tables, the SQS queues, the state machines themselves - stay sh
 :func:`load` puts them back into the same ``BackendDict`` s (found again by module and name).
 
 Plain moto cannot be pickled; four named gaps (patches of the registry, each with its test in
-tests/moto_patches/test_gaps.py) make it so:
+tests/moto_patches/test_state.py) make it so:
 
 * ``kms_pickle``: a KMS key's private key is a ``cryptography`` object (saved as PEM);
 * ``sqs_pickle``: every SQS queue holds a ``threading.Condition`` (its messages' lock);

@@ -1,0 +1,192 @@
+"""rest_api_cfn, missing_cfn_types, stack_failure (runtime/moto/cloudformation.py): CloudFormation
+resources plain moto lacks, and a failing resource failing its stack.
+
+Each gap test is a strict xfail on plain moto, each patched test runs the same check with the patch on
+(the pattern, and what to do when upgrading moto: tests/moto_patches/support.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from orderflow.runtime.moto import REGISTRY
+from tests.moto_patches.support import (
+    ACCOUNT,
+    REGION,
+    ROLE_ARN,
+    client,
+    create_role,
+    create_stack,
+    gap,
+    stack_resources,
+)
+
+# --------------------------------------------------------------------------------- rest_api_cfn
+
+
+def check_rest_api_cfn() -> None:
+    body = {
+        "swagger": "2.0",
+        "info": {"title": "orders-api", "version": "1"},
+        "paths": {
+            "/orders": {
+                "get": {
+                    "x-amazon-apigateway-integration": {
+                        "type": "aws_proxy",
+                        "httpMethod": "POST",
+                        "uri": f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+                        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn/invocations",
+                    }
+                }
+            }
+        },
+    }
+    template = {"Resources": {"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Body": body}}}}
+    assert create_stack(template)["StackStatus"] == "CREATE_COMPLETE"
+    api_id = stack_resources()["Api"]["PhysicalResourceId"]
+    apigateway = client("apigateway")
+    assert apigateway.get_rest_api(restApiId=api_id)["name"] == "orders-api", "named by info.title"
+    resources = {r["path"]: r for r in apigateway.get_resources(restApiId=api_id)["items"]}
+    assert "/orders" in resources
+    assert "GET" in resources["/orders"].get("resourceMethods", {})
+
+
+@gap("rest_api_cfn", "AWS::ApiGateway::RestApi requires Name and ignores Body")
+def test_rest_api_cfn_gap_in_plain_moto(moto_aws: None) -> None:
+    check_rest_api_cfn()
+
+
+def test_rest_api_cfn_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("rest_api_cfn"):
+        check_rest_api_cfn()
+
+
+# ---------------------------------------------------------------------------- missing_cfn_types
+
+
+def check_missing_cfn_types() -> None:
+    # AWS::CloudWatch::Alarm is created through a boto3 client to the embedded server
+    # (127.0.0.1:<MOTO_PORT>), which in-process moto does not run: tests/runtime/
+    # test_runtime_moto_adapter.py covers it on the fixture stack.
+    template = {
+        "Resources": {
+            "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "api"}},
+            "Get": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "ResourceId": {"Fn::GetAtt": ["Api", "RootResourceId"]},
+                    "HttpMethod": "GET",
+                    "AuthorizationType": "NONE",
+                    "Integration": {
+                        "Type": "MOCK",
+                        "IntegrationHttpMethod": "POST",
+                        "Uri": "http://example.com",
+                    },
+                },
+            },
+            "Deployment": {
+                "Type": "AWS::ApiGateway::Deployment",
+                "DependsOn": "Get",
+                "Properties": {"RestApiId": {"Ref": "Api"}},
+            },
+            "Stage": {
+                "Type": "AWS::ApiGateway::Stage",
+                "Properties": {
+                    "RestApiId": {"Ref": "Api"},
+                    "DeploymentId": {"Ref": "Deployment"},
+                    "StageName": "live",
+                },
+            },
+            "Sender": {
+                "Type": "AWS::SES::EmailIdentity",
+                "Properties": {"EmailIdentity": "shop@example.com"},
+            },
+            "Filter": {
+                "Type": "AWS::Logs::MetricFilter",
+                "Properties": {
+                    "LogGroupName": "group",
+                    "FilterPattern": "ERROR",
+                    "MetricTransformations": [
+                        {"MetricName": "errors", "MetricNamespace": "app", "MetricValue": "1"}
+                    ],
+                },
+            },
+        }
+    }
+    assert create_stack(template)["StackStatus"] == "CREATE_COMPLETE"
+    api_id = client("apigateway").get_rest_apis()["items"][0]["id"]
+    stages = client("apigateway").get_stages(restApiId=api_id)["item"]
+    assert [stage["stageName"] for stage in stages] == ["live"]
+    ses = client("ses")
+    assert "shop@example.com" in ses.list_identities()["Identities"]
+    attributes = ses.get_identity_verification_attributes(Identities=["shop@example.com"])
+    assert attributes["VerificationAttributes"]["shop@example.com"]["VerificationStatus"] == "Success"
+    resources = stack_resources()
+    assert set(resources) == {"Api", "Get", "Deployment", "Stage", "Sender", "Filter"}
+    assert resources["Stage"]["PhysicalResourceId"] == "live"
+    assert resources["Sender"]["PhysicalResourceId"] == "shop@example.com"
+    assert resources["Deployment"]["PhysicalResourceId"] == stages[0]["deploymentId"]
+    assert all(resource.get("PhysicalResourceId") for resource in resources.values()), resources
+
+
+@gap(
+    "missing_cfn_types",
+    "no CloudFormation support for ApiGateway::Stage, SES::EmailIdentity (skipped) or unknown types",
+)
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS:UserWarning")  # moto's own note of the gap
+def test_missing_cfn_types_gap_in_plain_moto(moto_aws: None) -> None:
+    check_missing_cfn_types()
+
+
+def test_missing_cfn_types_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("missing_cfn_types"):
+        check_missing_cfn_types()
+
+
+# -------------------------------------------------------------------------------- stack_failure
+
+
+def check_stack_failure() -> None:
+    create_role()
+    template = {
+        "Resources": {
+            "Fn": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "FunctionName": "fn",
+                    "Runtime": "python3.12",
+                    "Handler": "index.handler",
+                    "Role": ROLE_ARN,
+                    "Code": {"ZipFile": "def handler(event, context):\n    return None\n"},
+                },
+            },
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {
+                    "FunctionName": {"Ref": "Fn"},
+                    "EventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-such-queue",
+                },
+            },
+        }
+    }
+    assert create_stack(template)["StackStatus"] == "CREATE_FAILED"
+    events = client("cloudformation").describe_stack_events(StackName="stack")["StackEvents"]
+    reasons = [
+        event.get("ResourceStatusReason", "")
+        for event in events
+        if event["ResourceStatus"] == "CREATE_FAILED"
+    ]
+    assert any(
+        reason.startswith("resource Mapping (AWS::Lambda::EventSourceMapping) failed: ") for reason in reasons
+    ), reasons
+
+
+@gap("stack_failure", "a failing resource escapes CreateStack as an error and leaves CREATE_IN_PROGRESS")
+def test_stack_failure_gap_in_plain_moto(moto_aws: None) -> None:
+    check_stack_failure()
+
+
+def test_stack_failure_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("stack_failure"):
+        check_stack_failure()
