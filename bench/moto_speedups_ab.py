@@ -10,15 +10,19 @@ rotates every round so that no variant always runs first or last):
 * ``lookup``: ``backend_dict_lookup`` on;
 * ``both``: ``backend_dict_lookup`` and ``sqs_send_attributes`` on.
 
-Per round and variant, with one kept-alive boto3 client: ``--calls`` DynamoDB GetItem; ``--calls``
-SendMessage to a new empty queue; ``--calls`` // 4 SendMessage to a new queue the child filled with
-``--depth`` messages first; ``--calls`` // 2 GetItem from each of ``--clients`` concurrent clients
-(threads, a client each); and, inside the server process, 20,000 lookups ``sqs_backends[account]``
-(µs per lookup). For each: the child's CPU per call (``time.process_time`` of the server
-process, all its threads) and the client's wall-clock p50 per call. Printed and written to
-``--output``: the median over the rounds of each figure, per variant. Also counted once per variant
-(no timing): BackendDict lookups per request, and message reads (``visible``/``delayed``) per send
-on the deep queue.
+Per round and variant:
+
+* ``--calls`` DynamoDB GetItem, one kept-alive boto3 client;
+* ``--calls`` // 2 GetItem from each of ``--clients`` concurrent clients (threads, a client each);
+* inside the server process, 20,000 backend lookups ``x_backends[account]`` (µs per lookup), with the
+  16 services of :data:`IN_USE` in use, the last one registered timed;
+* ``--calls`` SendMessage to a new empty queue (so it holds 0 to ``--calls`` messages);
+* ``--calls`` // 4 SendMessage to a new queue the child filled with ``--depth`` messages first.
+
+For each: the child's CPU per call (``time.process_time`` of the server process, all its threads)
+and the client's wall-clock p50 per call. Printed and written to ``--output``: the median over the
+rounds of each figure, per variant. Also counted once per variant (no timing): BackendDict lookups
+per request, and message reads (``visible``/``delayed``) per send on the deep queue.
 """
 
 from __future__ import annotations
@@ -43,8 +47,30 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "both": ("backend_dict_lookup", "sqs_send_attributes"),
 }
 
+# what `orderflow up` has in use once the template is deployed (CloudFormation, the template's
+# resource types, IAM/STS of the role checks, the execution logs); the last is timed by "lookups"
+IN_USE = (
+    "cloudformation",
+    "iam",
+    "sts",
+    "dynamodb",
+    "dynamodbstreams",
+    "sqs",
+    "lambda",
+    "logs",
+    "cloudwatch",
+    "ses",
+    "stepfunctions",
+    "apigateway",
+    "kms",
+    "events",
+    "sns",
+    "s3",
+)
+
 
 def _serve(port: int, conn: Any) -> None:
+    from moto.backends import get_backend
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
     from moto.sqs.models import Message, sqs_backends
@@ -100,10 +126,14 @@ def _serve(port: int, conn: Any) -> None:
                 setattr(owner, name, original)
             conn.send(dict(counts))
         elif command == "lookups":  # time args[0] lookups of an account that has its backends
-            sqs_backends[DEFAULT_ACCOUNT_ID]
+            # with the services a deployed template has in use (moto's lookup compares the BackendDict
+            # with each one registered before it): the last one registered is timed
+            for service in IN_USE:
+                backend_dict = get_backend(service)  # type: ignore[call-overload]
+                backend_dict[DEFAULT_ACCOUNT_ID]
             started = time.perf_counter()
             for _ in range(args[0]):
-                sqs_backends[DEFAULT_ACCOUNT_ID]
+                backend_dict[DEFAULT_ACCOUNT_ID]
             elapsed = time.perf_counter() - started
             conn.send((elapsed * 1e6 / args[0], len(BackendDict._instances)))  # type: ignore[misc]
         elif command == "stop":
@@ -224,7 +254,7 @@ def main() -> None:
                 lookup_us, in_use = _ask(parent, "lookups", 20000)
                 figures["backend_lookup"] = {"us": lookup_us}
                 empty = sqs.create_queue(QueueName=f"empty-{rnd}-{name}")["QueueUrl"]
-                figures["send_empty"] = _timed(parent, args.calls, sender(empty))
+                figures[f"send_0_to_{args.calls}"] = _timed(parent, args.calls, sender(empty))
                 deep_name = f"deep-{rnd}-{name}"
                 deep = sqs.create_queue(QueueName=deep_name)["QueueUrl"]
                 _ask(parent, "fill", deep_name, args.depth)
