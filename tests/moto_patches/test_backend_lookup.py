@@ -116,7 +116,7 @@ def test_threads_looking_up_a_new_account_at_once_get_one_backend(moto_aws: None
 
     def look_up() -> None:
         try:
-            barrier.wait(timeout=10)
+            barrier.wait()
             for _ in range(200):
                 found.append(sqs_backends[account])
         except BaseException as exc:  # reported below, not lost in the thread
@@ -124,11 +124,12 @@ def test_threads_looking_up_a_new_account_at_once_get_one_backend(moto_aws: None
 
     with REGISTRY.enabled("backend_dict_lookup"):
         BackendDict.reset()
-        threads = [threading.Thread(target=look_up) for _ in range(8)]
+        threads = [threading.Thread(target=look_up, daemon=True) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(timeout=30)
+            thread.join(timeout=60)  # a safety net for a hang, not a timing the test relies on
+        assert not any(thread.is_alive() for thread in threads)
         assert errors == []
         assert len(found) == 8 * 200
         assert len({id(backend) for backend in found}) == 1
