@@ -54,6 +54,8 @@ patch                                   kind       module
 ``sqs_pickle``                          gap        :mod:`.state`
 ``lambda_pickle``                       gap        :mod:`.state`
 ``sfn_pickle``                          gap        :mod:`.state`
+``backend_dict_lookup``                 speed-up   :mod:`.backend_lookup`
+``sqs_send_attributes``                 speed-up   :mod:`.sqs_send`
 ======================================  =========  =====================================================
 
 Each record says what moto does wrong (``REGISTRY[name].summary``), the moto versions it was written
@@ -71,6 +73,7 @@ from __future__ import annotations
 from . import (
     asl,
     awslambda,
+    backend_lookup,
     cfn_update,
     cloudformation,
     cloudwatch,
@@ -87,6 +90,7 @@ from . import (
     sfn_lambda,
     sfn_local_hooks,
     sfn_watch,
+    sqs_send,
     state,
 )
 from .hooks import Hooks
@@ -101,6 +105,7 @@ __all__ = [
     "Patcher",
     "asl",
     "awslambda",
+    "backend_lookup",
     "cfn_update",
     "check_versions",
     "cloudformation",
@@ -117,6 +122,7 @@ __all__ = [
     "sfn_lambda",
     "sfn_local_hooks",
     "sfn_watch",
+    "sqs_send",
     "start",
     "started",
     "state",
@@ -170,6 +176,8 @@ REGISTRY.declare_order(
         state.SQS_PICKLE.name,
         state.LAMBDA_PICKLE.name,
         state.SFN_PICKLE.name,
+        backend_lookup.BACKEND_DICT_LOOKUP.name,
+        sqs_send.SQS_SEND_ATTRIBUTES.name,
     ]
 )
 
