@@ -185,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME",
-        help="leave one of the runtime's named moto patches off (repeatable; the README lists them), "
-        "e.g. to see whether plain moto still has a gap",
+        help="leave one of the runtime's named moto patches off (repeatable; docs/moto-patches.md "
+        "lists them), e.g. to see whether plain moto still has a gap",
     )
     up.add_argument(
         "--state-dir",

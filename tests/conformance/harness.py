@@ -45,7 +45,7 @@ DEADLINE_SECONDS = 20.0
 
 
 def unsupported(what: str) -> pytest.MarkDecorator:
-    """A documented behaviour the runtime does not have (listed in the README's "Not supported"): a
+    """A documented behaviour the runtime does not have (listed in docs/asl-coverage.md, "Not supported"): a
     strict xfail, so the day it works the suite says so."""
     return pytest.mark.xfail(strict=True, reason=f"not supported: {what}")
 

@@ -1,7 +1,7 @@
 """A catalogue of hostile requests against every route of the running stack (issue 10).
 
 Each request is sent as raw HTTP to the local API. For every one: the answer is a 4xx (never >= 500),
-its body is JSON with a ``message``, and its status is the one the README's table promises. Around
+its body is JSON with a ``message``, and its status is the one docs/api.md's table promises. Around
 the whole catalogue, every DynamoDB table of the stack is scanned and the executions counted: a
 refused request writes nothing.
 """

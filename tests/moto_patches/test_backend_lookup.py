@@ -19,7 +19,7 @@ from moto.sqs.models import sqs_backends
 from orderflow.runtime.moto import REGISTRY
 from orderflow.runtime.moto import backends as moto_backends
 from orderflow.runtime.moto import state as moto_state
-from tests.moto_patches.test_gaps import ACCOUNT, REGION, client, gap
+from tests.moto_patches.support import ACCOUNT, REGION, client, gap
 
 LOOKUPS = 100
 

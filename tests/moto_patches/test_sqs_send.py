@@ -20,7 +20,7 @@ from moto.sqs.models import Message
 
 from orderflow.runtime.moto import REGISTRY
 from orderflow.runtime.moto import backends as moto_backends
-from tests.moto_patches.test_gaps import client, gap
+from tests.moto_patches.support import client, gap
 
 
 def messages_read_per_send(monkeypatch: pytest.MonkeyPatch, queue_length: int) -> int:

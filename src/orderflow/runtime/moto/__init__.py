@@ -4,59 +4,9 @@ No other module of ``orderflow`` imports moto. What the runtime needs of moto's 
 is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
 :mod:`.cloudwatch`, :mod:`.cfn_update`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
-declared order (wrappers of one method always nest the same way) and undone in reverse:
-
-======================================  =========  =====================================================
-patch                                   kind       module
-======================================  =========  =====================================================
-``sfn_cfn_backend``                     gap        :mod:`.sfn`
-``sfn_unnamed_execution``               gap        :mod:`.sfn`
-``sfn_finished_threads``                gap        :mod:`.sfn`
-``sfn_execution_names``                 gap        :mod:`.sfn`
-``sfn_express_executions``              gap        :mod:`.sfn_express`
-``sfn_sync_execution``                  gap        :mod:`.sfn_express`
-``sfn_execution_logs``                  gap        :mod:`.sfn_express`
-``sfn_execution_events``                gap        :mod:`.sfn_watch` (calls the runtime: metrics, log lines)
-``sfn_mock_config``                     gap        :mod:`.sfn_local_hooks` (on while a mock config is set)
-``sfn_time_scale``                      feature    :mod:`.sfn_local_hooks` (on while the scale is not 1)
-``sfn_jsonata``                         gap        :mod:`.jsonata` (the JSONata engine, AWS's functions)
-``sfn_no_choice_matched``               gap        :mod:`.asl`
-``sfn_assign_literals``                 gap        :mod:`.asl`
-``sfn_variable_limits``                 gap        :mod:`.asl`
-``sfn_integration_shapes``              gap        :mod:`.integrations`
-``sfn_heartbeat_timeout``               gap        :mod:`.integrations`
-``sfn_describe_output``                 gap        :mod:`.sfn_api`
-``sfn_history_order``                   gap        :mod:`.sfn_api`
-``sfn_task_failure_cause``              gap        :mod:`.sfn_api`
-``sfn_inprocess_clients``               speed-up   :mod:`.interpreter`
-``sfn_parse_cache``                     speed-up   :mod:`.interpreter`
-``sfn_jsonpath_cache``                  speed-up   :mod:`.interpreter`
-``sfn_json_copy``                       speed-up   :mod:`.interpreter`
-``sfn_lambda_request_id``               gap        :mod:`.sfn_lambda`
-``sfn_task_role``                       gap        :mod:`.iam` (off with ``--no-iam``)
-``iam_role_sessions``                   gap        :mod:`.iam` (off with ``--no-iam``)
-``iam_cfn_managed_policies``            gap        :mod:`.iam`
-``dynamodb_transactions``               gap        :mod:`.dynamodb`
-``dynamodb_isolation``                  gap        :mod:`.dynamodb` (needs ``stream_esm``)
-``lambda_invoke``                       gap        :mod:`.awslambda` (calls the runtime's workers)
-``lambda_cfn_layers``                   gap        :mod:`.awslambda`
-``stream_esm``                          gap        :mod:`.awslambda` (calls the runtime's dispatchers)
-``rest_api_cfn``                        gap        :mod:`.cloudformation`
-``missing_cfn_types``                   gap        :mod:`.cloudformation`
-``stack_failure``                       gap        :mod:`.cloudformation`
-``cfn_stack_update``                    gap        :mod:`.cfn_update`
-``ses_sent_at``                         gap        :mod:`.ses`
-``cloudwatch_alarm_state``              gap        :mod:`.cloudwatch`
-``cloudwatch_extended_statistics``      gap        :mod:`.cloudwatch`
-``cloudwatch_list_metrics_once``        gap        :mod:`.cloudwatch`
-``kms_pickle``                          gap        :mod:`.state` (moto's state saved to a file)
-``dynamodb_pickle``                     speed-up   :mod:`.state`
-``sqs_pickle``                          gap        :mod:`.state`
-``lambda_pickle``                       gap        :mod:`.state`
-``sfn_pickle``                          gap        :mod:`.state`
-``backend_dict_lookup``                 speed-up   :mod:`.backend_lookup`
-``sqs_send_attributes``                 speed-up   :mod:`.sqs_send`
-======================================  =========  =====================================================
+declared order (wrappers of one method always nest the same way) and undone in reverse. The
+patches, what each closes and its module are listed in ``docs/moto-patches.md`` (a test keeps that
+table equal to :data:`REGISTRY`, in declared order; the order itself is the list below).
 
 Each record says what moto does wrong (``REGISTRY[name].summary``), the moto versions it was written
 for, and the upstream issue where one exists. ``tests/moto_patches/`` has, per gap, a test that shows

@@ -10,7 +10,7 @@ JSONPath ``"x.$": "$variable"``, because moto reads workflow variables through t
 
 The engine is jsonata2py (pinned in pyproject.toml), chosen by measurement: of the JSONata engines on
 PyPI it passes the most of jsonata-js's own test suite and evaluates compiled expressions fastest
-(``bench/jsonata_suite.py``; the table is in the README, "JSONata engine").
+(``bench/jsonata_suite.py``; the table is in docs/asl-coverage.md).
 
 What the patch changes:
 
