@@ -5,6 +5,8 @@ BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
 .PHONY: help demo up test lint docs format bench soak clean browser sam
+# A bare `make` lists the targets (it used to build the virtual environment and say it was up to date).
+.DEFAULT_GOAL := help
 
 FUNCTION_REQUIREMENTS = $(wildcard functions/*/requirements.txt)
 

@@ -1,0 +1,25 @@
+"""The Makefile as a newcomer meets it: a bare ``make`` lists the targets and builds nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_bare_make_prints_the_targets_and_builds_nothing() -> None:
+    answer = subprocess.run(
+        ["make", "--no-print-directory", "-n"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    # -n shows what would run: only the help recipe (grep over the Makefile), no venv, no pip
+    assert "venv" not in answer.stdout and "pip" not in answer.stdout, answer.stdout
+    shown = subprocess.run(
+        ["make", "--no-print-directory"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    for target in ("make test", "make up", "make demo"):
+        assert target in shown.stdout
