@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from orderflow.console import ConsoleApi, ConsoleSources
-from orderflow.console.server import invocation_lines
+from orderflow.console.logs import invocation_lines
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z in epoch ms
 
