@@ -65,6 +65,15 @@ class GatedRuntime:
         self.hold = hold
         self.held, self.release = threading.Event(), threading.Event()
         self.invocations: list[str] = []
+        self.threads: list[threading.Thread] = []  # the held execution's, as it ran before the "stop"
+
+    def finish(self) -> None:
+        """Let the held execution go and wait for its threads to end, so that nothing of this test
+        calls the process-global hooks after it (the next test's would record its end)."""
+        self.release.set()
+        for thread in self.threads:
+            thread.join(60)
+            assert not thread.is_alive(), f"{thread.name} did not end"
 
     def invoke_function(
         self, name: str, event: Any, invocation_type: str, request_id: str | None = None
@@ -115,10 +124,12 @@ def start_held(runtime: GatedRuntime, tmp_path: Path) -> tuple[Any, str]:
         )
     sfn = boto3.client("stepfunctions", region_name=REGION)
     machine = sfn.create_state_machine(name="m", definition=json.dumps(MACHINE), roleArn=ROLE_ARN)
+    before = set(threading.enumerate())
     arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="e", input='{"order": 1}')[
         "executionArn"
     ]
     assert runtime.held.wait(30), "the invocation reached the gate"
+    runtime.threads = [thread for thread in threading.enumerate() if thread not in before]
     saved: list[moto_state.SavedRunning] = []
     moto_state.save(tmp_path / "aws-state", {}, saved)
     assert [(s.name, s.express) for s in saved] == [("e", False)]
@@ -171,7 +182,7 @@ def test_a_lambda_task_cut_by_the_stop_fails_as_a_dead_environment_and_its_retry
         )
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     finally:
-        runtime.release.set()
+        runtime.finish()
         hooks.detach()
 
 
@@ -189,7 +200,7 @@ def test_a_task_that_does_not_retry_a_dead_environment_goes_to_its_catch_and_is_
         assert json.loads(done["output"])["notification"] == "PARKED"
         assert runtime.invocations[calls:] == [], "Notify, which may have sent, was not run again"
     finally:
-        runtime.release.set()
+        runtime.finish()
         hooks.detach()
 
 
@@ -208,7 +219,7 @@ def test_an_execution_whose_state_is_gone_from_its_definition_is_resolved_aborte
         assert "could not be resumed" in described["cause"]
         assert list(sfn_resume.restored_running(ACCOUNT, REGION)) == [], "nothing claims RUNNING"
     finally:
-        runtime.release.set()
+        runtime.finish()
         hooks.detach()
 
 
