@@ -26,13 +26,14 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from orderflow.awsclients import CliError, default_endpoint, default_region
 
 PROG = "orderflow"
+T = TypeVar("T")
 CONSOLE_PORT = 4580  # orderflow up's web console, when free
 REGION_HELP = "default $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1 (as the AWS CLI)"
 
@@ -405,48 +406,42 @@ def cmd_up(args: argparse.Namespace) -> int:
     from orderflow.session import LocalSession, PortInUse, SessionOptions
 
     started = time.monotonic()
-    template: Path = args.template
-    if not template.is_file():
-        raise CliError(f"template {template} not found (see --template)")
-    if args.aws_port == args.api_port:
-        raise CliError(f"--aws-port and --api-port are both {args.api_port}")
-    mock_config, time_scale = _sfn_local_options(args)
-    region = args.region or default_region()
-    parameters = _parameter_overrides(args, template)
-    console_port = None
-    if not args.no_console:
-        # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
-        # ready line says which)
-        console_port = CONSOLE_PORT if args.console_port is None else args.console_port
-        if console_port in (args.aws_port, args.api_port):
-            if args.console_port is not None:
-                raise CliError(f"--console-port {console_port} is the AWS or API port")
-            console_port = 0
-    options = SessionOptions(
-        template,
-        stack_name=args.stack_name,
-        aws_port=args.aws_port,
-        api_port=args.api_port,
-        region=region,
-        parameter_overrides=parameters,
-        mock_config=mock_config,
-        time_scale=time_scale,
-        log_echo=not args.quiet,
-        access_log=None if args.quiet else default_access_log,
-        disabled_patches=tuple(args.disable_patch),
-        allowed_origins=tuple(args.allow_origin),
-        lint=not args.no_lint,
-        host=args.host,
-        state_dir=args.state_dir,
-        persist=not args.in_memory,
-        snapshot_interval=args.snapshot_interval or None,
-        faults=_fault_rules(args.faults) if args.faults is not None else None,
-        max_workers_per_function=args.max_concurrency,
-        iam=not args.no_iam,
-        console_port=console_port,
-        console_port_fallback=args.console_port is None,
-        stop_grace=args.stop_grace,
+    # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
+    # ready line says which)
+    console_port = CONSOLE_PORT if args.console_port is None else args.console_port
+    if console_port in (args.aws_port, args.api_port):
+        console_port = 0
+    options = _loaded(
+        args,
+        lambda **raw: SessionOptions.load(
+            args.template,
+            **raw,
+            faults_file=args.faults,
+            mock_config=args.mock_config,
+            time_scale=args.time_scale,
+            stack_name=args.stack_name,
+            aws_port=args.aws_port,
+            api_port=args.api_port,
+            region=args.region or default_region(),
+            log_echo=not args.quiet,
+            access_log=None if args.quiet else default_access_log,
+            disabled_patches=tuple(args.disable_patch),
+            allowed_origins=tuple(args.allow_origin),
+            lint=not args.no_lint,
+            host=args.host,
+            state_dir=args.state_dir,
+            persist=not args.in_memory,
+            snapshot_interval=args.snapshot_interval or None,
+            max_workers_per_function=args.max_concurrency,
+            iam=not args.no_iam,
+            console_port=None if args.no_console else console_port,
+            console_port_fallback=args.console_port is None,
+            stop_grace=args.stop_grace,
+        ),
     )
+    if not args.no_console and args.console_port is not None and console_port == 0 != args.console_port:
+        raise CliError(f"--console-port {args.console_port} is the AWS or API port")
+    region, mock_config = options.region, options.mock_config
 
     stop = threading.Event()
     session = LocalSession(options)
@@ -542,53 +537,39 @@ def _parameter_arguments(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _loaded(args: argparse.Namespace, load: Callable[..., T]) -> T:
+    """``load(parameter_overrides=..., config_env=...)``, its ConfigError one CliError (a standalone
+    line after the first says the command again)."""
+    from orderflow.runtime.config import ConfigError
+
+    try:
+        return load(parameter_overrides=args.parameter_overrides, config_env=args.config_env)
+    except ConfigError as exc:
+        if not exc.standalone:
+            raise CliError(str(exc)) from None
+        prefix = f"{PROG} {args.command}: "
+        raise CliError("\n".join(f"{prefix}{line}" for line in exc.lines)[len(prefix) :]) from None
+
+
 def _fault_rules(path: Path) -> Any:
     """The rules of ``--faults FILE``, every mistake one line (CliError)."""
-    from orderflow.runtime.faults import FaultRuleError, load_document, parse_rules
+    from orderflow.runtime.config import ConfigError, load_fault_rules
 
-    if not path.is_file():
-        raise CliError(f"--faults {path}: no such file")
     try:
-        return parse_rules(load_document(path.read_text(encoding="utf-8"), str(path)), str(path))
-    except FaultRuleError as exc:
-        raise CliError("\n".join(exc.lines)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"--faults {path}: cannot read it ({exc})") from None
+        return load_fault_rules(path)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _parameter_overrides(args: argparse.Namespace, template: Path) -> dict[str, str]:
     """samconfig.toml's parameter_overrides for --config-env, then --parameter-overrides, checked
     against the template's Parameters (every mistake one line)."""
-    from orderflow.parameters import ParameterError, parse_overrides, samconfig_overrides, validate
-    from orderflow.runtime import RuntimeStartError
-    from orderflow.runtime.deploy import load_template
+    from orderflow.runtime.config import load_parameters
 
-    try:
-        values = samconfig_overrides(template.parent / "samconfig.toml", args.config_env)
-        values.update(parse_overrides(args.parameter_overrides))
-        if values:
-            validate(load_template(template).get("Parameters") or {}, values)
-    except ParameterError as exc:
-        prefix = f"{PROG} {args.command}: "
-        raise CliError("\n".join(f"{prefix}{line}" for line in exc.lines)[len(prefix) :]) from None
-    except RuntimeStartError as exc:
-        raise CliError(str(exc)) from None
-    return values
-
-
-def _sfn_local_options(args: argparse.Namespace) -> tuple[str | None, float | None]:
-    """The mock config path and time scale asked for by flags, else by the environment."""
-    from orderflow import sfn_local
-
-    env = os.environ
-    mock_config = str(args.mock_config) if args.mock_config else env.get(sfn_local.MOCK_CONFIG_ENV) or None
-    raw_scale = args.time_scale if args.time_scale is not None else env.get(sfn_local.TIME_SCALE_ENV)
-    source = "--time-scale" if args.time_scale is not None else sfn_local.TIME_SCALE_ENV
-    try:
-        scale = sfn_local.parse_time_scale(raw_scale, source) if raw_scale and raw_scale.strip() else None
-    except sfn_local.MockConfigError as exc:
-        raise CliError(str(exc)) from None
-    return mock_config, scale
+    return _loaded(
+        args,
+        lambda parameter_overrides, config_env: load_parameters(template, parameter_overrides, config_env),
+    )
 
 
 # ---------------------------------------------------------------------------- history / load / outbox
