@@ -4,9 +4,8 @@
         session.runtime.outputs, session.api.url
 
 :meth:`LocalSession.start` claims the API port first (a clash costs nothing to report), checks the
-AWS port, loads and validates the Step Functions Local settings (mock config, time scale) before
-anything is installed, starts the runtime (embedded AWS, moto patches, stack), imports every
-function's handler, checks the mock config against the state machines really deployed, and serves
+AWS port, starts the runtime (embedded AWS, moto patches, the Step Functions Local settings of its
+config, stack), imports every function's handler, and serves
 the local API, then the web console when asked for (its port is claimed with the API's, before
 anything starts). Any failure is one RuntimeStartError line, with everything already started stopped
 again. :meth:`LocalSession.stop` first refuses new work (the local API and the embedded AWS answer
@@ -26,7 +25,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from orderflow import sfn_local
 from orderflow.api import ApiServer
 from orderflow.console import Console, ConsoleSources
 from orderflow.ports import port_free
@@ -76,7 +74,6 @@ class LocalSession:
         self.options = options
         self.runtime: Runtime | None = None
         self.api: ApiServer | None = None
-        self.sfn_settings: sfn_local.SfnLocalSettings | None = None
         self.console: Console | None = None
         self._lock = threading.Lock()
 
@@ -95,7 +92,7 @@ class LocalSession:
 
     def stop(self) -> None:
         """Refuse new work, give what runs ``stop_grace`` seconds, then stop the local API, the runtime
-        and the Step Functions Local settings. Idempotent."""
+        (which switches its Step Functions Local settings off). Idempotent."""
         with self._lock:
             try:
                 self._drain()
@@ -162,12 +159,6 @@ class LocalSession:
             self.console = console
         if not aws_port_free:
             raise PortInUse("AWS", o.aws_port)
-        try:  # the file is read and validated before anything is installed
-            self.sfn_settings = sfn_local.configure(
-                mock_config_path=str(o.mock_config) if o.mock_config else None, time_scale=o.time_scale
-            )
-        except sfn_local.MockConfigError as exc:
-            raise RuntimeStartError(str(exc)) from None
         # as many spare workers as handlers are checked at start (all functions: the default)
         spare = None if isinstance(o.check_handlers, bool) else len(o.check_handlers)
         runtime = Runtime(Path(o.template).resolve(), dataclasses.replace(o, spare_workers=spare))
@@ -177,15 +168,6 @@ class LocalSession:
             runtime.check_handlers()
         elif o.check_handlers:
             runtime.check_handlers(list(o.check_handlers))
-        if self.sfn_settings.mock_config is not None:
-            try:
-                sfn_local.validate_against_definitions(
-                    self.sfn_settings.mock_config,
-                    runtime.state_machine_definitions(),
-                    require_state_machines=True,
-                )
-            except sfn_local.MockConfigError as exc:
-                raise RuntimeStartError(str(exc)) from None
         if self.api is not None:
             self.api.use_runtime(runtime)
             self.api.start()
@@ -198,7 +180,7 @@ class LocalSession:
         o = self.options
 
         def test_cases() -> dict[str, list[str]]:
-            mock_config = self.sfn_settings.mock_config if self.sfn_settings is not None else None
+            mock_config = self.runtime.mock_config if self.runtime is not None else None
             if mock_config is None:
                 return {}
             return {machine: sorted(cases) for machine, cases in mock_config.test_cases.items()}
@@ -228,6 +210,3 @@ class LocalSession:
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
-        if self.sfn_settings is not None:
-            sfn_local.reset()
-            self.sfn_settings = None

@@ -83,3 +83,38 @@ def test_runtime_takes_the_config_or_keywords_that_build_one(template: Path) -> 
     assert Runtime(template, stack_name="kw", time_scale=0.0).config == RuntimeConfig(
         stack_name="kw", time_scale=0.0
     )
+
+
+def test_a_runtime_without_a_session_switches_its_step_functions_local_settings(tmp_path: Path) -> None:
+    """Runtime.start switches the time scale and the mock config of its config on, stop off."""
+    import json
+
+    from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
+    from orderflow.runtime.sfn_local import installed_mock_config
+    from orderflow.runtime.sfn_local.time_scale import current_time_scale
+    from tests.runtime.runtime_support import FIXTURE_TEMPLATE, running
+
+    switches = {sfn_local_hooks.SFN_TIME_SCALE.name, sfn_local_hooks.SFN_MOCK_CONFIG.name}
+    mock = tmp_path / "MockConfigFile.json"
+    mock.write_text(json.dumps({"StateMachines": {}, "MockedResponses": {}}), encoding="utf-8")
+    assert not switches & set(REGISTRY.active())
+    with running(FIXTURE_TEMPLATE, "switched", time_scale=0.0, mock_config=mock, state_dir=tmp_path) as rt:
+        assert switches <= set(REGISTRY.active())
+        assert current_time_scale() == 0.0
+        assert installed_mock_config() is rt.mock_config is not None
+    assert not switches & set(REGISTRY.active())
+    assert current_time_scale() == 1.0 and installed_mock_config() is None
+
+
+def test_a_bad_mock_config_fails_the_runtime_start_in_one_line(tmp_path: Path) -> None:
+    from orderflow.runtime import Runtime, RuntimeStartError
+    from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
+    from tests.runtime.runtime_support import FIXTURE_TEMPLATE, free_port
+
+    bad = tmp_path / "MockConfigFile.json"
+    bad.write_text("{not json", encoding="utf-8")
+    runtime = Runtime(FIXTURE_TEMPLATE, aws_port=free_port(), state_dir=tmp_path, mock_config=bad)
+    with pytest.raises(RuntimeStartError) as caught:
+        runtime.start()
+    assert str(bad) in str(caught.value) and "\n" not in str(caught.value)
+    assert sfn_local_hooks.SFN_MOCK_CONFIG.name not in REGISTRY.active()

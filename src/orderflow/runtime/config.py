@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from .faults import RulesDocument
-from .lambdas import DEFAULT_MAX_CONCURRENCY
+from orderflow.parameters import ParameterError, parse_overrides, samconfig_overrides, validate
 
-MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
-TIME_SCALE_ENV = "ORDERFLOW_TIME_SCALE"
+from .deploy import load_template
+from .faults import FaultRuleError, RulesDocument, load_document, parse_rules
+from .lambdas import DEFAULT_MAX_CONCURRENCY
+from .model import RuntimeStartError
+from .sfn_local import MOCK_CONFIG_ENV, TIME_SCALE_ENV, MockConfigError, parse_time_scale
 
 
 class ConfigError(ValueError):
@@ -125,11 +127,6 @@ def load_parameters(
 ) -> dict[str, str]:
     """samconfig.toml's parameter_overrides for config_env, then ``overrides``, checked against the
     template's Parameters."""
-    from orderflow.parameters import ParameterError, parse_overrides, samconfig_overrides, validate
-
-    from .deploy import load_template
-    from .model import RuntimeStartError
-
     try:
         values = samconfig_overrides(template.parent / "samconfig.toml", config_env)
         values.update(parse_overrides(parameter_overrides))
@@ -144,8 +141,6 @@ def load_parameters(
 
 def load_fault_rules(path: Path) -> RulesDocument:
     """The rules of a fault-rules file (YAML or JSON)."""
-    from .faults import FaultRuleError, load_document, parse_rules
-
     if not path.is_file():
         raise ConfigError([f"--faults {path}: no such file"])
     try:
@@ -158,8 +153,6 @@ def load_fault_rules(path: Path) -> RulesDocument:
 
 def load_time_scale(raw: str | float | None, env: Mapping[str, str]) -> float | None:
     """The time scale given, else ORDERFLOW_TIME_SCALE's: a finite number >= 0 (None: real time)."""
-    from orderflow.sfn_local import MockConfigError, parse_time_scale
-
     source = "--time-scale" if raw is not None else TIME_SCALE_ENV
     text = str(raw) if raw is not None else env.get(TIME_SCALE_ENV)
     if not text or not text.strip():

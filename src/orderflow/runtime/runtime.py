@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import build, embedded_aws
+from . import build, embedded_aws, sfn_local
 from . import moto as moto_layer
 from .browser_guard import write_admin_token
 from .config import RuntimeConfig
@@ -106,6 +106,7 @@ class Runtime:
         self.faults = FaultEngine()  # config.faults in force from the start, changed while it runs
         self._initial_faults = c.faults
         self.time_scale = time_scale = c.time_scale
+        self.mock_config: sfn_local.MockConfig | None = None  # config.mock_config's, loaded at start
         self.iam = iam = c.iam
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
@@ -160,11 +161,26 @@ class Runtime:
                 raise RuntimeStartError(
                     f"parameter {unknown[0]} is not declared in {self.template_path.name}"
                 )
+            try:  # read and checked before anything is installed
+                mock = (
+                    sfn_local.load_mock_config(str(self.config.mock_config))
+                    if self.config.mock_config
+                    else None
+                )
+            except sfn_local.MockConfigError as exc:
+                raise RuntimeStartError(str(exc)) from None
+            self.mock_config = mock
             lint = TemplateLint(self.template_path, self.region) if self.lint else None
             try:
                 self._start_aws(template)
                 self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
                 self._deploy(template, lint)
+                try:  # every state machine it names is deployed, and every state it mocks is one of them
+                    if mock is not None:
+                        definitions = self.state_machine_definitions()
+                        sfn_local.validate_against_definitions(mock, definitions, require_state_machines=True)
+                except sfn_local.MockConfigError as exc:
+                    raise RuntimeStartError(str(exc)) from None
                 if self.persist and self.snapshot_interval:
                     self._snapshots = PeriodicSnapshots(self._gate, self.snapshot, self.snapshot_interval)
                     self._snapshots.start()
@@ -349,6 +365,8 @@ class Runtime:
             except (moto_layer.MotoVersionError, KeyError) as exc:
                 raise RuntimeStartError(str(exc).strip("'\"")) from exc
             parts.callback(self._stop_moto)
+            # Step Functions Local's mock config and time scale (config), off again at stop
+            parts.enter_context(sfn_local.switched_on(self.mock_config, self.time_scale))
             if self.persist and self.state_file.exists():
                 self._restore()
             self.hooks.start(self.telemetry, self.service_metrics)
