@@ -11,28 +11,30 @@
 Every bad input is one line on stderr and a non-zero exit; never a traceback
 (set ORDERFLOW_DEBUG=1 to see one for an unexpected error).
 
-Each command imports what it needs when it runs (the only function-local imports in orderflow):
-``history``, ``load``, ``outbox`` and ``cost`` talk to a running stack and should not pay for importing moto,
+Each command imports what it needs when it runs (with cli_client.py's, the only function-local
+imports in orderflow): ``history``, ``load``, ``outbox``, ``faults`` and ``cost`` (in
+:mod:`orderflow.cli_client`) talk to a running stack and should not pay for importing moto,
 samtranslator and the runtime, which ``up`` and ``demo`` need.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
-from orderflow.awsclients import CliError, default_endpoint, default_region
+from orderflow.awsclients import CliError, default_region
+from orderflow.cli_client import cmd_cost, cmd_faults, cmd_history, cmd_load, cmd_outbox
 
 PROG = "orderflow"
+T = TypeVar("T")
 CONSOLE_PORT = 4580  # orderflow up's web console, when free
 REGION_HELP = "default $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1 (as the AWS CLI)"
 
@@ -405,48 +407,42 @@ def cmd_up(args: argparse.Namespace) -> int:
     from orderflow.session import LocalSession, PortInUse, SessionOptions
 
     started = time.monotonic()
-    template: Path = args.template
-    if not template.is_file():
-        raise CliError(f"template {template} not found (see --template)")
-    if args.aws_port == args.api_port:
-        raise CliError(f"--aws-port and --api-port are both {args.api_port}")
-    mock_config, time_scale = _sfn_local_options(args)
-    region = args.region or default_region()
-    parameters = _parameter_overrides(args, template)
-    console_port = None
-    if not args.no_console:
-        # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
-        # ready line says which)
-        console_port = CONSOLE_PORT if args.console_port is None else args.console_port
-        if console_port in (args.aws_port, args.api_port):
-            if args.console_port is not None:
-                raise CliError(f"--console-port {console_port} is the AWS or API port")
-            console_port = 0
-    options = SessionOptions(
-        template,
-        stack_name=args.stack_name,
-        aws_port=args.aws_port,
-        api_port=args.api_port,
-        region=region,
-        parameter_overrides=parameters,
-        mock_config=mock_config,
-        time_scale=time_scale,
-        log_echo=not args.quiet,
-        access_log=None if args.quiet else default_access_log,
-        disabled_patches=tuple(args.disable_patch),
-        allowed_origins=tuple(args.allow_origin),
-        lint=not args.no_lint,
-        host=args.host,
-        state_dir=args.state_dir,
-        persist=not args.in_memory,
-        snapshot_interval=args.snapshot_interval or None,
-        faults=_fault_rules(args.faults) if args.faults is not None else None,
-        max_workers_per_function=args.max_concurrency,
-        iam=not args.no_iam,
-        console_port=console_port,
-        console_port_fallback=args.console_port is None,
-        stop_grace=args.stop_grace,
+    # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
+    # ready line says which)
+    console_port = CONSOLE_PORT if args.console_port is None else args.console_port
+    if console_port in (args.aws_port, args.api_port):
+        console_port = 0
+    options = _loaded(
+        args,
+        lambda **raw: SessionOptions.load(
+            args.template,
+            **raw,
+            faults_file=args.faults,
+            mock_config=args.mock_config,
+            time_scale=args.time_scale,
+            stack_name=args.stack_name,
+            aws_port=args.aws_port,
+            api_port=args.api_port,
+            region=args.region or default_region(),
+            log_echo=not args.quiet,
+            access_log=None if args.quiet else default_access_log,
+            disabled_patches=tuple(args.disable_patch),
+            allowed_origins=tuple(args.allow_origin),
+            lint=not args.no_lint,
+            host=args.host,
+            state_dir=args.state_dir,
+            persist=not args.in_memory,
+            snapshot_interval=args.snapshot_interval or None,
+            max_workers_per_function=args.max_concurrency,
+            iam=not args.no_iam,
+            console_port=None if args.no_console else console_port,
+            console_port_fallback=args.console_port is None,
+            stop_grace=args.stop_grace,
+        ),
     )
+    if not args.no_console and args.console_port is not None and console_port == 0 != args.console_port:
+        raise CliError(f"--console-port {args.console_port} is the AWS or API port")
+    region, mock_config = options.region, options.mock_config
 
     stop = threading.Event()
     session = LocalSession(options)
@@ -542,170 +538,29 @@ def _parameter_arguments(command: argparse.ArgumentParser) -> None:
     )
 
 
-def _fault_rules(path: Path) -> Any:
-    """The rules of ``--faults FILE``, every mistake one line (CliError)."""
-    from orderflow.runtime.faults import FaultRuleError, load_document, parse_rules
+def _loaded(args: argparse.Namespace, load: Callable[..., T]) -> T:
+    """``load(parameter_overrides=..., config_env=...)``, its ConfigError one CliError (a standalone
+    line after the first says the command again)."""
+    from orderflow.runtime.config import ConfigError
 
-    if not path.is_file():
-        raise CliError(f"--faults {path}: no such file")
     try:
-        return parse_rules(load_document(path.read_text(encoding="utf-8"), str(path)), str(path))
-    except FaultRuleError as exc:
-        raise CliError("\n".join(exc.lines)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"--faults {path}: cannot read it ({exc})") from None
+        return load(parameter_overrides=args.parameter_overrides, config_env=args.config_env)
+    except ConfigError as exc:
+        if not exc.standalone:
+            raise CliError(str(exc)) from None
+        prefix = f"{PROG} {args.command}: "
+        raise CliError("\n".join(f"{prefix}{line}" for line in exc.lines)[len(prefix) :]) from None
 
 
 def _parameter_overrides(args: argparse.Namespace, template: Path) -> dict[str, str]:
     """samconfig.toml's parameter_overrides for --config-env, then --parameter-overrides, checked
     against the template's Parameters (every mistake one line)."""
-    from orderflow.parameters import ParameterError, parse_overrides, samconfig_overrides, validate
-    from orderflow.runtime import RuntimeStartError
-    from orderflow.runtime.deploy import load_template
+    from orderflow.runtime.config import load_parameters
 
-    try:
-        values = samconfig_overrides(template.parent / "samconfig.toml", args.config_env)
-        values.update(parse_overrides(args.parameter_overrides))
-        if values:
-            validate(load_template(template).get("Parameters") or {}, values)
-    except ParameterError as exc:
-        prefix = f"{PROG} {args.command}: "
-        raise CliError("\n".join(f"{prefix}{line}" for line in exc.lines)[len(prefix) :]) from None
-    except RuntimeStartError as exc:
-        raise CliError(str(exc)) from None
-    return values
-
-
-def _sfn_local_options(args: argparse.Namespace) -> tuple[str | None, float | None]:
-    """The mock config path and time scale asked for by flags, else by the environment."""
-    from orderflow import sfn_local
-
-    env = os.environ
-    mock_config = str(args.mock_config) if args.mock_config else env.get(sfn_local.MOCK_CONFIG_ENV) or None
-    raw_scale = args.time_scale if args.time_scale is not None else env.get(sfn_local.TIME_SCALE_ENV)
-    source = "--time-scale" if args.time_scale is not None else sfn_local.TIME_SCALE_ENV
-    try:
-        scale = sfn_local.parse_time_scale(raw_scale, source) if raw_scale and raw_scale.strip() else None
-    except sfn_local.MockConfigError as exc:
-        raise CliError(str(exc)) from None
-    return mock_config, scale
-
-
-# ---------------------------------------------------------------------------- history / load / outbox
-def cmd_history(args: argparse.Namespace) -> int:
-    from orderflow.history import show_history
-
-    endpoint = args.endpoint or default_endpoint()
-    region = args.region or default_region()
-    print(show_history(args.ref, endpoint, args.stack_name, region, as_json=args.json), flush=True)
-    return 0
-
-
-def cmd_load(args: argparse.Namespace) -> int:
-    from orderflow.awsclients import resource
-    from orderflow.loader import key_schema, read_items, resolve_table, write_items
-
-    endpoint = args.endpoint or default_endpoint()
-    region = args.region or default_region()
-    path: Path = args.file
-    if not path.is_file():  # checked before contacting anything
-        raise CliError(f"{path}: no such file")
-    logical, physical = resolve_table(args.table, endpoint, args.stack_name, region)
-    items = read_items(path, key_schema(endpoint, physical, region))
-    table = resource("dynamodb", endpoint, region).Table(physical)
-    # the progress bar only on a terminal: redirected output gets the result line alone
-    progress = not args.no_progress and sys.stderr.isatty()
-    count = write_items(table, items, total=len(items), progress=progress)
-    print(f"loaded {count} item{'' if count == 1 else 's'} into {physical} ({logical})")
-    return 0
-
-
-def cmd_outbox(args: argparse.Namespace) -> int:
-    import botocore.exceptions
-    import requests
-
-    from orderflow.runtime.outbox import fetch_outbox, format_outbox
-
-    endpoint = args.endpoint or default_endpoint()
-    try:
-        mails = list(fetch_outbox(endpoint))
-    except (
-        ConnectionError,
-        OSError,
-        requests.exceptions.ConnectionError,
-        botocore.exceptions.EndpointConnectionError,
-    ):
-        raise CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)") from None
-    if args.json:
-        print(json.dumps(mails, indent=2, default=str))
-    else:
-        print(format_outbox(mails))
-    return 0
-
-
-def cmd_faults(args: argparse.Namespace) -> int:
-    import requests
-
-    from orderflow.runtime.browser_guard import ADMIN_TOKEN_HEADER
-    from orderflow.runtime.faults import format_snapshot
-
-    endpoint = (args.endpoint or default_endpoint()).rstrip("/")
-    url = f"{endpoint}/_orderflow/faults"
-    headers = {}
-    body = None
-    if args.action == "set":
-        if args.file is None:
-            raise CliError("set needs a FILE of rules (YAML or JSON)")
-        _fault_rules(args.file)  # checked here first: the mistakes name the file
-        body = args.file.read_bytes()
-    if args.action != "show":
-        state_dir = args.state_dir or Path(".orderflow") / args.stack_name
-        token_path = state_dir / "admin-token"
-        try:
-            headers[ADMIN_TOKEN_HEADER] = token_path.read_text(encoding="utf-8").strip()
-        except OSError:
-            raise CliError(
-                f"no admin token at {token_path} (see --state-dir; is `orderflow up` running?)"
-            ) from None
-    method = {"show": "GET", "set": "PUT", "clear": "DELETE"}[args.action]
-    try:
-        response = requests.request(method, url, data=body, headers=headers, timeout=30)
-    except requests.exceptions.ConnectionError:
-        raise CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)") from None
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {"message": response.text[:200]}
-    if response.status_code != 200:
-        lines = answer.get("errors") or [answer.get("message") or f"HTTP {response.status_code}"]
-        raise CliError("\n".join(lines))
-    print(json.dumps(answer, indent=2) if args.json else format_snapshot(answer))
-    return 0
-
-
-def cmd_cost(args: argparse.Namespace) -> int:
-    from orderflow.cost.calc import SeedDesign, cost_per_orders
-    from orderflow.cost.collect import collect
-    from orderflow.cost.prices import PriceError, load_prices
-    from orderflow.cost.report import format_text, to_json
-
-    endpoint = args.endpoint or default_endpoint()
-    region = args.region or default_region()
-    try:
-        # an unknown region is refused before asking the stack anything
-        prices = load_prices(args.price_region or region)
-    except PriceError as exc:
-        raise CliError(str(exc)) from None
-    template: Path = args.template
-    logs_dir = template.resolve().parent / ".orderflow" / args.stack_name / "logs"
-    measured = collect(endpoint, args.stack_name, region, logs_dir, limit=args.limit)
-    seed = SeedDesign()
-    costs = cost_per_orders(measured.orders, measured.functions, prices, seed)
-    if args.json:
-        print(json.dumps(to_json(measured, prices, costs, seed), indent=2))
-    else:
-        print(format_text(measured, prices, costs, seed))
-    return 0
+    return _loaded(
+        args,
+        lambda parameter_overrides, config_env: load_parameters(template, parameter_overrides, config_env),
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -4,9 +4,8 @@
         session.runtime.outputs, session.api.url
 
 :meth:`LocalSession.start` claims the API port first (a clash costs nothing to report), checks the
-AWS port, loads and validates the Step Functions Local settings (mock config, time scale) before
-anything is installed, starts the runtime (embedded AWS, moto patches, stack), imports every
-function's handler, checks the mock config against the state machines really deployed, and serves
+AWS port, starts the runtime (embedded AWS, moto patches, the Step Functions Local settings of its
+config, stack), imports every function's handler, and serves
 the local API, then the web console when asked for (its port is claimed with the API's, before
 anything starts). Any failure is one RuntimeStartError line, with everything already started stopped
 again. :meth:`LocalSession.stop` first refuses new work (the local API and the embedded AWS answer
@@ -17,20 +16,20 @@ short), then undoes it all in reverse; what still runs is saved to resume at the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from orderflow import sfn_local
 from orderflow.api import ApiServer
 from orderflow.console import Console, ConsoleSources
 from orderflow.ports import port_free
 from orderflow.runtime import Runtime, RuntimeStartError
-from orderflow.runtime.lambdas import DEFAULT_MAX_CONCURRENCY
+from orderflow.runtime.config import RuntimeConfig
 from orderflow.runtime.stopping import DEFAULT_GRACE_S, RETRY_AFTER_S
 
 log = logging.getLogger("orderflow.runtime")
@@ -39,42 +38,23 @@ API_STOPPING = "the local runtime is stopping: this request was not run; retry o
 
 
 @dataclass(frozen=True)
-class SessionOptions:
+class SessionOptions(RuntimeConfig):
+    """The runtime's config (every field of RuntimeConfig, keyword-only) and the session's own."""
+
     template: Path
-    stack_name: str = "orderflow"
-    aws_port: int = 4566
-    api_port: int | None = 3000  # None: no local API
-    region: str = "us-east-1"
-    parameter_overrides: Mapping[str, str] = field(default_factory=dict)
-    state_dir: Path | None = None
-    mock_config: Path | str | None = None  # a Step Functions Local MockConfigFile.json
-    # Retry back-off and Wait sleeps (and botocore's retry sleeps in the functions) x this (None: real time)
-    time_scale: float | None = None
-    log_echo: bool = False  # function log lines echoed to stderr
     access_log: Callable[[str], None] | None = None  # one line per local API request
     # Whose handlers are imported at start (a broken one fails start-up): every function's (True),
     # none (False) or these logical ids.
     check_handlers: bool | Sequence[str] = True
-    disabled_patches: tuple[str, ...] = ()
-    allowed_origins: tuple[str, ...] = ()  # browser origins the embedded AWS answers (none by default)
-    lint: bool = False  # cfn-lint before deploy, as `sam validate --lint` (orderflow up: on)
-    host: str = "127.0.0.1"  # where both ports listen (another address exposes them to the network)
-    # concurrent workers per function without ReservedConcurrentExecutions (orderflow up --max-concurrency)
-    max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY
-    build_cache: Path | None = (
-        None  # the functions' package cache (default <template dir>/.orderflow/build-cache)
-    )
-    # Keep the embedded AWS's state in <state_dir>/aws-state across a stop and start (orderflow up:
-    # on unless --in-memory); written at stop and every snapshot_interval seconds (None: never).
-    persist: bool = False
-    snapshot_interval: float | None = 30.0
-    faults: Any = None  # orderflow.runtime.faults.RulesDocument in force from the start (--faults)
-    iam: bool = True  # each function / state machine runs as its role, enforced (--no-iam: off)
     console_port: int | None = None  # the web console's port (0: any free port; None: no console)
     console_port_fallback: bool = False  # console_port taken: any free port instead of an error
     # At stop: how long executions and requests in flight get to finish before what still runs is
     # saved to resume at the next start (orderflow up --stop-grace)
     stop_grace: float = DEFAULT_GRACE_S
+
+    @classmethod
+    def _loaded(cls, template: Path, **fields: Any) -> Any:
+        return cls(template, **fields)
 
 
 class PortInUse(RuntimeStartError):
@@ -94,7 +74,6 @@ class LocalSession:
         self.options = options
         self.runtime: Runtime | None = None
         self.api: ApiServer | None = None
-        self.sfn_settings: sfn_local.SfnLocalSettings | None = None
         self.console: Console | None = None
         self._lock = threading.Lock()
 
@@ -113,7 +92,7 @@ class LocalSession:
 
     def stop(self) -> None:
         """Refuse new work, give what runs ``stop_grace`` seconds, then stop the local API, the runtime
-        and the Step Functions Local settings. Idempotent."""
+        (which switches its Step Functions Local settings off). Idempotent."""
         with self._lock:
             try:
                 self._drain()
@@ -180,50 +159,15 @@ class LocalSession:
             self.console = console
         if not aws_port_free:
             raise PortInUse("AWS", o.aws_port)
-        try:  # the file is read and validated before anything is installed
-            self.sfn_settings = sfn_local.configure(
-                mock_config_path=str(o.mock_config) if o.mock_config else None, time_scale=o.time_scale
-            )
-        except sfn_local.MockConfigError as exc:
-            raise RuntimeStartError(str(exc)) from None
-        runtime = Runtime(
-            Path(o.template).resolve(),
-            stack_name=o.stack_name,
-            aws_port=o.aws_port,
-            api_port=o.api_port or 0,
-            region=o.region,
-            parameter_overrides=dict(o.parameter_overrides),
-            state_dir=o.state_dir,
-            log_echo=o.log_echo,
-            max_workers_per_function=o.max_workers_per_function,
-            build_cache=o.build_cache,
-            disabled_patches=o.disabled_patches,
-            allowed_origins=o.allowed_origins,
-            lint=o.lint,
-            host=o.host,
-            persist=o.persist,
-            snapshot_interval=o.snapshot_interval,
-            faults=o.faults,
-            time_scale=o.time_scale,
-            iam=o.iam,
-            # as many spare workers as handlers are checked at start (all functions: the default)
-            spare_workers=None if isinstance(o.check_handlers, bool) else len(o.check_handlers),
-        )
+        # as many spare workers as handlers are checked at start (all functions: the default)
+        spare = None if isinstance(o.check_handlers, bool) else len(o.check_handlers)
+        runtime = Runtime(Path(o.template).resolve(), dataclasses.replace(o, spare_workers=spare))
         self.runtime = runtime
         runtime.start()
         if o.check_handlers is True:
             runtime.check_handlers()
         elif o.check_handlers:
             runtime.check_handlers(list(o.check_handlers))
-        if self.sfn_settings.mock_config is not None:
-            try:
-                sfn_local.validate_against_definitions(
-                    self.sfn_settings.mock_config,
-                    runtime.state_machine_definitions(),
-                    require_state_machines=True,
-                )
-            except sfn_local.MockConfigError as exc:
-                raise RuntimeStartError(str(exc)) from None
         if self.api is not None:
             self.api.use_runtime(runtime)
             self.api.start()
@@ -236,7 +180,7 @@ class LocalSession:
         o = self.options
 
         def test_cases() -> dict[str, list[str]]:
-            mock_config = self.sfn_settings.mock_config if self.sfn_settings is not None else None
+            mock_config = self.runtime.mock_config if self.runtime is not None else None
             if mock_config is None:
                 return {}
             return {machine: sorted(cases) for machine, cases in mock_config.test_cases.items()}
@@ -266,6 +210,3 @@ class LocalSession:
         if self.runtime is not None:
             self.runtime.stop()
             self.runtime = None
-        if self.sfn_settings is not None:
-            sfn_local.reset()
-            self.sfn_settings = None

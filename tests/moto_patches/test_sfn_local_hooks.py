@@ -11,7 +11,7 @@ import json
 from botocore.exceptions import ClientError
 
 from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
-from orderflow.sfn_local.mock_config import parse_mock_config
+from orderflow.runtime.sfn_local.mock_config import parse_mock_config
 from tests.moto_patches.support import (
     CHARGE_MACHINE,
     MOCK_CONFIG,

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from orderflow.sfn_local import reset
+from orderflow.runtime.sfn_local import reset
 from tests.support.aws import MOTO_CONFIG
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/sfn-local-tests"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orderflow.sfn_local import MockConfigError, configure_from_env, installed_mock_config, time_scale
+from orderflow.runtime.sfn_local import MockConfigError, configure_from_env, installed_mock_config, time_scale
 
 VALID = {
     "StateMachines": {"OrderWorkflow": {"TestCases": {"HappyPath": {"CheckStock": "InStock"}}}},

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from orderflow.sfn_local import MockConfigError
-from orderflow.sfn_local.mock_config import (
+from orderflow.runtime.sfn_local import MockConfigError
+from orderflow.runtime.sfn_local.mock_config import (
     ReturnResponse,
     ThrowResponse,
     load_mock_config,

@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from orderflow.runtime.moto.sfn import definitions
-from orderflow.sfn_local import install_mock_config, install_time_scale, uninstall_mock_config
-from orderflow.sfn_local.mock_config import parse_mock_config
+from orderflow.runtime.sfn_local import install_mock_config, install_time_scale, uninstall_mock_config
+from orderflow.runtime.sfn_local.mock_config import parse_mock_config
 
 CHECK_STOCK_RETRY = {
     "ErrorEquals": ["Lambda.TooManyRequestsException"],
@@ -266,7 +266,11 @@ def test_uninstall_restores_moto(sfn: Any, orders: str) -> None:
 
 
 def test_mock_file_is_checked_against_the_deployed_state_machines(orders: str) -> None:
-    from orderflow.sfn_local import MockConfigError, installed_mock_config, validate_against_definitions
+    from orderflow.runtime.sfn_local import (
+        MockConfigError,
+        installed_mock_config,
+        validate_against_definitions,
+    )
 
     config = installed_mock_config()
     assert config is not None

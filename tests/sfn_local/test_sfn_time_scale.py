@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from orderflow.runtime.moto import sfn_local_hooks
-from orderflow.sfn_local import time_scale
-from orderflow.sfn_local.errors import MockConfigError
-from orderflow.sfn_local.time_scale import install_time_scale, uninstall_time_scale
+from orderflow.runtime.sfn_local import time_scale
+from orderflow.runtime.sfn_local.errors import MockConfigError
+from orderflow.runtime.sfn_local.time_scale import install_time_scale, uninstall_time_scale
 
 RETRYING = {
     "StartAt": "Flaky",

@@ -22,8 +22,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from orderflow import sfn_local
 from orderflow.ports import free_port, port_free
+from orderflow.runtime import sfn_local
 from orderflow.runtime.moto.sfn import substitute
 from orderflow.session import LocalSession, SessionOptions
 from tests.support.order_data import OrderDataMixin

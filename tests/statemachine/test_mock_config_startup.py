@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from orderflow.sfn_local import MockConfigError, installed_mock_config, load_mock_config
+from orderflow.runtime.sfn_local import MockConfigError, installed_mock_config, load_mock_config
 from tests.statemachine.flow_support import (
     MOCK_CONFIG,
     STATE_MACHINE_NAME,

@@ -11,6 +11,7 @@ runs per process at a time (a second ``start()`` raises RuntimeStartError).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import logging
 import shutil
@@ -20,14 +21,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import build, embedded_aws
+from . import build, embedded_aws, sfn_local
 from . import moto as moto_layer
 from .browser_guard import write_admin_token
+from .config import RuntimeConfig
 from .deploy import load_template
 from .embedded_aws import EmbeddedAws, ensure_port_free
 from .faults import FaultEngine, FaultRuleError, RulesDocument, rules_route
 from .function_specs import FunctionSpecs, worker_base_env
-from .lambdas import DEFAULT_MAX_CONCURRENCY, WorkerPool, lambda_error
+from .lambdas import WorkerPool, lambda_error
 from .lint import TemplateLint
 from .model import FunctionThrottled, InvokeResult, Route, RuntimeStartError
 from .moto import backends, sfn, sqs
@@ -49,45 +51,27 @@ def _first_20(names: list[str]) -> str:
 
 
 class Runtime:
-    def __init__(
-        self,
-        template_path: Path,
-        *,
-        stack_name: str = "orderflow",
-        aws_port: int = 4566,
-        api_port: int = 3000,
-        region: str = "us-east-1",
-        parameter_overrides: dict[str, str] | None = None,
-        state_dir: Path | None = None,
-        log_echo: bool = False,
-        max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY,
-        build_cache: Path | None = None,
-        disabled_patches: tuple[str, ...] = (),
-        spare_workers: int | None = None,
-        allowed_origins: tuple[str, ...] = (),
-        lint: bool = False,
-        host: str = "127.0.0.1",
-        persist: bool = False,
-        snapshot_interval: float | None = 30.0,
-        faults: RulesDocument | None = None,
-        time_scale: float | None = None,
-        iam: bool = True,
-    ):
+    def __init__(self, template_path: Path, config: RuntimeConfig | None = None, **options: Any):
+        """``Runtime(template, config)``; keyword options instead of a config build one
+        (``Runtime(template, aws_port=..., persist=True)``)."""
+        if config is None:
+            config = RuntimeConfig(**options)
+        elif options:
+            config = dataclasses.replace(config, **options)
+        self.config = c = config
         self.template_path = Path(template_path).resolve()
-        self.stack_name = stack_name
-        self.aws_port = aws_port
-        self.api_port = api_port
-        self.region = region
-        self.parameter_overrides = dict(parameter_overrides or {})
+        self.stack_name = stack_name = c.stack_name
+        self.aws_port = aws_port = c.aws_port
+        self.api_port = c.api_port or 0
+        self.region = region = c.region
+        self.parameter_overrides = dict(c.parameter_overrides)
         self.state_dir = (
-            Path(state_dir) if state_dir else self.template_path.parent / ".orderflow" / stack_name
+            Path(c.state_dir) if c.state_dir else self.template_path.parent / ".orderflow" / stack_name
         ).resolve()
-        self.log_echo = log_echo
-        self.max_workers_per_function = max_workers_per_function
-        # Functions' packages (code, requirements, layers, the SDK), built once per content hash and
-        # shared by every runtime of the checkout whatever its stack name (see build.py).
+        self.log_echo = c.log_echo
+        self.max_workers_per_function = c.max_workers_per_function
         self.build_cache = (
-            Path(build_cache) if build_cache else build.default_cache_root(self.template_path.parent)
+            Path(c.build_cache) if c.build_cache else build.default_cache_root(self.template_path.parent)
         ).resolve()
 
         self.endpoint_url = f"http://127.0.0.1:{aws_port}"
@@ -101,21 +85,14 @@ class Runtime:
         self.timings: dict[str, float] = {}
 
         self.account_id = backends.DEFAULT_ACCOUNT_ID
-        self.disabled_patches = tuple(disabled_patches)
-        # Worker processes spawned while the stack deploys (boto3 preloaded), each taken by a
-        # function's cold start: one per function of the template (at most 16) unless said.
-        self.spare_workers = spare_workers
-        # Browser origins the embedded AWS answers (none by default; see browser_guard.py), and the
-        # token its state-changing /moto-api/ routes need (written to <state_dir>/admin-token).
-        self.allowed_origins = tuple(allowed_origins)
-        self.admin_token = ""
-        self.lint = lint  # cfn-lint before deploy (errors stop the start, warnings are logged)
-        # The address the embedded AWS listens on; its own clients (workers, interpreter) use 127.0.0.1.
-        self.host = host
-        # Keep the embedded AWS's state in <state_dir>/aws-state across a stop and start (see
-        # persistence.py): restored at start, written at stop and every snapshot_interval seconds.
-        self.persist = persist
-        self.snapshot_interval = snapshot_interval
+        self.disabled_patches = tuple(c.disabled_patches)
+        self.spare_workers = c.spare_workers
+        self.allowed_origins = tuple(c.allowed_origins)
+        self.admin_token = ""  # what the state-changing /moto-api/ routes need (see browser_guard.py)
+        self.lint = c.lint
+        self.host = c.host
+        self.persist = c.persist
+        self.snapshot_interval = c.snapshot_interval
         self.state_file = self.state_dir / STATE_FILE
         self.restored: dict[str, Any] | None = None  # the header of the state restored at start
         self.stack_action = "create"  # or "restore" (saved state, same template) or "update"
@@ -126,17 +103,11 @@ class Runtime:
         self._snapshots: PeriodicSnapshots | None = None
         self._snapshot_lock = threading.Lock()
         self._fingerprint = ""
-        # Fault injection in the embedded AWS (see faults.py): the rules in force from the start
-        # (orderflow up --faults), changed while it runs through /_orderflow/faults.
-        self.faults = FaultEngine()
-        self._initial_faults = faults
-        # Scales botocore's retry back-off sleeps inside the functions' workers, as --time-scale
-        # scales the state machine's Retry waits (None: real time).
-        self.time_scale = time_scale
-        # IAM enforced (see moto/iam.py): each function runs with a session of its execution role, the
-        # state machines' integrations with theirs; requests of those sessions are evaluated against
-        # the role's policies (denials: see patch_hooks.py).
-        self.iam = iam
+        self.faults = FaultEngine()  # config.faults in force from the start, changed while it runs
+        self._initial_faults = c.faults
+        self.time_scale = time_scale = c.time_scale
+        self.mock_config: sfn_local.MockConfig | None = None  # config.mock_config's, loaded at start
+        self.iam = iam = c.iam
         self._server: EmbeddedAws | None = None
         self._pool: WorkerPool | None = None
         # CloudWatch, locally: function logs to /aws/lambda/<name>, metrics, the alarms evaluated.
@@ -190,11 +161,26 @@ class Runtime:
                 raise RuntimeStartError(
                     f"parameter {unknown[0]} is not declared in {self.template_path.name}"
                 )
+            try:  # read and checked before anything is installed
+                mock = (
+                    sfn_local.load_mock_config(str(self.config.mock_config))
+                    if self.config.mock_config
+                    else None
+                )
+            except sfn_local.MockConfigError as exc:
+                raise RuntimeStartError(str(exc)) from None
+            self.mock_config = mock
             lint = TemplateLint(self.template_path, self.region) if self.lint else None
             try:
                 self._start_aws(template)
                 self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
                 self._deploy(template, lint)
+                try:  # every state machine it names is deployed, and every state it mocks is one of them
+                    if mock is not None:
+                        definitions = self.state_machine_definitions()
+                        sfn_local.validate_against_definitions(mock, definitions, require_state_machines=True)
+                except sfn_local.MockConfigError as exc:
+                    raise RuntimeStartError(str(exc)) from None
                 if self.persist and self.snapshot_interval:
                     self._snapshots = PeriodicSnapshots(self._gate, self.snapshot, self.snapshot_interval)
                     self._snapshots.start()
@@ -379,6 +365,8 @@ class Runtime:
             except (moto_layer.MotoVersionError, KeyError) as exc:
                 raise RuntimeStartError(str(exc).strip("'\"")) from exc
             parts.callback(self._stop_moto)
+            # Step Functions Local's mock config and time scale (config), off again at stop
+            parts.enter_context(sfn_local.switched_on(self.mock_config, self.time_scale))
             if self.persist and self.state_file.exists():
                 self._restore()
             self.hooks.start(self.telemetry, self.service_metrics)

@@ -14,7 +14,7 @@ the gap in plain moto (a strict xfail: it starts passing, and so fails the suite
 fixes it, so the patch can go) and a test of the patched behaviour.
 
 :func:`start` applies the runtime's patches (every one but the two Step Functions Local ones, which
-:mod:`orderflow.sfn_local` switches) after checking the installed moto against each patch's range;
+:mod:`orderflow.runtime.sfn_local` switches) after checking the installed moto against each patch's range;
 :func:`stop` undoes them. Patches can be left off one by one (``start(hooks, disabled=...)``).
 """
 
@@ -131,7 +131,7 @@ REGISTRY.declare_order(
     ]
 )
 
-# Switched by orderflow.sfn_local (a mock config is loaded / the time scale is not 1), not by start().
+# Switched by Runtime from its config (through orderflow.runtime.sfn_local), not by start().
 SFN_LOCAL_PATCHES = (sfn_local_hooks.SFN_MOCK_CONFIG.name, sfn_local_hooks.SFN_TIME_SCALE.name)
 RUNTIME_PATCHES = tuple(name for name in REGISTRY.names if name not in SFN_LOCAL_PATCHES)
 

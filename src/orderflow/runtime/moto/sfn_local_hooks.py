@@ -1,6 +1,6 @@
 """Step Functions Local features on moto's interpreter: mocked test cases and scaled sleeps.
 
-The file format and its validation live in :mod:`orderflow.sfn_local` (no moto there); this module
+The file format and its validation live in :mod:`orderflow.runtime.sfn_local` (no moto there); this module
 holds what moto must do with a loaded configuration, as two registry patches:
 
 ``sfn_mock_config`` (a gap). moto ships the interpreter side of mocking (``Environment.is_mocked_mode``,
@@ -65,7 +65,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from .registry import REGISTRY, Patch, Patcher
 
 if TYPE_CHECKING:
-    from orderflow.sfn_local.mock_config import MockConfig, MockTestCase
+    from orderflow.runtime.sfn_local.mock_config import MockConfig, MockTestCase
 
 # ----------------------------------------------------------------------------------- mock config
 

@@ -1,4 +1,4 @@
-"""The one error type of orderflow.sfn_local."""
+"""The one error type of orderflow.runtime.sfn_local."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ integrations")::
 one line naming the file and the JSON path (``MockConfigFile.json: MockedResponses.X."1-3":
 overlaps "2"``), never as a confusing failure in the middle of an execution.
 
-``orderflow.sfn_local.install_mock_config`` makes moto's executing Step Functions backend honour the
+``orderflow.runtime.sfn_local.install_mock_config`` makes moto's executing Step Functions backend honour the
 configuration the way Step Functions Local does (the moto side is the ``sfn_mock_config`` patch in
 ``orderflow.runtime.moto.sfn_local_hooks``):
 
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orderflow.sfn_local.errors import MockConfigError
+from orderflow.runtime.sfn_local.errors import MockConfigError
 
 __all__ = [
     "AttemptRange",

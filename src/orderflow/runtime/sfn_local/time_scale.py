@@ -13,7 +13,7 @@ import math
 import threading
 
 from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
-from orderflow.sfn_local.errors import MockConfigError
+from orderflow.runtime.sfn_local.errors import MockConfigError
 
 __all__ = [
     "current_time_scale",

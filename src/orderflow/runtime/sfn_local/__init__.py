@@ -13,15 +13,20 @@ Bad input raises ``MockConfigError`` with a one-line message naming the place.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
-from orderflow.sfn_local.errors import MockConfigError
-from orderflow.sfn_local.mock_config import MockConfig, load_mock_config, validate_against_definitions
-from orderflow.sfn_local.time_scale import install_time_scale, uninstall_time_scale, validated_time_scale
+from orderflow.runtime.sfn_local.errors import MockConfigError
+from orderflow.runtime.sfn_local.mock_config import MockConfig, load_mock_config, validate_against_definitions
+from orderflow.runtime.sfn_local.time_scale import (
+    install_time_scale,
+    uninstall_time_scale,
+    validated_time_scale,
+)
 
 __all__ = [
     "MOCK_CONFIG_ENV",
@@ -36,6 +41,7 @@ __all__ = [
     "installed_mock_config",
     "load_mock_config",
     "reset",
+    "switched_on",
     "uninstall_mock_config",
     "validate_against_definitions",
 ]
@@ -106,3 +112,22 @@ def reset() -> None:
     """Remove every hook (moto back to its own behaviour)."""
     uninstall_mock_config()
     uninstall_time_scale()
+
+
+@contextlib.contextmanager
+def switched_on(config: MockConfig | None, time_scale: float | None) -> Iterator[None]:
+    """Install ``config`` and ``time_scale`` for the block, each undone on the way out (None leaves
+    that switch as it is): how ``Runtime`` runs its config's Step Functions Local settings."""
+    if time_scale is not None:
+        install_time_scale(time_scale)
+    try:
+        if config is not None:
+            install_mock_config(config)
+        try:
+            yield
+        finally:
+            if config is not None:
+                uninstall_mock_config()
+    finally:
+        if time_scale is not None:
+            uninstall_time_scale()
