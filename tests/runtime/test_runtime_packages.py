@@ -7,7 +7,6 @@ that imports a package it does not ship, and a gate handler with and without res
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orderflow.runtime import Runtime, build
+from orderflow.runtime import Runtime
 from tests.runtime.gate_support import Gate, in_thread
 from tests.runtime.runtime_support import free_port, running
 
@@ -174,16 +173,3 @@ def test_a_missing_package_fails_at_start_naming_function_and_module(tmp_path: P
     assert "Traceback" not in done.stderr, done.stderr
     assert "function MissingFunction: Runtime.ImportModuleError:" in last, done.stderr
     assert "No module named 'tqdm'" in last
-
-
-def test_a_runtime_other_than_the_local_python_is_warned_once(
-    runtime: Runtime, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING, logger="orderflow.runtime"):
-        for declared in ("python3.99", "python3.99", build.python_tag()):
-            runtime.specs.warn_python_version(declared)
-    warnings = [r.getMessage() for r in caplog.records if r.name == "orderflow.runtime"]
-    assert warnings == [
-        f"functions declare Runtime python3.99; they run here on the local {build.python_tag()} "
-        "(packages built for it)"
-    ]

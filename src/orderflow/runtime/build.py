@@ -33,6 +33,7 @@ import io
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import zipfile
@@ -140,3 +141,51 @@ def sdk_dir(root: Path) -> Path:
             (tmp / origin.name).symlink_to(origin)
 
     return _ensure(root, "sdk", key, build)
+
+
+# -------------------------------------------------------------------------------------- node sdk
+
+# The part of the AWS SDK for JavaScript v3 that Lambda's Node.js runtimes provide (they ship every
+# client; these are the ones a Step Functions app's functions use), pinned: one release of the SDK's
+# monorepo. https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html#nodejs-sdk-included
+NODE_SDK_VERSION = "3.1178.0"
+NODE_SDK_PACKAGES = (
+    "client-dynamodb",
+    "lib-dynamodb",
+    "client-sfn",
+    "client-s3",
+    "client-sqs",
+    "client-sns",
+    "client-eventbridge",
+    "client-lambda",
+)
+
+
+def node_sdk_dir(root: Path, npm: str | None = None) -> Path:
+    """``node_modules`` with the AWS SDK v3 clients Lambda's Node runtime provides, installed once
+    from the npm registry into the cache (``npm install``); BuildError when it cannot be."""
+    npm = npm or shutil.which("npm")
+    if npm is None:
+        raise BuildError("no `npm` on PATH to install the AWS SDK for JavaScript v3 the Node functions use")
+    specs = [f"@aws-sdk/{name}@{NODE_SDK_VERSION}" for name in NODE_SDK_PACKAGES]
+    key = hashlib.sha256(repr((BUILDER_VERSION, specs)).encode("utf-8")).hexdigest()[:20]
+
+    def install(tmp: Path) -> None:
+        log.info(
+            "installing the AWS SDK for JavaScript v3 (%s) for the Node functions (first time only)",
+            NODE_SDK_VERSION,
+            extra={"progress": True},
+        )
+        (tmp / "package.json").write_text('{"name": "orderflow-node-sdk", "private": true}\n')
+        done = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--silent", "--save-exact", *specs],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+            raise BuildError(f"npm install of the AWS SDK failed: {lines[-1] if lines else done.returncode}")
+
+    return _ensure(root, "node-sdk", key, install) / "node_modules"

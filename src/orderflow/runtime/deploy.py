@@ -40,6 +40,7 @@ from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_m
 from . import sam_build
 from .build import BuildError
 from .model import Route, RuntimeStartError
+from .runtimes import Launcher, resolve
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", ".venv", "node_modules"}
 
@@ -76,12 +77,32 @@ def _is_local(uri: Any) -> bool:
     return isinstance(uri, str) and not uri.startswith("s3://")
 
 
+def _build_runtime(kind: str, resource: dict[str, Any], template: dict[str, Any]) -> str:
+    """The Runtime a function or layer is built for: a function's own (or Globals'); a layer's
+    ``BuildMethod: python3.X``, else its first Python CompatibleRuntimes, else Globals'."""
+    props = resource.get("Properties") or {}
+    fallback = str(((template.get("Globals") or {}).get("Function") or {}).get("Runtime") or "")
+    if kind == "function":
+        return str(props.get("Runtime") or fallback)
+    method = str((resource.get("Metadata") or {}).get("BuildMethod") or "")
+    if method.startswith("python"):
+        return method
+    compatible = [str(r) for r in props.get("CompatibleRuntimes") or [] if str(r).startswith("python")]
+    return compatible[0] if compatible else fallback
+
+
 def package(
-    template: dict[str, Any], base_dir: Path, s3: Any, bucket: str, build_cache: Path | None = None
+    template: dict[str, Any],
+    base_dir: Path,
+    s3: Any,
+    bucket: str,
+    build_cache: Path | None = None,
+    launcher: Callable[[str], Launcher] = resolve,
 ) -> dict[str, Any]:
     """Upload local artifacts to ``bucket`` and return the template pointing at them. With a
     ``build_cache``, functions and layers are first built as ``sam build`` builds them (sam_build.py)
-    and the built package is uploaded, as ``sam build && sam package`` would."""
+    and the built package is uploaded, as ``sam build && sam package`` would; ``launcher`` says which
+    interpreter a Runtime runs on (its packages are built for it)."""
     template = json.loads(json.dumps(template))
     uploaded: dict[tuple[str, str], dict[str, str]] = {}
     architecture = str(
@@ -111,6 +132,7 @@ def package(
                     source=path,
                     build_method=(resource.get("Metadata") or {}).get("BuildMethod"),
                     architecture=str(arch[0]),
+                    launcher=launcher(_build_runtime(kind, resource, template)),
                 )
             except (OSError, BuildError) as exc:
                 raise RuntimeStartError(str(exc)) from exc

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import build
+from . import build, runtimes
 from .embedded_aws import DUMMY_CREDENTIALS
-from .lambdas import FunctionSpec, layer_sys_paths
+from .lambdas import FunctionSpec
 from .moto import awslambda
 
 log = logging.getLogger("orderflow.runtime")
@@ -52,6 +52,7 @@ class FunctionSpecs:
         iam: bool,
         resources: Callable[[], dict[str, str]],
         functions_by_name: Callable[[], dict[str, str]],
+        launcher: Callable[[str], runtimes.Launcher] = runtimes.resolve,
     ) -> None:
         self.client = client
         self.account_id = account_id
@@ -62,7 +63,9 @@ class FunctionSpecs:
         self.functions_by_name = functions_by_name
         self._specs: dict[tuple[Any, ...], FunctionSpec] = {}
         self._role_sessions: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self.launcher = launcher  # which interpreter runs a declared Runtime (runtimes.resolve)
         self._warned_runtimes: set[str] = set()
+        self._node_sdk: tuple[str, ...] | None = None
 
     def clear(self) -> None:
         """Forget the specs and role sessions (they belong to one start of the embedded AWS)."""
@@ -96,12 +99,16 @@ class FunctionSpecs:
             # The deployed packages are built already (deploy.package, as `sam build` builds them):
             # the function's code and its layers, laid out as Lambda lays them out.
             code_dir = build.extract_zip(fn.code_bytes, root, fn.function_name)
+            launcher = self.launcher_for(fn.run_time or "")
             layer_paths: list[str] = []
             for arn in layer_arns:
                 layer = awslambda.layer_version(self.account_id, self.region, arn)
                 layer_dir = build.extract_zip(layer.code_bytes, root, f"layer-{layer.name}-{layer.version}")
-                layer_paths.extend(layer_sys_paths(layer_dir))
-            self.warn_python_version(fn.run_time or "")
+                layer_paths.extend(runtimes.layer_paths(layer_dir, launcher.language, launcher.version))
+            runtime_env: tuple[tuple[str, str], ...] = ()
+            if launcher.language == "nodejs":  # Lambda's NODE_PATH: layers, the runtime's SDK, the code
+                node_path = [*layer_paths, *self._node_sdk_paths(), str(code_dir)]
+                runtime_env, layer_paths = (("NODE_PATH", os.pathsep.join(node_path)),), []
             spec = FunctionSpec(
                 function_name=fn.function_name,
                 logical_id=logical_id,
@@ -114,20 +121,33 @@ class FunctionSpecs:
                 code_dir=code_dir,
                 layer_paths=tuple(layer_paths),
                 reserved_concurrency=reserved,
+                language=launcher.language,
+                executable=launcher.executable,
+                runtime_env=runtime_env,
+                invalid_reason="" if launcher.runnable else (launcher.notice or ""),
             )
             self._specs[key] = spec
         return spec
 
-    def warn_python_version(self, runtime: str) -> None:
-        """Once per declared Python runtime other than the local one."""
-        local = build.python_tag()
-        if runtime.startswith("python") and runtime != local and runtime not in self._warned_runtimes:
+    def launcher_for(self, runtime: str) -> runtimes.Launcher:
+        """How ``runtime``'s functions run here; its notice (a fallback, or not runnable: the one line
+        ``up`` prints) is logged once per declared runtime."""
+        launcher = self.launcher(runtime)
+        if launcher.notice and runtime not in self._warned_runtimes:
             self._warned_runtimes.add(runtime)
-            log.warning(
-                "functions declare Runtime %s; they run here on the local %s (packages built for it)",
-                runtime,
-                local,
-            )
+            log.warning("%s", launcher.notice)
+        return launcher
+
+    def _node_sdk_paths(self) -> tuple[str, ...]:
+        """The AWS SDK v3 Lambda's Node runtime provides, installed once into the build cache; without
+        it (npm or the registry unreachable) the functions run, and say so once."""
+        if self._node_sdk is None:
+            try:
+                self._node_sdk = (str(build.node_sdk_dir(self.build_cache)),)
+            except (OSError, build.BuildError) as exc:
+                log.warning("Node functions run without the AWS SDK: %s", " ".join(str(exc).split()))
+                self._node_sdk = ()
+        return self._node_sdk
 
     def _role_environment(self, fn: Any) -> tuple[tuple[str, str], ...]:
         """Lambda's credentials for a worker: a session of the function's execution role (sts

@@ -33,7 +33,10 @@ Design:
   A worker imports only what the function would have on AWS (see build.py): the standard library
   (``python -I -S``: none of the tool's site-packages), the SDK Lambda's runtime provides
   (``sdk_paths``), its code, what its requirements.txt installs (``package_paths``) and its layers.
-  The Python version is the local one, whatever ``Runtime:`` says (the Runtime warns once).
+  The interpreter is the spec's (runtimes.py: the declared python3.X where the machine has it, the
+  nearest one otherwise); a nodejs function runs in ``node worker.js``, same protocol, its SDK and
+  layers on ``NODE_PATH`` (``runtime_env``); a runtime that cannot run here answers every invocation
+  with ``Runtime.InvalidRuntime``. Spares are started with the tool's own interpreter.
 - Environment = the function's Environment.Variables from moto's model (Refs already resolved by
   CloudFormation to local physical ids) + the variables Lambda sets (AWS_REGION, AWS_LAMBDA_*,
   _HANDLER, LAMBDA_TASK_ROOT, ...) + credentials + ``AWS_ENDPOINT_URL`` pointing at the
@@ -61,12 +64,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any
 
+from . import runtimes
 from .model import FunctionThrottled, InvokeResult
 from .telemetry import Datum, Telemetry, datum, parse_emf
 
 log = logging.getLogger("orderflow.runtime")
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT_S = 30.0
 DEFAULT_MAX_CONCURRENCY = 4
 IDLE_TIMEOUT_S = 300.0
@@ -90,6 +93,10 @@ class FunctionSpec:
     package_paths: tuple[str, ...] = ()  # what the function's requirements.txt installs
     # ReservedConcurrentExecutions (None: unreserved); not part of a worker's identity
     reserved_concurrency: int | None = field(default=None, compare=False)
+    language: str = "python"  # the worker: "python" (worker.py), "nodejs" (worker.js), "" (none)
+    executable: str | None = sys.executable  # its interpreter; None: the runtime cannot run here
+    runtime_env: tuple[tuple[str, str], ...] = ()  # what the runtime sets (NODE_PATH), before the function's
+    invalid_reason: str = ""  # why it cannot run here (Runtime.InvalidRuntime's message)
 
 
 def lambda_metrics(function_name: str, result: InvokeResult, concurrent: int) -> list[Datum]:
@@ -233,6 +240,8 @@ class WorkerPool:
     def check(self, function_name: str) -> dict[str, Any] | None:
         """Start (or reuse) the function's worker; the init error if its handler does not import."""
         spec = self._spec_for(function_name)
+        if not spec.language or not spec.executable:
+            return None  # cannot run here: its invocations answer Runtime.InvalidRuntime (runtimes.py)
         pool = self._pool(spec.function_name)
         try:
             worker, _ = self._acquire(pool, spec)
@@ -338,7 +347,9 @@ class WorkerPool:
             with self._lock:
                 self._spares.append(spare)
 
-    def _take_spare(self) -> tuple[subprocess.Popen[bytes], Connection] | None:
+    def _take_spare(self, spec: FunctionSpec) -> tuple[subprocess.Popen[bytes], Connection] | None:
+        if spec.language != "python" or spec.executable != sys.executable:
+            return None  # spares run the tool's own interpreter
         with self._lock:
             while self._spares:
                 proc, conn = self._spares.pop(0)
@@ -347,22 +358,17 @@ class WorkerPool:
                 conn.close()
         return None
 
-    def _spawn(self) -> tuple[subprocess.Popen[bytes], Connection]:
-        """A worker process with no function yet: the runtime-wide environment only."""
+    def _spawn(self, spec: FunctionSpec | None = None) -> tuple[subprocess.Popen[bytes], Connection]:
+        """A worker process with no function yet: the runtime-wide environment only (a spare: the
+        tool's interpreter; else the spec's, with what its runtime sets, such as Node's NODE_PATH)."""
+        language, executable = (spec.language, spec.executable) if spec else ("python", sys.executable)
         parent_sock, child_sock = socket.socketpair()
         try:
             proc = subprocess.Popen(
-                # -S: no site-packages (the tool's own); the SDK folders come as arguments
-                [
-                    sys.executable,
-                    "-I",
-                    "-S",
-                    "-u",
-                    str(WORKER_SCRIPT),
-                    str(child_sock.fileno()),
-                    *self._sdk_paths,
-                ],
-                env=self._base_env,
+                runtimes.worker_command(
+                    language, executable or sys.executable, child_sock.fileno(), self._sdk_paths
+                ),
+                env={**self._base_env, **dict(spec.runtime_env if spec else ())},
                 cwd=self._log_dir.parent if self._log_dir.parent.is_dir() else None,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -376,15 +382,14 @@ class WorkerPool:
 
     def _start(self, pool: _FunctionPool, spec: FunctionSpec) -> _Worker | dict[str, Any]:
         """A new warm worker, or the Lambda-style init error (dict) when its handler does not load."""
-        if not spec.runtime.startswith("python"):
-            return lambda_error(
-                "Runtime.InvalidRuntime", f"runtime {spec.runtime} is not supported locally (python only)"
-            )
+        if not spec.language or not spec.executable:
+            reason = spec.invalid_reason or f"runtime {spec.runtime} cannot run locally"
+            return lambda_error(runtimes.INVALID_RUNTIME, reason)
         started = time.perf_counter()
         self._log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self._log_dir / f"{spec.logical_id}.log"
         env = self._environment(spec)
-        proc, conn = self._take_spare() or self._spawn()
+        proc, conn = self._take_spare(spec) or self._spawn(spec)
         pump = _LogPump(
             open(log_path, "ab"),  # noqa: SIM115 - the pump's thread closes it
             spec.logical_id,
@@ -485,6 +490,7 @@ class WorkerPool:
                 "LAMBDA_TASK_ROOT": str(spec.code_dir),
             }
         )
+        env.update(dict(spec.runtime_env))
         env.update(dict(spec.environment))
         env.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
         env.pop("_X_AMZN_TRACE_ID", None)
@@ -580,18 +586,3 @@ class _LogPump:
                     with self._cond:
                         self._reported.add(line[len("REPORT RequestId: ") :].split(maxsplit=1)[0])
                         self._cond.notify_all()
-
-
-# ------------------------------------------------------------------------------------------ code
-
-
-def layer_sys_paths(layer_dir: Path) -> list[str]:
-    """The folders Lambda's Python runtime puts on sys.path for a layer extracted at /opt."""
-    paths = []
-    python = layer_dir / "python"
-    site = python / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    if site.is_dir():
-        paths.append(str(site))
-    if python.is_dir():
-        paths.append(str(python))
-    return paths

@@ -430,6 +430,7 @@ class Runtime:
             build_cache=self.build_cache,
             state_dir=self.state_dir,
             timings=self.timings,
+            launcher=lambda runtime: self.specs.launcher(runtime),
         )
         deployed = deployer.deploy(template, self.restored, lint)
         self.stack_action, self.stack_changes = deployed.action, deployed.changes

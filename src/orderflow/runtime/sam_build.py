@@ -10,10 +10,12 @@ the package ``sam build`` writes to ``.aws-sam/build/<LogicalId>``:
 - ``BuildMethod: makefile`` (function or layer): ``make build-<LogicalId>`` in a copy of the source with
   ``ARTIFACTS_DIR`` set (the custom make workflow).
 
-One difference, on purpose: the local runtime's workers run on the local Python, so the workflows
-target its version (``runtime=python3.<local>``; ``LAMBDA_PYTHON_VERSION`` for a Makefile), not the
-template's. Pure-Python files are the same bytes; a compiled extension is the same release built for
-the local ABI. tests/build/test_sam_build.py compares the two builds file by file.
+The workflows target the interpreter that will run the function (runtimes.py: the declared
+``python3.X`` where the machine has it, else the nearest one; ``PYTHON`` and ``LAMBDA_PYTHON_VERSION``
+for a Makefile), with that interpreter's pip. Where it is the declared version, the package is the
+one ``sam build`` makes; where it is not, a compiled extension is the same release built for the
+nearest ABI. tests/build/test_sam_build.py compares the two builds file by file. A nodejs function
+without a BuildMethod is packaged as its source is (node_modules included as they are).
 
 A build runs in a child process (its environment carries the Makefile's overrides; the library's
 logging stays out of the runtime's) and is cached by content under ``<cache>/built/``.
@@ -33,7 +35,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import build
+from . import build, runtimes
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", ".venv", ".aws-sam"}
 
@@ -45,9 +47,18 @@ def builder_version() -> str:
         return "absent"
 
 
-def workflow(kind: str, logical_id: str, build_method: str | None) -> dict[str, Any] | None:
+def local_python() -> runtimes.Launcher:
+    tag = build.python_tag()
+    return runtimes.Launcher(tag, "python", sys.executable, tag)
+
+
+def workflow(
+    kind: str, logical_id: str, build_method: str | None, launcher: runtimes.Launcher | None = None
+) -> dict[str, Any] | None:
     """The aws-lambda-builders workflow SAM CLI picks for a function or layer (None: not one SAM
-    builds with a Python or make workflow; the caller packages the source as it is)."""
+    builds with a Python or make workflow; the caller packages the source as it is). ``launcher``:
+    what runs it (the local interpreter when None)."""
+    launcher = launcher or local_python()
     method = (build_method or "").strip()
     if method == "makefile":
         return {
@@ -58,14 +69,14 @@ def workflow(kind: str, logical_id: str, build_method: str | None) -> dict[str, 
             "subfolder": "",
             "runtime": "provided",
         }
-    if (kind == "function" and not method) or method.startswith("python"):
+    if (kind == "function" and not method and launcher.language == "python") or method.startswith("python"):
         return {
             "language": "python",
             "dependency_manager": "pip",
             "manifest": "requirements.txt",
             "options": None,
             "subfolder": "python" if kind == "layer" else "",
-            "runtime": build.python_tag(),
+            "runtime": launcher.version if launcher.language == "python" else build.python_tag(),
         }
     return None
 
@@ -83,18 +94,29 @@ def _source_digest(source: Path) -> str:
 
 
 def build_package(
-    root: Path, *, kind: str, logical_id: str, source: Path, build_method: str | None, architecture: str
+    root: Path,
+    *,
+    kind: str,
+    logical_id: str,
+    source: Path,
+    build_method: str | None,
+    architecture: str,
+    launcher: runtimes.Launcher | None = None,
 ) -> Path | None:
     """The built package of one function or layer (a folder under ``root/built``), or None when SAM
-    would not build it with a Python or make workflow."""
-    flow = workflow(kind, logical_id, build_method)
+    would not build it with a Python or make workflow. ``launcher``: the interpreter that runs it
+    (its Python builds it; the local one when None or not a Python)."""
+    flow = workflow(kind, logical_id, build_method, launcher)
     if flow is None or not source.is_dir():
         return None
+    python = launcher if launcher is not None and launcher.language == "python" else local_python()
+    executable = python.executable or sys.executable
     key_source = json.dumps(
         [
             build.BUILDER_VERSION,
             builder_version(),
-            build.python_tag(),
+            python.version,
+            executable,
             platform.machine(),
             sys.platform,
             architecture,
@@ -111,7 +133,7 @@ def build_package(
             "building %s with aws-lambda-builders (%s) for %s (first time only; cached by content)",
             label,
             "make" if flow["language"] == "provided" else "pip",
-            build.python_tag(),
+            python.version,
             extra={"progress": True},
         )
         artifacts = tmp / flow["subfolder"] if flow["subfolder"] else tmp
@@ -123,14 +145,14 @@ def build_package(
             "manifest": str(manifest),
             "architecture": architecture,
             "is_building_layer": kind == "layer",
+            "search_paths": [str(Path(executable).parent)],
         }
-        bin_dir = str(Path(sys.executable).parent)
         env = {
             **os.environ,
-            "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
+            "PATH": os.pathsep.join([str(Path(executable).parent), os.environ.get("PATH", "")]),
             # the custom make workflow's Makefile: the interpreter and version the workers run
-            "PYTHON": sys.executable,
-            "LAMBDA_PYTHON_VERSION": f"{sys.version_info.major}.{sys.version_info.minor}",
+            "PYTHON": executable,
+            "LAMBDA_PYTHON_VERSION": python.version.removeprefix("python"),
         }
         done = subprocess.run(
             [sys.executable, "-m", "orderflow.runtime.sam_build", json.dumps(request)],
@@ -169,7 +191,7 @@ def _main(request: dict[str, Any]) -> int:
                 scratch,
                 manifest,
                 runtime=flow["runtime"],
-                executable_search_paths=[str(Path(sys.executable).parent)],
+                executable_search_paths=request["search_paths"],
                 options=flow["options"],
                 architecture=request["architecture"],
                 is_building_layer=request["is_building_layer"],

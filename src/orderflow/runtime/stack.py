@@ -16,6 +16,7 @@ from .deploy import api_routes, package, transform
 from .lint import TemplateLint
 from .model import Route, RuntimeStartError
 from .moto import cfn_update, cloudformation
+from .runtimes import Launcher, resolve
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -72,6 +73,7 @@ class StackDeployer:
         build_cache: Path,
         state_dir: Path,
         timings: dict[str, float],
+        launcher: Callable[[str], Launcher] = resolve,
     ) -> None:
         self.client = client
         self.template_path = template_path
@@ -83,6 +85,7 @@ class StackDeployer:
         self.build_cache = build_cache
         self.state_dir = state_dir
         self.timings = timings
+        self.launcher = launcher  # which interpreter a function's Runtime builds for (runtimes.py)
 
     def check_lint(self, lint: TemplateLint) -> None:
         """Wait for cfn-lint (once): RuntimeStartError with its errors, one line each."""
@@ -111,7 +114,7 @@ class StackDeployer:
                 s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
         except s3.exceptions.BucketAlreadyOwnedByYou:  # restored from the state dir
             pass
-        packaged = package(template, self.template_path.parent, s3, bucket, self.build_cache)
+        packaged = package(template, self.template_path.parent, s3, bucket, self.build_cache, self.launcher)
         self.timings["package_ms"] = (time.perf_counter() - t0) * 1000
         t1 = time.perf_counter()
         try:

@@ -17,7 +17,8 @@ inherited socket ``<fd>`` with ``multiprocessing.connection`` framing, JSON mess
     parent -> {"op": "invoke", "request_id", "event", "deadline_ms"}
     worker -> {"ok": true, "payload"} | {"ok": false, "error": {...}}
 
-Stdlib only.
+Stdlib only, and runs on every interpreter a ``python3.X`` runtime may get (3.8 and later; see
+runtimes.py): no syntax or standard-library API newer than 3.8.
 """
 
 from __future__ import annotations
@@ -122,8 +123,10 @@ def _send(conn: Connection, message: dict[str, Any]) -> None:
 
 def _preload() -> None:
     """Import boto3 (every Python Lambda runtime ships it) while no function is assigned yet: a spare
-    worker pays this before its function's cold start. Nothing of it reads the environment."""
-    with contextlib.suppress(ImportError):
+    worker pays this before its function's cold start. Nothing of it reads the environment. On an
+    interpreter the tool's SDK does not support (its urllib3 needs 3.10+) the import fails: the
+    function's own import of it then says why."""
+    with contextlib.suppress(Exception):
         import boto3  # noqa: F401
 
 
