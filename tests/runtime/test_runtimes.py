@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +18,12 @@ import pytest
 
 from orderflow.runtime import Runtime, runtimes
 from orderflow.runtime.embedded_aws import DUMMY_CREDENTIALS
+from orderflow.runtime.lambdas import FunctionSpec, WorkerPool
+from tests.runtime.gate_support import Gate, in_thread
 from tests.runtime.runtime_support import free_port, run_execution
 
 APP = Path(__file__).parent / "fixtures" / "runtimes"
+BROKEN_RUN_S = 120  # bounds a broken run only
 HIDDEN_MINOR = 13  # the fixture's OtherPythonFunction declares python3.13: the tests hide it
 
 
@@ -203,3 +207,81 @@ def test_an_unsupported_runtime_answers_invalid_runtime_and_the_stack_runs(
     assert [line for line in lines if "java21" in line] == [runtimes.resolve("java21").notice]
     # the functions of the other runtimes answer (the stack started with check_handlers)
     assert invoke(runtime, "OtherPythonFunction", {})[1] is None
+
+
+# ------------------------------------------------------------------------- the Node worker's pool
+
+
+def node_spec(
+    name: str, handler: str, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> FunctionSpec:
+    node = runtimes.find_node()
+    if node is None:
+        pytest.skip("no `node` on PATH")
+    return FunctionSpec(
+        function_name=name,
+        logical_id=name,
+        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        handler=handler,
+        runtime="nodejs20.x",
+        timeout=timeout,
+        memory_size=128,
+        environment=tuple(sorted((env or {}).items())),
+        code_dir=APP / "node",
+        layer_paths=(),
+        language="nodejs",
+        executable=node[0],
+    )
+
+
+@pytest.fixture
+def node_pool(tmp_path: Path) -> Iterator[WorkerPool]:
+    specs = [
+        node_spec("mine", "src/gate.handler", env={"MINE": "m"}),
+        node_spec("theirs", "src/gate.handler", env={"THEIRS": "t"}),
+        node_spec("slow", "src/gate.handler", timeout=1.0),
+        node_spec("callback", "src/gate.callback"),
+        node_spec("esm", "src/esm.handler"),
+    ]
+    by_name = {spec.function_name: spec for spec in specs}
+    pool = WorkerPool(
+        by_name.__getitem__,
+        base_env={"PATH": os.environ["PATH"]},
+        log_dir=tmp_path / "logs",
+        max_workers_per_function=2,
+    )
+    yield pool
+    pool.close()
+
+
+def test_node_workers_run_concurrently_each_with_exactly_its_environment(
+    node_pool: WorkerPool, tmp_path: Path
+) -> None:
+    gates = [Gate(tmp_path, "first"), Gate(tmp_path, "second")]
+    runs = [in_thread(node_pool.invoke, "mine", gate.event) for gate in gates]
+    pids = {gate.wait_entered() for gate in gates}  # both held at once: two processes
+    for gate in gates:
+        gate.release()
+    for thread, _ in runs:
+        thread.join(BROKEN_RUN_S)
+    assert len(pids) == 2
+    assert {box[0].payload["pid"] for _, box in runs} == pids
+    warm = node_pool.invoke("mine", {})
+    assert warm.cold_start is False and warm.payload["pid"] in pids
+    assert node_pool.cold_starts["mine"] == 2
+    assert (warm.payload["mine"], warm.payload["theirs"]) == ("m", None)
+    theirs = node_pool.invoke("theirs", {}).payload
+    assert (theirs["mine"], theirs["theirs"]) == (None, "t")
+
+
+def test_a_node_timeout_kills_the_worker_and_the_next_invoke_cold_starts(node_pool: WorkerPool) -> None:
+    timed_out = node_pool.invoke("slow", {"loop": True})
+    assert (timed_out.function_error, timed_out.payload["errorType"]) == ("Unhandled", "Sandbox.Timedout")
+    assert timed_out.payload["errorMessage"] == "Task timed out after 1.00 seconds"
+    after = node_pool.invoke("slow", {})
+    assert after.function_error is None and after.cold_start is True
+
+
+def test_node_callback_and_es_module_handlers(node_pool: WorkerPool) -> None:
+    assert node_pool.invoke("callback", {}).payload == {"style": "callback", "left": True}
+    assert node_pool.invoke("esm", {"a": [1]}).payload == {"style": "esm", "echo": {"a": [1]}}
