@@ -153,6 +153,7 @@ def test_a_node_function_uses_the_sdk_against_the_local_dynamodb(runtime: Runtim
     payload, error = invoke(runtime, "NodeFunction", {"id": "n-1", "text": "from node"})
     assert error is None, payload
     assert payload["saved"] == {"id": "n-1", "text": "from node"}
+    assert payload["aMinute"] == 60000  # its package.json's dependency, built with npm as sam build does
     assert payload["node"] == str(runtimes.find_node()[1])  # type: ignore[index]
     # a session of the function's execution role, as the Python workers get
     assert payload["accessKey"] and payload["accessKey"] != DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"]

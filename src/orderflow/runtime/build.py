@@ -14,8 +14,8 @@ Runtime's ``build_cache`` says otherwise) is shared by every runtime of the chec
 stack name:
 
     code/<name>-<sha>/     a deployment package (function or layer zip) extracted, per content hash
-    node-sdk/<sha>/        the AWS SDK for JavaScript v3 Lambda's Node runtime provides (npm install, pinned)
-    built/<id>-<sha>/      a function or layer built by aws-lambda-builders (key: source, workflow, interpreter)
+    node-sdk/<sha>/        the AWS SDK v3 Lambda's Node runtime provides (npm install, pinned)
+    built/<id>-<sha>/      a function or layer built by aws-lambda-builders (key: source, workflow, python)
     sdk/<sha>/             the runtime-provided SDK (key: its versions and where they come from)
     locks/                 one lock file per entry being built
 

@@ -58,13 +58,15 @@ def load_template(path: Path) -> dict[str, Any]:
     return result
 
 
-def zip_dir(directory: Path, prefix: str = "") -> bytes:
-    """A deterministic zip of ``directory`` (caches and VCS folders skipped)."""
+def zip_dir(directory: Path, prefix: str = "", keep: frozenset[str] = frozenset()) -> bytes:
+    """A deterministic zip of ``directory`` (caches and VCS folders skipped; ``keep``: those of
+    SKIP_DIRS that are the function's code here, such as a Node function's node_modules)."""
+    skip = SKIP_DIRS - keep
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for path in sorted(directory.rglob("*")):
             rel = path.relative_to(directory)
-            if any(part in SKIP_DIRS for part in rel.parts) or path.suffix == ".pyc" or not path.is_file():
+            if any(part in skip for part in rel.parts) or path.suffix == ".pyc" or not path.is_file():
                 continue
             info = zipfile.ZipInfo(prefix + rel.as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = (path.stat().st_mode & 0o777) << 16
@@ -141,7 +143,9 @@ def package(
         key_src = (str(path), "python/" if layer_python else "")
         if key_src in uploaded:
             return uploaded[key_src]
-        body = zip_dir(path, key_src[1]) if path.is_dir() else path.read_bytes()
+        node = built is not None and _build_runtime(built[0], built[1], template).startswith("nodejs")
+        keep = frozenset({"node_modules"}) if node else frozenset()
+        body = zip_dir(path, key_src[1], keep) if path.is_dir() else path.read_bytes()
         digest = hashlib.sha256(body).hexdigest()[:20]
         suffix = ".zip" if path.is_dir() else path.suffix
         key = f"{logical_id}/{digest}{suffix}"

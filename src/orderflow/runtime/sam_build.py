@@ -15,7 +15,8 @@ The workflows target the interpreter that will run the function (runtimes.py: th
 for a Makefile), with that interpreter's pip. Where it is the declared version, the package is the
 one ``sam build`` makes; where it is not, a compiled extension is the same release built for the
 nearest ABI. tests/build/test_sam_build.py compares the two builds file by file. A nodejs function
-without a BuildMethod is packaged as its source is (node_modules included as they are).
+without a BuildMethod is built by the npm workflow where it has a ``package.json`` (its production
+dependencies installed), else packaged as its source is.
 
 A build runs in a child process (its environment carries the Makefile's overrides; the library's
 logging stays out of the runtime's) and is cached by content under ``<cache>/built/``.
@@ -69,6 +70,15 @@ def workflow(
             "subfolder": "",
             "runtime": "provided",
         }
+    if kind == "function" and not method and launcher.language == "nodejs":
+        return {  # used where the function has a package.json (build_package)
+            "language": "nodejs",
+            "dependency_manager": "npm",
+            "manifest": "package.json",
+            "options": None,
+            "subfolder": "",
+            "runtime": launcher.runtime,
+        }
     if (kind == "function" and not method and launcher.language == "python") or method.startswith("python"):
         return {
             "language": "python",
@@ -109,6 +119,8 @@ def build_package(
     flow = workflow(kind, logical_id, build_method, launcher)
     if flow is None or not source.is_dir():
         return None
+    if flow["language"] == "nodejs" and not (source / "package.json").is_file():
+        return None
     python = launcher if launcher is not None and launcher.language == "python" else local_python()
     executable = python.executable or sys.executable
     key_source = json.dumps(
@@ -132,8 +144,8 @@ def build_package(
         build.log.info(
             "building %s with aws-lambda-builders (%s) for %s (first time only; cached by content)",
             label,
-            "make" if flow["language"] == "provided" else "pip",
-            python.version,
+            {"provided": "make", "nodejs": "npm"}.get(flow["language"], "pip"),
+            launcher.runtime if launcher is not None and flow["language"] == "nodejs" else python.version,
             extra={"progress": True},
         )
         artifacts = tmp / flow["subfolder"] if flow["subfolder"] else tmp
