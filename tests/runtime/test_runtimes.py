@@ -65,6 +65,25 @@ def test_node_without_node_and_other_runtimes_cannot_run_here() -> None:
     assert node == runtimes.Launcher("nodejs24.x", "nodejs", "/x/node", "node20", None)
 
 
+def test_the_spares_run_the_interpreter_most_functions_run_on() -> None:
+    present = {11: "/x/python3.11", 12: "/x/python3.12"}
+    launcher = functools.partial(runtimes.resolve, find_python=present.get, find_node=lambda: ("/x/node", 20))
+    function = "AWS::Serverless::Function"
+    template = {
+        "Globals": {"Function": {"Runtime": "python3.12"}},
+        "Resources": {
+            "A": {"Type": function, "Properties": {}},
+            "B": {"Type": function, "Properties": {}},
+            "N": {"Type": function, "Properties": {"Runtime": "nodejs20.x"}},
+            "O": {"Type": function, "Properties": {"Runtime": "python3.11"}},
+            "T": {"Type": "AWS::DynamoDB::Table"},
+        },
+    }
+    assert runtimes.spare_python(template, launcher) == "/x/python3.12"
+    only_node = {"Resources": {"N": {"Type": function, "Properties": {"Runtime": "nodejs20.x"}}}}
+    assert runtimes.spare_python(only_node, launcher) is None
+
+
 def test_pyenv_shims_are_skipped_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """pyenv's shims answer only for the selected versions ("pyenv: python3.12: command not found"):
     the lookup takes the interpreter from pyenv's versions folder instead."""

@@ -36,7 +36,7 @@ Design:
   The interpreter is the spec's (runtimes.py: the declared python3.X where the machine has it, the
   nearest one otherwise); a nodejs function runs in ``node worker.js``, same protocol, its SDK and
   layers on ``NODE_PATH`` (``runtime_env``); a runtime that cannot run here answers every invocation
-  with ``Runtime.InvalidRuntime``. Spares are started with the tool's own interpreter.
+  with ``Runtime.InvalidRuntime``. Spares run the interpreter most of the template's functions run on.
 - Environment = the function's Environment.Variables from moto's model (Refs already resolved by
   CloudFormation to local physical ids) + the variables Lambda sets (AWS_REGION, AWS_LAMBDA_*,
   _HANDLER, LAMBDA_TASK_ROOT, ...) + credentials + ``AWS_ENDPOINT_URL`` pointing at the
@@ -180,6 +180,7 @@ class WorkerPool:
         self._idle_timeout = idle_timeout
         self._pools: dict[str, _FunctionPool] = {}
         self._spares: list[tuple[subprocess.Popen[bytes], Connection]] = []
+        self._spare_python = sys.executable  # the interpreter the spares run (prespawn's)
         self._lock = threading.Lock()
         self._closed = False
         self._in_flight = 0
@@ -339,17 +340,19 @@ class WorkerPool:
             log.info("%s: idle worker %d reaped", old.spec.logical_id, old.proc.pid)
             old.kill()
 
-    def prespawn(self, count: int) -> None:
+    def prespawn(self, count: int, python: str | None = None) -> None:
         """Start ``count`` spare worker processes now (they preload boto3 while the stack deploys);
-        each becomes one function's worker at its cold start."""
+        each becomes one function's worker at its cold start, for a function on ``python`` (the
+        interpreter most of the template's functions run on; the tool's own when None)."""
+        self._spare_python = python or sys.executable
         for _ in range(count):
             spare = self._spawn()
             with self._lock:
                 self._spares.append(spare)
 
     def _take_spare(self, spec: FunctionSpec) -> tuple[subprocess.Popen[bytes], Connection] | None:
-        if spec.language != "python" or spec.executable != sys.executable:
-            return None  # spares run the tool's own interpreter
+        if spec.language != "python" or spec.executable != self._spare_python:
+            return None  # spares run one interpreter
         with self._lock:
             while self._spares:
                 proc, conn = self._spares.pop(0)
@@ -360,8 +363,8 @@ class WorkerPool:
 
     def _spawn(self, spec: FunctionSpec | None = None) -> tuple[subprocess.Popen[bytes], Connection]:
         """A worker process with no function yet: the runtime-wide environment only (a spare: the
-        tool's interpreter; else the spec's, with what its runtime sets, such as Node's NODE_PATH)."""
-        language, executable = (spec.language, spec.executable) if spec else ("python", sys.executable)
+        spares' interpreter; else the spec's, with what its runtime sets, such as Node's NODE_PATH)."""
+        language, executable = (spec.language, spec.executable) if spec else ("python", self._spare_python)
         parent_sock, child_sock = socket.socketpair()
         try:
             proc = subprocess.Popen(

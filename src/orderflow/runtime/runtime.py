@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import build, embedded_aws, sfn_local
+from . import build, embedded_aws, runtimes, sfn_local
 from . import moto as moto_layer
 from .browser_guard import write_admin_token
 from .config import RuntimeConfig
@@ -352,7 +352,10 @@ class Runtime:
             functions = sum(
                 1 for r in resources.values() if isinstance(r, dict) and r.get("Type") in function_types
             )
-            self._pool.prespawn(min(functions, 16) if self.spare_workers is None else self.spare_workers)
+            self._pool.prespawn(
+                min(functions, 16) if self.spare_workers is None else self.spare_workers,
+                runtimes.spare_python(template, self.specs.launcher),
+            )
 
             if moto_layer.started():
                 raise RuntimeStartError("another local runtime runs in this process (moto is process-global)")

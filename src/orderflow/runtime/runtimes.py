@@ -21,15 +21,18 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 PYTHON_WORKER = Path(__file__).with_name("worker.py")
 NODE_WORKER = Path(__file__).with_name("worker.js")
 PYTHON_MINORS = tuple(range(8, 15))  # the python3.X runtimes Lambda has had, and the next one
 INVALID_RUNTIME = "Runtime.InvalidRuntime"
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,22 @@ def _invalid(runtime: str, why: str) -> Launcher:
         f"functions with Runtime {runtime or '(none)'} cannot run here ({why}): their invocations "
         f"fail with {INVALID_RUNTIME}; the rest of the stack runs",
     )
+
+
+def spare_python(template: dict[str, Any], launcher: Callable[[str], Launcher]) -> str | None:
+    """The interpreter most of the template's Python functions run on (the spare workers'), or None."""
+    resources = template.get("Resources") or {}
+    default = ((template.get("Globals") or {}).get("Function") or {}).get("Runtime")
+    declared = Counter(
+        str((resource.get("Properties") or {}).get("Runtime") or default)
+        for resource in resources.values()
+        if isinstance(resource, dict) and resource.get("Type") in FUNCTION_TYPES
+    )
+    for runtime, _ in declared.most_common():
+        chosen = launcher(runtime)
+        if chosen.language == "python":
+            return chosen.executable
+    return None
 
 
 def worker_command(language: str, executable: str, fd: int, sdk_paths: tuple[str, ...]) -> list[str]:
