@@ -219,11 +219,42 @@ function invokeHandler(handler, event, init, requestId, deadlineMs) {
 
 // ------------------------------------------------------------------------------------------ main
 
+// ES modules do not read NODE_PATH; Lambda's runtime lets them import the SDK it ships (and layers'
+// packages) all the same. A resolve hook does it here: a bare specifier ESM resolution does not find
+// is resolved again from each NODE_PATH node_modules folder, ESM conditions and all.
+// https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html#nodejs-handler-esm
+const ESM_HOOKS = `
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+const folders = FOLDERS;
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (error) {
+    if (!error || error.code !== "ERR_MODULE_NOT_FOUND" || /^([./]|[a-z]+:)/i.test(specifier)) throw error;
+    for (const folder of folders) {
+      const parentURL = pathToFileURL(path.join(path.dirname(folder), "_.mjs")).href;
+      try {
+        return await next(specifier, { ...context, parentURL });
+      } catch (_) {
+        // not in this folder
+      }
+    }
+    throw error;
+  }
+}`;
+
 function become(init) {
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, init.env);
   process.chdir(init.cwd);
-  require("module").Module._initPaths(); // the function's NODE_PATH (layers, the SDK)
+  const Module = require("module");
+  Module.Module._initPaths(); // the function's NODE_PATH (layers, the SDK) for require
+  const folders = (process.env.NODE_PATH || "").split(path.delimiter).filter((f) => path.basename(f) === "node_modules");
+  if (folders.length && typeof Module.register === "function") {
+    const hooks = ESM_HOOKS.replace("FOLDERS", JSON.stringify(folders));
+    Module.register("data:text/javascript," + encodeURIComponent(hooks));
+  }
 }
 
 async function main() {
