@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ class FunctionSpecs:
         self._role_sessions: dict[tuple[str, str], tuple[str, str, str]] = {}
         self.launcher = launcher  # which interpreter runs a declared Runtime (runtimes.resolve)
         self._warned_runtimes: set[str] = set()
+        self._warned_lock = threading.Lock()  # check_handlers builds specs on 8 threads
         self._node_sdk: tuple[str, ...] | None = None
 
     def clear(self) -> None:
@@ -88,6 +90,7 @@ class FunctionSpecs:
             layer_arns,
             env,
             fn.handler,
+            fn.run_time,
             fn.timeout,
             fn.memory_size,
             reserved,
@@ -133,8 +136,10 @@ class FunctionSpecs:
         """How ``runtime``'s functions run here; its notice (a fallback, or not runnable: the one line
         ``up`` prints) is logged once per declared runtime."""
         launcher = self.launcher(runtime)
-        if launcher.notice and runtime not in self._warned_runtimes:
+        with self._warned_lock:
+            first = launcher.notice is not None and runtime not in self._warned_runtimes
             self._warned_runtimes.add(runtime)
+        if first:
             log.warning("%s", launcher.notice)
         return launcher
 
