@@ -224,6 +224,9 @@ def test_an_unsupported_runtime_answers_invalid_runtime_and_the_stack_runs(
     payload, error = invoke(runtime, "JavaFunction", {})
     assert error == "Unhandled"
     assert payload["errorType"] == "Runtime.InvalidRuntime"
+    assert payload["errorMessage"] == (
+        "java21 cannot run locally: not a runtime the local runtime runs (python3.x and nodejs only)"
+    )
     assert [line for line in lines if "java21" in line] == [runtimes.resolve("java21").notice]
     # the functions of the other runtimes answer (the stack started with check_handlers)
     assert invoke(runtime, "OtherPythonFunction", {})[1] is None

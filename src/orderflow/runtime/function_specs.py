@@ -127,7 +127,9 @@ class FunctionSpecs:
                 language=launcher.language,
                 executable=launcher.executable,
                 runtime_env=runtime_env,
-                invalid_reason="" if launcher.runnable else (launcher.notice or ""),
+                invalid_reason=""
+                if launcher.runnable
+                else f"{fn.run_time} cannot run locally: {launcher.reason}",
             )
             self._specs[key] = spec
         return spec

@@ -44,6 +44,7 @@ class Launcher:
     executable: str | None  # the interpreter (None: cannot run locally)
     version: str  # what runs them: "python3.12", "node20", or the declared runtime
     notice: str | None = None  # the one line ``up`` prints about it (a fallback, or not runnable)
+    reason: str = ""  # why it cannot run here
 
     @property
     def runnable(self) -> bool:
@@ -136,6 +137,7 @@ def _invalid(runtime: str, why: str) -> Launcher:
         runtime,
         f"functions with Runtime {runtime or '(none)'} cannot run here ({why}): their invocations "
         f"fail with {INVALID_RUNTIME}; the rest of the stack runs",
+        why,
     )
 
 
