@@ -313,11 +313,7 @@ class Runtime:
             except StateDirInUse as exc:
                 raise RuntimeStartError(str(exc)) from None
             parts.callback(lock.release)
-        # Function logs are per run: the previous run's stay in logs.previous, older ones go.
-        logs = self.state_dir / "logs"
-        if logs.is_dir():
-            shutil.rmtree(self.state_dir / "logs.previous", ignore_errors=True)
-            logs.rename(self.state_dir / "logs.previous")
+        rotate_logs(self.state_dir)
         self.telemetry = Telemetry(
             self.client,
             time_scale=self.time_scale,
@@ -582,3 +578,17 @@ class Runtime:
 
     def _health(self) -> dict[str, Any]:
         return {"status": "ok" if self._started else "starting", "stack": self.stack_name}
+
+
+def rotate_logs(state_dir: Path) -> None:
+    """Function logs are per run: the previous run's stay in logs.previous, older ones go.
+
+    In-memory runtimes on one stack name share the folder without its lock (a test session's demo
+    beside its in-process runs), so another start may have moved ``logs`` between the look and the move:
+    then there is nothing left to rotate."""
+    logs = state_dir / "logs"
+    if logs.is_dir():
+        shutil.rmtree(state_dir / "logs.previous", ignore_errors=True)
+        # gone, or the other start's logs.previous is already there: keep writing
+        with contextlib.suppress(OSError):
+            logs.rename(state_dir / "logs.previous")
