@@ -218,10 +218,10 @@ def _start(config: pytest.Config) -> OrderflowStack:
             api_port=free_port(),
             stop_grace=0.0,  # what still runs at the end of the session is not waited for
         )
-        session = LocalSession(options).start()
+        return OrderflowStack(LocalSession(options).start())
     except OrderflowError as exc:
-        pytest.fail(error_text("orderflow_stack: ", exc), pytrace=False)
-    return OrderflowStack(session)
+        refused = error_text("orderflow_stack: ", exc)
+    pytest.fail(refused, pytrace=False)  # outside the except: no "during handling" chain in the report
 
 
 @pytest.fixture(scope="session")

@@ -192,3 +192,21 @@ def test_a_callback_with_a_task_token_behind_an_api(pytester: pytest.Pytester) -
         "-p", "no:randomly", "--orderflow-template", str(app / "template.yaml"), "--orderflow-time-scale", "0"
     )
     result.assert_outcomes(passed=3)
+
+
+def test_a_bad_parameter_is_one_line_and_no_traceback(pytester: pytest.Pytester) -> None:
+    app = shutil.copytree(APPS / "loan_approval", pytester.path / "loan_approval")
+    pytester.makepyfile(test_inner="def test_wants_the_stack(orderflow_stack):\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "-p", "no:randomly", "--orderflow-template", str(app / "template.yaml"),
+        "--orderflow-parameter-overrides", "MaxRisk=500 Nope=1",
+    )  # fmt: skip
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_wants_the_stack*",
+            "orderflow_stack: parameter MaxRisk='500': above MaxValue 100",
+            "orderflow_stack: parameter Nope is not declared in the template (declared: MaxRisk)",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() and "During handling" not in result.stdout.str()
