@@ -193,7 +193,8 @@ class OrderflowStack:
 
 
 def _start(config: pytest.Config) -> OrderflowStack:
-    template = config.getoption("orderflow_template") or config.getini("orderflow_template")
+    ini = config.getini("orderflow_template")  # relative to the rootdir, as pytest's ini paths are
+    template = config.getoption("orderflow_template") or (str(config.rootpath / ini) if ini else None)
     if not template:  # said before anything of the runtime is imported
         pytest.fail(
             "orderflow_stack needs a template: pass --orderflow-template path/template.yaml "

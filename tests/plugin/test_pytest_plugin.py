@@ -186,11 +186,11 @@ def test_a_choice_and_a_lambda_task_with_overrides_and_a_mock_config(pytester: p
 
 
 def test_a_callback_with_a_task_token_behind_an_api(pytester: pytest.Pytester) -> None:
-    app = shutil.copytree(APPS / "manual_approval", pytester.path / "manual_approval")
+    shutil.copytree(APPS / "manual_approval", pytester.path / "manual_approval")
+    # the template named in the ini file (relative to its directory), not on the command line
+    pytester.makeini("[pytest]\norderflow_template = manual_approval/template.yaml\n")
     pytester.makepyfile(test_review=REVIEW_TESTS)
-    result = pytester.runpytest_subprocess(
-        "-p", "no:randomly", "--orderflow-template", str(app / "template.yaml"), "--orderflow-time-scale", "0"
-    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--orderflow-time-scale", "0")
     result.assert_outcomes(passed=3)
 
 
