@@ -9,12 +9,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from orderflow.errors import OrderflowError
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
-
-
-class CliError(Exception):
-    """A problem to report as one line on stderr (exit 1)."""
 
 
 def default_endpoint() -> str:
@@ -57,12 +55,12 @@ def resource(service: str, endpoint: str, region: str | None = None) -> Any:
     )
 
 
-def not_running(endpoint: str) -> CliError:
-    return CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)")
+def not_running(endpoint: str) -> OrderflowError:
+    return OrderflowError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)")
 
 
 def stack_resources(endpoint: str, stack_name: str, region: str | None = None) -> list[dict[str, Any]]:
-    """The stack's resources; CliError when the runtime is not there or has no such stack."""
+    """The stack's resources; OrderflowError when the runtime is not there or has no such stack."""
     cfn = client("cloudformation", endpoint, region, max_attempts=1)
     try:
         return list(cfn.describe_stack_resources(StackName=stack_name)["StackResources"])
@@ -70,5 +68,5 @@ def stack_resources(endpoint: str, stack_name: str, region: str | None = None) -
         raise not_running(endpoint) from None
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ValidationError":
-            raise CliError(f"no stack {stack_name!r} at {endpoint} (see --stack-name)") from None
-        raise CliError(f"{endpoint}: {exc}") from None
+            raise OrderflowError(f"no stack {stack_name!r} at {endpoint} (see --stack-name)") from None
+        raise OrderflowError(f"{endpoint}: {exc}") from None

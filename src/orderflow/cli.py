@@ -30,8 +30,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-from orderflow.awsclients import CliError, default_region
+from orderflow.awsclients import default_region
 from orderflow.cli_client import cmd_cost, cmd_faults, cmd_history, cmd_load, cmd_outbox
+from orderflow.errors import OrderflowError, error_text
 
 PROG = "orderflow"
 T = TypeVar("T")
@@ -403,8 +404,7 @@ def _moto_log_to(path: Path) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     from orderflow.api.gateway import default_access_log
-    from orderflow.runtime import RuntimeStartError
-    from orderflow.session import LocalSession, PortInUse, SessionOptions
+    from orderflow.session import LocalSession, SessionOptions
 
     started = time.monotonic()
     # --console-port as given; by default CONSOLE_PORT, or any free port when it is taken (the
@@ -441,7 +441,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         ),
     )
     if not args.no_console and args.console_port is not None and console_port == 0 != args.console_port:
-        raise CliError(f"--console-port {args.console_port} is the AWS or API port")
+        raise OrderflowError(f"--console-port {args.console_port} is the AWS or API port")
     region, mock_config = options.region, options.mock_config
 
     stop = threading.Event()
@@ -457,17 +457,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     gate = StderrGate()
     sys.stderr = gate
     try:
-        try:
-            session.start()
-        except PortInUse as exc:
-            if exc.also_aws:
-                raise CliError(
-                    f"API port {args.api_port} and AWS port {args.aws_port} are in use "
-                    "(see --api-port and --aws-port; is another orderflow up running?)"
-                ) from None
-            raise CliError(f"{exc} (see --{exc.which.lower()}-port)") from None
-        except RuntimeStartError as exc:
-            raise CliError(str(exc)) from None
+        session.start()
         assert session.runtime is not None and session.api is not None
         gate.open(show=True)
         startup_log.end_startup(show=True)
@@ -539,17 +529,8 @@ def _parameter_arguments(command: argparse.ArgumentParser) -> None:
 
 
 def _loaded(args: argparse.Namespace, load: Callable[..., T]) -> T:
-    """``load(parameter_overrides=..., config_env=...)``, its ConfigError one CliError (a standalone
-    line after the first says the command again)."""
-    from orderflow.runtime.config import ConfigError
-
-    try:
-        return load(parameter_overrides=args.parameter_overrides, config_env=args.config_env)
-    except ConfigError as exc:
-        if not exc.standalone:
-            raise CliError(str(exc)) from None
-        prefix = f"{PROG} {args.command}: "
-        raise CliError("\n".join(f"{prefix}{line}" for line in exc.lines)[len(prefix) :]) from None
+    """``load(parameter_overrides=..., config_env=...)`` (its ConfigError is main's to print)."""
+    return load(parameter_overrides=args.parameter_overrides, config_env=args.config_env)
 
 
 def _parameter_overrides(args: argparse.Namespace, template: Path) -> dict[str, str]:
@@ -601,8 +582,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return COMMANDS[args.command](args)
-    except CliError as exc:
-        print(f"{PROG} {args.command}: {exc}", file=sys.stderr)
+    except OrderflowError as exc:  # every user-facing error, wherever it was raised: its lines alone
+        print(error_text(f"{PROG} {args.command}: ", exc), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # the reader went away (``| head``): end quietly; stdout goes nowhere so the interpreter's

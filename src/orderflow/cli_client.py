@@ -2,7 +2,8 @@
 ``faults`` and ``cost`` (their flags are in :mod:`orderflow.cli`, which dispatches to them).
 
 They import what they need when they run, and never moto, samtranslator or the runtime's start-up
-(``faults set`` reads its rules file with the runtime's checker). Every bad input is a CliError.
+(``faults set`` reads its rules file with the runtime's checker). Every bad input is an
+OrderflowError, which cli.main prints.
 """
 
 from __future__ import annotations
@@ -11,19 +12,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
-from orderflow.awsclients import CliError, default_endpoint, default_region
-
-
-def _fault_rules(path: Path) -> Any:
-    """The rules of ``--faults FILE``, every mistake one line (CliError)."""
-    from orderflow.runtime.config import ConfigError, load_fault_rules
-
-    try:
-        return load_fault_rules(path)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+from orderflow.awsclients import default_endpoint, default_region, not_running
+from orderflow.errors import OrderflowError
 
 
 # ---------------------------------------------------------------------------- history / load / outbox
@@ -44,7 +35,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     region = args.region or default_region()
     path: Path = args.file
     if not path.is_file():  # checked before contacting anything
-        raise CliError(f"{path}: no such file")
+        raise OrderflowError(f"{path}: no such file")
     logical, physical = resolve_table(args.table, endpoint, args.stack_name, region)
     items = read_items(path, key_schema(endpoint, physical, region))
     table = resource("dynamodb", endpoint, region).Table(physical)
@@ -70,7 +61,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         requests.exceptions.ConnectionError,
         botocore.exceptions.EndpointConnectionError,
     ):
-        raise CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)") from None
+        raise not_running(endpoint) from None
     if args.json:
         print(json.dumps(mails, indent=2, default=str))
     else:
@@ -82,6 +73,7 @@ def cmd_faults(args: argparse.Namespace) -> int:
     import requests
 
     from orderflow.runtime.browser_guard import ADMIN_TOKEN_HEADER
+    from orderflow.runtime.config import load_fault_rules
     from orderflow.runtime.faults import format_snapshot
 
     endpoint = (args.endpoint or default_endpoint()).rstrip("/")
@@ -90,8 +82,8 @@ def cmd_faults(args: argparse.Namespace) -> int:
     body = None
     if args.action == "set":
         if args.file is None:
-            raise CliError("set needs a FILE of rules (YAML or JSON)")
-        _fault_rules(args.file)  # checked here first: the mistakes name the file
+            raise OrderflowError("set needs a FILE of rules (YAML or JSON)")
+        load_fault_rules(args.file)  # checked here first: the mistakes name the file
         body = args.file.read_bytes()
     if args.action != "show":
         state_dir = args.state_dir or Path(".orderflow") / args.stack_name
@@ -99,21 +91,21 @@ def cmd_faults(args: argparse.Namespace) -> int:
         try:
             headers[ADMIN_TOKEN_HEADER] = token_path.read_text(encoding="utf-8").strip()
         except OSError:
-            raise CliError(
+            raise OrderflowError(
                 f"no admin token at {token_path} (see --state-dir; is `orderflow up` running?)"
             ) from None
     method = {"show": "GET", "set": "PUT", "clear": "DELETE"}[args.action]
     try:
         response = requests.request(method, url, data=body, headers=headers, timeout=30)
     except requests.exceptions.ConnectionError:
-        raise CliError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)") from None
+        raise not_running(endpoint) from None
     try:
         answer = response.json()
     except ValueError:
         answer = {"message": response.text[:200]}
     if response.status_code != 200:
         lines = answer.get("errors") or [answer.get("message") or f"HTTP {response.status_code}"]
-        raise CliError("\n".join(lines))
+        raise OrderflowError("\n".join(lines))
     print(json.dumps(answer, indent=2) if args.json else format_snapshot(answer))
     return 0
 
@@ -121,16 +113,12 @@ def cmd_faults(args: argparse.Namespace) -> int:
 def cmd_cost(args: argparse.Namespace) -> int:
     from orderflow.cost.calc import SeedDesign, cost_per_orders
     from orderflow.cost.collect import collect
-    from orderflow.cost.prices import PriceError, load_prices
+    from orderflow.cost.prices import load_prices
     from orderflow.cost.report import format_text, to_json
 
     endpoint = args.endpoint or default_endpoint()
     region = args.region or default_region()
-    try:
-        # an unknown region is refused before asking the stack anything
-        prices = load_prices(args.price_region or region)
-    except PriceError as exc:
-        raise CliError(str(exc)) from None
+    prices = load_prices(args.price_region or region)  # an unknown region: refused before asking the stack
     template: Path = args.template
     logs_dir = template.resolve().parent / ".orderflow" / args.stack_name / "logs"
     measured = collect(endpoint, args.stack_name, region, logs_dir, limit=args.limit)

@@ -25,12 +25,13 @@ from typing import Any, TypeVar
 
 from orderflow.api.client import ApiClient
 from orderflow.arns import execution_arn
-from orderflow.awsclients import CliError, client, resource
+from orderflow.awsclients import client, resource
+from orderflow.errors import OrderflowError
 from orderflow.history import express_history, format_history, get_history
 from orderflow.loader import write_items
-from orderflow.polling import WaitTimeout, wait_until
+from orderflow.polling import wait_until
 from orderflow.ports import pick_port
-from orderflow.runtime import RuntimeStartError, format_outbox, mails_to
+from orderflow.runtime import format_outbox, mails_to
 from orderflow.session import LocalSession, SessionOptions
 
 DATA = Path(__file__).resolve().parent / "demo_data"
@@ -41,11 +42,8 @@ T = TypeVar("T")
 
 
 def wait_for(what: str, check: Callable[[], T | None], deadline: float) -> T:
-    """Poll ``check`` every 50 ms until it returns something truthy; CliError at the deadline."""
-    try:
-        return wait_until(check, timeout=max(0.0, deadline - time.monotonic()), what=what, interval=POLL_S)
-    except WaitTimeout as exc:
-        raise CliError(str(exc)) from None
+    """Poll ``check`` every 50 ms until it returns something truthy; WaitTimeout at the deadline."""
+    return wait_until(check, timeout=max(0.0, deadline - time.monotonic()), what=what, interval=POLL_S)
 
 
 def _say(text: str = "") -> None:
@@ -66,7 +64,7 @@ def run_demo(
     parameter_overrides: dict[str, str] | None = None,
 ) -> int:
     if not template.is_file():
-        raise CliError(f"template {template} not found (see --template)")
+        raise OrderflowError(f"template {template} not found (see --template)")
     products = json.loads((DATA / "products.json").read_text(), parse_float=Decimal)
     orders = json.loads((DATA / "orders.json").read_text())
     users = json.loads((DATA / "users.json").read_text())
@@ -78,18 +76,15 @@ def run_demo(
     options = SessionOptions(
         template, aws_port=aws_port, api_port=api_port, parameter_overrides=dict(parameter_overrides or {})
     )
-    try:
-        with LocalSession(options) as session:
-            assert session.runtime is not None and session.api is not None
-            if on_ready is not None:
-                on_ready()
-            _say(
-                f"ready in {time.monotonic() - started:.1f} s  aws={session.runtime.endpoint_url}"
-                f"  api={session.api.url}  ({len(session.runtime.routes)} routes)"
-            )
-            return _traffic(session.runtime, session.api.url, products, orders, users, timeout)
-    except RuntimeStartError as exc:
-        raise CliError(str(exc)) from None
+    with LocalSession(options) as session:
+        assert session.runtime is not None and session.api is not None
+        if on_ready is not None:
+            on_ready()
+        _say(
+            f"ready in {time.monotonic() - started:.1f} s  aws={session.runtime.endpoint_url}"
+            f"  api={session.api.url}  ({len(session.runtime.routes)} routes)"
+        )
+        return _traffic(session.runtime, session.api.url, products, orders, users, timeout)
 
 
 def _traffic(
@@ -165,7 +160,7 @@ def _traffic(
         try:
             wait_for("the welcome mail", lambda: mails_for(email), deadline)
             _say(f"  welcome mail to {email} is in the outbox")
-        except CliError as exc:
+        except OrderflowError as exc:
             problems.append(str(exc))
         status, updated = api.put(f"/users/{user_id}", users["suspend"])
         _say(f"  suspend {user_id}  {status}")
@@ -174,7 +169,7 @@ def _traffic(
         try:
             wait_for("the suspension notice", lambda: len(mails_for(email)) >= 2, deadline)
             _say(f"  suspension notice to {email} is in the outbox")
-        except CliError as exc:
+        except OrderflowError as exc:
             problems.append(str(exc))
 
     _section(
@@ -198,7 +193,7 @@ def _traffic(
 
         try:
             body = wait_for(f"order {order_id} to finish", settled, deadline)
-        except CliError as exc:
+        except OrderflowError as exc:
             problems.append(str(exc))
             continue
         final[order_id] = body
@@ -219,7 +214,7 @@ def _traffic(
         if express:  # from the workflow's log group, as on AWS
             try:
                 _say(format_history(*express_history(sfn, logs, workflow_arn, order_id, endpoint)))
-            except CliError as exc:
+            except OrderflowError as exc:
                 problems.append(str(exc))
             continue
         arn = execution_arn(workflow_arn, order_id)
@@ -233,6 +228,6 @@ def _traffic(
     if problems:
         for problem in problems:
             print(f"demo: {problem}", file=sys.stderr)
-        raise CliError(f"{len(problems)} thing(s) did not happen as expected (first: {problems[0]})")
+        raise OrderflowError(f"{len(problems)} thing(s) did not happen as expected (first: {problems[0]})")
     _say("demo: every order, user and mail came out as expected")
     return 0

@@ -18,7 +18,8 @@ from typing import Any
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from orderflow.arns import execution_arn
-from orderflow.awsclients import CliError, client, not_running, stack_resources
+from orderflow.awsclients import client, not_running, stack_resources
+from orderflow.errors import OrderflowError
 
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
 
@@ -111,11 +112,11 @@ def express_history(
     sfn: Any, logs: Any, machine_arn: str, ref: str, endpoint: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The latest EXPRESS execution named (or with the ARN) ``ref`` of ``machine_arn``, from its log
-    group; CliError when the machine logs nothing or the log has no such execution."""
+    group; OrderflowError when the machine logs nothing or the log has no such execution."""
     machine = sfn.describe_state_machine(stateMachineArn=machine_arn)
     group = log_group_of(machine)
     if group is None:
-        raise CliError(
+        raise OrderflowError(
             f"{machine['name']} is an EXPRESS state machine without logging: its executions cannot be "
             "described (set the state machine's Logging to a log group, Level ALL)"
         )
@@ -125,7 +126,7 @@ def express_history(
     else:
         matches = [arn for arn in executions if arn.split(":")[7] == ref]
     if not matches:
-        raise CliError(f"no execution {ref!r} in log group {group} at {endpoint}")
+        raise OrderflowError(f"no execution {ref!r} in log group {group} at {endpoint}")
     # An Express name is no idempotency key: the same name can run more than once; show the latest.
     arn = max(matches, key=lambda a: executions[a][0]["timestamp"])
     return logged_description(arn, executions[arn]), executions[arn]
@@ -139,7 +140,7 @@ def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, region: s
         except EndpointConnectionError:
             raise not_running(endpoint) from None
         except ClientError as exc:
-            raise CliError(f"no execution {ref} at {endpoint} ({_code(exc)})") from None
+            raise OrderflowError(f"no execution {ref} at {endpoint} ({_code(exc)})") from None
         return ref
     machines = [
         r["PhysicalResourceId"]
@@ -147,7 +148,7 @@ def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, region: s
         if r["ResourceType"] == STATE_MACHINE_TYPE
     ]
     if not machines:
-        raise CliError(f"no execution {ref!r}: stack {stack_name!r} has no state machine")
+        raise OrderflowError(f"no execution {ref!r}: stack {stack_name!r} has no state machine")
     for machine_arn in machines:
         candidate = execution_arn(machine_arn, ref)
         try:
@@ -160,7 +161,7 @@ def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, region: s
             for execution in page["executions"]:
                 if execution["name"] == ref:
                     return str(execution["executionArn"])
-    raise CliError(f"no execution named {ref!r} in stack {stack_name!r} at {endpoint}")
+    raise OrderflowError(f"no execution named {ref!r} in stack {stack_name!r} at {endpoint}")
 
 
 def _code(exc: ClientError) -> str:

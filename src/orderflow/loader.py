@@ -26,7 +26,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tqdm import tqdm
 
-from orderflow.awsclients import CliError, client, stack_resources
+from orderflow.awsclients import client, stack_resources
+from orderflow.errors import OrderflowError
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
 MAX_ITEM_BYTES = 400 * 1024
@@ -54,8 +55,8 @@ def resolve_table(name: str, endpoint: str, stack_name: str, region: str | None 
         return matches[0]
     known = ", ".join(sorted(tables)) or "none"
     if not matches:
-        raise CliError(f"no table {name!r} in stack {stack_name!r} (tables: {known})")
-    raise CliError(f"{name!r} matches several tables: {', '.join(m[0] for m in matches)}")
+        raise OrderflowError(f"no table {name!r} in stack {stack_name!r} (tables: {known})")
+    raise OrderflowError(f"{name!r} matches several tables: {', '.join(m[0] for m in matches)}")
 
 
 def key_schema(endpoint: str, table_name: str, region: str | None = None) -> dict[str, str]:
@@ -64,7 +65,7 @@ def key_schema(endpoint: str, table_name: str, region: str | None = None) -> dic
     try:
         table = ddb.describe_table(TableName=table_name)["Table"]
     except ClientError as exc:
-        raise CliError(f"cannot describe table {table_name}: {exc}") from None
+        raise OrderflowError(f"cannot describe table {table_name}: {exc}") from None
     types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
     ordered = sorted(table["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
     return {k["AttributeName"]: types[k["AttributeName"]] for k in ordered}
@@ -77,23 +78,23 @@ def _bad_number(text: str) -> None:
 def read_items(path: Path, keys: dict[str, str]) -> list[dict[str, Any]]:
     """Every item of the file, validated; ValueError naming the first bad row."""
     if not path.is_file():
-        raise CliError(f"{path}: no such file")
+        raise OrderflowError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".json":
         items = _read_json(path)
     elif suffix == ".csv":
         items = _read_csv(path, keys)
     else:
-        raise CliError(f"{path}: expected a .json or .csv file")
+        raise OrderflowError(f"{path}: expected a .json or .csv file")
     seen: dict[tuple[Any, ...], str] = {}
     for label, item in items:
         _check_item(path, label, item, keys)
         key = tuple(item[k] for k in keys)
         if key in seen:
-            raise CliError(f"{path}: {label}: duplicate key {_key_text(keys, key)} (also {seen[key]})")
+            raise OrderflowError(f"{path}: {label}: duplicate key {_key_text(keys, key)} (also {seen[key]})")
         seen[key] = label
     if not items:
-        raise CliError(f"{path}: no items")
+        raise OrderflowError(f"{path}: no items")
     return [item for _, item in items]
 
 
@@ -105,18 +106,20 @@ def _read_json(path: Path) -> list[tuple[str, dict[str, Any]]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal, parse_constant=_bad_number)
     except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text") from None
+        raise OrderflowError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise CliError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise OrderflowError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except ValueError as exc:
-        raise CliError(f"{path}: {exc}") from None
+        raise OrderflowError(f"{path}: {exc}") from None
     if not isinstance(data, list):
-        raise CliError(f"{path}: expected a JSON list of objects, got a {type(data).__name__}")
+        raise OrderflowError(f"{path}: expected a JSON list of objects, got a {type(data).__name__}")
     items = []
     for index, item in enumerate(data, start=1):
         label = f"item {index}"
         if not isinstance(item, dict):
-            raise CliError(f"{path}: {label}: expected an object, got a {type(item).__name__}")
+            raise OrderflowError(f"{path}: {label}: expected an object, got a {type(item).__name__}")
         items.append((label, item))
     return items
 
@@ -132,24 +135,24 @@ def _read_csv(path: Path, keys: dict[str, str]) -> list[tuple[str, dict[str, Any
             reader = csv.reader(handle, strict=True)
             rows = list(reader)
     except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text") from None
+        raise OrderflowError(f"{path}: not UTF-8 text") from None
     except csv.Error as exc:
-        raise CliError(f"{path}: invalid CSV: {exc}") from None
+        raise OrderflowError(f"{path}: invalid CSV: {exc}") from None
     if not rows:
-        raise CliError(f"{path}: empty file (a header row is needed)")
+        raise OrderflowError(f"{path}: empty file (a header row is needed)")
     header, types = _typed_header(path, [h.strip() for h in rows[0]])
     if any(not h for h in header) or len(set(header)) != len(header):
-        raise CliError(f"{path}: line 1: header has empty or repeated column names")
+        raise OrderflowError(f"{path}: line 1: header has empty or repeated column names")
     missing = [k for k in keys if k not in header]
     if missing:
-        raise CliError(f"{path}: line 1: header lacks the key column(s) {', '.join(missing)}")
+        raise OrderflowError(f"{path}: line 1: header lacks the key column(s) {', '.join(missing)}")
     items = []
     for line_no, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         label = f"line {line_no}"
         if len(row) != len(header):
-            raise CliError(f"{path}: {label}: {len(row)} cells, the header has {len(header)}")
+            raise OrderflowError(f"{path}: {label}: {len(row)} cells, the header has {len(header)}")
         item: dict[str, Any] = {}
         for name, cell in zip(header, row, strict=True):
             if types:
@@ -159,7 +162,7 @@ def _read_csv(path: Path, keys: dict[str, str]) -> list[tuple[str, dict[str, Any
             if name in keys:
                 if keys[name] == "N":
                     if not _NUMBER.match(cell.strip()):
-                        raise CliError(f"{path}: {label}: key {name} must be a number, got {cell!r}")
+                        raise OrderflowError(f"{path}: {label}: key {name} must be a number, got {cell!r}")
                     item[name] = _csv_number(cell.strip())
                 else:
                     item[name] = cell
@@ -185,7 +188,7 @@ def _typed_header(path: Path, header: list[str]) -> tuple[list[str], dict[str, s
             names.append(name.strip())
             types[name.strip()] = kind.upper()
         elif sep and name and kind.isalpha() and kind.isupper():
-            raise CliError(
+            raise OrderflowError(
                 f"{path}: line 1: column {column!r}: type {kind} is not one of {', '.join(_CSV_TYPES)}"
             )
         else:
@@ -200,11 +203,11 @@ def _typed_cell(path: Path, label: str, name: str, kind: str, cell: str) -> Any:
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite():
-            raise CliError(f"{path}: {label}: column {name} is a number (N), got {cell!r}")
+            raise OrderflowError(f"{path}: {label}: column {name} is a number (N), got {cell!r}")
         return int(value) if value == value.to_integral_value() and "." not in cell else value
     if kind == "BOOL":
         if cell.strip().lower() not in ("true", "false"):
-            raise CliError(f"{path}: {label}: column {name} is true or false (BOOL), got {cell!r}")
+            raise OrderflowError(f"{path}: {label}: column {name} is true or false (BOOL), got {cell!r}")
         return cell.strip().lower() == "true"
     return cell
 
@@ -213,19 +216,19 @@ def _check_item(path: Path, label: str, item: dict[str, Any], keys: dict[str, st
     for name, kind in keys.items():
         value = item.get(name)
         if value is None:
-            raise CliError(f"{path}: {label}: missing key attribute {name!r}")
+            raise OrderflowError(f"{path}: {label}: missing key attribute {name!r}")
         if kind == "S" and (not isinstance(value, str) or value == ""):
-            raise CliError(f"{path}: {label}: key {name!r} must be a non-empty string, got {value!r}")
+            raise OrderflowError(f"{path}: {label}: key {name!r} must be a non-empty string, got {value!r}")
         if kind == "N" and (isinstance(value, bool) or not isinstance(value, int | Decimal)):
-            raise CliError(f"{path}: {label}: key {name!r} must be a number, got {value!r}")
+            raise OrderflowError(f"{path}: {label}: key {name!r} must be a number, got {value!r}")
         if kind == "B" and not isinstance(value, str | bytes):
-            raise CliError(f"{path}: {label}: key {name!r} must be binary, got {value!r}")
+            raise OrderflowError(f"{path}: {label}: key {name!r} must be binary, got {value!r}")
     try:
         size = len(json.dumps(item, default=str).encode())
     except (TypeError, ValueError) as exc:
-        raise CliError(f"{path}: {label}: cannot be stored: {exc}") from None
+        raise OrderflowError(f"{path}: {label}: cannot be stored: {exc}") from None
     if size > MAX_ITEM_BYTES:
-        raise CliError(f"{path}: {label}: item is {size} bytes, DynamoDB's limit is 400 KB")
+        raise OrderflowError(f"{path}: {label}: item is {size} bytes, DynamoDB's limit is 400 KB")
 
 
 def write_items(

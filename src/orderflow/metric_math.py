@@ -10,8 +10,10 @@ import math
 import re
 from collections.abc import Callable
 
+from orderflow.errors import OrderflowError
 
-class UnsupportedExpression(ValueError):
+
+class UnsupportedExpression(OrderflowError, ValueError):
     """A metric-math expression this evaluator does not implement (the alarm stays INSUFFICIENT_DATA)."""
 
 

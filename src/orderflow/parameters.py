@@ -19,10 +19,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from orderflow.errors import OrderflowError
+
 _LONG_FORM = re.compile(r"^ParameterKey=([^,]+),ParameterValue=(.*)$", re.S)
 
 
-class ParameterError(ValueError):
+class ParameterError(OrderflowError, ValueError):
     """One or more mistakes, one line each (``lines``)."""
 
     def __init__(self, lines: list[str]) -> None:

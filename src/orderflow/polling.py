@@ -7,10 +7,12 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from orderflow.errors import OrderflowError
+
 T = TypeVar("T")
 
 
-class WaitTimeout(TimeoutError):
+class WaitTimeout(OrderflowError, TimeoutError):
     """``what`` did not happen before the deadline."""
 
 

@@ -58,11 +58,20 @@ class SessionOptions(RuntimeConfig):
 
 
 class PortInUse(RuntimeStartError):
-    def __init__(self, which: str, port: int, *, also_aws: bool = False) -> None:
-        super().__init__(f"{which} port {port} is in use" + (" (and so is the AWS port)" if also_aws else ""))
-        self.which = which  # "API" or "AWS": the first port found in use
+    """A port to listen on is taken; the message names the flag that moves it."""
+
+    def __init__(self, which: str, port: int, *, aws_port_in_use: int | None = None) -> None:
+        if aws_port_in_use is None:
+            message = f"{which} port {port} is in use (see --{which.lower()}-port)"
+        else:
+            message = (
+                f"{which} port {port} and AWS port {aws_port_in_use} are in use "
+                f"(see --{which.lower()}-port and --aws-port; is another orderflow up running?)"
+            )
+        super().__init__(message)
+        self.which = which  # "API", "console" or "AWS": the first port found in use
         self.port = port
-        self.also_aws = also_aws  # both ports are in use
+        self.also_aws = aws_port_in_use is not None  # the AWS port is in use too
 
 
 def _not_started(function_name: str, event: dict[str, Any]) -> Any:
@@ -145,7 +154,9 @@ class LocalSession:
             try:
                 api.bind()
             except OSError:
-                raise PortInUse("API", o.api_port, also_aws=not aws_port_free) from None
+                raise PortInUse(
+                    "API", o.api_port, aws_port_in_use=None if aws_port_free else o.aws_port
+                ) from None
             self.api = api
         if o.console_port is not None:
             console = Console(self._console_sources(), host=o.host, port=o.console_port)

@@ -18,8 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
-from orderflow.awsclients import CliError
 from orderflow.cli import main
+from orderflow.errors import OrderflowError
 from orderflow.loader import read_items
 from orderflow.ports import free_port
 
@@ -195,7 +195,7 @@ def test_console_script_never_prints_a_traceback() -> None:
 def test_read_items_rejects_bad_rows(tmp_path: Path, name: str, content: str, fragment: str) -> None:
     path = tmp_path / name
     path.write_text(content)
-    with pytest.raises(CliError) as caught:
+    with pytest.raises(OrderflowError) as caught:
         read_items(path, {"productId": "S"})
     assert fragment in str(caught.value)
     assert "\n" not in str(caught.value)
@@ -206,7 +206,7 @@ def test_read_items_numeric_key_in_csv(tmp_path: Path) -> None:
     path.write_text("id,sort\n1,2\n")
     assert read_items(path, {"id": "N", "sort": "N"}) == [{"id": 1, "sort": 2}]
     path.write_text("id\nabc\n")
-    with pytest.raises(CliError, match="line 2: key id must be a number"):
+    with pytest.raises(OrderflowError, match="line 2: key id must be a number"):
         read_items(path, {"id": "N"})
 
 
@@ -364,7 +364,7 @@ def test_a_typed_csv_header_declares_every_column(tmp_path: Path) -> None:
 def test_a_typed_csv_refuses_a_bad_cell_with_its_line(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "typed.csv"
     path.write_text(body)
-    with pytest.raises(CliError) as refused:
+    with pytest.raises(OrderflowError) as refused:
         read_items(path, {"productId": "S"})
     assert message in str(refused.value)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from orderflow.awsclients import CliError
+from orderflow.errors import OrderflowError
 from orderflow.history import (
     details_key,
     express_history,
@@ -118,9 +118,9 @@ def test_the_latest_run_of_a_name_is_shown_with_its_outcome() -> None:
 
 
 def test_an_unlogged_machine_or_an_unknown_name_is_one_clear_line() -> None:
-    with pytest.raises(CliError, match="EXPRESS state machine without logging"):
+    with pytest.raises(OrderflowError, match="EXPRESS state machine without logging"):
         express_history(FakeSfn({"level": "OFF"}), FakeLogs([]), MACHINE, "o-1", "http://local")
-    with pytest.raises(CliError, match="no execution 'o-9' in log group"):
+    with pytest.raises(OrderflowError, match="no execution 'o-9' in log group"):
         express_history(FakeSfn(LOGGED), FakeLogs([]), MACHINE, "o-9", "http://local")
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from orderflow.awsclients import CliError
 from orderflow.cost.collect import (
     _attempts,
     express_log_group,
@@ -17,6 +16,7 @@ from orderflow.cost.collect import (
     sqs_requests,
     workflow_log_bytes,
 )
+from orderflow.errors import OrderflowError
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -121,7 +121,7 @@ def test_an_express_state_machine_is_read_from_its_log_group_when_it_logs_all_wi
         {**logging, "includeExecutionData": False},
         {"level": "OFF"},
     ):
-        with pytest.raises(CliError) as info:
+        with pytest.raises(OrderflowError) as info:
             express_log_group({**described, "loggingConfiguration": unreadable})
         message = str(info.value)
         assert "\n" not in message

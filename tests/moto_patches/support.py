@@ -48,6 +48,8 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from orderflow.runtime.moto import REGISTRY
+
 MOTO = "5.2.5"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -57,8 +59,10 @@ SFN_EXECUTES: Any = {"stepfunctions": {"execute_state_machine": True}}
 DEADLINE_SECONDS = 10.0
 
 
-def gap(name: str, what: str) -> pytest.MarkDecorator:
-    """The strict xfail of a plain-moto test of patch ``name``: ``what`` is the gap, in one line."""
+def gap(name: str) -> pytest.MarkDecorator:
+    """The strict xfail of a plain-moto test of patch ``name``; its reason is the gap as the
+    registry states it (``REGISTRY[name].summary``), said once."""
+    what = REGISTRY[name].summary
     return pytest.mark.xfail(
         strict=True,
         raises=AssertionError,

@@ -36,7 +36,7 @@ def check_sfn_no_choice_matched() -> None:
     assert (done["status"], done.get("error")) == ("FAILED", "States.NoChoiceMatched")
 
 
-@gap("sfn_no_choice_matched", "a Choice without a match or Default fails as States.Runtime")
+@gap("sfn_no_choice_matched")
 def test_sfn_no_choice_matched_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_no_choice_matched()
 
@@ -64,7 +64,7 @@ def check_sfn_assign_literals() -> None:
     assert json.loads(done["output"]) == {"g": 'María said "hi"'}
 
 
-@gap("sfn_assign_literals", "an Assign string keeps the definition's JSON escapes")
+@gap("sfn_assign_literals")
 def test_sfn_assign_literals_gap_in_plain_moto(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_jsonata"):  # reading the variable needs the engine
         check_sfn_assign_literals()
@@ -100,7 +100,7 @@ def check_sfn_variable_limits() -> None:
     assert run(fine, {"x": BIG})["status"] == "SUCCEEDED", "one 140 kB variable"
 
 
-@gap("sfn_variable_limits", "variables have no size limit")
+@gap("sfn_variable_limits")
 def test_sfn_variable_limits_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_variable_limits()
 

@@ -43,7 +43,7 @@ def check_cfn_stack_update() -> None:
     assert attributes["VisibilityTimeout"] == "45", "a changed parameter reaches the queue"
 
 
-@gap("cfn_stack_update", "UpdateStack leaves queue attributes and parameter-driven properties as they were")
+@gap("cfn_stack_update")
 def test_cfn_stack_update_gap_in_plain_moto(moto_aws: None) -> None:
     check_cfn_stack_update()
 

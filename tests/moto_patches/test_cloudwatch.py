@@ -62,7 +62,7 @@ def check_alarm_state() -> None:
     assert (updated["StateValue"], updated["StateReason"], updated["Threshold"]) == ("ALARM", "evaluated", 2)
 
 
-@gap("cloudwatch_alarm_state", "a new alarm starts OK")
+@gap("cloudwatch_alarm_state")
 def test_cloudwatch_alarm_state_gap_in_plain_moto(moto_aws: None) -> None:
     check_alarm_state()
 
@@ -111,10 +111,7 @@ def check_percentile_of_statistic_sets_is_no_datapoint() -> None:
     assert result["Values"] == [] and result["Timestamps"] == []
 
 
-@gap(
-    "cloudwatch_extended_statistics",
-    "GetMetricData with p99 fails (a None value: HTTP 500); GetMetricStatistics ignores ExtendedStatistics",
-)
+@gap("cloudwatch_extended_statistics")
 def test_cloudwatch_extended_statistics_gap_in_plain_moto(moto_aws: None) -> None:
     try:
         check_get_metric_data_percentiles()
@@ -122,7 +119,7 @@ def test_cloudwatch_extended_statistics_gap_in_plain_moto(moto_aws: None) -> Non
         raise AssertionError(exc) from exc
 
 
-@gap("cloudwatch_extended_statistics", "GetMetricStatistics ignores ExtendedStatistics")
+@gap("cloudwatch_extended_statistics")
 def test_statistics_ignored_in_plain_moto(moto_aws: None) -> None:
     check_get_metric_statistics_extended()
 
@@ -167,7 +164,7 @@ def check_list_metrics_once() -> None:
     )
 
 
-@gap("cloudwatch_list_metrics_once", "ListMetrics lists a metric without dimensions once per data point")
+@gap("cloudwatch_list_metrics_once")
 def test_cloudwatch_list_metrics_once_gap_in_plain_moto(moto_aws: None) -> None:
     check_list_metrics_once()
 

@@ -241,11 +241,7 @@ def in_process_client(service: str) -> Any:
 
 
 @pytest.mark.parametrize("request_kind", list(CONCURRENT))
-@gap(
-    "dynamodb_isolation",
-    "a cancelled TransactWriteItems restores its tables over other requests' committed writes, and "
-    "reads see it half-applied",
-)
+@gap("dynamodb_isolation")
 def test_dynamodb_isolation_gap_in_plain_moto(
     moto_aws: None,
     request_kind: str,
@@ -482,10 +478,7 @@ def check_dynamodb_transactions(
     assert table_copies == []
 
 
-@gap(
-    "dynamodb_transactions",
-    "TransactWriteItems deep-copies whole tables and a cancelled transaction's writes reach Lambda",
-)
+@gap("dynamodb_transactions")
 def test_dynamodb_transactions_gap_in_plain_moto(
     moto_aws: None, monkeypatch: pytest.MonkeyPatch, runtime_hooks: support.RecordingHooks
 ) -> None:

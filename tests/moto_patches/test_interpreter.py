@@ -28,7 +28,7 @@ def check_sfn_inprocess_clients() -> None:
     assert lambda_eval_utils.boto_client_for(REGION, "sqs") is first, "one client per (region, service)"
 
 
-@gap("sfn_inprocess_clients", "the ASL interpreter builds a new boto3 client for every task")
+@gap("sfn_inprocess_clients")
 def test_sfn_inprocess_clients_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_inprocess_clients()
 
@@ -48,7 +48,7 @@ def check_sfn_parse_cache() -> None:
     assert AmazonStateLanguageParser.parse(definition) is AmazonStateLanguageParser.parse(definition)
 
 
-@gap("sfn_parse_cache", "every execution re-parses its definition with the ANTLR parser")
+@gap("sfn_parse_cache")
 def test_sfn_parse_cache_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_parse_cache()
 
@@ -67,7 +67,7 @@ def check_sfn_jsonpath_cache() -> None:
     assert json_path.parse("$.a") is json_path.parse("$.a")
 
 
-@gap("sfn_jsonpath_cache", "every JSONPath evaluation builds a parser and re-parses the path")
+@gap("sfn_jsonpath_cache")
 def test_sfn_jsonpath_cache_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_jsonpath_cache()
 
@@ -92,7 +92,7 @@ def check_sfn_json_copy() -> None:
     assert document == {"a": [1, {"b": "c"}], "d": None, "e": 1.5, "f": True}, "the copy is independent"
 
 
-@gap("sfn_json_copy", "the interpreter copies every state's data with copy.deepcopy")
+@gap("sfn_json_copy")
 def test_sfn_json_copy_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_json_copy()
 

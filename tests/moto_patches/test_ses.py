@@ -37,7 +37,7 @@ def check_ses_sent_at() -> None:
     assert before <= sent <= after
 
 
-@gap("ses_sent_at", "SES keeps sent messages without the time they were accepted")
+@gap("ses_sent_at")
 def test_ses_sent_at_gap_in_plain_moto(moto_aws: None) -> None:
     check_ses_sent_at()
 

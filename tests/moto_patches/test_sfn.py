@@ -132,7 +132,7 @@ def in_process_client(service: str) -> Any:
     return boto3.client(service, region_name=REGION)
 
 
-@gap("sfn_execution_names", "two concurrent StartExecution calls with one name make two executions")
+@gap("sfn_execution_names")
 def test_sfn_execution_names_gap_in_plain_moto(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     check_sfn_execution_names(in_process_client, monkeypatch)
 
@@ -185,10 +185,7 @@ def check_sfn_cfn_backend() -> None:
     assert json.loads(finished["output"]) == {"r": "done"}
 
 
-@gap(
-    "sfn_cfn_backend",
-    "CloudFormation state machines land in the non-executing backend, DefinitionSubstitutions ignored",
-)
+@gap("sfn_cfn_backend")
 def test_sfn_cfn_backend_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_cfn_backend()
 
@@ -218,7 +215,7 @@ def check_sfn_unnamed_execution() -> None:
         assert finished_execution(sfn, execution_arn)["status"] == "SUCCEEDED"
 
 
-@gap("sfn_unnamed_execution", "StartExecution without a name names every execution 'None'")
+@gap("sfn_unnamed_execution")
 def test_sfn_unnamed_execution_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_unnamed_execution()
 
@@ -254,7 +251,7 @@ def check_sfn_finished_threads() -> None:
     )
 
 
-@gap("sfn_finished_threads", "TMP_THREADS keeps every finished execution's threads forever")
+@gap("sfn_finished_threads")
 def test_sfn_finished_threads_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_finished_threads()
 

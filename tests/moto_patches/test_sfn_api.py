@@ -30,7 +30,7 @@ def check_sfn_describe_output() -> None:
     assert done["output"] == '"Hello"', "DescribeExecution's output is JSON text"
 
 
-@gap("sfn_describe_output", "DescribeExecution sends a string output bare, not as JSON")
+@gap("sfn_describe_output")
 def test_sfn_describe_output_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_describe_output()
 
@@ -57,7 +57,7 @@ def check_sfn_history_order() -> None:
     assert "nextToken" not in rest
 
 
-@gap("sfn_history_order", "GetExecutionHistory ignores reverseOrder, maxResults and nextToken")
+@gap("sfn_history_order")
 def test_sfn_history_order_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_history_order()
 
@@ -83,7 +83,7 @@ def check_sfn_task_failure_cause() -> None:
     )
 
 
-@gap("sfn_task_failure_cause", "SendTaskFailure drops the cause")
+@gap("sfn_task_failure_cause")
 def test_sfn_task_failure_cause_gap_in_plain_moto(moto_aws: None) -> None:
     check_sfn_task_failure_cause()
 

@@ -64,7 +64,7 @@ def check_sfn_lambda_request_id(runtime_hooks: RecordingHooks, monkeypatch: pyte
     assert (result["StatusCode"], result["Payload"]) == (200, {"ok": 1})
 
 
-@gap("sfn_lambda_request_id", "a lambda:invoke task's result has no SdkResponseMetadata (request id)")
+@gap("sfn_lambda_request_id")
 def test_sfn_lambda_request_id_gap_in_plain_moto(
     moto_aws: None, runtime_hooks: RecordingHooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:

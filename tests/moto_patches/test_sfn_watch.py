@@ -43,7 +43,7 @@ def check_sfn_execution_events(runtime_hooks: RecordingHooks) -> None:
     assert end["durationMs"] is not None and end["durationMs"] >= 0
 
 
-@gap("sfn_execution_events", "nothing learns of an execution's start and end (no AWS/States metrics)")
+@gap("sfn_execution_events")
 def test_sfn_execution_events_gap_in_plain_moto(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
     check_sfn_execution_events(runtime_hooks)
 

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+from orderflow.errors import OrderflowError
+
 LOCAL_ACCOUNT_ID = "123456789012"
 
 
@@ -36,7 +38,7 @@ class HttpResponse:
     body: bytes = b""
 
 
-class MalformedProxyResponse(ValueError):
+class MalformedProxyResponse(OrderflowError, ValueError):
     """The function's return value is not a valid Lambda proxy integration response."""
 
 

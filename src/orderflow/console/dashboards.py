@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from orderflow.errors import OrderflowError
 from orderflow.metric_math import UnsupportedExpression, evaluate_expression
 
 GRID_COLUMNS = 24
@@ -28,7 +29,7 @@ SUPPORTED_STATS = ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
 _QUERY_ID = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 
 
-class DashboardError(ValueError):
+class DashboardError(OrderflowError, ValueError):
     """The dashboard's body is not a readable dashboard document."""
 
 

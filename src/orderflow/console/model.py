@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from orderflow.errors import OrderflowError
+
 START = "__start__"
 END = "__end__"
 JOIN = "__join__"
@@ -28,7 +30,7 @@ JOIN = "__join__"
 CONTAINER_TYPES = ("Parallel", "Map")
 
 
-class DefinitionError(ValueError):
+class DefinitionError(OrderflowError, ValueError):
     """The definition is not a readable ASL document."""
 
 

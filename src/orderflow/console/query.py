@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from orderflow.errors import OrderflowError
 
-class ConsoleError(Exception):
+
+class ConsoleError(OrderflowError):
     """A request the console cannot answer: ``status`` and a one-line message."""
 
     def __init__(self, status: int, message: str) -> None:

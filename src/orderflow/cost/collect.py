@@ -33,9 +33,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from orderflow.awsclients import CliError, client, not_running, stack_resources
+from orderflow.awsclients import client, not_running, stack_resources
 from orderflow.cost import capacity
 from orderflow.cost.calc import FunctionConfig, LambdaCall, OrderUsage, billed_express_mb
+from orderflow.errors import OrderflowError
 from orderflow.history import get_history, log_group_of, logged_description, logged_executions
 
 STATE_MACHINE_TYPE = "AWS::StepFunctions::StateMachine"
@@ -295,12 +296,12 @@ def _order_units(
 
 def express_log_group(described: dict[str, Any]) -> str:
     """The log group an EXPRESS state machine's executions can be read from (they cannot be listed or
-    described, on AWS as locally); CliError (one line) when its logging cannot give what is priced."""
+    described, on AWS as locally); OrderflowError (one line) when its logging cannot give what is priced."""
     name = described.get("name", "the state machine")
     logging = described.get("loggingConfiguration") or {}
     group = log_group_of(described)
     if group is None or logging.get("level") != "ALL" or not logging.get("includeExecutionData"):
-        raise CliError(
+        raise OrderflowError(
             f"{name} is EXPRESS and does not log every event with its data (Logging Level ALL, "
             "IncludeExecutionData true): its executions cannot be read; measure with that logging on, "
             "or on `orderflow up --parameter-overrides WorkflowType=STANDARD` (the figures price both types)"
@@ -337,13 +338,14 @@ def collect(
     limit: int = 500,
     path: OrderPath = ORDER_PATH,
 ) -> Measured:
-    """Measure the orders that ran on the stack; CliError (one line) when there is nothing to measure."""
+    """Measure the orders that ran on the stack; OrderflowError (one line) when there is nothing
+    to measure."""
     try:
         return _collect(endpoint, stack_name, region, logs_dir, limit, path)
     except EndpointConnectionError:
         raise not_running(endpoint) from None
     except ClientError as exc:
-        raise CliError(f"{endpoint}: {exc}") from None
+        raise OrderflowError(f"{endpoint}: {exc}") from None
 
 
 def _collect(
@@ -352,7 +354,7 @@ def _collect(
     resources = stack_resources(endpoint, stack_name, region)
     machines = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == STATE_MACHINE_TYPE]
     if not machines:
-        raise CliError(f"stack {stack_name!r} has no state machine: nothing to price")
+        raise OrderflowError(f"stack {stack_name!r} has no state machine: nothing to price")
     # function physical name -> logical id
     functions = {
         r["PhysicalResourceId"]: r["LogicalResourceId"]
@@ -370,14 +372,14 @@ def _collect(
     else:
         runs = _standard_runs(sfn, machine, limit)
     if not runs:
-        raise CliError(
+        raise OrderflowError(
             f"no finished executions of {machine.rsplit(':', 1)[-1]} in stack {stack_name!r} yet: "
             "place some orders first"
         )
     by_logical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
     for logical in (path.products_table, path.orders_table, path.api_function):
         if logical not in by_logical:
-            raise CliError(
+            raise OrderflowError(
                 f"stack {stack_name!r} has no {logical}: `orderflow cost` prices orderflow's template"
             )
 

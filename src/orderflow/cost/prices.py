@@ -8,6 +8,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from orderflow.errors import OrderflowError
+
 PRICES_FILE = Path(__file__).with_name("prices.json")
 
 # service -> the keys every region must give (each a decimal string, in the unit its name says)
@@ -22,7 +24,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
-class PriceError(Exception):
+class PriceError(OrderflowError):
     """The price table is broken, or has no prices for the asked region (one line)."""
 
 

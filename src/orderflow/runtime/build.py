@@ -42,6 +42,8 @@ from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
+from orderflow.errors import OrderflowError
+
 log = logging.getLogger("orderflow.runtime")
 
 BUILDER_VERSION = "1"  # bump when the layout of a built entry changes
@@ -53,7 +55,7 @@ SDK_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-date
 SDK_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
 
-class BuildError(Exception):
+class BuildError(OrderflowError):
     """A package could not be built; the message is one line meant for the user."""
 
 

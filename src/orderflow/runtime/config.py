@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+from orderflow.errors import OrderflowError
 from orderflow.parameters import ParameterError, parse_overrides, samconfig_overrides, validate
 
 from .deploy import load_template
@@ -26,7 +27,7 @@ from .model import RuntimeStartError
 from .sfn_local import MOCK_CONFIG_ENV, TIME_SCALE_ENV, MockConfigError, parse_time_scale
 
 
-class ConfigError(ValueError):
+class ConfigError(OrderflowError, ValueError):
     """Options that cannot be used; ``lines`` says each mistake on one line. ``standalone``: each
     line is said as a message of its own (the CLI names the command on each, as for parameters);
     otherwise the lines after the first continue the first (they name the file, as for fault rules)."""

@@ -42,6 +42,8 @@ from urllib.parse import parse_qs, unquote
 
 import yaml
 
+from orderflow.errors import OrderflowError
+
 from .aws_wire import PROTOCOLS, WireError, error_response, lambda_crash_payload
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -81,7 +83,7 @@ RULE_KEYS = frozenset({"name", "service", "operations", "resources", "error", "p
 DOCUMENT_KEYS = frozenset({"seed", "rules"})
 
 
-class FaultRuleError(ValueError):
+class FaultRuleError(OrderflowError, ValueError):
     """A rules document with mistakes: one line per mistake in :attr:`lines`."""
 
     def __init__(self, lines: list[str]):

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orderflow.errors import OrderflowError
 
-class RuntimeStartError(Exception):
+
+class RuntimeStartError(OrderflowError):
     """The local runtime could not start; the message is one line meant for the user."""
 
 

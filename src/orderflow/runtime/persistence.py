@@ -24,13 +24,15 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from orderflow.errors import OrderflowError
+
 log = logging.getLogger("orderflow.runtime")
 
 STATE_FILE = "aws-state"
 LOCK_FILE = "aws-state.lock"
 
 
-class StateDirInUse(RuntimeError):
+class StateDirInUse(OrderflowError, RuntimeError):
     """Another running runtime keeps its state in the same dir."""
 
 

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from importlib.metadata import version as installed_version
 from typing import Any, Literal
 
+from orderflow.errors import OrderflowError
+
 Kind = Literal["gap", "speed-up", "feature"]
 
 # The moto versions every patch here was written and tested against (pyproject pins moto==5.2.5).
 WRITTEN_FOR = (">=5.2.5", "<5.3")
 
 
-class MotoVersionError(RuntimeError):
+class MotoVersionError(OrderflowError, RuntimeError):
     """The installed moto is outside a patch's range: one line that says what to install."""
 
 

@@ -1,12 +1,13 @@
 """Step Functions Local compatible mocked service integrations and fast retries for moto.
 
-Call ``configure_from_env()`` once at start-up, in the process that serves moto (the hooks patch
-moto's in-process Step Functions backend):
+:class:`~orderflow.runtime.Runtime` switches them on for its run (:func:`switched_on`) from its
+:class:`~orderflow.runtime.config.RuntimeConfig`, the one reader of the options and the environment
+(``--mock-config`` / ``SFN_MOCK_CONFIG``, ``--time-scale`` / ``ORDERFLOW_TIME_SCALE``):
 
-* ``SFN_MOCK_CONFIG=<path>``: a Step Functions Local ``MockConfigFile.json``; StartExecution on
-  ``<state machine ARN>#<test case>`` then runs that test case (see ``mock_config``).
-* ``ORDERFLOW_TIME_SCALE=<float>``: scales Retry back-off and Wait state sleeps (0 skips them,
-  default 1 = real time; see ``time_scale``).
+* a Step Functions Local ``MockConfigFile.json``: StartExecution on ``<state machine ARN>#<test
+  case>`` then runs that test case (see ``mock_config``);
+* a time scale: scales Retry back-off and Wait state sleeps (0 skips them, 1 = real time; see
+  ``time_scale``).
 
 Bad input raises ``MockConfigError`` with a one-line message naming the place.
 """
@@ -14,10 +15,8 @@ Bad input raises ``MockConfigError`` with a one-line message naming the place.
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from orderflow.runtime.moto import REGISTRY, sfn_local_hooks
 from orderflow.runtime.sfn_local.errors import MockConfigError
@@ -33,9 +32,6 @@ __all__ = [
     "TIME_SCALE_ENV",
     "MockConfig",
     "MockConfigError",
-    "SfnLocalSettings",
-    "configure",
-    "configure_from_env",
     "install_mock_config",
     "install_time_scale",
     "installed_mock_config",
@@ -51,39 +47,9 @@ _lock = threading.Lock()
 TIME_SCALE_ENV = "ORDERFLOW_TIME_SCALE"
 
 
-@dataclass(frozen=True)
-class SfnLocalSettings:
-    """What configure/configure_from_env installed."""
-
-    mock_config: MockConfig | None
-    time_scale: float
-
-
 def parse_time_scale(raw: str, source: str = TIME_SCALE_ENV) -> float:
     """A time scale from text: a finite number >= 0."""
     return validated_time_scale(raw, source)
-
-
-def configure(mock_config_path: str | None = None, time_scale: float | None = None) -> SfnLocalSettings:
-    """Load and install a mock configuration file and/or a time scale (None leaves each off).
-
-    Everything is validated before anything is installed, so a bad file changes nothing.
-    """
-    config = load_mock_config(mock_config_path) if mock_config_path else None
-    if time_scale is not None:
-        install_time_scale(time_scale)
-    if config is not None:
-        install_mock_config(config)
-    return SfnLocalSettings(mock_config=config, time_scale=1.0 if time_scale is None else time_scale)
-
-
-def configure_from_env(environ: Mapping[str, str] | None = None) -> SfnLocalSettings:
-    """Install what ``SFN_MOCK_CONFIG`` and ``ORDERFLOW_TIME_SCALE`` ask for (unset or empty: nothing)."""
-    env = os.environ if environ is None else environ
-    raw_scale = env.get(TIME_SCALE_ENV, "").strip()
-    time_scale = parse_time_scale(raw_scale) if raw_scale else None
-    path = env.get(MOCK_CONFIG_ENV, "").strip() or None
-    return configure(mock_config_path=path, time_scale=time_scale)
 
 
 def install_mock_config(config: MockConfig) -> None:

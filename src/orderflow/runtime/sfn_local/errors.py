@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from orderflow.errors import OrderflowError
 
-class MockConfigError(ValueError):
+
+class MockConfigError(OrderflowError, ValueError):
     """A mock configuration file or an sfn_local environment setting is invalid.
 
     The message is one line and starts with the place: the file and the JSON path inside it
