@@ -547,7 +547,8 @@
       box.append(el("div", { class: "series-legend" }, widget.series.map((s, i) => {
         const swatch = el("i", { class: "swatch" });
         swatch.style.background = PALETTE[i % PALETTE.length]; // CSSOM: allowed by the page's CSP
-        return el("span", { title: s.expression || s.stat || "", "data-series": s.id }, swatch, s.label + (s.notice ? " — " + s.notice : (s.points.length ? "" : " — no data")));
+        const last = s.points.length ? s.points[s.points.length - 1][1] : null;
+        return el("span", { title: s.expression || s.stat || "", "data-series": s.id, "data-last": last === null ? null : String(last) }, swatch, s.label + (s.notice ? " — " + s.notice : (s.points.length ? "" : " — no data")));
       }), widget.notices.map((notice) => el("span", { class: "muted notice" }, notice))));
     }
     return box;
