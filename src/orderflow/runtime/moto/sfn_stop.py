@@ -75,7 +75,7 @@ def _abort_now(env: Any) -> None:
     env.event_manager.add_event(
         context=env.event_history_context,
         event_type=HistoryEventType.ExecutionAborted,
-        event_details=EventDetails(
+        event_details=EventDetails(  # type: ignore[typeddict-item]
             executionAbortedEventDetails=ExecutionAbortedEventDetails(error=state.error, cause=state.cause)
         ),
     )
