@@ -111,31 +111,34 @@ def test_the_dead_letter_queue_widget_shows_the_queues_depth(
 ) -> None:
     sqs = stack.client("sqs")
     url = stack.runtime.resources["OrderNotificationsDlq"]
-    sqs.send_message(QueueUrl=url, MessageBody='{"dead": "letter"}')
-    depth = int(
-        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
-            "ApproximateNumberOfMessages"
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody='{"dead": "letter"}')
+        depth = int(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+        )
+        # SQS publishes its depth once a minute: the runtime's sample of this minute, taken now
+        assert stack.runtime.service_metrics is not None
+        stack.runtime.service_metrics.sample(dt.datetime.now(dt.UTC).timestamp(), explicit=True)
+        stack.runtime.flush_telemetry()
+        name = stack.runtime.outputs["DashboardName"]
+        browser.get(console.url + "#/")  # a fresh load of the dashboard (not the page an earlier test left)
+        browser.get(console.url + "#/dashboards/" + name)
+        widget = dashboard_widget(browser, "Dead-letter queue depth (messages visible)")
+        [entry] = [
+            s
+            for s in widget.find_elements("css selector", ".series-legend span[data-series]")
+            if s.text.startswith("order notifications DLQ")
         ]
-    )
-    # SQS publishes its depth once a minute: the runtime's sample of this minute, taken now
-    assert stack.runtime.service_metrics is not None
-    stack.runtime.service_metrics.sample(dt.datetime.now(dt.UTC).timestamp(), explicit=True)
-    stack.runtime.flush_telemetry()
-    name = stack.runtime.outputs["DashboardName"]
-    browser.get(console.url + "#/")  # a fresh load of the dashboard (not the page an earlier test left)
-    browser.get(console.url + "#/dashboards/" + name)
-    widget = dashboard_widget(browser, "Dead-letter queue depth (messages visible)")
-    [entry] = [
-        s
-        for s in widget.find_elements("css selector", ".series-legend span[data-series]")
-        if s.text.startswith("order notifications DLQ")
-    ]
-    assert "no data" not in entry.text, entry.text
-    assert float(entry.get_attribute("data-last")) == depth >= 1
-    assert widget.find_elements("css selector", "svg.chart polyline.series, svg.chart circle")
-    browser.execute_script("arguments[0].scrollIntoView()", widget)
-    screenshot(browser, "dashboard-dlq")
-    assert page_errors(browser) == []
+        assert "no data" not in entry.text, entry.text
+        assert float(entry.get_attribute("data-last")) == depth >= 1
+        assert widget.find_elements("css selector", "svg.chart polyline.series, svg.chart circle")
+        browser.execute_script("arguments[0].scrollIntoView()", widget)
+        screenshot(browser, "dashboard-dlq")
+        assert page_errors(browser) == []
+    finally:  # the shared stack's DLQ as the other tests expect it (test_alarms does the same)
+        sqs.purge_queue(QueueUrl=url)
 
 
 def test_an_aborted_executions_timers_stop(stack: Stack, console: Console, browser: Any) -> None:

@@ -70,7 +70,8 @@ rules:
     lines = caught.value.lines
     assert lines == [
         "f.yaml: unknown key 'seeds' (known: rules, seed)",
-        "f.yaml: rule 1: unknown service 'dynamo' (known: dynamodb, sqs, lambda, ses, stepfunctions, sns, events)",
+        "f.yaml: rule 1: unknown service 'dynamo' (known: dynamodb, sqs, lambda, ses, stepfunctions, "
+        "sns, events)",
         "f.yaml: rule 2: unknown key 'colour' (known: error, latency_ms, name, operations, probability, "
         "resources, service)",
         "f.yaml: rule 2: unknown dynamodb error 'Boom' (known: ProvisionedThroughputExceededException, "
