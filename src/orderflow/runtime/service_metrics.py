@@ -147,10 +147,16 @@ class ServiceMetrics:
             last = self._last_sample
             if not explicit and last is not None and last <= now < last + self.period:
                 return False
+        depths = self._queue_depths()
+        if not depths and not explicit:
+            # no queue yet (the first flush comes before the stack's deploy): the period starts with the
+            # first queue, not a minute of "no data" after it
+            return False
+        with self._lock:
             self._last_sample = now
         stamp = now - 0.001
         data: list[Datum] = []
-        for name, visible, not_visible, delayed, oldest in self._queue_depths():
+        for name, visible, not_visible, delayed, oldest in depths:
             dims = {"QueueName": name}
             data += [
                 datum("AWS/SQS", "ApproximateNumberOfMessagesVisible", dims, visible, "Count", stamp),
