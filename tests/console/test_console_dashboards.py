@@ -85,6 +85,7 @@ BODY = {
                         "arn:sm",
                         {"stat": "p99", "label": "p99"},
                     ],
+                    ["...", {"stat": "Median", "label": "median"}],
                 ],
             },
         },
@@ -107,7 +108,7 @@ BODY = {
 
 def drawn() -> tuple[list[dict[str, Any]], FakeCloudWatch]:
     cloudwatch = FakeCloudWatch(
-        {"ok": {BEFORE: 3.0, LAST: 5.0}, "failed": {LAST: 1.0}},
+        {"ok": {BEFORE: 3.0, LAST: 5.0}, "failed": {LAST: 1.0}, "m7": {LAST: 812.5}},
         {"Errors": {"state": "ALARM", "reason": "1 datapoint", "updated": None}},
     )
     widgets = build(json.dumps(BODY), cloudwatch.fetch, cloudwatch.alarms, now=NOW, minutes=5)
@@ -134,7 +135,9 @@ def test_metric_rows_are_fetched_and_expressions_evaluated_over_the_period_grid(
     widgets, cloudwatch = drawn()
     [(queries, start, end)] = cloudwatch.asked
     assert (start, end) == (END - 5 * MINUTE, END)
-    assert [q["Id"] for q in queries] == ["ok", "failed", "rejected"]  # p99: not asked
+    # p99 is asked (the embedded CloudWatch computes percentiles); "Median" is no CloudWatch statistic
+    assert [q["Id"] for q in queries] == ["ok", "failed", "rejected", "m7"]
+    assert queries[3]["MetricStat"]["Stat"] == "p99"
     assert queries[1]["MetricStat"] == {
         "Metric": {
             "Namespace": "AWS/States",
@@ -145,7 +148,7 @@ def test_metric_rows_are_fetched_and_expressions_evaluated_over_the_period_grid(
         "Stat": "Sum",
     }
     series = {s["id"]: s for s in widgets[1]["series"]}
-    assert set(series) == {"rejected", "confirmed", "doubled", "rate", "m7"}  # hidden rows not drawn
+    assert set(series) == {"rejected", "confirmed", "doubled", "rate", "m7", "m8"}  # hidden rows not drawn
     assert series["rejected"]["points"] == []  # a metric without data: drawn as nothing, no error
     assert series["rejected"]["label"] == "Rejected"
     assert series["confirmed"]["points"] == [[t, 0.0] for t in range(start, BEFORE, MINUTE)] + [
@@ -155,7 +158,8 @@ def test_metric_rows_are_fetched_and_expressions_evaluated_over_the_period_grid(
     assert series["doubled"]["points"][-1] == [LAST, 2.0]
     assert series["rate"]["points"] == []
     assert "RATE is not supported locally" in series["rate"]["notice"]
-    assert series["m7"]["notice"] == "statistic p99 is not computed by the embedded CloudWatch"
+    assert series["m7"]["points"] == [[LAST, 812.5]] and series["m7"]["notice"] is None
+    assert series["m8"]["notice"] == "Median is not a CloudWatch statistic"
 
 
 def test_alarm_widgets_show_each_alarms_state_and_a_missing_one() -> None:

@@ -70,7 +70,8 @@ rules:
     lines = caught.value.lines
     assert lines == [
         "f.yaml: unknown key 'seeds' (known: rules, seed)",
-        "f.yaml: rule 1: unknown service 'dynamo' (known: dynamodb, sqs, lambda, ses, stepfunctions)",
+        "f.yaml: rule 1: unknown service 'dynamo' (known: dynamodb, sqs, lambda, ses, stepfunctions, "
+        "sns, events)",
         "f.yaml: rule 2: unknown key 'colour' (known: error, latency_ms, name, operations, probability, "
         "resources, service)",
         "f.yaml: rule 2: unknown dynamodb error 'Boom' (known: ProvisionedThroughputExceededException, "
@@ -210,7 +211,7 @@ def test_orderflow_up_refuses_a_bad_faults_file_one_line_each_before_starting(
     assert cli.main(["up", "--template", str(template), "--faults", str(bad), "--no-lint"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"orderflow up: {bad}: rule 1: unknown service 'kinesis' "
-        "(known: dynamodb, sqs, lambda, ses, stepfunctions)",
+        "(known: dynamodb, sqs, lambda, ses, stepfunctions, sns, events)",
         f"{bad}: rule 2: unknown key 'p' "
         "(known: error, latency_ms, name, operations, probability, resources, service)",
     ]

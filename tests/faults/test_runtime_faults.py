@@ -155,7 +155,8 @@ def test_the_endpoint_answers_mistakes_one_line_each(rt: Any) -> None:
     answer = _put(rt, {"rules": [{"service": "dynamo", "error": "X"}, {"service": "sqs", "probability": 2}]})
     assert answer.status_code == 400
     assert answer.json()["errors"] == [
-        "rules: rule 1: unknown service 'dynamo' (known: dynamodb, sqs, lambda, ses, stepfunctions)",
+        "rules: rule 1: unknown service 'dynamo' (known: dynamodb, sqs, lambda, ses, stepfunctions, "
+        "sns, events)",
         "rules: rule 2: probability must be a number from 0 to 1, not 2",
     ]
     missing = _put(

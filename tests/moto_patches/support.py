@@ -81,6 +81,8 @@ class RecordingHooks:
         self.invocations: list[tuple[str, Any, str]] = []
         self.stream_records: list[tuple[Any, dict[str, Any]]] = []
         self.execution_events: list[tuple[str, dict[str, Any]]] = []
+        self.sns_deliveries: list[tuple[str, str, str]] = []
+        self.events_rules: list[tuple[str, str, str | None, int, bool]] = []
         self.request_ids: list[str | None] = []
 
     def invoke_function(
@@ -95,6 +97,14 @@ class RecordingHooks:
 
     def execution_event(self, kind: str, execution: dict[str, Any]) -> None:
         self.execution_events.append((kind, execution))
+
+    def sns_delivery(self, topic_arn: str, protocol: str, outcome: str) -> None:
+        self.sns_deliveries.append((topic_arn, protocol, outcome))
+
+    def events_rule(
+        self, bus_name: str, rule_name: str, event_id: str | None, invoked: int, failed: bool
+    ) -> None:
+        self.events_rules.append((bus_name, rule_name, event_id, invoked, failed))
 
 
 # -------------------------------------------------------------------------------------- helpers

@@ -26,6 +26,8 @@ CALLS: dict[str, Callable[[Any], Any]] = {
     "stepfunctions": lambda c: c.describe_execution(executionArn="arn:aws:states:us-east-1:1:execution:m:e"),
     "ses": lambda c: c.send_email(Source="a@b.example", Destination={"ToAddresses": []}, Message=SES_MESSAGE),
     "lambda": lambda c: c.get_function(FunctionName="fn"),
+    "sns": lambda c: c.publish(TopicArn="arn:aws:sns:us-east-1:1:t", Message="x"),
+    "events": lambda c: c.put_events(Entries=[{"Source": "s", "DetailType": "d", "Detail": "{}"}]),
 }
 
 

@@ -17,15 +17,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from orderflow.errors import OrderflowError
-from orderflow.metric_math import UnsupportedExpression, evaluate_expression
+from orderflow.metric_math import (
+    STANDARD_STATISTICS,
+    UnsupportedExpression,
+    evaluate_expression,
+    is_extended_statistic,
+)
 
 GRID_COLUMNS = 24
 DEFAULT_WIDTH = 6
 DEFAULT_HEIGHT = 6
 DEFAULT_PERIOD = 300
 DEFAULT_STAT = "Average"
-# what the embedded CloudWatch's GetMetricData computes; percentiles (p99) and others it answers without
-SUPPORTED_STATS = ("Sum", "Average", "Minimum", "Maximum", "SampleCount")
+
+
+def supported_stat(stat: str) -> bool:
+    """Whether the embedded CloudWatch's GetMetricData computes ``stat``: the standard statistics and
+    the extended ones (p99, tm90, IQM, PR(:300)...: runtime/moto/cloudwatch.py's
+    ``cloudwatch_extended_statistics``)."""
+    return stat in STANDARD_STATISTICS or is_extended_statistic(stat)
+
+
 _QUERY_ID = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 
 
@@ -131,7 +143,7 @@ def _metric_widget(properties: Mapping[str, Any], fetch: Fetch, now: int, minute
     queries = [
         row.query()
         for row in rows
-        if row.expression is None and row.stat in SUPPORTED_STATS and row.period == period
+        if row.expression is None and supported_stat(row.stat) and row.period == period
     ]
     fetched = fetch(queries, start, end) if queries else {}
     series: dict[str, list[float | None]] = {}
@@ -139,8 +151,8 @@ def _metric_widget(properties: Mapping[str, Any], fetch: Fetch, now: int, minute
     for row in rows:
         if row.expression is not None:
             continue
-        if row.stat not in SUPPORTED_STATS:
-            row_notices[row.id] = f"statistic {row.stat} is not computed by the embedded CloudWatch"
+        if not supported_stat(row.stat):
+            row_notices[row.id] = f"{row.stat} is not a CloudWatch statistic"
         elif row.period != period:
             row_notices[row.id] = f"period {row.period} differs from the widget's {period}: not drawn"
         else:

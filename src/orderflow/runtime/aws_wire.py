@@ -36,6 +36,8 @@ PROTOCOLS = {
     "lambda": "rest-json",
     "ses": "query",
     "stepfunctions": "json",
+    "sns": "query",
+    "events": "json",
 }
 # The ``__type`` namespace of each JSON service's own errors (the Smithy service's namespace).
 JSON_NAMESPACES = {
@@ -50,6 +52,7 @@ QUERY_NAMESPACES = {
     "ses": "http://ses.amazonaws.com/doc/2010-12-01/",
     "email": "http://ses.amazonaws.com/doc/2010-12-01/",
     "sqs": "http://queue.amazonaws.com/doc/2012-11-05/",
+    "sns": "http://sns.amazonaws.com/doc/2010-03-31/",
 }
 LAMBDA_ERROR_TYPE_SUFFIX = ":http://internal.amazon.com/coral/com.amazonaws.lambda/"
 

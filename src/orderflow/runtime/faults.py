@@ -6,7 +6,7 @@ A rules document (``orderflow up --faults FILE``, ``orderflow faults set FILE``,
     seed: 7                         # optional: the same seed gives the same sequence of decisions
     rules:
       - name: ddb-throttle          # optional (default "rule N")
-        service: dynamodb           # dynamodb | sqs | lambda | ses | stepfunctions
+        service: dynamodb           # dynamodb | sqs | lambda | ses | stepfunctions | sns | events
         operations: [PutItem, TransactWriteItems]   # optional: every operation
         resources: [ProductsTable]  # optional: tables, queues, functions (logical ids or physical names)
         error: ProvisionedThroughputExceededException   # or {code: X, status: 400}, or "crash" (lambda)
@@ -78,6 +78,10 @@ KNOWN_ERRORS: dict[str, dict[str, int]] = {
     },
     "ses": {"Throttling": 400, "ServiceUnavailable": 503, "InternalFailure": 500},
     "stepfunctions": {"ThrottlingException": 400, "ServiceUnavailable": 503, "InternalFailure": 500},
+    # SNS API Reference, Publish's errors (ThrottledException: code Throttled, 429)
+    "sns": {"Throttled": 429, "InternalError": 500},
+    # EventBridge API Reference, Common Errors (ThrottlingException 400) and PutEvents's InternalException
+    "events": {"ThrottlingException": 400, "InternalException": 500},
 }
 RULE_KEYS = frozenset({"name", "service", "operations", "resources", "error", "probability", "latency_ms"})
 DOCUMENT_KEYS = frozenset({"seed", "rules"})
@@ -512,6 +516,9 @@ def describe_request(environ: dict[str, Any], service: str) -> tuple[str | None,
         for key in ("QueueUrl", "QueueName", "stateMachineArn", "executionArn"):
             if isinstance(parsed.get(key), str):
                 resources.append(parsed[key])
+        for entry in parsed.get("Entries") or [] if service == "events" else []:  # PutEvents: its buses
+            if isinstance(entry, dict):
+                resources.append(str(entry.get("EventBusName") or "default"))
         return target.rsplit(".", 1)[-1], resources, "json"
     path = environ.get("PATH_INFO", "")
     if service == "lambda":
@@ -526,7 +533,7 @@ def describe_request(environ: dict[str, Any], service: str) -> tuple[str | None,
         body = _read_body(environ)
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
         form.update(parse_qs(environ.get("QUERY_STRING", "")))
-        resources = [form[key][0] for key in ("QueueUrl", "QueueName") if key in form]
+        resources = [form[key][0] for key in ("QueueUrl", "QueueName", "TopicArn") if key in form]
         if service == "sqs" and path.count("/") >= 2:  # query clients may address the queue by path
             resources.append(path)
         actions = form.get("Action") or []

@@ -211,6 +211,20 @@ class RuntimeHooks:
             line += f"  {outcome}"
         (log.warning if status != "SUCCEEDED" else log.info)("%s", line)
 
+    # --------------------------------------------------------------------------- SNS, EventBridge
+
+    def sns_delivery(self, topic_arn: str, protocol: str, outcome: str) -> None:
+        """Hook of the sns_delivery_outcomes patch: AWS/SNS metrics of one notification."""
+        if self.service_metrics is not None:
+            self.service_metrics.sns_delivery(topic_arn, outcome)
+
+    def events_rule(
+        self, bus_name: str, rule_name: str, event_id: str | None, invoked: int, failed: bool
+    ) -> None:
+        """Hook of the events_rule_outcomes patch: AWS/Events metrics of one matched rule."""
+        if self.service_metrics is not None:
+            self.service_metrics.events_rule(bus_name, rule_name, event_id, invoked, failed)
+
     # ----------------------------------------------------------------------------------------- IAM
 
     def iam_denied(self, denial: Any) -> None:

@@ -29,7 +29,20 @@ What is published, with the names, units and dimensions of each service's docume
   (TooManyRequestsException) is one Throttles, a crash one Invocations and one Errors (a runtime
   exit is a function error). The Lambda metrics of real invocations come from the worker pool.
 
-AWS/Events and AWS/SNS: the runtime publishes none, as no template it runs uses those services yet.
+- **AWS/SNS** (https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html),
+  dimension ``TopicName``: NumberOfMessagesPublished and PublishSize (Bytes) per message of a
+  successful Publish / PublishBatch; per notification to a subscription (the ``sns_delivery_outcomes``
+  patch, runtime/moto/messaging.py) NumberOfNotificationsDelivered, NumberOfNotificationsFailed or
+  NumberOfNotificationsFilteredOut.
+- **AWS/Events** (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html): per
+  PutEvents call (no dimension) PutEventsApproximateCallCount, PutEventsApproximateSuccessCount /
+  FailedCount / ThrottledCount (1 or 0), PutEventsEntriesCount, PutEventsFailedEntriesCount,
+  PutEventsLatency and PutEventsRequestSize; per rule an event matched (the ``events_rule_outcomes``
+  patch) TriggeredRules, Invocations and FailedInvocations (only when not zero, as EventBridge sends
+  them) by ``RuleName`` on the default bus and by ``EventBusName, RuleName`` on a custom bus
+  ("Metrics that specify both the EventBusName and RuleName dimensions refer to a custom event
+  bus"), Invocations also without a dimension; MatchedEvents once per event that matched a rule.
+  An injected PutEvents or Publish fault counts as the throttle or error it imitates.
 """
 
 from __future__ import annotations
@@ -119,6 +132,7 @@ class ServiceMetrics:
         self.period = period
         self._last_sample: float | None = None
         self._lock = threading.Lock()
+        self._matched_events: dict[str, None] = {}  # event ids already counted in MatchedEvents
 
     # ------------------------------------------------------------------------------ SQS sampling
 
@@ -133,10 +147,16 @@ class ServiceMetrics:
             last = self._last_sample
             if not explicit and last is not None and last <= now < last + self.period:
                 return False
+        depths = self._queue_depths()
+        if not depths and not explicit:
+            # no queue yet (the first flush comes before the stack's deploy): the period starts with the
+            # first queue, not a minute of "no data" after it
+            return False
+        with self._lock:
             self._last_sample = now
         stamp = now - 0.001
         data: list[Datum] = []
-        for name, visible, not_visible, delayed, oldest in self._queue_depths():
+        for name, visible, not_visible, delayed, oldest in depths:
             dims = {"QueueName": name}
             data += [
                 datum("AWS/SQS", "ApproximateNumberOfMessagesVisible", dims, visible, "Count", stamp),
@@ -157,7 +177,7 @@ class ServiceMetrics:
 
         def metered(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             service = request_service(environ)
-            if service not in ("dynamodb", "sqs", "lambda"):
+            if service not in ("dynamodb", "sqs", "lambda", "sns", "events"):
                 return app(environ, start_response)
             operation, resources, protocol = describe_request(environ, service)
             if service == "lambda" and operation != "Invoke":
@@ -209,6 +229,12 @@ class ServiceMetrics:
             return
         if service == "dynamodb":
             self._dynamodb(operation, _json(request), status, code, body, elapsed_ms)
+        elif service == "events":
+            self._put_events(operation, request, status, code, body, elapsed_ms)
+        elif service == "sns":
+            self._sns_publish(
+                operation, _json(request) if protocol == "json" else _form(request, environ), status
+            )
         else:
             params: dict[str, Any] = _json(request) if protocol == "json" else _form(request, environ)
             self._sqs(operation, params, resources, status, body, protocol)
@@ -307,6 +333,97 @@ class ServiceMetrics:
                 data.append(datum("AWS/SQS", "NumberOfMessagesDeleted", dims, deleted, "Count"))
         if data:
             self._sink(data)
+
+    # ---------------------------------------------------------------------------------------- SNS
+
+    def _sns_publish(self, operation: str | None, params: dict[str, Any], status: int) -> None:
+        if status >= 400 or operation not in ("Publish", "PublishBatch"):
+            return
+        topic = str(params.get("TopicArn") or "")
+        if not topic:  # a Publish to a phone number or a platform endpoint: no topic metrics
+            return
+        dims = {"TopicName": topic.rsplit(":", 1)[-1]}
+        if operation == "Publish":
+            messages = [str(params.get("Message", ""))]
+        else:  # PublishBatchRequestEntries.member.N.Message (query) or a JSON list
+            entries = params.get("PublishBatchRequestEntries")
+            if isinstance(entries, list):
+                messages = [str(e.get("Message", "")) for e in entries if isinstance(e, dict)]
+            else:
+                messages = [
+                    str(v)
+                    for k, v in params.items()
+                    if k.startswith("PublishBatchRequestEntries.") and k.endswith(".Message")
+                ]
+        data: list[Datum] = []
+        for message in messages:
+            data.append(datum("AWS/SNS", "NumberOfMessagesPublished", dims, 1, "Count"))
+            data.append(datum("AWS/SNS", "PublishSize", dims, len(message.encode("utf-8")), "Bytes"))
+        if data:
+            self._sink(data)
+
+    def sns_delivery(self, topic_arn: str, outcome: str) -> None:
+        """One notification of a topic to one subscription: delivered, failed or filtered."""
+        name = {
+            "delivered": "NumberOfNotificationsDelivered",
+            "failed": "NumberOfNotificationsFailed",
+            "filtered": "NumberOfNotificationsFilteredOut",
+        }.get(outcome)
+        if name is not None:
+            self._sink([datum("AWS/SNS", name, {"TopicName": topic_arn.rsplit(":", 1)[-1]}, 1, "Count")])
+
+    # ---------------------------------------------------------------------------------- EventBridge
+
+    def _put_events(
+        self, operation: str | None, request: bytes, status: int, code: str | None, body: bytes, ms: float
+    ) -> None:
+        if operation != "PutEvents":
+            return
+        entries = _json(request).get("Entries")
+        count = len(entries) if isinstance(entries, list) else 0
+        failed_entries = int(_json(body).get("FailedEntryCount") or 0) if status < 400 else count
+        throttled = code in ("ThrottlingException", "LimitExceededException")
+
+        def one(name: str, value: float, unit: str = "Count") -> Datum:
+            return datum("AWS/Events", name, {}, value, unit)
+
+        self._sink(
+            [
+                one("PutEventsApproximateCallCount", 1),
+                one("PutEventsApproximateSuccessCount", 1 if status < 400 else 0),
+                one("PutEventsApproximateFailedCount", 1 if status >= 400 and not throttled else 0),
+                one("PutEventsApproximateThrottledCount", 1 if throttled else 0),
+                one("PutEventsEntriesCount", count),
+                one("PutEventsFailedEntriesCount", failed_entries),
+                one("PutEventsLatency", ms, "Milliseconds"),
+                one("PutEventsRequestSize", len(request), "Bytes"),
+            ]
+        )
+
+    def events_rule(
+        self, bus_name: str, rule_name: str, event_id: str | None, invoked: int, failed: bool
+    ) -> None:
+        """A rule matched an event: ``invoked`` targets, ``failed`` if their invocation failed."""
+        dims = (
+            {"RuleName": rule_name}
+            if bus_name in ("", "default")
+            else {"EventBusName": bus_name, "RuleName": rule_name}
+        )
+        data = [datum("AWS/Events", "TriggeredRules", dims, 1, "Count")]
+        with self._lock:
+            first = event_id is None or event_id not in self._matched_events
+            if event_id is not None and first:
+                self._matched_events[event_id] = None
+                while len(self._matched_events) > 10_000:  # only recent events can match again
+                    self._matched_events.pop(next(iter(self._matched_events)))
+        if first:
+            data.append(datum("AWS/Events", "MatchedEvents", {}, 1, "Count"))
+        if failed:
+            data.append(datum("AWS/Events", "FailedInvocations", dims, 1, "Count"))
+        elif invoked:
+            data.append(datum("AWS/Events", "Invocations", dims, invoked, "Count"))
+            data.append(datum("AWS/Events", "Invocations", {}, invoked, "Count"))
+        self._sink(data)
 
     # ---------------------------------------------------------------------------- Lambda (faults)
 

@@ -155,6 +155,27 @@
 
   const STATUS_CLASS = { succeeded: "succeeded", failed: "failed", caught: "caught", running: "running" };
 
+  // The width of a label as the page draws it (canvas metrics, in the CSS font of that label): the
+  // layout reserves room for the whole label, so none is cut at the graph's edge.
+  const measureCanvas = document.createElement("canvas").getContext("2d");
+  function textWidth(text, px, weight) {
+    measureCanvas.font = (weight || "") + " " + px + "px " + getComputedStyle(document.body).fontFamily;
+    return Math.ceil(measureCanvas.measureText(text).width);
+  }
+
+  // Widens an attached svg's viewBox to take in everything drawn (a label beyond the laid-out box
+  // would otherwise be cut at the svg's edge), keeping one user unit per pixel.
+  function fitToContent(root, margin) {
+    const box = root.getBBox();
+    const [x0, y0, w0, h0] = root.getAttribute("viewBox").split(" ").map(Number);
+    const left = Math.min(x0, Math.floor(box.x - margin)), top = Math.min(y0, Math.floor(box.y - margin));
+    const right = Math.max(x0 + w0, Math.ceil(box.x + box.width + margin));
+    const bottom = Math.max(y0 + h0, Math.ceil(box.y + box.height + margin));
+    root.setAttribute("viewBox", [left, top, right - left, bottom - top].join(" "));
+    root.setAttribute("width", right - left);
+    root.setAttribute("height", bottom - top);
+  }
+
   function drawGraph(graph, outcome, onSelect, selected) {
     const g = new dagre.graphlib.Graph({ compound: true, multigraph: true });
     g.setGraph({ rankdir: "TB", nodesep: 30, ranksep: 40, marginx: 12, marginy: 12 });
@@ -163,14 +184,14 @@
     for (const node of graph.nodes) {
       const terminal = node.type === "Start" || node.type === "End";
       const join = node.type === "Join";
-      const width = terminal || join ? 18 : Math.max(120, node.name.length * 7.2 + 24);
+      const width = terminal || join ? 18 : Math.max(120, textWidth(node.name, 12) + 24, textWidth(node.type + " ↻", 10) + 24);
       g.setNode(node.id, { width: width, height: terminal || join ? 18 : 44, node: node });
       if (node.group) g.setParent(node.id, node.group);
     }
     for (const group of graph.groups) if (group.parent) g.setParent(group.id, group.parent);
     graph.edges.forEach((edge, i) => {
       if (edge.source === edge.target) return; // retries: drawn as a badge on the state
-      g.setEdge(edge.source, edge.target, { label: edge.label, kind: edge.kind, width: edge.label ? Math.min(edge.label.length * 5.5, 180) : 0, height: edge.label ? 12 : 0 }, "e" + i);
+      g.setEdge(edge.source, edge.target, { label: edge.label, kind: edge.kind, width: edge.label ? textWidth(edge.label, 10) + 6 : 0, height: edge.label ? 14 : 0 }, "e" + i);
     });
     dagre.layout(g);
     const size = g.graph();
@@ -321,7 +342,8 @@
         selected = failed ? failed[0] : null;
       }
       const graphBox = el("div", { class: "card", id: "graph", "data-execution": e.executionArn });
-      if (data.graph) graphBox.append(drawGraph(data.graph, data.outcome, select, selected));
+      const drawn = data.graph ? drawGraph(data.graph, data.outcome, select, selected) : null;
+      if (drawn) graphBox.append(drawn);
       else graphBox.append(el("p", { class: "muted" }, "no graph: " + data.graphError));
       graphBox.append(el("div", { class: "legend" }, ["succeeded", "failed", "caught", "running", "not-reached"].map((s) => el("span", { class: "l-" + s }, s.replace("-", " ")))));
       const side = selected ? stateDetails(selected, data) : el("div", { class: "card muted", id: "state-details" }, "select a state");
@@ -341,6 +363,7 @@
           el("div", { class: "card" }, el("h2", {}, e.status === "FAILED" ? "Execution error" : "Execution output"),
             e.status === "FAILED" || e.error ? errorBox(e.error, e.cause) : pretty(e.output))),
         el("h2", {}, "Event history (" + data.history.length + ")"), events);
+      if (drawn) fitToContent(drawn, 4);
     }
     await load();
     if (data.execution.status === "RUNNING") refresh(load, 1000);
@@ -520,12 +543,13 @@
         el("span", { title: a.reason || "" }, a.name)))));
     } else if (widget.type === "metric") {
       box.append(lineChart(widget));
+      // the legend (and the widget's notices) take what the plot leaves; past that they scroll (app.css)
       box.append(el("div", { class: "series-legend" }, widget.series.map((s, i) => {
         const swatch = el("i", { class: "swatch" });
         swatch.style.background = PALETTE[i % PALETTE.length]; // CSSOM: allowed by the page's CSP
-        return el("span", { title: s.expression || s.stat || "" }, swatch, s.label + (s.notice ? " — " + s.notice : (s.points.length ? "" : " — no data")));
-      })));
-      for (const notice of widget.notices) box.append(el("p", { class: "muted" }, notice));
+        const last = s.points.length ? s.points[s.points.length - 1][1] : null;
+        return el("span", { title: s.expression || s.stat || "", "data-series": s.id, "data-last": last === null ? null : String(last) }, swatch, s.label + (s.notice ? " — " + s.notice : (s.points.length ? "" : " — no data")));
+      }), widget.notices.map((notice) => el("span", { class: "muted notice" }, notice))));
     }
     return box;
   }

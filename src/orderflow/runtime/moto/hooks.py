@@ -26,6 +26,14 @@ class Hooks(Protocol):
     def iam_denied(self, denial: Any) -> None:
         """A request of a role session was refused (``orderflow.runtime.moto.iam.Denial``)."""
 
+    def sns_delivery(self, topic_arn: str, protocol: str, outcome: str) -> None:
+        """One SNS notification to a subscription: ``delivered``, ``failed`` or ``filtered``."""
+
+    def events_rule(
+        self, bus_name: str, rule_name: str, event_id: str | None, invoked: int, failed: bool
+    ) -> None:
+        """An EventBridge rule matched an event: the targets it invoked, whether that failed."""
+
 
 _hooks: Hooks | None = None
 _lock = threading.Lock()
