@@ -196,7 +196,7 @@ def test_distributed_map_item_reader_list_objects(aws: Conformance) -> None:
     assert done.output == [{"key": "a.txt", "size": 1}, {"key": "b.txt", "size": 2}]
 
 
-@unsupported("ItemReader InputType MANIFEST (moto's reader knows JSON and CSV only)")
+
 def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     """input-output-itemreader.html: an S3 inventory manifest (InputType MANIFEST): the objects the
     inventory's CSV files list, each item with Bucket and Key."""
@@ -231,7 +231,7 @@ def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     ]
 
 
-@unsupported("ItemBatcher (moto's ASL grammar refuses the field)")
+
 def test_distributed_map_item_batcher(aws: Conformance) -> None:
     """input-output-itembatcher.html: MaxItemsPerBatch groups items; each child gets {"Items": [...]}
     and BatchInput as "BatchInput"."""
@@ -249,7 +249,7 @@ def test_distributed_map_item_batcher(aws: Conformance) -> None:
     ]
 
 
-@unsupported("ResultWriter result files (moto writes a manifest that lists none)")
+
 def test_distributed_map_result_writer(aws: Conformance) -> None:
     """input-output-resultwriter.html: results written to S3; the state's output names the MapRun
     and the manifest ({"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}})."""
@@ -282,7 +282,7 @@ def failing_on(values: set[int]) -> Any:
     return handler
 
 
-@unsupported("ToleratedFailurePercentage (moto parses it and ignores it; an integer is refused)")
+
 def test_distributed_map_tolerated_failure_percentage(aws: Conformance) -> None:
     """maprun-fail-threshold.html: 1 of 4 items failing is within ToleratedFailurePercentage 50."""
     arn = aws.function("maybe-fail", failing_on({3}))
@@ -300,7 +300,7 @@ def test_distributed_map_tolerated_failure_percentage(aws: Conformance) -> None:
     assert done.status == "SUCCEEDED", (done.error, done.cause)
 
 
-@unsupported("ToleratedFailurePercentage (moto parses it and ignores it; an integer is refused)")
+
 def test_distributed_map_failure_over_threshold(aws: Conformance) -> None:
     """maprun-fail-threshold.html: past the threshold the Map state fails with
     States.ExceedToleratedFailureThreshold."""
