@@ -108,6 +108,7 @@ REGISTRY.declare_order(
         sfn_api.SFN_DESCRIBE_OUTPUT.name,
         sfn_api.SFN_HISTORY_ORDER.name,
         sfn_api.SFN_TASK_FAILURE_CAUSE.name,
+        sfn_api.SFN_INVALID_DEFINITION.name,
         interpreter.SFN_INPROCESS_CLIENTS.name,
         interpreter.SFN_PARSE_CACHE.name,
         interpreter.SFN_JSONPATH_CACHE.name,
