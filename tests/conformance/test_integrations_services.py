@@ -72,7 +72,11 @@ def test_dynamodb_delete_item(aws: Conformance) -> None:
     definition = single(
         {
             "Resource": "arn:aws:states:::dynamodb:deleteItem",
-            "Parameters": {"TableName": "DeleteTable", "Key": {"MessageId": {"S": "m-1"}}, "ReturnValues": "ALL_OLD"},
+            "Parameters": {
+                "TableName": "DeleteTable",
+                "Key": {"MessageId": {"S": "m-1"}},
+                "ReturnValues": "ALL_OLD",
+            },
         }
     )
     done = aws.run(definition, {})
@@ -113,7 +117,9 @@ def _glue_job(name: str) -> None:
 def test_glue_start_job_run_request_response(aws: Conformance) -> None:
     """connect-glue.html: glue:startJobRun returns at once with the JobRunId (and the JobName)."""
     _glue_job("etl-request")
-    done = aws.run(single({"Resource": "arn:aws:states:::glue:startJobRun", "Parameters": {"JobName": "etl-request"}}))
+    done = aws.run(
+        single({"Resource": "arn:aws:states:::glue:startJobRun", "Parameters": {"JobName": "etl-request"}})
+    )
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert done.output["JobName"] == "etl-request"
     run_id = done.output["JobRunId"]
@@ -124,7 +130,9 @@ def test_glue_start_job_run_sync(aws: Conformance) -> None:
     """connect-glue.html: glue:startJobRun.sync waits for the run to end; the result is the job run
     (GetJobRun's JobRun: Id, JobName, JobRunState SUCCEEDED, StartedOn/CompletedOn)."""
     _glue_job("etl-sync")
-    done = aws.run(single({"Resource": "arn:aws:states:::glue:startJobRun.sync", "Parameters": {"JobName": "etl-sync"}}))
+    done = aws.run(
+        single({"Resource": "arn:aws:states:::glue:startJobRun.sync", "Parameters": {"JobName": "etl-sync"}})
+    )
     assert done.status == "SUCCEEDED", (done.error, done.cause)
     assert (done.output["JobName"], done.output["JobRunState"]) == ("etl-sync", "SUCCEEDED")
     assert {"Id", "StartedOn", "CompletedOn"} <= set(done.output)
@@ -188,10 +196,15 @@ def test_batch_submit_job_request_response(aws: Conformance) -> None:
         serviceRole=ROLE_ARN,
     )["computeEnvironmentArn"]
     batch.create_job_queue(
-        jobQueueName="jobs", state="ENABLED", priority=1, computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}]
+        jobQueueName="jobs",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": environment}],
     )
     batch.register_job_definition(
-        jobDefinitionName="report", type="container", containerProperties={"image": "busybox", "vcpus": 1, "memory": 128}
+        jobDefinitionName="report",
+        type="container",
+        containerProperties={"image": "busybox", "vcpus": 1, "memory": 128},
     )
     definition = single(
         {
@@ -215,7 +228,10 @@ def test_sqs_send_message_wait_for_task_token(aws: Conformance) -> None:
     definition = single(
         {
             "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            "Parameters": {"QueueUrl": url, "MessageBody": {"order.$": "$.order", "token.$": "$$.Task.Token"}},
+            "Parameters": {
+                "QueueUrl": url,
+                "MessageBody": {"order.$": "$.order", "token.$": "$$.Task.Token"},
+            },
         }
     )
     execution = aws.start(aws.create(definition), {"order": "o-1"})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conformance.harness import Conformance, LambdaError, client, unsupported
+from tests.conformance.harness import Conformance, LambdaError, client
 
 SHIPMENT = {
     "ship-date": "2016-03-14T01:59:00Z",
@@ -196,7 +196,6 @@ def test_distributed_map_item_reader_list_objects(aws: Conformance) -> None:
     assert done.output == [{"key": "a.txt", "size": 1}, {"key": "b.txt", "size": 2}]
 
 
-
 def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     """input-output-itemreader.html: an S3 inventory manifest (InputType MANIFEST): the objects the
     inventory's CSV files list, each item with Bucket and Key."""
@@ -231,7 +230,6 @@ def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     ]
 
 
-
 def test_distributed_map_item_batcher(aws: Conformance) -> None:
     """input-output-itembatcher.html: MaxItemsPerBatch groups items; each child gets {"Items": [...]}
     and BatchInput as "BatchInput"."""
@@ -247,7 +245,6 @@ def test_distributed_map_item_batcher(aws: Conformance) -> None:
         {"BatchInput": {"factor": 10}, "Items": [1, 2]},
         {"BatchInput": {"factor": 10}, "Items": [3]},
     ]
-
 
 
 def test_distributed_map_result_writer(aws: Conformance) -> None:
@@ -282,7 +279,6 @@ def failing_on(values: set[int]) -> Any:
     return handler
 
 
-
 def test_distributed_map_tolerated_failure_percentage(aws: Conformance) -> None:
     """maprun-fail-threshold.html: 1 of 4 items failing is within ToleratedFailurePercentage 50."""
     arn = aws.function("maybe-fail", failing_on({3}))
@@ -298,7 +294,6 @@ def test_distributed_map_tolerated_failure_percentage(aws: Conformance) -> None:
     )
     done = aws.run(definition, [1, 2, 3, 4])
     assert done.status == "SUCCEEDED", (done.error, done.cause)
-
 
 
 def test_distributed_map_failure_over_threshold(aws: Conformance) -> None:

@@ -106,7 +106,9 @@ def check_sfn_sync_without_callback() -> None:
     """connect-glue.html: glue:startJobRun.sync waits for the job run; the result is GetJobRun's JobRun
     (with the JobName), its timestamps epoch milliseconds."""
     client("glue").create_job(
-        Name="etl", Role="arn:aws:iam::123456789012:role/glue", Command={"Name": "glueetl", "ScriptLocation": "s3://b/etl.py"}
+        Name="etl",
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://b/etl.py"},
     )
     machine = {
         "StartAt": "Run",

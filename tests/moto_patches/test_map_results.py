@@ -21,7 +21,10 @@ def check_sfn_result_writer() -> None:
     <Prefix>/<map run id>/; the manifest lists SUCCEEDED_0.json and FAILED_0.json with their sizes;
     each file holds the child executions of that status (Input/Output as JSON text, Error/Cause)."""
     client("s3").create_bucket(Bucket="results")
-    writer = {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "results", "Prefix": "runs"}}
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": "results", "Prefix": "runs"},
+    }
     items = [{"odd": False, "n": 0}, {"odd": True, "n": 1}, {"odd": False, "n": 2}]
     done = run(map_machine(processor=FAIL_ON_ODD, ResultWriter=writer, ToleratedFailureCount=1), items)
     assert done["status"] == "SUCCEEDED", done.get("cause")

@@ -1,6 +1,6 @@
 """Patches of orderflow.runtime.moto.sfn_api (``sfn_describe_output``, ``sfn_history_order``,
-``sfn_task_failure_cause``, ``sfn_invalid_definition``), shown against plain moto: each gap test is a strict xfail (see
-support.py), each patched test runs the same check with the patch on.
+``sfn_task_failure_cause``, ``sfn_invalid_definition``), shown against plain moto: each gap test is a
+strict xfail (see support.py), each patched test runs the same check with the patch on.
 
 The callback case uses ``sqs:sendMessage.waitForTaskToken`` (plain moto runs no Lambda without
 Docker): the test reads the token from the queue, then answers.
@@ -125,9 +125,14 @@ def check_sfn_invalid_definition() -> None:
     missing = refusal(json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}))
     assert (missing["Code"], missing["Message"]) == (
         "InvalidDefinition",
-        "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next'",
+        "Invalid State Machine Definition: "
+        "'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next'",
     )
-    nested = {"Type": "Parallel", "Branches": [{"StartAt": "X", "States": {"Y": {"Type": "Succeed"}}}], "End": True}
+    nested = {
+        "Type": "Parallel",
+        "Branches": [{"StartAt": "X", "States": {"Y": {"Type": "Succeed"}}}],
+        "End": True,
+    }
     in_branch = refusal(json.dumps({"StartAt": "P", "States": {"P": nested}}))
     assert "Missing 'StartAt' target: X at /States/P/Branches[0]/StartAt" in in_branch["Message"]
 

@@ -56,7 +56,10 @@ MAX_EXECUTION_VARIABLE_BYTES = 10 * 1024 * KIB
 
 
 def states_failure(
-    env: Any, error: StatesErrorNameType, cause: str, event_type: HistoryEventType = HistoryEventType.ExecutionFailed
+    env: Any,
+    error: StatesErrorNameType,
+    cause: str,
+    event_type: HistoryEventType = HistoryEventType.ExecutionFailed,
 ) -> FailureEventException:
     """A failure named ``error``. As ExecutionFailed (the default) it ends the execution past Retry and
     Catch; as MapRunFailed it fails the state as a Task failure does, for Retry and Catch to see."""
@@ -68,7 +71,10 @@ def states_failure(
     )
     return FailureEventException(
         failure_event=FailureEvent(
-            env=env, error_name=error_name, event_type=event_type, event_details=EventDetails(**details)
+            env=env,
+            error_name=error_name,
+            event_type=event_type,
+            event_details=EventDetails(**details),  # type: ignore[typeddict-item]
         )
     )
 

@@ -43,8 +43,8 @@ from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
     resource_eval_s3 as reader_s3,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
-    DistributedIterationComponent,
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    distributed_iteration_component,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.tolerated_failure import (
@@ -57,6 +57,8 @@ from moto.stepfunctions.parser.asl.utils.json_path import extract_json
 
 from .asl import states_failure
 from .registry import REGISTRY, Patch, Patcher
+
+DistributedIterationComponent = distributed_iteration_component.DistributedIterationComponent
 
 # ------------------------------------------------------------------ definition fields moto cannot parse
 
@@ -128,7 +130,9 @@ class ManifestReader(EvalComponent):
 
 
 def _reader_failed(env: Any, cause: str) -> Exception:
-    return states_failure(env, StatesErrorNameType.StatesItemReaderFailed, cause, HistoryEventType.MapRunFailed)
+    return states_failure(
+        env, StatesErrorNameType.StatesItemReaderFailed, cause, HistoryEventType.MapRunFailed
+    )
 
 
 def _s3_client(env: Any) -> Any:
@@ -284,7 +288,11 @@ def _take_percentage(state_json: dict[str, Any]) -> Any:
 def _exceeded(record: Any, declared: tuple[bool, bool]) -> str | None:
     failed = sum(
         counter.get()
-        for counter in (record.item_counter.failed, record.item_counter.timed_out, record.item_counter.aborted)
+        for counter in (
+            record.item_counter.failed,
+            record.item_counter.timed_out,
+            record.item_counter.aborted,
+        )
     )
     total = record.item_counter.total.get()
     if failed == 0:
@@ -321,7 +329,10 @@ def _apply_tolerated_failure(patcher: Patcher) -> None:
         cause = _exceeded(eval_input.map_run_record, getattr(self, DECLARED, (False, False)))
         if cause is not None:
             raise states_failure(
-                env, StatesErrorNameType.StatesExceedToleratedFailureThreshold, cause, HistoryEventType.MapRunFailed
+                env,
+                StatesErrorNameType.StatesExceedToleratedFailureThreshold,
+                cause,
+                HistoryEventType.MapRunFailed,
             )
 
     patcher.replace(StateMap, "from_state_props", from_state_props)

@@ -50,15 +50,15 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import (
     StateTaskServiceAwsSdk,
-)
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
-    StateTaskServiceCallback,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
 from moto.stepfunctions.parser.asl.eval.callback.callback import HeartbeatTimeoutError
@@ -248,21 +248,27 @@ SFN_HEARTBEAT_TIMEOUT = REGISTRY.register(
 
 
 def _apply_sync_without_callback(patcher: Patcher) -> None:
-    original = StateTaskServiceCallback._eval_integration_pattern
+    callback_service = state_task_service_callback.StateTaskServiceCallback
+    original = callback_service._eval_integration_pattern
     sync_conditions = (ResourceCondition.Sync, ResourceCondition.Sync2)
 
     def _eval_integration_pattern(
         self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: Any, state_credentials: Any
     ) -> None:
         condition = self.resource.condition
-        if ResourceCondition.WaitForTaskToken in self._supported_integration_patterns or condition not in sync_conditions:
+        if (
+            ResourceCondition.WaitForTaskToken in self._supported_integration_patterns
+            or condition not in sync_conditions
+        ):
             original(self, env, resource_runtime_part, normalised_parameters, state_credentials)
             return
         task_output = env.stack.pop()
         self.timeout.eval(env=env)
         timeout_seconds = env.stack.pop()
         env.stack.append(task_output)  # the sync resolver reads the start call's output
-        build = self._build_sync_resolver if condition == ResourceCondition.Sync else self._build_sync2_resolver
+        build = (
+            self._build_sync_resolver if condition == ResourceCondition.Sync else self._build_sync2_resolver
+        )
         resolver = build(
             env=env,
             resource_runtime_part=resource_runtime_part,
@@ -279,7 +285,7 @@ def _apply_sync_without_callback(patcher: Patcher) -> None:
         # the polled API's response (GetJobRun's JobRun), its timestamps as the optimized integrations'
         env.stack.append(to_response(outcome, None, sdk=False))
 
-    patcher.replace(StateTaskServiceCallback, "_eval_integration_pattern", _eval_integration_pattern)
+    patcher.replace(callback_service, "_eval_integration_pattern", _eval_integration_pattern)
 
 
 SFN_SYNC_WITHOUT_CALLBACK = REGISTRY.register(

@@ -20,20 +20,23 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (
-    DistributedItemProcessorWorker,
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (
+    distributed_item_processor_worker,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator.distributed_iterator_worker import (
-    DistributedIteratorWorker,
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iterator import (
+    distributed_iterator_worker,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval.resource_eval_s3 import (
-    ResourceEvalS3,
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
+    resource_eval_s3,
 )
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 from .registry import REGISTRY, Patch, Patcher
 
+DistributedItemProcessorWorker = distributed_item_processor_worker.DistributedItemProcessorWorker
+DistributedIteratorWorker = distributed_iterator_worker.DistributedIteratorWorker
+ResourceEvalS3 = resource_eval_s3.ResourceEvalS3
 CHILDREN = "_orderflow_children"
 STATUSES = ("FAILED", "PENDING", "SUCCEEDED")
 _lock = threading.Lock()

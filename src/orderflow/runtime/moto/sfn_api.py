@@ -161,7 +161,8 @@ def _invalid(kind: str, detail: str) -> InvalidDefinition:
 def _missing_targets(machine: dict[str, Any], at: str) -> list[str]:
     """The guide's "MISSING_TRANSITION_TARGET": StartAt, Next, Default and Catch's Next name a state of
     the same States (branches and item processors are machines of their own)."""
-    states = machine.get("States") if isinstance(machine.get("States"), dict) else {}
+    found = machine.get("States")
+    states: dict[str, Any] = found if isinstance(found, dict) else {}
     problems = []
     if machine.get("StartAt") not in states:
         problems.append(f"Missing 'StartAt' target: {machine.get('StartAt')} at {at}/StartAt")
@@ -173,7 +174,9 @@ def _missing_targets(machine: dict[str, Any], at: str) -> list[str]:
         for index, rule in enumerate(state.get("Choices") or []):
             targets.append((f"Choices[{index}]/Next", rule.get("Next") if isinstance(rule, dict) else None))
         for index, catcher in enumerate(state.get("Catch") or []):
-            targets.append((f"Catch[{index}]/Next", catcher.get("Next") if isinstance(catcher, dict) else None))
+            targets.append(
+                (f"Catch[{index}]/Next", catcher.get("Next") if isinstance(catcher, dict) else None)
+            )
         problems += [
             f"Missing 'Next' target: {target} at {here}/{field}"
             for field, target in targets
