@@ -312,3 +312,41 @@ def test_distributed_map_failure_over_threshold(aws: Conformance) -> None:
     )
     done = aws.run(definition, [1, 2, 3, 4])
     assert (done.status, done.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+
+
+def test_distributed_map_jsonata_reader_batcher_writer(aws: Conformance) -> None:
+    """input-output-itemreader.html, input-output-itembatcher.html and input-output-resultwriter.html,
+    JSONata: "Parameters will be replaced with Arguments"; {% %} expressions in ItemBatcher. The CSV's
+    rows go to children in batches of 2; the results land in S3 and the output names the manifest."""
+    s3 = client("s3")
+    s3.create_bucket(Bucket="jsonata-data")
+    s3.put_object(Bucket="jsonata-data", Key="rows.csv", Body=b"id,name\n1,a\n2,b\n3,c\n")
+    definition = {
+        "QueryLanguage": "JSONata",
+        **map_machine(
+            {
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                    "Arguments": {"Bucket": "jsonata-data", "Key": "{% $states.input.key %}"},
+                },
+                "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.size %}"},
+                "ItemProcessor": {"ProcessorConfig": DISTRIBUTED, **PASS_PROCESSOR},
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Arguments": {"Bucket": "jsonata-data", "Prefix": "{% $states.input.prefix %}"},
+                },
+            }
+        ),
+    }
+    done = aws.run(definition, {"key": "rows.csv", "size": 2, "prefix": "out"})
+    assert done.status == "SUCCEEDED", (done.error, done.cause)
+    key = done.output["ResultWriterDetails"]["Key"]
+    assert key.startswith("out/") and key.endswith("/manifest.json")
+    manifest = json.loads(s3.get_object(Bucket="jsonata-data", Key=key)["Body"].read())
+    [entry] = manifest["ResultFiles"]["SUCCEEDED"]
+    children = json.loads(s3.get_object(Bucket="jsonata-data", Key=entry["Key"])["Body"].read())
+    assert [json.loads(child["Output"]) for child in children] == [
+        {"Items": [{"id": "1", "name": "a"}, {"id": "2", "name": "b"}]},
+        {"Items": [{"id": "3", "name": "c"}]},
+    ]

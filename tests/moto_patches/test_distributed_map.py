@@ -177,3 +177,20 @@ def test_sfn_tolerated_failure_gap_in_plain_moto(moto_aws: None) -> None:
 def test_sfn_tolerated_failure_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_tolerated_failure"):
         check_sfn_tolerated_failure()
+
+
+def test_sfn_item_batcher_jsonata(moto_aws: None) -> None:
+    """input-output-itembatcher.html, JSONata: the fields may be {% %} expressions over $states.input."""
+    batcher = {
+        "MaxItemsPerBatch": "{% $states.input.size %}",
+        "BatchInput": {"run": "{% $states.input.run %}"},
+    }
+    definition = map_machine(ItemBatcher=batcher, Items="{% $states.input.items %}")
+    definition["QueryLanguage"] = "JSONata"
+    with REGISTRY.enabled("sfn_jsonata", "sfn_item_batcher"):
+        done = run(definition, {"items": [1, 2, 3], "size": 2, "run": "r-1"})
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    assert json.loads(done["output"]) == [
+        {"BatchInput": {"run": "r-1"}, "Items": [1, 2]},
+        {"BatchInput": {"run": "r-1"}, "Items": [3]},
+    ]

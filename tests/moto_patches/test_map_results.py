@@ -59,3 +59,21 @@ def test_sfn_result_writer_gap_in_plain_moto(moto_aws: None) -> None:
 def test_sfn_result_writer_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_tolerated_failure", "sfn_result_writer"):
         check_sfn_result_writer()
+
+
+def test_sfn_result_writer_jsonata_arguments(moto_aws: None) -> None:
+    """input-output-resultwriter.html: "For JSONata states, Parameters will be replaced with Arguments"
+    ({% %} values evaluated over $states.input); plain moto's grammar refuses the field."""
+    client("s3").create_bucket(Bucket="results")
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Arguments": {"Bucket": "results", "Prefix": "{% $states.input.prefix %}"},
+    }
+    definition = map_machine(ResultWriter=writer, Items="{% $states.input.items %}")
+    definition["QueryLanguage"] = "JSONata"
+    with REGISTRY.enabled("sfn_jsonata", "sfn_result_writer"):
+        done = run(definition, {"items": [1, 2], "prefix": "jsonata"})
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    key = json.loads(done["output"])["ResultWriterDetails"]["Key"]
+    assert key.startswith("jsonata/") and key.endswith("/manifest.json")
+    assert read("results", key)["ResultFiles"]["SUCCEEDED"]

@@ -39,6 +39,7 @@ from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
     resource_eval_s3 as reader_s3,
@@ -56,6 +57,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.utils.json_path import extract_json
 
 from .asl import states_failure
+from .jsonata import resolve_templates
 from .registry import REGISTRY, Patch, Patcher
 
 DistributedIterationComponent = distributed_iteration_component.DistributedIterationComponent
@@ -90,7 +92,9 @@ class _ProgramView:
         self.states = states
 
 
-def _wrap_parse(patcher: Patcher, rewrite: Rewrite, attach: Attach) -> None:
+def wrap_parse(patcher: Patcher, rewrite: Rewrite, attach: Attach) -> None:
+    """Wraps moto's definition parser: ``rewrite`` takes a field out of each Map state's JSON before moto
+    parses it, ``attach`` hangs what it returned (when not None) on the parsed Map state."""
     original = AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> Any:
@@ -176,7 +180,7 @@ def _attach_manifest(state: Any, _: Any) -> None:
 
 
 def _apply_item_reader_manifest(patcher: Patcher) -> None:
-    _wrap_parse(patcher, _take_manifest, _attach_manifest)
+    wrap_parse(patcher, _take_manifest, _attach_manifest)
 
 
 SFN_ITEM_READER_MANIFEST = REGISTRY.register(
@@ -202,7 +206,8 @@ def _take_batcher(state_json: dict[str, Any]) -> Any:
 
 
 def _attach_batcher(state: Any, batcher: Any) -> None:
-    setattr(state.iteration_component, BATCHER, batcher)
+    jsonata = state.query_language.query_language_mode == QueryLanguageMode.JSONata
+    setattr(state.iteration_component, BATCHER, (batcher, jsonata))
 
 
 def _resolve(value: Any, state_input: Any) -> Any:
@@ -249,12 +254,15 @@ def batches(items: list[Any], batcher: dict[str, Any], state_input: Any) -> list
 
 
 def _apply_item_batcher(patcher: Patcher) -> None:
-    _wrap_parse(patcher, _take_batcher, _attach_batcher)
+    wrap_parse(patcher, _take_batcher, _attach_batcher)
     original = DistributedIterationComponent._map_run
 
     def _map_run(self: Any, env: Any, eval_input: Any) -> None:
-        batcher = getattr(self, BATCHER, None)
-        if batcher is not None:
+        declared = getattr(self, BATCHER, None)
+        if declared is not None:
+            batcher, jsonata = declared
+            if jsonata:  # the Map state's JSONata form: "{% %}" values
+                batcher = resolve_templates(env, batcher)
             items = env.stack.pop()
             env.stack.append(batches(items, batcher, env.states.get_input()))
         original(self, env, eval_input)
@@ -312,7 +320,7 @@ def _exceeded(record: Any, declared: tuple[bool, bool]) -> str | None:
 
 
 def _apply_tolerated_failure(patcher: Patcher) -> None:
-    _wrap_parse(patcher, _take_percentage, lambda state, value: None)
+    wrap_parse(patcher, _take_percentage, lambda state, value: None)
     original_props = StateMap.from_state_props
     original_map_run = DistributedIterationComponent._map_run
 

@@ -9,7 +9,9 @@ each a JSON array of the executions (ExecutionArn, Input, Output or Error/Cause,
 "ResultWriterDetails": {"Bucket", "Key"}}``, the key being the manifest's.
 
 moto writes the manifest alone and lists no file: the results are lost. The patch records every child
-execution of a Map Run as it ends and writes the files and the manifest that lists them.
+execution of a Map Run as it ends and writes the files and the manifest that lists them. moto's grammar
+also refuses the JSONata form (``Arguments`` instead of ``Parameters``, same page): the patch takes the
+``Arguments`` out before moto parses the definition and evaluates their ``{% %}`` values itself.
 """
 
 from __future__ import annotations
@@ -29,9 +31,15 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iter
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.resource_eval import (
     resource_eval_s3,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.result_writer.result_writer_decl import (
+    ResultWriter,
+)
 from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, ProgramError, ProgramStopped
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
+from .distributed_map import wrap_parse
+from .jsonata import resolve_templates
 from .registry import REGISTRY, Patch, Patcher
 
 DistributedItemProcessorWorker = distributed_item_processor_worker.DistributedItemProcessorWorker
@@ -128,7 +136,46 @@ def _put_object(env: Any, resource_runtime_part: Any, state_credentials: Any) ->
     )
 
 
+ARGUMENTS = "_orderflow_arguments"
+
+
+def _take_arguments(state_json: dict[str, Any]) -> Any:
+    writer = state_json.get("ResultWriter")
+    if not isinstance(writer, dict) or "Arguments" not in writer:
+        return None
+    arguments = writer.pop("Arguments")
+    writer["Parameters"] = {}  # a placeholder moto's grammar accepts; the Arguments are evaluated below
+    return {"Arguments": arguments}
+
+
+def _attach_arguments(state: Any, taken: Any) -> None:
+    if state.result_writer is not None:
+        setattr(state.result_writer, ARGUMENTS, taken["Arguments"])
+
+
 def _apply_result_writer(patcher: Patcher) -> None:
+    wrap_parse(patcher, _take_arguments, _attach_arguments)
+    original_visit = Preprocessor.visitResult_writer_decl
+    original_eval = ResultWriter._eval_body
+
+    def visitResult_writer_decl(self: Any, ctx: Any) -> Any:
+        # the placeholder Parameters of a JSONata ResultWriter: not refused as JSONPath-only here
+        self._raise_if_query_language_is_not = lambda **_: None
+        try:
+            return original_visit(self, ctx)
+        finally:
+            del self._raise_if_query_language_is_not
+
+    def _eval_body(self: Any, env: Any) -> None:
+        arguments = getattr(self, ARGUMENTS, None)
+        if arguments is None:
+            original_eval(self, env)
+            return
+        env.stack.append(resolve_templates(env, arguments))
+        self.resource_eval.eval_resource(env=env)
+
+    patcher.replace(Preprocessor, "visitResult_writer_decl", visitResult_writer_decl)
+    patcher.replace(ResultWriter, "_eval_body", _eval_body)
     for worker in (DistributedItemProcessorWorker, DistributedIteratorWorker):
         patcher.replace(worker, "_eval_job", _recording(worker._eval_job))
     patcher.replace(ResourceEvalS3, "_handle_put_object", staticmethod(_put_object))
