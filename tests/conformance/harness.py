@@ -76,9 +76,12 @@ class Functions:
         try:
             result = handler(event)
         except LambdaError as exc:
+            if invocation_type == "Event":  # the caller does not see an asynchronous invocation's error
+                return b"", None
             body = {"errorType": exc.error_type, "errorMessage": exc.message}
             return json.dumps(body).encode(), "Unhandled"
-        return json.dumps(result).encode(), None
+        # an asynchronous invocation (as the runtime's) answers at once with an empty body
+        return (b"" if invocation_type == "Event" else json.dumps(result).encode()), None
 
     def stream_record(self, esm: Any, record: dict[str, Any]) -> None:
         pass

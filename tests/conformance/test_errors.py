@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from tests.conformance.harness import Conformance, LambdaError
 
 
@@ -164,3 +166,22 @@ def test_retry_jitter_and_max_delay_are_accepted(aws: Conformance) -> None:
     ]
     done = aws.run(task(arn, Retry=retry), {})
     assert (done.status, done.output) == ("SUCCEEDED", {"attempts": 2})
+
+
+def test_create_state_machine_refuses_an_invalid_definition(aws: Conformance) -> None:
+    """API_CreateStateMachine.html, Errors: InvalidDefinition ("The provided Amazon States Language
+    definition is not valid"), with a message naming the problem; nothing is created."""
+    before = len(aws.sfn.list_state_machines()["stateMachines"])
+    for definition, problem in [
+        ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}, "MISSING_TRANSITION_TARGET"),
+        ({"StartAt": "A", "States": {"A": {"Type": "Unknown", "End": True}}}, "SCHEMA_VALIDATION_FAILED"),
+    ]:
+        try:
+            aws.create(definition)
+        except ClientError as exc:
+            error = exc.response["Error"]
+        else:
+            raise AssertionError(f"accepted {definition}")
+        assert error["Code"] == "InvalidDefinition", error
+        assert error["Message"].startswith(f"Invalid State Machine Definition: '{problem}: "), error
+    assert len(aws.sfn.list_state_machines()["stateMachines"]) == before

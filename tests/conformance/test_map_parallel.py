@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.conformance.harness import Conformance, LambdaError, client, unsupported
+from tests.conformance.harness import Conformance, LambdaError, client
 
 SHIPMENT = {
     "ship-date": "2016-03-14T01:59:00Z",
@@ -196,7 +196,6 @@ def test_distributed_map_item_reader_list_objects(aws: Conformance) -> None:
     assert done.output == [{"key": "a.txt", "size": 1}, {"key": "b.txt", "size": 2}]
 
 
-@unsupported("ItemReader InputType MANIFEST (moto's reader knows JSON and CSV only)")
 def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     """input-output-itemreader.html: an S3 inventory manifest (InputType MANIFEST): the objects the
     inventory's CSV files list, each item with Bucket and Key."""
@@ -231,7 +230,6 @@ def test_distributed_map_item_reader_manifest(aws: Conformance) -> None:
     ]
 
 
-@unsupported("ItemBatcher (moto's ASL grammar refuses the field)")
 def test_distributed_map_item_batcher(aws: Conformance) -> None:
     """input-output-itembatcher.html: MaxItemsPerBatch groups items; each child gets {"Items": [...]}
     and BatchInput as "BatchInput"."""
@@ -249,7 +247,6 @@ def test_distributed_map_item_batcher(aws: Conformance) -> None:
     ]
 
 
-@unsupported("ResultWriter result files (moto writes a manifest that lists none)")
 def test_distributed_map_result_writer(aws: Conformance) -> None:
     """input-output-resultwriter.html: results written to S3; the state's output names the MapRun
     and the manifest ({"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}})."""
@@ -282,7 +279,6 @@ def failing_on(values: set[int]) -> Any:
     return handler
 
 
-@unsupported("ToleratedFailurePercentage (moto parses it and ignores it; an integer is refused)")
 def test_distributed_map_tolerated_failure_percentage(aws: Conformance) -> None:
     """maprun-fail-threshold.html: 1 of 4 items failing is within ToleratedFailurePercentage 50."""
     arn = aws.function("maybe-fail", failing_on({3}))
@@ -300,7 +296,6 @@ def test_distributed_map_tolerated_failure_percentage(aws: Conformance) -> None:
     assert done.status == "SUCCEEDED", (done.error, done.cause)
 
 
-@unsupported("ToleratedFailurePercentage (moto parses it and ignores it; an integer is refused)")
 def test_distributed_map_failure_over_threshold(aws: Conformance) -> None:
     """maprun-fail-threshold.html: past the threshold the Map state fails with
     States.ExceedToleratedFailureThreshold."""
@@ -317,3 +312,41 @@ def test_distributed_map_failure_over_threshold(aws: Conformance) -> None:
     )
     done = aws.run(definition, [1, 2, 3, 4])
     assert (done.status, done.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+
+
+def test_distributed_map_jsonata_reader_batcher_writer(aws: Conformance) -> None:
+    """input-output-itemreader.html, input-output-itembatcher.html and input-output-resultwriter.html,
+    JSONata: "Parameters will be replaced with Arguments"; {% %} expressions in ItemBatcher. The CSV's
+    rows go to children in batches of 2; the results land in S3 and the output names the manifest."""
+    s3 = client("s3")
+    s3.create_bucket(Bucket="jsonata-data")
+    s3.put_object(Bucket="jsonata-data", Key="rows.csv", Body=b"id,name\n1,a\n2,b\n3,c\n")
+    definition = {
+        "QueryLanguage": "JSONata",
+        **map_machine(
+            {
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                    "Arguments": {"Bucket": "jsonata-data", "Key": "{% $states.input.key %}"},
+                },
+                "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.size %}"},
+                "ItemProcessor": {"ProcessorConfig": DISTRIBUTED, **PASS_PROCESSOR},
+                "ResultWriter": {
+                    "Resource": "arn:aws:states:::s3:putObject",
+                    "Arguments": {"Bucket": "jsonata-data", "Prefix": "{% $states.input.prefix %}"},
+                },
+            }
+        ),
+    }
+    done = aws.run(definition, {"key": "rows.csv", "size": 2, "prefix": "out"})
+    assert done.status == "SUCCEEDED", (done.error, done.cause)
+    key = done.output["ResultWriterDetails"]["Key"]
+    assert key.startswith("out/") and key.endswith("/manifest.json")
+    manifest = json.loads(s3.get_object(Bucket="jsonata-data", Key=key)["Body"].read())
+    [entry] = manifest["ResultFiles"]["SUCCEEDED"]
+    children = json.loads(s3.get_object(Bucket="jsonata-data", Key=entry["Key"])["Body"].read())
+    assert [json.loads(child["Output"]) for child in children] == [
+        {"Items": [{"id": "1", "name": "a"}, {"id": "2", "name": "b"}]},
+        {"Items": [{"id": "3", "name": "c"}]},
+    ]

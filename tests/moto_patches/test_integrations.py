@@ -1,4 +1,5 @@
-"""Patches of orderflow.runtime.moto.integrations (``sfn_integration_shapes``, ``sfn_heartbeat_timeout``),
+"""Patches of orderflow.runtime.moto.integrations (``sfn_integration_shapes``, ``sfn_heartbeat_timeout``,
+``sfn_sync_without_callback``),
 shown against plain moto: each gap test is a strict xfail (see support.py), each patched test runs the
 same check with the patch on.
 
@@ -93,3 +94,42 @@ def test_sfn_integration_shapes_gap_in_plain_moto(moto_aws: None) -> None:
 def test_sfn_integration_shapes_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sfn_integration_shapes"):
         check_sfn_integration_shapes()
+
+
+# ---------------------------------------------------------------------- sfn_sync_without_callback
+
+
+def check_sfn_sync_without_callback() -> None:
+    """connect-glue.html: glue:startJobRun.sync waits for the job run; the result is GetJobRun's JobRun
+    (with the JobName), its timestamps epoch milliseconds."""
+    client("glue").create_job(
+        Name="etl",
+        Role="arn:aws:iam::123456789012:role/glue",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://b/etl.py"},
+    )
+    machine = {
+        "StartAt": "Run",
+        "States": {
+            "Run": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                "Parameters": {"JobName": "etl"},
+                "End": True,
+            }
+        },
+    }
+    done = run(machine)
+    assert done["status"] == "SUCCEEDED", done.get("cause")
+    output = json.loads(done["output"])
+    assert (output["JobName"], output["JobRunState"]) == ("etl", "SUCCEEDED")
+    assert isinstance(output["StartedOn"], int)
+
+
+@gap("sfn_sync_without_callback")
+def test_sfn_sync_without_callback_gap_in_plain_moto(moto_aws: None) -> None:
+    check_sfn_sync_without_callback()
+
+
+def test_sfn_sync_without_callback_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("sfn_sync_without_callback"):
+        check_sfn_sync_without_callback()

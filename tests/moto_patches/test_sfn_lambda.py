@@ -103,3 +103,35 @@ def test_lambda_invoke_answers_with_the_invocations_request_id(
     assert ids == runtime_hooks.request_ids
     assert len(set(ids)) == 2 and all(len(i) == 36 for i in ids)
     assert first["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == ids[0]
+
+
+# ------------------------------------------------------------------------ sfn_lambda_invocation_type
+
+
+def check_sfn_lambda_invocation_type(runtime_hooks: RecordingHooks, monkeypatch: pytest.MonkeyPatch) -> None:
+    """connect-lambda.html: InvocationType "Event" invokes asynchronously; the result's StatusCode is 202."""
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    create_function()
+    machine = json.loads(json.dumps(INVOKE_MACHINE))
+    machine["States"]["Call"]["Parameters"]["InvocationType"] = "Event"
+    sfn = client("stepfunctions")
+    arn = sfn.create_state_machine(name="async", definition=json.dumps(machine), roleArn=ROLE_ARN)
+    execution = sfn.start_execution(stateMachineArn=arn["stateMachineArn"], input="{}")["executionArn"]
+    assert finished_execution(sfn, execution)["status"] == "SUCCEEDED"
+    assert [kind for _, _, kind in runtime_hooks.invocations] == ["Event"]
+    assert task_result(sfn, execution)["StatusCode"] == 202
+
+
+@gap("sfn_lambda_invocation_type")
+def test_sfn_lambda_invocation_type_gap_in_plain_moto(
+    moto_aws: None, runtime_hooks: RecordingHooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with REGISTRY.enabled("lambda_invoke"):
+        check_sfn_lambda_invocation_type(runtime_hooks, monkeypatch)
+
+
+def test_sfn_lambda_invocation_type_patched(
+    moto_aws: None, runtime_hooks: RecordingHooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with REGISTRY.enabled("lambda_invoke", "sfn_lambda_invocation_type"):
+        check_sfn_lambda_invocation_type(runtime_hooks, monkeypatch)

@@ -24,7 +24,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.api import (
+    ExecutionFailedEventDetails,
+    HistoryEventType,
+    MapRunFailedEventDetails,
+)
 from moto.stepfunctions.parser.asl.antlt4utils.antlr4utils import from_string_literal
 from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
 from moto.stepfunctions.parser.asl.component.common.assign.assign_template_value_terminal import (
@@ -51,18 +55,26 @@ MAX_ASSIGN_BYTES = 256 * KIB
 MAX_EXECUTION_VARIABLE_BYTES = 10 * 1024 * KIB
 
 
-def _failure(env: Any, error: StatesErrorNameType, cause: str) -> FailureEventException:
+def states_failure(
+    env: Any,
+    error: StatesErrorNameType,
+    cause: str,
+    event_type: HistoryEventType = HistoryEventType.ExecutionFailed,
+) -> FailureEventException:
+    """A failure named ``error``. As ExecutionFailed (the default) it ends the execution past Retry and
+    Catch; as MapRunFailed it fails the state as a Task failure does, for Retry and Catch to see."""
     error_name = StatesErrorName(typ=error)
+    details: Any = (
+        {"executionFailedEventDetails": ExecutionFailedEventDetails(error=error_name.error_name, cause=cause)}
+        if event_type == HistoryEventType.ExecutionFailed
+        else {"mapRunFailedEventDetails": MapRunFailedEventDetails(error=error_name.error_name, cause=cause)}
+    )
     return FailureEventException(
         failure_event=FailureEvent(
             env=env,
             error_name=error_name,
-            event_type=HistoryEventType.ExecutionFailed,
-            event_details=EventDetails(  # type: ignore[typeddict-item]
-                executionFailedEventDetails=ExecutionFailedEventDetails(
-                    error=error_name.error_name, cause=cause
-                )
-            ),
+            event_type=event_type,
+            event_details=EventDetails(**details),  # type: ignore[typeddict-item]
         )
     )
 
@@ -79,7 +91,7 @@ def _apply_no_choice_matched(patcher: Patcher) -> None:
         except RuntimeError as exc:
             if not (exc.args and str(exc.args[0]).startswith("No branching option reached")):
                 raise
-            raise _failure(
+            raise states_failure(
                 env,
                 StatesErrorNameType.StatesNoChoiceMatched,
                 f"No Choice Rule matched and no Default was specified for the state '{self.name}'.",
@@ -147,7 +159,7 @@ def _apply_variable_limits(patcher: Patcher) -> None:
         sizes = {name: _size(value) for name, value in declarations.items()}
         for name, size in sizes.items():
             if size > MAX_VARIABLE_BYTES:
-                raise _failure(
+                raise states_failure(
                     env,
                     StatesErrorNameType.StatesRuntime,
                     f"The variable '{name}' is {size} bytes, "
@@ -155,7 +167,7 @@ def _apply_variable_limits(patcher: Patcher) -> None:
                 )
         total = sum(sizes.values())
         if total > MAX_ASSIGN_BYTES:
-            raise _failure(
+            raise states_failure(
                 env,
                 StatesErrorNameType.StatesRuntime,
                 f"The variables of this Assign are {total} bytes together, over the {MAX_ASSIGN_BYTES}-byte "
@@ -165,7 +177,7 @@ def _apply_variable_limits(patcher: Patcher) -> None:
         current = {**getattr(store, "_outer_scope", {}), **getattr(store, "_inner_scope", {}), **declarations}
         stored = sum(_size(value) for value in current.values())
         if stored > MAX_EXECUTION_VARIABLE_BYTES:
-            raise _failure(
+            raise states_failure(
                 env,
                 StatesErrorNameType.StatesRuntime,
                 f"The execution's variables would be {stored} bytes, over the "

@@ -25,6 +25,13 @@ with ``States.HeartbeatTimeout`` ("Handling errors in Step Functions workflows",
 https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html). moto raises its
 ``HeartbeatTimeoutError`` (a ``TimeoutError``) and reports every ``TimeoutError`` as
 ``States.Timeout``.
+
+``sfn_sync_without_callback``. ``.sync`` runs the job and waits for it on a service whose integration
+has no ``.waitForTaskToken`` (AWS Glue: "Run AWS Glue jobs with Step Functions", connect-glue.html,
+documents request-response and ``.sync``). moto's callback code builds a task-token endpoint only for
+services that support callbacks and then calls ``interrupt_all()`` on it unconditionally: every
+``glue:startJobRun.sync`` fails with ``States.Runtime`` (``'NoneType' object has no attribute
+'interrupt_all'``). The patch runs such a ``.sync`` task without the endpoint (moto's own polling).
 """
 
 from __future__ import annotations
@@ -43,6 +50,10 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_callback,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
     StateTaskService,
 )
@@ -230,5 +241,61 @@ SFN_HEARTBEAT_TIMEOUT = REGISTRY.register(
             "not States.HeartbeatTimeout"
         ),
         apply=_apply_heartbeat_timeout,
+    )
+)
+
+# ---------------------------------------------------------------------- sfn_sync_without_callback
+
+
+def _apply_sync_without_callback(patcher: Patcher) -> None:
+    callback_service = state_task_service_callback.StateTaskServiceCallback
+    original = callback_service._eval_integration_pattern
+    sync_conditions = (ResourceCondition.Sync, ResourceCondition.Sync2)
+
+    def _eval_integration_pattern(
+        self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: Any, state_credentials: Any
+    ) -> None:
+        condition = self.resource.condition
+        if (
+            ResourceCondition.WaitForTaskToken in self._supported_integration_patterns
+            or condition not in sync_conditions
+        ):
+            original(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+            return
+        task_output = env.stack.pop()
+        self.timeout.eval(env=env)
+        timeout_seconds = env.stack.pop()
+        env.stack.append(task_output)  # the sync resolver reads the start call's output
+        build = (
+            self._build_sync_resolver if condition == ResourceCondition.Sync else self._build_sync2_resolver
+        )
+        resolver = build(
+            env=env,
+            resource_runtime_part=resource_runtime_part,
+            normalised_parameters=normalised_parameters,
+            state_credentials=state_credentials,
+        )
+        outcome = self._eval_sync(
+            env=env,
+            sync_resolver=resolver,
+            timeout_seconds=timeout_seconds,
+            callback_endpoint=None,
+            heartbeat_endpoint=None,
+        )
+        # the polled API's response (GetJobRun's JobRun), its timestamps as the optimized integrations'
+        env.stack.append(to_response(outcome, None, sdk=False))
+
+    patcher.replace(callback_service, "_eval_integration_pattern", _eval_integration_pattern)
+
+
+SFN_SYNC_WITHOUT_CALLBACK = REGISTRY.register(
+    Patch(
+        name="sfn_sync_without_callback",
+        kind="gap",
+        summary=(
+            "a .sync task of a service without .waitForTaskToken (glue:startJobRun.sync) always fails with "
+            "States.Runtime ('NoneType' object has no attribute 'interrupt_all')"
+        ),
+        apply=_apply_sync_without_callback,
     )
 )

@@ -286,6 +286,20 @@ def _checked(env: Any, expression: str, bindings: dict[str, Any]) -> Any:
     return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
 
+def resolve_templates(env: Any, value: Any) -> Any:
+    """``value`` (a definition field moto does not parse) with every ``"{% expression %}"`` string in it
+    replaced by the expression's value over ``$states`` and the variables, as a JSONata state's fields."""
+    if isinstance(value, str) and value.startswith("{%") and value.endswith("%}"):
+        bindings = _variables(env)
+        bindings["states"] = _states(env)
+        return _checked(env, value[2:-2].strip(), bindings)
+    if isinstance(value, dict):
+        return {key: resolve_templates(env, item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve_templates(env, item) for item in value]
+    return value
+
+
 def _eval_jsonata(self: Any, env: Any) -> None:
     bindings = _variables(env)
     bindings["states"] = _states(env)

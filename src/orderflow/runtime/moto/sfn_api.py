@@ -13,6 +13,14 @@ ignores all three: the events always come oldest first, all at once.
 ``sfn_task_failure_cause``. SendTaskFailure's ``cause`` reaches the task's failure (API reference,
 https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html; a Catch sees
 it as ``Cause``). moto's handler reads ``error`` only and drops the cause.
+
+``sfn_invalid_definition``. CreateStateMachine and UpdateStateMachine refuse a definition that is not
+valid ASL with the error code ``InvalidDefinition`` (API reference, "Errors",
+https://docs.aws.amazon.com/step-functions/latest/apireference/API_CreateStateMachine.html), and a
+message naming the problem as AWS does (``Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED:
+...'``). moto raises its parser's exception class, which has no error code on the wire: boto3 sees an
+empty code. moto also accepts a ``Next``, ``Default`` or ``StartAt`` naming no state (the execution
+fails when it gets there); AWS refuses it as ``MISSING_TRANSITION_TARGET``.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import base64
 import json
 from typing import Any
 
+from moto.core.exceptions import AWSError
 from moto.core.responses import ActionResult, EmptyResult
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
@@ -134,5 +143,84 @@ SFN_TASK_FAILURE_CAUSE = REGISTRY.register(
         kind="gap",
         summary="SendTaskFailure drops the cause (the task fails with the error only)",
         apply=_apply_task_failure_cause,
+    )
+)
+
+# ------------------------------------------------------------------------- sfn_invalid_definition
+
+
+class InvalidDefinition(AWSError):
+    TYPE = "InvalidDefinition"
+    STATUS = 400
+
+
+def _invalid(kind: str, detail: str) -> InvalidDefinition:
+    return InvalidDefinition(f"Invalid State Machine Definition: '{kind}: {detail}'")
+
+
+def _missing_targets(machine: dict[str, Any], at: str) -> list[str]:
+    """The guide's "MISSING_TRANSITION_TARGET": StartAt, Next, Default and Catch's Next name a state of
+    the same States (branches and item processors are machines of their own)."""
+    found = machine.get("States")
+    states: dict[str, Any] = found if isinstance(found, dict) else {}
+    problems = []
+    if machine.get("StartAt") not in states:
+        problems.append(f"Missing 'StartAt' target: {machine.get('StartAt')} at {at}/StartAt")
+    for name, state in states.items():
+        if not isinstance(state, dict):
+            continue
+        here = f"{at}/States/{name}"
+        targets = [("Next", state.get("Next")), ("Default", state.get("Default"))]
+        for index, rule in enumerate(state.get("Choices") or []):
+            targets.append((f"Choices[{index}]/Next", rule.get("Next") if isinstance(rule, dict) else None))
+        for index, catcher in enumerate(state.get("Catch") or []):
+            targets.append(
+                (f"Catch[{index}]/Next", catcher.get("Next") if isinstance(catcher, dict) else None)
+            )
+        problems += [
+            f"Missing 'Next' target: {target} at {here}/{field}"
+            for field, target in targets
+            if isinstance(target, str) and target not in states
+        ]
+        for index, branch in enumerate(state.get("Branches") or []):
+            if isinstance(branch, dict):
+                problems += _missing_targets(branch, f"{here}/Branches[{index}]")
+        for field in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(field), dict):
+                problems += _missing_targets(state[field], f"{here}/{field}")
+    return problems
+
+
+def _apply_invalid_definition(patcher: Patcher) -> None:
+    original = StepFunctionsParserBackend._validate_definition
+
+    def _validate_definition(definition: str) -> None:
+        try:
+            machine = json.loads(definition)
+        except ValueError as exc:
+            raise _invalid("INVALID_JSON_DESCRIPTION", str(exc)) from None
+        if not isinstance(machine, dict):
+            raise _invalid("SCHEMA_VALIDATION_FAILED", "The definition is not a JSON object at /")
+        try:
+            original(definition)
+        except Exception as exc:  # moto's parser InvalidDefinition, which has no wire code
+            message = str(getattr(exc, "message", None) or exc)
+            raise _invalid("SCHEMA_VALIDATION_FAILED", message) from None
+        problems = _missing_targets(machine, "")
+        if problems:
+            raise _invalid("MISSING_TRANSITION_TARGET", ", ".join(problems))
+
+    patcher.replace(StepFunctionsParserBackend, "_validate_definition", staticmethod(_validate_definition))
+
+
+SFN_INVALID_DEFINITION = REGISTRY.register(
+    Patch(
+        name="sfn_invalid_definition",
+        kind="gap",
+        summary=(
+            "CreateStateMachine/UpdateStateMachine refuse an invalid definition with an empty error code "
+            "(not InvalidDefinition), and accept a Next/Default/StartAt that names no state"
+        ),
+        apply=_apply_invalid_definition,
     )
 )

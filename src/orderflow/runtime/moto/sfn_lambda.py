@@ -8,6 +8,11 @@ the Invoke response nested in its SDK metadata: ``ExecutedVersion``, ``Payload``
 invocation's ``aws_request_id``, the id on its START/END/REPORT log lines: the history says which
 invocation a task attempt was. moto 5.2.5 keeps only the InvocationResponse fields
 (``select_from_typed_dict``) and drops the metadata.
+
+``sfn_lambda_invocation_type``. The integration passes ``InvocationType`` on (connect-lambda.html lists
+``ClientContext``, ``FunctionName``, ``InvocationType``, ``Qualifier``, ``Payload``): ``"Event"``
+invokes asynchronously and the result's ``StatusCode`` is 202. moto's parameter list lacks it and drops
+the field: every invocation is synchronous, 200, with the function's result.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from moto.stepfunctions.parser.api import InvocationResponse
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_lambda
 from moto.utilities.collections import select_from_typed_dict
 
 from .registry import REGISTRY, Patch, Patcher
@@ -82,5 +88,22 @@ SFN_LAMBDA_REQUEST_ID = REGISTRY.register(
         "only StatusCode, Payload, ExecutedVersion...): the history does not say which invocation (request "
         "id) a task attempt was",
         _apply,
+    )
+)
+
+
+def _apply_invocation_type(patcher: Patcher) -> None:
+    bindings = state_task_service_lambda._SUPPORTED_API_PARAM_BINDINGS
+    widened = {action: {*names, "InvocationType"} for action, names in bindings.items()}
+    patcher.replace(state_task_service_lambda, "_SUPPORTED_API_PARAM_BINDINGS", widened)
+
+
+SFN_LAMBDA_INVOCATION_TYPE = REGISTRY.register(
+    Patch(
+        "sfn_lambda_invocation_type",
+        "gap",
+        'the lambda:invoke integration drops InvocationType: "Event" runs synchronously and answers 200 with '
+        "the function's result instead of 202",
+        _apply_invocation_type,
     )
 )
