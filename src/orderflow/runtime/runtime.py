@@ -137,6 +137,7 @@ class Runtime:
             stopping=self.stopping,
             resources=lambda: self.resources,
             functions_by_name=lambda: self._logical_by_name,
+            endpoint_url=self.endpoint_url,
         )
 
     # -------------------------------------------------------------------------------- lifecycle

@@ -2,7 +2,7 @@
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
 is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
-:mod:`.cloudwatch`, :mod:`.cfn_update`), and
+:mod:`.cloudwatch`, :mod:`.cfn_update`, :mod:`.events`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse. The
 patches, what each closes and its module are listed in ``docs/moto-patches.md`` (a test keeps that
@@ -28,6 +28,7 @@ from . import (
     cloudformation,
     cloudwatch,
     dynamodb,
+    events,
     hooks,
     iam,
     integrations,
@@ -61,6 +62,7 @@ __all__ = [
     "cloudformation",
     "cloudwatch",
     "dynamodb",
+    "events",
     "iam",
     "integrations",
     "interpreter",
@@ -128,6 +130,12 @@ REGISTRY.declare_order(
         state.SFN_PICKLE.name,
         backend_lookup.BACKEND_DICT_LOOKUP.name,
         sqs_send.SQS_SEND_ATTRIBUTES.name,
+        events.RULE_TARGETS.name,
+        events.S3_EVENTBRIDGE.name,
+        events.S3_LAMBDA.name,
+        events.S3_CFN_NOTIFICATIONS.name,
+        events.SNS_LAMBDA.name,
+        events.SNS_CFN_SUBSCRIPTION.name,
     ]
 )
 

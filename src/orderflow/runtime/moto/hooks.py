@@ -26,6 +26,10 @@ class Hooks(Protocol):
     def iam_denied(self, denial: Any) -> None:
         """A request of a role session was refused (``orderflow.runtime.moto.iam.Denial``)."""
 
+    def deliver_events(self, deliveries: list[Any]) -> None:
+        """EventBridge matched these (rule, target) pairs (``orderflow.runtime.event_input.Delivery``):
+        send each, after the request that made the event."""
+
 
 _hooks: Hooks | None = None
 _lock = threading.Lock()
