@@ -78,6 +78,7 @@ class RecordingHooks:
         self.stream_records: list[tuple[Any, dict[str, Any]]] = []
         self.execution_events: list[tuple[str, dict[str, Any]]] = []
         self.request_ids: list[str | None] = []
+        self.deliveries: list[Any] = []  # EventBridge's (rule, target) deliveries (event_input.Delivery)
 
     def invoke_function(
         self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
@@ -91,6 +92,9 @@ class RecordingHooks:
 
     def execution_event(self, kind: str, execution: dict[str, Any]) -> None:
         self.execution_events.append((kind, execution))
+
+    def deliver_events(self, deliveries: list[Any]) -> None:
+        self.deliveries.extend(deliveries)
 
 
 # -------------------------------------------------------------------------------------- helpers

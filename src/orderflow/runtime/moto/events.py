@@ -257,7 +257,7 @@ S3_EVENTBRIDGE = REGISTRY.register(
 
 def s3_record(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
     """The S3 event record (notification-content-structure.html), for one object."""
-    obj: dict[str, Any] = {"key": quote_plus(key.name), "sequencer": f"{uuid.uuid4().int % 16**18:018X}"}
+    obj: dict[str, Any] = {"key": quote_plus(key.name, safe="/"), "sequencer": f"{uuid.uuid4().int % 16**18:018X}"}
     if event_name.startswith("s3:ObjectCreated:"):
         obj.update(size=key.size, eTag=str(key.etag).replace('"', ""))
     if getattr(key, "version_id", None) and key.version_id != "null":
