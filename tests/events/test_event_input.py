@@ -77,7 +77,8 @@ def test_text_inside_a_string_is_escaped() -> None:
 
 def test_predefined_variables() -> None:
     out = transformed(
-        '{"rule": "<aws.events.rule-name>", "arn": "<aws.events.rule-arn>", "at": "<aws.events.event.ingestion-time>",'
+        '{"rule": "<aws.events.rule-name>", "arn": "<aws.events.rule-arn>",'
+        ' "at": "<aws.events.event.ingestion-time>",'
         ' "whole": <aws.events.event.json>, "bare": <aws.events.event>}',
         paths={},
     )
