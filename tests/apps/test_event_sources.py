@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -101,8 +102,10 @@ def test_sns_topic_delivers_to_the_subscribed_function(rt: Any) -> None:
 
 
 def test_schedules_fire_on_the_tick_hook(rt: Any) -> None:
-    """rate(1 hour) on a function (with its constant Input) and cron(0 2 * * ? *) on the state
-    machine (a Scheduled Event at 02:00 UTC): one tick two days on fires each once."""
+    """One tick two days on fires each schedule once: the Schedule events (scheduled rules: rate(1
+    hour) on a function, with its constant Input; cron(0 2 * * ? *) on the state machine, a Scheduled
+    Event at 02:00 UTC) and the ScheduleV2 ones (AWS::Scheduler::Schedule: the target's Input as is,
+    to a function and, at 09:00 Europe/Paris, to the state machine started as the schedule's role)."""
     schedules = rt.hooks.schedules
     machine = rt.outputs["NightlyArn"]
     now = schedules.clock()
@@ -125,6 +128,19 @@ def test_schedules_fire_on_the_tick_hook(rt: Any) -> None:
     assert event["resources"][0].split("/")[-1].startswith("evsrc-NightlyAtTwo-")
     when = dt.datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
     assert (when.hour, when.minute, when.second) == (2, 0, 0)
+
+    recorded(rt, "schedule-v2", lambda e: e == {"daily": True})
+    wait_until(
+        lambda: (
+            [e for e in executions_of(rt, machine) if json.loads(e["input"]) == {"morning": "Paris"}] or None
+        ),
+        "the Scheduler schedule's execution",
+    )
+    [paris] = [when for arn, when in schedules.fired if ":scheduler:" in arn and "MorningInParis" in arn]
+    assert (paris.astimezone(ZoneInfo("Europe/Paris")).hour, paris.minute) == (9, 0)
+    names = ("NightlyAtTwo", "NightlyMorningInParis", "OnDailyDaily", "OnTickHourly")
+    fired = sorted(next(n for n in names if n in arn) for arn, _ in schedules.fired)
+    assert fired == list(names), schedules.fired
 
 
 def test_a_step_functions_target_starts_as_the_rule_role(rt: Any, caplog: pytest.LogCaptureFixture) -> None:

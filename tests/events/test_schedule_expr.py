@@ -75,3 +75,13 @@ def test_at_fires_once() -> None:
     once = parse("at(2026-12-24T08:00:00)")
     assert once.next_after(T0) == at(2026, 12, 24, 8, 0)
     assert once.next_after(at(2026, 12, 24, 8, 0)) is None
+
+
+def test_cron_and_at_in_a_time_zone() -> None:
+    """Scheduler's ScheduleExpressionTimezone: 09:00 in Paris is 08:00 UTC in winter, 07:00 in summer."""
+    assert parse("cron(0 9 * * ? *)", "Europe/Paris").next_after(T0) == at(2026, 12, 8, 8, 0)
+    summer = at(2027, 7, 1, 0, 0)
+    assert parse("cron(0 9 * * ? *)", "Europe/Paris").next_after(summer) == at(2027, 7, 1, 7, 0)
+    assert parse("at(2026-12-24T08:00:00)", "America/New_York").next_after(T0) == at(2026, 12, 24, 13, 0)
+    with pytest.raises(ScheduleError, match="time zone"):
+        parse("cron(0 9 * * ? *)", "Mars/Olympus")

@@ -350,3 +350,46 @@ def test_sns_cfn_subscription_gap_in_plain_moto(moto_aws: None) -> None:
 def test_sns_cfn_subscription_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("sns_cfn_subscription"):
         check_sns_cfn_subscription()
+
+
+# ---------------------------------------------------------------------------- scheduler_cfn_schedule
+
+
+def check_scheduler_cfn_schedule() -> None:
+    target = {
+        "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn",
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r",
+    }
+    template = {
+        "Resources": {
+            "Daily": {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {
+                    "ScheduleExpression": "cron(0 9 * * ? *)",
+                    "ScheduleExpressionTimezone": "Europe/Paris",
+                    "FlexibleTimeWindow": {"Mode": "OFF"},
+                    "Target": dict(target, Input='{"daily": true}'),
+                },
+            }
+        },
+        "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Daily", "Arn"]}}},
+    }
+    try:
+        stack = create_stack(template)
+    except AttributeError as exc:  # plain moto: GetAtt of a type it does not know
+        raise AssertionError(f"CreateStack failed: {exc!r}") from exc
+    schedules = client("scheduler").list_schedules()["Schedules"]
+    assert [s["Target"]["Arn"] for s in schedules] == [target["Arn"]], schedules
+    got = client("scheduler").get_schedule(Name=schedules[0]["Name"])
+    assert got["ScheduleExpressionTimezone"] == "Europe/Paris" and got["Target"]["Input"] == '{"daily": true}'
+    assert stack["Outputs"][0]["OutputValue"] == got["Arn"]
+
+
+@gap("scheduler_cfn_schedule", "AWS::Scheduler::Schedule has no CloudFormation support: no schedule")
+def test_scheduler_cfn_schedule_gap_in_plain_moto(moto_aws: None) -> None:
+    check_scheduler_cfn_schedule()
+
+
+def test_scheduler_cfn_schedule_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("scheduler_cfn_schedule"):
+        check_scheduler_cfn_schedule()

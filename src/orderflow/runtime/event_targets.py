@@ -6,7 +6,8 @@ a schedule) is queued; one thread sends each through the embedded AWS's own API,
 
 - Step Functions: ``StartExecution`` signed as a session of the target's ``RoleArn`` (EventBridge
   needs that role; IAM checks it like any role session, and a target without one is not delivered);
-- Lambda: ``Invoke`` with ``InvocationType: Event`` (asynchronous, the function's own worker path);
+- Lambda: ``Invoke`` with ``InvocationType: Event`` (asynchronous, the function's own worker path),
+  as the target's role where it has one (EventBridge Scheduler's targets do);
 - SQS: ``SendMessage`` (``SqsParameters.MessageGroupId`` for FIFO queues);
 - SNS: ``Publish``.
 
@@ -87,7 +88,7 @@ class EventDelivery:
             if service == "states":
                 self._start_execution(delivery)
             elif service == "lambda":
-                self._client_for("lambda").invoke(
+                self._client_for("lambda", delivery.role_arn).invoke(
                     FunctionName=delivery.arn, InvocationType="Event", Payload=delivery.input.encode()
                 )
             elif service == "sqs":

@@ -5,13 +5,14 @@ them (UTC): a rate's unit is ``minute(s)``, ``hour(s)`` or ``day(s)`` (singular 
 fields with ``*``, ``,``, ``-``, ``/``; ``?`` in day-of-month or day-of-week (one of them must be
 ``?``); month names JAN-DEC and day names SUN-SAT (1 = Sunday). ``L``, ``W`` and ``#`` are not
 supported locally (:class:`ScheduleError` says so). EventBridge Scheduler's ``at(yyyy-mm-ddThh:mm:ss)``
-is a one-time schedule.
+is a one-time schedule; Scheduler's ``ScheduleExpressionTimezone`` is honoured for cron() and at().
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from dataclasses import dataclass
 
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
@@ -38,18 +39,25 @@ class Schedule:
     rate_seconds: int | None = None
     fields: tuple[frozenset[int] | None, ...] = ()  # minute, hour, dom, month, dow, year (None: any)
     at: dt.datetime | None = None
+    zone: dt.tzinfo = dt.UTC  # cron() and at() are in this time zone (EventBridge Scheduler's timezone)
 
     def next_after(self, when: dt.datetime) -> dt.datetime | None:
-        """The first firing strictly after ``when`` (UTC); None: never again."""
+        """The first firing strictly after ``when``, in UTC; None: never again."""
         when = when.astimezone(dt.UTC)
         if self.rate_seconds is not None:
             return when + dt.timedelta(seconds=self.rate_seconds)
         if self.at is not None:
             return self.at if self.at > when else None
-        return _next_cron(self.fields, when)
+        found = _next_cron(self.fields, when.astimezone(self.zone))
+        return None if found is None else found.astimezone(dt.UTC)
 
 
-def parse(expression: str) -> Schedule:
+def parse(expression: str, timezone: str = "UTC") -> Schedule:
+    """The schedule of ``expression``; ``timezone`` (an IANA name) is where cron() and at() count."""
+    try:
+        zone: dt.tzinfo = dt.UTC if timezone in ("", "UTC") else zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"{expression}: unknown time zone {timezone!r}") from None
     text = expression.strip()
     rate = _RATE.match(text)
     if rate:
@@ -61,7 +69,8 @@ def parse(expression: str) -> Schedule:
         return Schedule(text, rate_seconds=value * _UNIT_SECONDS[unit.rstrip("s")])
     at = _AT.match(text)
     if at:
-        return Schedule(text, at=dt.datetime.fromisoformat(at.group(1)).replace(tzinfo=dt.UTC))
+        local = dt.datetime.fromisoformat(at.group(1)).replace(tzinfo=zone)
+        return Schedule(text, at=local.astimezone(dt.UTC), zone=zone)
     cron = _CRON.match(text)
     if not cron:
         raise ScheduleError(f"{expression}: not a rate(...), cron(...) or at(...) expression")
@@ -84,7 +93,7 @@ def parse(expression: str) -> Schedule:
         _field(part, low, high, names, expression)
         for part, (low, high, names) in zip(parts, ranges, strict=True)
     )
-    return Schedule(text, fields=fields)
+    return Schedule(text, fields=fields, zone=zone)
 
 
 def _field(text: str, low: int, high: int, names: dict[str, int], expression: str) -> frozenset[int] | None:
@@ -122,6 +131,7 @@ def _number(text: str, names: dict[str, int], expression: str) -> int:
 
 
 def _next_cron(fields: tuple[frozenset[int] | None, ...], when: dt.datetime) -> dt.datetime | None:
+    """The first matching minute after ``when`` (in the schedule's zone), in that zone."""
     minutes, hours, doms, months, dows, years = fields
     start = when.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
     day = start.date()
@@ -140,6 +150,6 @@ def _next_cron(fields: tuple[frozenset[int] | None, ...], when: dt.datetime) -> 
                 first_minute = start.minute if (day == start.date() and hour == start.hour) else 0
                 for minute in range(first_minute, 60):
                     if minutes is None or minute in minutes:
-                        return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
+                        return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=when.tzinfo)
         day += dt.timedelta(days=1)
     return None

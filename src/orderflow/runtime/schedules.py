@@ -1,4 +1,5 @@
-"""Schedules that fire: EventBridge rules with a ``ScheduleExpression`` (SAM ``Schedule`` events).
+"""Schedules that fire: EventBridge rules with a ``ScheduleExpression`` (SAM ``Schedule`` events)
+and EventBridge Scheduler schedules (SAM ``ScheduleV2`` events, ``AWS::Scheduler::Schedule``).
 
 Each enabled scheduled rule (read from the embedded AWS at every tick, so rules created while the
 stack runs count too) keeps a cursor in *schedule time*: the time of its next firing by its
@@ -29,7 +30,8 @@ log = logging.getLogger("orderflow.runtime")
 MIN_PERIOD_S = 1.0  # real seconds between two firings of one schedule, at least
 MAX_WAIT_S = 1.0  # the thread looks for new or changed rules at least this often
 
-Rules = Callable[[], list[tuple[str, str, str]]]  # (rule ARN, name, expression)
+# (rule or schedule ARN, name, expression[, time zone]): scheduled rules and Scheduler schedules
+Rules = Callable[[], list[tuple[str, ...]]]
 Fire = Callable[[str, dt.datetime], None]
 
 
@@ -88,11 +90,13 @@ class Scheduler:
         with self._lock:
             now = self.clock() if now is None else now
             seen = set()
-            for arn, name, expression in self._rules():
-                key = (arn, expression)
+            for entry in self._rules():
+                arn, name, expression = entry[:3]
+                zone = entry[3] if len(entry) > 3 else "UTC"
+                key = (arn, f"{expression} {zone}")
                 seen.add(key)
                 if key not in self._cursors:
-                    self._cursors[key] = self._cursor(name, expression, now)
+                    self._cursors[key] = self._cursor(name, expression, zone, now)
                 cursor = self._cursors[key]
                 if cursor is None or cursor.due > now:
                     continue
@@ -112,9 +116,9 @@ class Scheduler:
             dues = [c.due for c in self._cursors.values() if c is not None]
             return min(dues) if dues else None
 
-    def _cursor(self, name: str, expression: str, now: float) -> _Cursor | None:
+    def _cursor(self, name: str, expression: str, zone: str, now: float) -> _Cursor | None:
         try:
-            schedule = parse(expression)
+            schedule = parse(expression, zone)
         except ScheduleError as exc:
             log.warning("rule %s: schedule %s", name, exc)
             return None

@@ -136,6 +136,7 @@ REGISTRY.declare_order(
         events.S3_CFN_NOTIFICATIONS.name,
         events.SNS_LAMBDA.name,
         events.SNS_CFN_SUBSCRIPTION.name,
+        events.SCHEDULER_CFN_SCHEDULE.name,
     ]
 )
 

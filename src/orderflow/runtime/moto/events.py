@@ -123,38 +123,79 @@ def _apply_rule_targets(patcher: Patcher) -> None:
     patcher.replace(Rule, "send_to_targets", send_to_targets)
 
 
-def scheduled_rules(account_id: str, region: str) -> list[tuple[str, str, str]]:
-    """(rule ARN, name, ScheduleExpression) of every ENABLED rule with a schedule, on every bus."""
+def scheduled_rules(account_id: str, region: str) -> list[tuple[str, ...]]:
+    """(ARN, name, expression[, time zone]) of every ENABLED scheduled rule (every bus) and every
+    ENABLED EventBridge Scheduler schedule."""
+    from moto.scheduler.models import scheduler_backends
+
     backend = events_backends[account_id][region]
-    return [
+    found: list[tuple[str, ...]] = [
         (rule.arn, rule.name, rule.scheduled_expression)
         for bus in list(backend.event_buses.values())
         for rule in list(bus.rules.values())
         if rule.scheduled_expression and rule.state == "ENABLED"
     ]
+    for group in list(scheduler_backends[account_id][region].schedule_groups.values()):
+        for schedule in list(group.schedules.values()):
+            if schedule.state == "ENABLED":
+                found.append(
+                    (
+                        schedule.arn,
+                        schedule.name,
+                        schedule.schedule_expression,
+                        schedule.schedule_expression_timezone,
+                    )
+                )
+    return found
 
 
-def fire_schedule(account_id: str, region: str, rule_arn: str, when: dt.datetime) -> list[Delivery]:
-    """The "Scheduled Event" of ``rule_arn`` at ``when``, for each of its targets (none if the rule
-    is gone or disabled). The caller delivers them."""
-    for arn, _name, _expression in scheduled_rules(account_id, region):
-        if arn != rule_arn:
-            continue
-        backend = events_backends[account_id][region]
-        rule = next(r for bus in backend.event_buses.values() for r in bus.rules.values() if r.arn == arn)
-        event = {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Scheduled Event",
-            "source": "aws.events",
-            "account": account_id,
-            "time": iso_time(when),
-            "region": region,
-            "resources": [rule_arn],
-            "detail": {},
-        }
-        return deliveries(rule, event)
-    return []
+def _rule(account_id: str, region: str, arn: str) -> Any:
+    backend = events_backends[account_id][region]
+    return next((r for bus in backend.event_buses.values() for r in bus.rules.values() if r.arn == arn), None)
+
+
+def _schedule(account_id: str, region: str, arn: str) -> Any:
+    from moto.scheduler.models import scheduler_backends
+
+    groups = scheduler_backends[account_id][region].schedule_groups.values()
+    return next((s for g in groups for s in g.schedules.values() if s.arn == arn), None)
+
+
+def fire_schedule(account_id: str, region: str, arn: str, when: dt.datetime) -> list[Delivery]:
+    """What firing ``arn`` at ``when`` delivers (none if it is gone or disabled); the caller delivers.
+
+    A scheduled rule sends each target the "Scheduled Event" (its input options apply); a Scheduler
+    schedule sends its one target the target's ``Input`` as is (``{}`` without one), as its role."""
+    if ":scheduler:" in arn:
+        schedule = _schedule(account_id, region, arn)
+        if schedule is None or schedule.state != "ENABLED":
+            return []
+        target = schedule.target
+        return [
+            Delivery(
+                rule_arn=arn,
+                target_id=schedule.name,
+                arn=str(target["Arn"]),
+                input=str(target.get("Input") or "{}"),
+                role_arn=target.get("RoleArn"),
+                message_group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
+            )
+        ]
+    rule = _rule(account_id, region, arn)
+    if rule is None or rule.state != "ENABLED":
+        return []
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account_id,
+        "time": iso_time(when),
+        "region": region,
+        "resources": [arn],
+        "detail": {},
+    }
+    return deliveries(rule, event)
 
 
 RULE_TARGETS = REGISTRY.register(
@@ -257,7 +298,10 @@ S3_EVENTBRIDGE = REGISTRY.register(
 
 def s3_record(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
     """The S3 event record (notification-content-structure.html), for one object."""
-    obj: dict[str, Any] = {"key": quote_plus(key.name, safe="/"), "sequencer": f"{uuid.uuid4().int % 16**18:018X}"}
+    obj: dict[str, Any] = {
+        "key": quote_plus(key.name, safe="/"),
+        "sequencer": f"{uuid.uuid4().int % 16**18:018X}",
+    }
     if event_name.startswith("s3:ObjectCreated:"):
         obj.update(size=key.size, eTag=str(key.etag).replace('"', ""))
     if getattr(key, "version_id", None) and key.version_id != "null":
@@ -506,17 +550,23 @@ class CfnSubscription(_CfnModel):
             sns_backends[account_id][resource_name.split(":")[3]].unsubscribe(resource_name)
 
 
-def _apply_sns_cfn_subscription(patcher: Patcher) -> None:
-    from moto.cloudformation import parsing
+def _cfn_type(resource_type: str, model: Any) -> Any:
+    """A patch's apply: CloudFormation creates ``resource_type`` with ``model``."""
 
-    original = parsing.resource_class_from_type
+    def apply(patcher: Patcher) -> None:
+        from moto.cloudformation import parsing
 
-    def resource_class_from_type(resource_type: str) -> Any:
-        if resource_type == "AWS::SNS::Subscription":
-            return CfnSubscription
-        return original(resource_type)
+        original = parsing.resource_class_from_type
 
-    patcher.replace(parsing, "resource_class_from_type", resource_class_from_type)
+        def resource_class_from_type(name: str) -> Any:
+            return model if name == resource_type else original(name)
+
+        patcher.replace(parsing, "resource_class_from_type", resource_class_from_type)
+
+    return apply
+
+
+_apply_sns_cfn_subscription = _cfn_type("AWS::SNS::Subscription", CfnSubscription)
 
 
 SNS_CFN_SUBSCRIPTION = REGISTRY.register(
@@ -527,5 +577,68 @@ SNS_CFN_SUBSCRIPTION = REGISTRY.register(
         "in the template): nothing is subscribed; here it is SNS's Subscribe, with its FilterPolicy, "
         "FilterPolicyScope and RawMessageDelivery",
         _apply_sns_cfn_subscription,
+    )
+)
+
+
+class CfnSchedule(_CfnModel):
+    """AWS::Scheduler::Schedule through EventBridge Scheduler's CreateSchedule (Ref: its name)."""
+
+    def __init__(self, name: str, arn: str) -> None:
+        self.physical_resource_id = name
+        self.arn = arn
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            return self.arn
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
+    ) -> Any:
+        from moto.scheduler.models import scheduler_backends
+
+        props = cloudformation_json.get("Properties") or {}
+        args: dict[str, Any] = {
+            "description": props.get("Description"),
+            "end_date": props.get("EndDate"),
+            "flexible_time_window": props.get("FlexibleTimeWindow") or {"Mode": "OFF"},
+            "group_name": props.get("GroupName"),
+            "kms_key_arn": props.get("KmsKeyArn"),
+            "name": props.get("Name") or resource_name,
+            "schedule_expression": props["ScheduleExpression"],
+            "schedule_expression_timezone": props.get("ScheduleExpressionTimezone"),
+            "start_date": props.get("StartDate"),
+            "state": props.get("State"),
+            "target": dict(props["Target"]),
+            "action_after_completion": props.get("ActionAfterCompletion"),
+        }
+        schedule = scheduler_backends[account_id][region_name].create_schedule(**args)
+        return cls(schedule.name, schedule.arn)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
+        from moto.scheduler.models import scheduler_backends
+
+        group = (cloudformation_json.get("Properties") or {}).get("GroupName")
+        scheduler_backends[account_id][region_name].delete_schedule(group, resource_name)
+
+
+SCHEDULER_CFN_SCHEDULE = REGISTRY.register(
+    Patch(
+        "scheduler_cfn_schedule",
+        "gap",
+        "AWS::Scheduler::Schedule has no CloudFormation support (SAM's ScheduleV2 event): no schedule "
+        "exists; here it is Scheduler's CreateSchedule, its Arn attribute the schedule's",
+        _cfn_type("AWS::Scheduler::Schedule", CfnSchedule),
     )
 )
