@@ -27,7 +27,7 @@ TEMPLATE = Path(__file__).parent / "event_sources" / "template.yaml"
 @pytest.fixture(scope="module")
 def rt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     with running(TEMPLATE, "evsrc", state_dir=tmp_path_factory.mktemp("state")) as runtime:
-        runtime.hooks.schedules.stop()  # the tests drive the schedules with tick(), not the clock
+        runtime.schedules.stop()  # the tests drive the schedules with tick(), not the clock
         yield runtime
 
 
@@ -106,7 +106,7 @@ def test_schedules_fire_on_the_tick_hook(rt: Any) -> None:
     hour) on a function, with its constant Input; cron(0 2 * * ? *) on the state machine, a Scheduled
     Event at 02:00 UTC) and the ScheduleV2 ones (AWS::Scheduler::Schedule: the target's Input as is,
     to a function and, at 09:00 Europe/Paris, to the state machine started as the schedule's role)."""
-    schedules = rt.hooks.schedules
+    schedules = rt.schedules
     machine = rt.outputs["NightlyArn"]
     now = schedules.clock()
     schedules.tick(now)  # both rules seen: their cursors start now
@@ -155,7 +155,7 @@ def test_a_step_functions_target_starts_as_the_rule_role(rt: Any, caplog: pytest
     )
     with caplog.at_level(logging.WARNING, logger="orderflow.runtime"):
         put_order(rt, "o-denied", 1, source="tests.denied")
-        assert rt.hooks.events.wait_idle(10)
+        assert rt.wait_for_events(10)
     [(delivery, why)] = [(d, w) for d, w in rt.hooks.events.failed if d.rule_arn.endswith("/denied")]
     assert delivery.role_arn == role["Arn"]
     assert "AccessDenied" in why or "not authorized" in why

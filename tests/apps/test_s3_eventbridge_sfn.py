@@ -31,7 +31,7 @@ def test_an_upload_starts_the_workflow_which_records_the_object(rt: Any) -> None
     s3, bucket = rt.client("s3"), rt.outputs["InboxBucket"]
     s3.put_object(Bucket=bucket, Key="drafts/ignored.txt", Body=b"not under uploads/")
     s3.put_object(Bucket=bucket, Key="uploads/report.csv", Body=b"a,b\n1,2\n", ContentType="text/csv")
-    assert rt.hooks.events.wait_idle(10)  # every matched delivery made (the rule matched one upload)
+    assert rt.wait_for_events(10)  # every matched delivery made (the rule matched one upload)
     [execution] = executions_of(rt, rt.outputs["IngestArn"])
     event = json.loads(execution["input"])
     assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
@@ -59,7 +59,7 @@ def test_a_delete_is_not_an_object_created_event(rt: Any) -> None:
     s3, bucket = rt.client("s3"), rt.outputs["InboxBucket"]
     before = len(executions_of(rt, rt.outputs["IngestArn"]))
     s3.put_object(Bucket=bucket, Key="uploads/gone.txt", Body=b"x")
-    assert rt.hooks.events.wait_idle(10)
+    assert rt.wait_for_events(10)
     s3.delete_object(Bucket=bucket, Key="uploads/gone.txt")
-    assert rt.hooks.events.wait_idle(10)
+    assert rt.wait_for_events(10)
     assert len(executions_of(rt, rt.outputs["IngestArn"])) == before + 1

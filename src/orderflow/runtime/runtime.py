@@ -532,6 +532,16 @@ class Runtime:
         return streams.wait_idle(timeout) if streams else True
 
     @property
+    def schedules(self) -> Any:
+        """The scheduler of scheduled rules and Scheduler schedules (``tick(now)``, ``fired``)."""
+        return self.hooks.schedules
+
+    def wait_for_events(self, timeout: float = 10.0) -> bool:
+        """Block until every EventBridge target delivery matched so far was made (or failed)."""
+        events = self.hooks.events
+        return events.wait_idle(timeout) if events else True
+
+    @property
     def iam_denials(self) -> list[Any]:
         """Every request of a role session IAM refused (``moto.iam.Denial``), in order."""
         return self.hooks.iam_denials
