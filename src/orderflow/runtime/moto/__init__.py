@@ -2,7 +2,7 @@
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
 is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
-:mod:`.cloudwatch`, :mod:`.cfn_update`, :mod:`.events`), and
+:mod:`.cloudwatch`, :mod:`.cfn_update`, :mod:`.events`, :mod:`.notifications`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse. The
 patches, what each closes and its module are listed in ``docs/moto-patches.md`` (a test keeps that
@@ -34,6 +34,7 @@ from . import (
     integrations,
     interpreter,
     jsonata,
+    notifications,
     ses,
     sfn,
     sfn_api,
@@ -67,6 +68,7 @@ __all__ = [
     "integrations",
     "interpreter",
     "jsonata",
+    "notifications",
     "ses",
     "sfn",
     "sfn_api",
@@ -131,11 +133,11 @@ REGISTRY.declare_order(
         backend_lookup.BACKEND_DICT_LOOKUP.name,
         sqs_send.SQS_SEND_ATTRIBUTES.name,
         events.RULE_TARGETS.name,
-        events.S3_EVENTBRIDGE.name,
-        events.S3_LAMBDA.name,
-        events.S3_CFN_NOTIFICATIONS.name,
-        events.SNS_LAMBDA.name,
-        events.SNS_CFN_SUBSCRIPTION.name,
+        notifications.S3_EVENTBRIDGE.name,
+        notifications.S3_LAMBDA.name,
+        notifications.S3_CFN_NOTIFICATIONS.name,
+        notifications.SNS_LAMBDA.name,
+        notifications.SNS_CFN_SUBSCRIPTION.name,
         events.SCHEDULER_CFN_SCHEDULE.name,
     ]
 )
