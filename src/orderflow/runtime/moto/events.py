@@ -82,7 +82,9 @@ def deliveries(rule: Any, event: dict[str, Any]) -> list[Delivery]:
                 target_id=str(target.get("Id", "")),
                 arn=arn,
                 input=text,
-                role_arn=target.get("RoleArn"),
+                # EventBridge uses the role for Step Functions; Lambda, SQS and SNS are reached through
+                # their resource policies (eb-use-resource-based.html), whatever RoleArn says
+                role_arn=target.get("RoleArn") if _service(arn) == "states" else None,
                 message_group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
             )
         )
