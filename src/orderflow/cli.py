@@ -135,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-scale",
         default=None,
         help="scale Retry back-off and Wait sleeps (and botocore's retry sleeps in the functions, "
-        "the stream mappings' retry back-off): "
-        "0 skips them, 1 is real time (default $ORDERFLOW_TIME_SCALE or 1)",
+        "the stream mappings' retry back-off, the time between schedule firings: 0.001 fires a "
+        "rate(1 hour) every 3.6 s): 0 skips them, 1 is real time (default $ORDERFLOW_TIME_SCALE or 1)",
     )
     up.add_argument(
         "--faults",

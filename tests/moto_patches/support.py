@@ -84,6 +84,7 @@ class RecordingHooks:
         self.sns_deliveries: list[tuple[str, str, str]] = []
         self.events_rules: list[tuple[str, str, str | None, int, bool]] = []
         self.request_ids: list[str | None] = []
+        self.deliveries: list[Any] = []  # EventBridge's (rule, target) deliveries (event_input.Delivery)
 
     def invoke_function(
         self, function_name: str, event: Any, invocation_type: str, request_id: str | None = None
@@ -105,6 +106,9 @@ class RecordingHooks:
         self, bus_name: str, rule_name: str, event_id: str | None, invoked: int, failed: bool
     ) -> None:
         self.events_rules.append((bus_name, rule_name, event_id, invoked, failed))
+
+    def deliver_events(self, deliveries: list[Any]) -> None:
+        self.deliveries.extend(deliveries)
 
 
 # -------------------------------------------------------------------------------------- helpers

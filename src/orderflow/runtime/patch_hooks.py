@@ -17,9 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .aws_wire import lambda_crash_payload
+from .event_input import Delivery
+from .event_targets import EventDelivery
 from .faults import CRASH, FaultEngine, Injection
 from .lambdas import lambda_error
 from .model import FunctionThrottled, InvokeResult
+from .moto import events as moto_events
+from .moto import iam as moto_iam
+from .schedules import Scheduler
 from .service_metrics import ServiceMetrics
 from .stopping import Stopping
 from .streams import StreamDispatchers
@@ -83,8 +88,10 @@ class RuntimeHooks:
         stopping: Stopping,
         resources: Callable[[], dict[str, str]],
         functions_by_name: Callable[[], dict[str, str]],
+        endpoint_url: str = "",
     ) -> None:
         self.invoke = invoke
+        self.endpoint_url = endpoint_url
         self.account_id = account_id
         self.region = region
         self.time_scale = time_scale
@@ -96,6 +103,8 @@ class RuntimeHooks:
         self.service_metrics: ServiceMetrics | None = None
         self.streams: StreamDispatchers | None = None
         self._async: ThreadPoolExecutor | None = None
+        self.events: EventDelivery | None = None  # EventBridge's deliveries to rule targets
+        self.schedules: Scheduler | None = None  # scheduled rules firing
         self.quiet = False  # after the stop's snapshot: interrupted executions end unseen
         # IAM denials are logged once each (function, action, resource) and all kept here.
         self.iam_denials: list[Any] = []
@@ -110,8 +119,24 @@ class RuntimeHooks:
             self._stream_invoke, self.account_id, self.region, time_scale=self.time_scale
         )
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
+        account, region = self.account_id, self.region
+        self.events = EventDelivery(
+            self.endpoint_url, region, lambda role: moto_iam.assume_role(account, role, "EventBridge")
+        )
+        self.schedules = Scheduler(
+            lambda: moto_events.scheduled_rules(account, region),
+            lambda arn, when: self.deliver_events(moto_events.fire_schedule(account, region, arn, when)),
+            time_scale=self.time_scale,
+        )
+        self.schedules.start()
 
     def close(self) -> None:
+        if self.schedules is not None:
+            self.schedules.stop()
+            self.schedules = None
+        if self.events is not None:
+            self.events.stop()
+            self.events = None
         if self.streams is not None:
             self.streams.stop()
             self.streams = None
@@ -155,6 +180,13 @@ class RuntimeHooks:
         if injection is not None and injection.error is not None and self.service_metrics is not None:
             self.service_metrics.lambda_injection(function_name, injection.error.code)
         return injection
+
+    # ------------------------------------------------------------------------------- EventBridge
+
+    def deliver_events(self, deliveries: list[Delivery]) -> None:
+        """Rule targets matched by an event or a schedule: delivered by :attr:`events`' thread."""
+        if self.events is not None and deliveries:
+            self.events.submit(deliveries)
 
     # ----------------------------------------------------------------------------------- streams
 

@@ -137,6 +137,7 @@ class Runtime:
             stopping=self.stopping,
             resources=lambda: self.resources,
             functions_by_name=lambda: self._logical_by_name,
+            endpoint_url=self.endpoint_url,
         )
 
     # -------------------------------------------------------------------------------- lifecycle
@@ -529,6 +530,16 @@ class Runtime:
         """Block until every stream record written so far was handled by its mappings."""
         streams = self.hooks.streams
         return streams.wait_idle(timeout) if streams else True
+
+    @property
+    def schedules(self) -> Any:
+        """The scheduler of scheduled rules and Scheduler schedules (``tick(now)``, ``fired``)."""
+        return self.hooks.schedules
+
+    def wait_for_events(self, timeout: float = 10.0) -> bool:
+        """Block until every EventBridge target delivery matched so far was made (or failed)."""
+        events = self.hooks.events
+        return events.wait_idle(timeout) if events else True
 
     @property
     def iam_denials(self) -> list[Any]:

@@ -2,7 +2,7 @@
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
 is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
-:mod:`.cloudwatch`, :mod:`.cfn_update`), and
+:mod:`.cloudwatch`, :mod:`.cfn_update`, :mod:`.events`, :mod:`.notifications`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse. The
 patches, what each closes and its module are listed in ``docs/moto-patches.md`` (a test keeps that
@@ -29,6 +29,7 @@ from . import (
     cloudwatch,
     distributed_map,
     dynamodb,
+    events,
     hooks,
     iam,
     integrations,
@@ -36,6 +37,7 @@ from . import (
     jsonata,
     map_results,
     messaging,
+    notifications,
     ses,
     sfn,
     sfn_api,
@@ -66,12 +68,14 @@ __all__ = [
     "cloudwatch",
     "distributed_map",
     "dynamodb",
+    "events",
     "iam",
     "integrations",
     "interpreter",
     "jsonata",
     "map_results",
     "messaging",
+    "notifications",
     "ses",
     "sfn",
     "sfn_api",
@@ -146,6 +150,13 @@ REGISTRY.declare_order(
         state.SFN_PICKLE.name,
         backend_lookup.BACKEND_DICT_LOOKUP.name,
         sqs_send.SQS_SEND_ATTRIBUTES.name,
+        events.RULE_TARGETS.name,
+        notifications.S3_EVENTBRIDGE.name,
+        notifications.S3_LAMBDA.name,
+        notifications.S3_CFN_NOTIFICATIONS.name,
+        notifications.SNS_LAMBDA.name,
+        notifications.SNS_CFN_SUBSCRIPTION.name,
+        events.SCHEDULER_CFN_SCHEDULE.name,
     ]
 )
 

@@ -34,6 +34,10 @@ class Hooks(Protocol):
     ) -> None:
         """An EventBridge rule matched an event: the targets it invoked, whether that failed."""
 
+    def deliver_events(self, deliveries: list[Any]) -> None:
+        """EventBridge matched these (rule, target) pairs (``orderflow.runtime.event_input.Delivery``):
+        send each, after the request that made the event."""
+
 
 _hooks: Hooks | None = None
 _lock = threading.Lock()
