@@ -71,7 +71,7 @@ def check_events_rule_targets(recorded: RecordingHooks) -> None:
     assert {d.rule_arn for d in recorded.deliveries} == {rule_arn}
 
 
-@gap("events_rule_targets", "a Lambda target raises NotImplementedError; a text InputTemplate fails to parse")
+@gap("events_rule_targets")
 def test_events_rule_targets_gap_in_plain_moto(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
     check_events_rule_targets(runtime_hooks)
 
@@ -143,7 +143,7 @@ def check_scheduler_cfn_schedule() -> None:
     assert stack["Outputs"][0]["OutputValue"] == got["Arn"]
 
 
-@gap("scheduler_cfn_schedule", "AWS::Scheduler::Schedule has no CloudFormation support: no schedule")
+@gap("scheduler_cfn_schedule")
 def test_scheduler_cfn_schedule_gap_in_plain_moto(moto_aws: None) -> None:
     check_scheduler_cfn_schedule()
 
