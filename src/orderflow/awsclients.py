@@ -1,15 +1,17 @@
-"""boto3 clients for a running local runtime (``orderflow up``), with one-line errors."""
+"""boto3 clients for a running local runtime (``orderflow up``), with one-line errors.
+
+boto3 is imported when a client is first made (not with this module): ``orderflow --help``,
+``--version`` and the commands that need no AWS API import :class:`CliError` from here without it.
+"""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError
+if TYPE_CHECKING:
+    import boto3
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 DEFAULT_REGION = "us-east-1"
 
 
@@ -17,15 +19,13 @@ class CliError(Exception):
     """A problem to report as one line on stderr (exit 1)."""
 
 
-def default_endpoint() -> str:
-    return os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
-
-
 def default_region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
 def session() -> boto3.session.Session:
+    import boto3
+
     # The embedded AWS accepts any credentials; real ones from the environment are used when set.
     if os.environ.get("AWS_ACCESS_KEY_ID"):
         return boto3.session.Session()
@@ -33,6 +33,8 @@ def session() -> boto3.session.Session:
 
 
 def client(service: str, endpoint: str, region: str | None = None, **config: Any) -> Any:
+    from botocore.config import Config
+
     cfg = Config(
         connect_timeout=2,
         read_timeout=config.pop("read_timeout", 30),
@@ -46,6 +48,8 @@ def client(service: str, endpoint: str, region: str | None = None, **config: Any
 
 
 def resource(service: str, endpoint: str, region: str | None = None) -> Any:
+    from botocore.config import Config
+
     cfg = Config(
         connect_timeout=2,
         read_timeout=30,
@@ -63,6 +67,8 @@ def not_running(endpoint: str) -> CliError:
 
 def stack_resources(endpoint: str, stack_name: str, region: str | None = None) -> list[dict[str, Any]]:
     """The stack's resources; CliError when the runtime is not there or has no such stack."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
     cfn = client("cloudformation", endpoint, region, max_attempts=1)
     try:
         return list(cfn.describe_stack_resources(StackName=stack_name)["StackResources"])
