@@ -65,7 +65,8 @@ class _Version(argparse.Action):
             number = version("orderflow")
         except PackageNotFoundError:
             number = "unknown (not installed: pip install -e .)"
-        parser.exit(0, f"{PROG} {number}\n")
+        print(f"{PROG} {number}")  # on stdout, as argparse's own version action
+        parser.exit(0)
 
 
 def _port(text: str) -> int:
