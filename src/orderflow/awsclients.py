@@ -6,7 +6,9 @@ boto3 is imported when a client is first made (not with this module): ``orderflo
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,13 +25,23 @@ def default_region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
 
 
-def session() -> boto3.session.Session:
+_LOCK = threading.Lock()  # a boto3 Session is not thread-safe; the clients it makes are
+
+
+@functools.cache
+def _session(own_credentials: bool) -> boto3.session.Session:
     import boto3
 
-    # The embedded AWS accepts any credentials; real ones from the environment are used when set.
-    if os.environ.get("AWS_ACCESS_KEY_ID"):
+    if own_credentials:
         return boto3.session.Session()
     return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
+
+
+def session() -> boto3.session.Session:
+    """One session per process (its loader reads each service model once: a command that makes three
+    clients pays for one). The embedded AWS accepts any credentials; real ones from the environment
+    are used when set."""
+    return _session(bool(os.environ.get("AWS_ACCESS_KEY_ID")))
 
 
 def client(service: str, endpoint: str, region: str | None = None, **config: Any) -> Any:
@@ -42,9 +54,10 @@ def client(service: str, endpoint: str, region: str | None = None, **config: Any
         inject_host_prefix=False,  # a local endpoint has no sync-127.0.0.1 (StartSyncExecution's prefix)
         **config,
     )
-    return session().client(
-        service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
-    )
+    with _LOCK:
+        return session().client(
+            service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
+        )
 
 
 def resource(service: str, endpoint: str, region: str | None = None) -> Any:
@@ -56,9 +69,10 @@ def resource(service: str, endpoint: str, region: str | None = None) -> Any:
         retries={"max_attempts": 3, "mode": "standard"},
         inject_host_prefix=False,
     )
-    return session().resource(
-        service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
-    )
+    with _LOCK:
+        return session().resource(
+            service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
+        )
 
 
 def not_running(endpoint: str) -> CliError:
