@@ -10,7 +10,7 @@ import pytest
 
 
 # A moto server (in a thread) holding a stack "orderflow" of the template's Products and Orders tables.
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # moto's backends are process-wide: one stack "orderflow" per session
 def moto_stack() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
 
