@@ -12,8 +12,9 @@
 Every bad input is one line on stderr and a non-zero exit; never a traceback
 (set ORDERFLOW_DEBUG=1 to see one for an unexpected error).
 
-Each command imports what it needs when it runs (with cli_client.py's, the only function-local
-imports in orderflow): ``history``, ``load``, ``outbox``, ``faults``, ``cost`` and ``aws`` (in
+Each command imports what it needs when it runs (with those of cli_client.py, awslocal.py and
+awsclients.py, the only function-local imports in orderflow): ``history``, ``load``, ``outbox``,
+``faults``, ``cost`` and ``aws`` (in
 :mod:`orderflow.cli_client` and :mod:`orderflow.awslocal`) talk to a running stack, found through
 the discovery record ``up`` writes (:mod:`orderflow.discovery`), and never import moto,
 samtranslator or the runtime, which ``up`` and ``demo`` need; ``--help`` and ``--version`` import
@@ -123,15 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def found(p: argparse.ArgumentParser, region: bool = True, stack: bool = True) -> None:
+    def found(p: argparse.ArgumentParser, region: bool = True) -> None:
         """The options a client command finds its runtime with (see orderflow.discovery)."""
         p.add_argument("--endpoint", default=None, help=ENDPOINT_HELP)
-        if stack:
-            p.add_argument(
-                "--stack-name",
-                default=None,
-                help="the local stack's name (default: the discovered runtime's, else orderflow)",
-            )
+        p.add_argument(
+            "--stack-name",
+            default=None,
+            help="the local stack's name (default: the discovered runtime's, else orderflow)",
+        )
         p.add_argument(
             "--state-dir",
             type=Path,
