@@ -28,20 +28,23 @@ def default_region() -> str:
 _LOCK = threading.Lock()  # a boto3 Session is not thread-safe; the clients it makes are
 
 
+CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
 @functools.cache
-def _session(own_credentials: bool) -> boto3.session.Session:
+def _session(credentials: tuple[str | None, ...]) -> boto3.session.Session:
     import boto3
 
-    if own_credentials:
+    if credentials[0]:  # the environment's (read by the session)
         return boto3.session.Session()
     return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
 
 
 def session() -> boto3.session.Session:
-    """One session per process (its loader reads each service model once: a command that makes three
-    clients pays for one). The embedded AWS accepts any credentials; real ones from the environment
-    are used when set."""
-    return _session(bool(os.environ.get("AWS_ACCESS_KEY_ID")))
+    """One session per process and set of credential variables (its loader reads each service model
+    once: a command that makes three clients pays for one). The embedded AWS accepts any
+    credentials; real ones from the environment are used when set."""
+    return _session(tuple(os.environ.get(name) for name in CREDENTIAL_VARIABLES))
 
 
 def client(service: str, endpoint: str, region: str | None = None, **config: Any) -> Any:
