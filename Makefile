@@ -10,16 +10,22 @@ STAMP   = $(VENV)/.installed
 
 FUNCTION_REQUIREMENTS = $(wildcard functions/*/requirements.txt)
 
+# The first install says each step before it runs (pip itself stays quiet: one line per step).
 $(STAMP): pyproject.toml $(FUNCTION_REQUIREMENTS) tests/template/asl-validator/package-lock.json
+	@echo "==> [1/4] virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> [2/4] pip"
 	$(BIN)/pip install --quiet --upgrade pip
 	@# The tool, and the functions' own packages at the versions they are deployed with (the tests
 	@# import the handlers in-process); the local runtime builds each function's package on its own.
+	@echo "==> [3/4] orderflow, its pinned dependencies and the functions' packages (about a minute the first time)"
 	$(BIN)/pip install --quiet -e '.[dev]' $(addprefix -r ,$(FUNCTION_REQUIREMENTS))
 	@# The ASL is also checked against the spec's JSON schema (npm asl-validator, pinned by its lock
 	@# file); without node/npm that one test skips and says why.
+	@echo "==> [4/4] the ASL schema checker (npm asl-validator; skipped without npm)"
 	if command -v npm >/dev/null; then npm ci --prefix tests/template/asl-validator --no-audit --no-fund --silent; fi
 	touch $(STAMP)
+	@echo "==> $(VENV) is ready"
 
 # SAM CLI in a venv of its own (requirements-sam.txt says why).
 SAM_VENV  ?= .venv-sam

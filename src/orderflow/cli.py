@@ -7,14 +7,18 @@
     orderflow outbox    the mails the stack has sent (SES)
     orderflow faults    show, set or clear the fault-injection rules of a running runtime
     orderflow cost      what 1,000,000 orders cost on AWS (Standard, Express, a single Lambda)
+    orderflow aws       the AWS CLI against the running runtime (as LocalStack's awslocal)
 
 Every bad input is one line on stderr and a non-zero exit; never a traceback
 (set ORDERFLOW_DEBUG=1 to see one for an unexpected error).
 
-Each command imports what it needs when it runs (with cli_client.py's, the only function-local
-imports in orderflow): ``history``, ``load``, ``outbox``, ``faults`` and ``cost`` (in
-:mod:`orderflow.cli_client`) talk to a running stack and should not pay for importing moto,
-samtranslator and the runtime, which ``up`` and ``demo`` need.
+Each command imports what it needs when it runs (with those of cli_client.py, awslocal.py and
+awsclients.py, the only function-local imports in orderflow): ``history``, ``load``, ``outbox``,
+``faults``, ``cost`` and ``aws`` (in
+:mod:`orderflow.cli_client` and :mod:`orderflow.awslocal`) talk to a running stack, found through
+the discovery record ``up`` writes (:mod:`orderflow.discovery`), and never import moto,
+samtranslator or the runtime, which ``up`` and ``demo`` need; ``--help`` and ``--version`` import
+argparse and little else.
 """
 
 from __future__ import annotations
@@ -32,17 +36,39 @@ from typing import Any, NoReturn, TypeVar
 
 from orderflow.awsclients import default_region
 from orderflow.cli_client import cmd_cost, cmd_faults, cmd_history, cmd_load, cmd_outbox
+from orderflow.discovery import RECORD_NAME, remove_record, write_record
 from orderflow.errors import OrderflowError, error_text
 
 PROG = "orderflow"
 T = TypeVar("T")
 CONSOLE_PORT = 4580  # orderflow up's web console, when free
 REGION_HELP = "default $AWS_REGION, then $AWS_DEFAULT_REGION, then us-east-1 (as the AWS CLI)"
+ENDPOINT_HELP = (
+    "the runtime's AWS endpoint (default $AWS_ENDPOINT_URL, then the discovery record of a running "
+    "`orderflow up` (.orderflow/<stack>/runtime.json here), then http://127.0.0.1:4566)"
+)
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked for)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("orderflow")
+        except PackageNotFoundError:
+            number = "unknown (not installed: pip install -e .)"
+        print(f"{PROG} {number}")  # on stdout, as argparse's own version action
+        parser.exit(0)
 
 
 def _port(text: str) -> int:
@@ -96,15 +122,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="Run the orderflow SAM template locally: no Docker, no AWS account."
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def remote(p: argparse.ArgumentParser) -> None:
+    def found(p: argparse.ArgumentParser, region: bool = True) -> None:
+        """The options a client command finds its runtime with (see orderflow.discovery)."""
+        p.add_argument("--endpoint", default=None, help=ENDPOINT_HELP)
         p.add_argument(
-            "--endpoint",
+            "--stack-name",
             default=None,
-            help="the runtime's AWS endpoint (default $AWS_ENDPOINT_URL or http://127.0.0.1:4566)",
+            help="the local stack's name (default: the discovered runtime's, else orderflow)",
         )
-        p.add_argument("--region", default=None, help=REGION_HELP)
+        p.add_argument(
+            "--state-dir",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help=f"the state dir of the `orderflow up` to find (its {RECORD_NAME} and admin-token; "
+            "default .orderflow/<stack-name> here)",
+        )
+        if region:
+            p.add_argument(
+                "--region", default=None, help=REGION_HELP.replace("default ", "default the runtime's, then ")
+            )
 
     up = commands.add_parser(
         "up",
@@ -227,6 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="no access log and no function log echo (function logs stay in .orderflow/<stack>/logs/)",
     )
+    up.add_argument(
+        "--log-format",
+        choices=["compact", "json"],
+        default="compact",
+        help="function log lines on the terminal: compact (time, level, function, message and the "
+        "record's own fields) or json (each line as the function wrote it, as in the log files)",
+    )
 
     demo = commands.add_parser(
         "demo", help="boot the template in-process and run sample orders, users, mails"
@@ -239,22 +286,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser("history", help="an execution's history as a table")
     history.add_argument("ref", metavar="ORDER_ID|EXECUTION_ARN")
-    history.add_argument("--stack-name", default="orderflow")
     history.add_argument(
         "--json", action="store_true", help="the execution and its events as JSON (attempts numbered)"
     )
-    remote(history)
+    found(history)
 
     load = commands.add_parser("load", help="bulk-load a .json or .csv file into a table of the stack")
     load.add_argument("table", help="e.g. products (the ProductsTable) or a physical table name")
     load.add_argument("file", type=Path)
-    load.add_argument("--stack-name", default="orderflow")
     load.add_argument("--no-progress", action="store_true")
-    remote(load)
+    found(load)
 
     outbox = commands.add_parser("outbox", help="the mails sent through SES")
     outbox.add_argument("--json", action="store_true", help="print JSON instead of a listing")
-    remote(outbox)
+    found(outbox, region=False)
 
     faults = commands.add_parser(
         "faults", help="show, set or clear the fault-injection rules of a running runtime"
@@ -262,23 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("action", choices=["show", "set", "clear"])
     faults.add_argument("file", type=Path, nargs="?", help="the rules (YAML or JSON), for set")
     faults.add_argument("--json", action="store_true", help="print the answer as JSON")
-    faults.add_argument("--stack-name", default="orderflow")
-    faults.add_argument(
-        "--state-dir",
-        type=Path,
-        default=None,
-        help="where the runtime wrote its admin-token (default .orderflow/<stack-name>)",
-    )
-    faults.add_argument(
-        "--endpoint",
-        default=None,
-        help="the runtime's AWS endpoint (default $AWS_ENDPOINT_URL or http://127.0.0.1:4566)",
-    )
+    found(faults, region=False)
     cost = commands.add_parser(
         "cost",
         help="what 1,000,000 orders cost on AWS, from the executions that ran on the stack",
     )
-    cost.add_argument("--stack-name", default="orderflow", help="the local stack's name (default orderflow)")
     cost.add_argument(
         "--template",
         type=Path,
@@ -298,7 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="price at this region's list prices (default: the stack's region)",
     )
     cost.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    remote(cost)
+    found(cost)
+
+    commands.add_parser(
+        "aws",
+        help="run the AWS CLI (v1 or v2) against the running runtime, as LocalStack's awslocal",
+        description="orderflow aws ARGS...: `aws ARGS...` with --endpoint-url set to the runtime found "
+        "as the other client commands find it ($AWS_ENDPOINT_URL, then the discovery record, then "
+        "http://127.0.0.1:4566), a region and dummy credentials when none are set",
+        add_help=False,
+    )
     return parser
 
 
@@ -425,6 +467,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             api_port=args.api_port,
             region=args.region or default_region(),
             log_echo=not args.quiet,
+            log_format=args.log_format,
             access_log=None if args.quiet else default_access_log,
             disabled_patches=tuple(args.disable_patch),
             allowed_origins=tuple(args.allow_origin),
@@ -453,6 +496,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    record_dir: Path | None = None  # where the discovery record was written, once ready
     startup_log = StartupLog(logging.INFO).install()
     gate = StderrGate()
     sys.stderr = gate
@@ -469,8 +513,26 @@ def cmd_up(args: argparse.Namespace) -> int:
         iam = "IAM off (--no-iam)" if args.no_iam else "IAM enforced"
         where = f"stack {args.stack_name}, region {region}, {iam}"
         _print_state(session.runtime)
+        if session.console is not None and args.console_port is None and console_port != session.console.port:
+            print(
+                f"console: port {CONSOLE_PORT} is taken, so the console is at {session.console.url} "
+                "(see --console-port)",
+                file=sys.stderr,
+                flush=True,
+            )
         logs = session.runtime.state_dir / "logs"
         mock = f"mock-config={mock_config}" if mock_config else "mock-config=none"
+        record_dir = session.runtime.state_dir
+        write_record(
+            record_dir,
+            endpoints={
+                "aws": session.runtime.endpoint_url,
+                "api": session.api.url,
+                "console": session.console.url if session.console is not None else None,
+            },
+            stack_name=args.stack_name,
+            region=region,
+        )
         print(f"orderflow ready  {urls}  ({where}, {took:.1f} s{off})  logs={logs}  {mock}", flush=True)
         for line in mount_lines(session.runtime, session.api.url):  # on stderr, as sam local says them
             print(line, file=sys.stderr, flush=True)
@@ -480,6 +542,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("orderflow stopping", file=sys.stderr, flush=True)
         return 0
     finally:
+        if record_dir is not None:  # first: a client finds no runtime that refuses work
+            remove_record(record_dir)
         try:
             session.stop()  # the handlers stay: a signal now cuts the grace short, never a traceback
         finally:
@@ -575,6 +639,15 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["aws"]:  # everything after it is the AWS CLI's, --help included
+        from orderflow.awslocal import run_aws
+
+        try:
+            return run_aws(argv[1:])
+        except OrderflowError as exc:
+            print(error_text(f"{PROG} aws: ", exc), file=sys.stderr)
+            return 1
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

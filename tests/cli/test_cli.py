@@ -10,7 +10,6 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -228,27 +227,6 @@ def test_read_items_types(tmp_path: Path) -> None:
         "code": "007",
     }
     assert isinstance(row["stock"], int)
-
-
-# ---------------------------------------------------------------------------- load against moto
-@pytest.fixture(scope="module")
-def moto_stack() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    from tests.support.aws import data_stack_template
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    cfn = boto3.client("cloudformation", endpoint_url=endpoint, region_name="us-east-1")
-    cfn.create_stack(
-        StackName="orderflow", TemplateBody=json.dumps(data_stack_template({"ProductsTable", "OrdersTable"}))
-    )
-    try:
-        yield endpoint
-    finally:
-        server.stop()
 
 
 def products_table(endpoint: str):  # type: ignore[no-untyped-def]

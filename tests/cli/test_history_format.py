@@ -87,9 +87,11 @@ def test_json_has_the_execution_and_every_event_with_its_attempt() -> None:
 def test_history_json_flag_and_a_closed_pipe_end_quietly(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import orderflow.discovery
     import orderflow.history
 
     monkeypatch.setattr(orderflow.history, "load_history", lambda *args, **kwargs: (DESCRIPTION, EVENTS))
+    monkeypatch.setattr(orderflow.discovery, "answers", lambda url: True)  # no runtime is asked
     assert cli.main(["history", "o-1", "--json", "--endpoint", "http://127.0.0.1:1"]) == 0
     assert json.loads(capsys.readouterr().out)["execution"]["name"] == "o-1"
 

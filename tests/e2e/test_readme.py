@@ -6,8 +6,12 @@ the text. The README's own order example is checked to be one of the commands ru
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import shutil
 import subprocess
+import sys
 import textwrap
 import uuid
 from typing import Any
@@ -122,3 +126,46 @@ def test_the_readme_order_example_is_one_the_api_test_runs() -> None:
     tested = commands(api_block())
     assert set(shown) == {"POST /orders", "GET /orders/<orderId>"}
     assert all(shown[key] == tested[key] for key in shown), (shown, tested)
+
+
+RUNNING_LOCALLY = (ROOT / "docs" / "running-locally.md").read_text(encoding="utf-8")
+
+
+def test_no_doc_runs_the_aws_cli_without_an_endpoint_v1_would_use() -> None:
+    """AWS CLI v1 ignores AWS_ENDPOINT_URL for some services: every `aws` command in a docs example
+    goes through `orderflow aws` or names its --endpoint-url."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    bare = []
+    for page in pages:
+        for found in re.finditer(r"```bash\n(.*?)```", page.read_text(encoding="utf-8"), re.S):
+            for line in found.group(1).replace("\\\n", " ").splitlines():
+                code = line.split("  #", 1)[0]
+                for use in re.finditer(r"(?:^|[\s(])aws\s+(\S+)", code):
+                    before = code[: use.start() + 1]
+                    if not before.rstrip().endswith("orderflow") and use.group(1) != "--endpoint-url":
+                        bare.append(f"{page.name}: {line.strip()}")
+    assert bare == []
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="no AWS CLI on this machine")
+def test_the_aws_cli_examples_of_running_locally_work_as_written(stack: Stack) -> None:
+    """docs/running-locally.md's AWS CLI block, run as written through `orderflow aws` with this
+    machine's AWS CLI (v1 here: AWS_ENDPOINT_URL alone would not reach the runtime for SQS)."""
+    text = block(RUNNING_LOCALLY, "It speaks the real AWS wire protocol").replace("\\\n", " ")
+    orderflow = f"{shlex.quote(sys.executable)} -m orderflow.cli"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ENDPOINT_URL=stack.endpoint, AWS_DEFAULT_REGION=stack.region)
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 5, text
+    for line in lines:
+        line = line.replace(".venv/bin/orderflow", orderflow)
+        line = line.replace("--stack-name orderflow", f"--stack-name {stack.runtime.stack_name}")
+        done = subprocess.run(
+            ["bash", "-c", line], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, (line, done.stderr)
+        assert done.stdout.strip(), line
+        if "sqs list-queues" in line:
+            queue = stack.runtime.resources["OrderNotificationsQueue"].rsplit("/", 1)[-1]
+            urls = json.loads(done.stdout)["QueueUrls"]  # the runtime's, as it answers them
+            assert any(url.startswith(stack.endpoint) and url.endswith(f"/{queue}") for url in urls), urls

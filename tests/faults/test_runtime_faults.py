@@ -197,3 +197,32 @@ def test_the_cli_sets_shows_and_clears_rules(
 
     assert cli.main(["faults", "clear", "--endpoint", rt.endpoint_url, "--state-dir", str(tmp_path)]) == 1
     assert "no admin token" in capsys.readouterr().err
+
+
+def test_a_rule_that_fails_every_call_it_matches_warns_when_set(
+    rt: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = tmp_path / "faults.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - name: every-echo\n    service: lambda\n    resources: [EchoFunction]\n"
+        "    error: TooManyRequestsException\n"  # probability 1 (the default): every invoke
+        "  - name: some-sqs\n    service: sqs\n    error: InternalError\n    probability: 0.5\n"
+        "  - name: slow\n    service: dynamodb\n    latency_ms: 1\n"  # latency only: nothing fails
+    )
+    common = ["--endpoint", rt.endpoint_url, "--state-dir", str(rt.state_dir)]
+    with caplog.at_level("WARNING", logger="orderflow.runtime"):
+        assert cli.main(["faults", "set", str(rules), *common]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "orderflow faults: warning: rule 'every-echo' fails every lambda call (to EchoFunction) with "
+        "TooManyRequestsException (probability 1): every execution that makes such a call fails there "
+        "unless a Retry or Catch handles it; give a probability below 1 to fail some calls only"
+    ]
+    assert "every-echo" in out
+    # the runtime says it too (on the `orderflow up` terminal), whoever set the rules
+    assert [r.getMessage() for r in caplog.records if "fails every" in r.getMessage()] == [
+        f"fault rules: {err.splitlines()[0].removeprefix('orderflow faults: warning: ')}"
+    ]
+    answer = _put(rt, {"rules": [{"service": "sqs", "error": "InternalError", "probability": 0.9}]}).json()
+    assert answer["warnings"] == []

@@ -7,10 +7,12 @@ for (no timing: the snapshot is a request that returns once the file is written)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -25,6 +27,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from orderflow.cli import CONSOLE_PORT, main
+from orderflow.discovery import find_record
 from orderflow.runtime import Runtime, RuntimeStartError
 from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.moto import state as moto_state
@@ -409,10 +413,31 @@ class Up:
         return err
 
 
-def test_a_crash_loses_only_what_changed_since_the_last_snapshot(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def port_taken(port: int) -> Iterator[None]:
+    """``port`` taken while the block runs (by this process, or already by another)."""
+    with socket.socket() as holder:
+        try:
+            holder.bind(("127.0.0.1", port))
+            holder.listen()
+        except OSError:
+            pass  # someone else's: taken all the same
+        yield
+
+
+def test_a_crash_loses_only_what_changed_since_the_last_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     tmp_path = tmp_path / "state"
-    up = Up(tmp_path, "--snapshot-interval", "0")
+    with port_taken(CONSOLE_PORT):  # the web console's default port: up says where the console went
+        up = Up(tmp_path, "--snapshot-interval", "0")
     try:
+        # the discovery record, for the client commands (orderflow.discovery)
+        record = json.loads((tmp_path / "runtime.json").read_text())
+        assert (record["endpoints"]["aws"], record["pid"]) == (up.endpoint, up.proc.pid)
+        assert (record["stack_name"], record["region"]) == ("crash", "us-east-1")
+        console = record["endpoints"]["console"]
+        assert console.startswith("http://127.0.0.1:") and console != f"http://127.0.0.1:{CONSOLE_PORT}/"
         up.put("before-snapshot")
         with pytest.raises(urllib.error.HTTPError) as refused:
             up.snapshot(None)  # the snapshot route needs the admin token
@@ -422,17 +447,29 @@ def test_a_crash_loses_only_what_changed_since_the_last_snapshot(tmp_path: Path)
         up.put("after-snapshot")
         table = up.table
     finally:
-        up.end(signal.SIGKILL)
+        err = up.end(signal.SIGKILL)
+    assert (
+        f"console: port {CONSOLE_PORT} is taken, so the console is at {console} (see --console-port)" in err
+    )
+    assert "stack crash deployed in " in err
+    # SIGKILL left the record behind: its process is gone, so it is ignored
+    assert (tmp_path / "runtime.json").exists() and find_record(None, state_dir=tmp_path) is None
 
     up = Up(tmp_path)
     try:
         assert up.table == table, "the physical table name is kept"
         assert up.keys() == {"before-snapshot"}, "SIGKILL lost what came after the last snapshot, only that"
         up.put("before-clean-stop")
+        # a client command finds this runtime through its record (no --endpoint)
+        monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+        assert main(["faults", "show", "--state-dir", str(tmp_path)]) == 0
+        assert capsys.readouterr().out == "no fault rules\n"
     finally:
         err = up.end(signal.SIGTERM)
     assert "Traceback" not in err
     assert any(line.startswith(f"state: restored from {tmp_path} (") for line in err.splitlines())
+    assert "stack crash restored in " in err and " deployed" not in err  # a restore deploys nothing
+    assert not (tmp_path / "runtime.json").exists(), "a clean stop removes the record"
 
     up = Up(tmp_path)
     try:

@@ -23,3 +23,23 @@ def test_bare_make_prints_the_targets_and_builds_nothing() -> None:
     )
     for target in ("make test", "make up", "make demo"):
         assert target in shown.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_the_first_install_says_each_step_before_it_runs(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    answer = subprocess.run(
+        ["make", "--no-print-directory", "-n", f"VENV={venv}", f"{venv}/.installed"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = answer.stdout.splitlines()
+    steps = [i for i, line in enumerate(lines) if line.startswith('echo "==> [')]
+    assert len(steps) == 4, answer.stdout
+    # each slow command (venv, pip, pip, npm) comes right after its step's line
+    commands = ("-m venv", "pip install --quiet --upgrade pip", "pip install --quiet -e", "npm ci")
+    for step, command in zip(steps, commands, strict=True):
+        assert command in lines[step + 1], (lines[step], lines[step + 1])
+    assert lines[-1].startswith('echo "==> ') and "is ready" in lines[-1]

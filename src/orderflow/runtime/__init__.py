@@ -10,8 +10,9 @@ named patches and its process-global state).
 
 from typing import TYPE_CHECKING, Any
 
+from orderflow.outbox import fetch_outbox, format_outbox, mails_to
+
 from .model import InvokeResult, Route, RuntimeStartError
-from .outbox import fetch_outbox, format_outbox, mails_to
 
 if TYPE_CHECKING:
     from .runtime import Runtime

@@ -28,9 +28,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from orderflow.discovery import ADMIN_TOKEN_FILE, ADMIN_TOKEN_HEADER
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-ADMIN_TOKEN_HEADER = "X-Orderflow-Admin-Token"  # noqa: S105 - the name of a header, not a secret
+__all__ = ["ADMIN_TOKEN_HEADER", "guarded", "normalise_origin", "write_admin_token"]
 TOKEN_ENVIRON = "HTTP_" + ADMIN_TOKEN_HEADER.upper().replace("-", "_")
 _READ_ONLY = frozenset({"GET", "HEAD"})
 _OTHER_SITES = frozenset({"cross-site", "same-site"})
@@ -41,7 +43,7 @@ def write_admin_token(state_dir: Path) -> str:
     """A new random token in ``state_dir/admin-token`` (mode 0600); the token."""
     token = secrets.token_urlsafe(32)
     state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / "admin-token"
+    path = state_dir / ADMIN_TOKEN_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")

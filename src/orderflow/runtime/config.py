@@ -48,6 +48,8 @@ class RuntimeConfig:
     # Where the stack's state, logs and admin token live (default <template dir>/.orderflow/<stack>)
     state_dir: Path | None = None
     log_echo: bool = False  # function log lines echoed to stderr
+    # how they are echoed: "compact" (time, level, function, message) or "json" (as written); see log_echo.py
+    log_format: str = "compact"
     # concurrent workers per function without ReservedConcurrentExecutions (orderflow up --max-concurrency)
     max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY
     # Functions' packages (code, requirements, layers, the SDK), built once per content hash and

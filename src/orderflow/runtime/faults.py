@@ -279,6 +279,29 @@ def _parse_error(raw: Any, service: str | None, where: str, errors: list[str]) -
     return FaultError(code, status)
 
 
+def blanket_rules(rules: RulesDocument) -> list[str]:
+    """One warning per rule that fails *every* call it matches: an error at probability 1. Each
+    execution (or client) that makes such a call gets the error on every attempt, so all of them fail
+    there unless something handles the error. (The runtime knows nothing of what the calls mean: a
+    rule on a function or queue every execution passes through fails every execution.)"""
+    warnings = []
+    for rule in rules.rules:
+        if rule.error is None or rule.probability < 1:
+            continue
+        scope = []
+        if rule.operations is not None:
+            scope.append(", ".join(sorted(rule.operations)))
+        if rule.resources is not None:
+            scope.append("to " + ", ".join(rule.resources))
+        calls = f"every {rule.service} call" + (f" ({' '.join(scope)})" if scope else "")
+        warnings.append(
+            f"rule {rule.name!r} fails {calls} with {rule.error.code} (probability 1): every execution "
+            "that makes such a call fails there unless a Retry or Catch handles it; give a probability "
+            "below 1 to fail some calls only"
+        )
+    return warnings
+
+
 # -------------------------------------------------------------------------------------- engine
 
 
@@ -306,6 +329,7 @@ class FaultEngine:
         self._services: frozenset[str] = frozenset()
         self._seed: int | None = None
         self._random = random.Random()  # noqa: S311 - fault dice, not security
+        self.warnings: list[str] = []  # the last rules set's (see blanket_rules)
 
     @property
     def services(self) -> frozenset[str]:
@@ -332,6 +356,9 @@ class FaultEngine:
         if errors:
             raise FaultRuleError(errors)
         seed = rules.seed if rules.seed is not None else random.SystemRandom().randrange(2**31)
+        self.warnings = blanket_rules(rules)
+        for warning in self.warnings:
+            log.warning("fault rules: %s", warning)
         with self._lock:
             self._rules = list(rules.rules)
             self._seed = seed
@@ -339,6 +366,7 @@ class FaultEngine:
             self._services = frozenset(rule.service for rule in self._rules)
 
     def clear(self) -> None:
+        self.warnings = []
         with self._lock:
             self._rules = []
             self._services = frozenset()
@@ -378,31 +406,6 @@ class FaultEngine:
         return {"seed": seed, "rules": rules, "injected": by_kind}
 
 
-def format_snapshot(snapshot: Mapping[str, Any]) -> str:
-    """A snapshot (:meth:`FaultEngine.snapshot`) as a table, one rule a line."""
-    rules = snapshot.get("rules") or []
-    if not rules:
-        return "no fault rules"
-    lines = [f"seed {snapshot.get('seed')}"]
-    header = (
-        f"{'rule':<20} {'service':<13} {'error':<40} {'p':>5} {'latency':>8} {'matched':>8} {'injected':>8}"
-    )
-    lines.append(header)
-    for rule in rules:
-        error = rule["error"]["code"] + f" ({rule['error']['status']})" if rule["error"] else "-"
-        where = []
-        if rule["operations"]:
-            where.append(",".join(rule["operations"]))
-        if rule["resources"]:
-            where.append(",".join(rule["resources"]))
-        lines.append(
-            f"{rule['name'][:20]:<20} {rule['service']:<13} {error[:40]:<40} {rule['probability']:>5.2f} "
-            f"{rule['latency_ms']:>6.0f}ms {rule['matched']:>8} {rule['injected']:>8}"
-            + (f"  {' '.join(where)}" if where else "")
-        )
-    return "\n".join(lines)
-
-
 def rules_route(
     engine: FaultEngine, set_rules: Callable[[RulesDocument], None], method: str, body: bytes
 ) -> tuple[int, Any]:
@@ -419,7 +422,7 @@ def rules_route(
             set_rules(parse_rules(load_document(body.decode("utf-8", "replace"), "rules"), "rules"))
         except FaultRuleError as exc:
             return 400, {"message": "invalid fault rules", "errors": exc.lines}
-        return 200, engine.snapshot()
+        return 200, {**engine.snapshot(), "warnings": list(engine.warnings)}
     return 405, {"message": f"{method} not allowed (GET, PUT, DELETE)"}
 
 

@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from . import runtimes
+from .log_echo import echo_line
 from .model import FunctionThrottled, InvokeResult
 from .telemetry import Datum, Telemetry, datum, parse_emf
 
@@ -163,6 +164,7 @@ class WorkerPool:
         base_env: dict[str, str],
         log_dir: Path,
         log_echo: bool = False,
+        log_format: str = "compact",
         max_workers_per_function: int = DEFAULT_MAX_CONCURRENCY,
         time_scale: float | None = None,
         telemetry: Telemetry | None = None,
@@ -175,6 +177,7 @@ class WorkerPool:
         self._base_env = base_env
         self._log_dir = log_dir
         self._log_echo = log_echo
+        self._log_format = log_format
         self._max_workers = max(1, max_workers_per_function)
         self._sdk_paths = tuple(sdk_paths)  # what Lambda's runtime provides (boto3...), after the function's
         self._idle_timeout = idle_timeout
@@ -398,7 +401,7 @@ class WorkerPool:
             spec.logical_id,
             env["AWS_LAMBDA_LOG_GROUP_NAME"],
             env["AWS_LAMBDA_LOG_STREAM_NAME"],
-            echo=self._log_echo,
+            echo=self._log_format if self._log_echo else None,
             telemetry=self._telemetry,
         )
         echo = threading.Thread(target=pump.run, args=(proc.stdout,), daemon=True)
@@ -532,7 +535,7 @@ class ConsoleFilter:
 class _LogPump:
     """A worker's stdout+stderr, line by line: to the function's log file, to its log group (one
     event per line, shipped in batches by Telemetry), embedded-metric-format lines to metrics, and
-    (``echo``) what ConsoleFilter lets through to the console with a ``[LogicalId]`` prefix."""
+    (``echo``) what ConsoleFilter lets through to the console, in that format (see log_echo.py)."""
 
     def __init__(
         self,
@@ -541,7 +544,7 @@ class _LogPump:
         group: str,
         stream: str,
         *,
-        echo: bool,
+        echo: str | None,  # the terminal's log format (see log_echo.py); None: not echoed
         telemetry: Telemetry | None,
     ):
         self.log_file = log_file
@@ -583,7 +586,7 @@ class _LogPump:
                     if line.startswith("{") and '"_aws"' in line:
                         self.telemetry.metric(parse_emf(line))
                 if self.echo and self.console.show(line):
-                    sys.stderr.write(f"[{self.prefix}] {line}\n")
+                    sys.stderr.write(echo_line(line, self.prefix, self.echo) + "\n")
                     sys.stderr.flush()
                 if line.startswith("REPORT RequestId: "):
                     with self._cond:

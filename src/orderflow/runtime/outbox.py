@@ -2,7 +2,9 @@
 
 Messages live in moto's SES backend (``sent_messages``); the ``ses_sent_at`` patch stamps each with the time
 it was accepted. :func:`read_outbox` formats them; the embedded AWS serves the same list at
-``GET /_orderflow/outbox`` for other processes, read with :func:`fetch_outbox`.
+``GET /_orderflow/outbox`` for other processes, read with :func:`orderflow.outbox.fetch_outbox`
+(the client side, and the formatting, live outside the runtime package: the CLI's client commands
+import them without the runtime).
 
 Each entry: ``{"from", "to" (addresses joined by ", "), "recipients" (list), "subject", "body",
 "time" (ISO 8601 UTC), "message_id"}``.
@@ -12,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import json
-import urllib.request
 from email.message import Message as MimeMessage
 from typing import Any
 
@@ -71,30 +71,3 @@ def _mime_text(mime: MimeMessage) -> str:
                 return payload.decode(part.get_content_charset() or "utf-8", "replace")
     payload = mime.get_payload()
     return payload if isinstance(payload, str) else ""
-
-
-def fetch_outbox(endpoint_url: str, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """The outbox of a runtime running in another process, read from its embedded AWS endpoint."""
-    url = endpoint_url.rstrip("/") + "/_orderflow/outbox"
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"not an http(s) endpoint: {endpoint_url}")
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked above
-        return list(json.loads(response.read()))
-
-
-def format_outbox(mails: list[dict[str, Any]]) -> str:
-    if not mails:
-        return "outbox: no mails"
-    lines = [f"outbox: {len(mails)} mail(s)"]
-    for mail in mails:
-        to = mail.get("to")
-        to_text = ", ".join(to) if isinstance(to, list) else str(to)
-        lines.append(f"  {mail.get('time', '')}  to {to_text}  subject {mail.get('subject')!r}")
-        body = str(mail.get("body") or "").strip()
-        lines.extend(f"      {line}" for line in body.splitlines()[:6])
-    return "\n".join(lines)
-
-
-def mails_to(mails: list[dict[str, Any]], address: str) -> list[dict[str, Any]]:
-    """The mails among ``mails`` with ``address`` among their recipients."""
-    return [m for m in mails if address in (m.get("recipients") or [])]

@@ -68,7 +68,7 @@ class Runtime:
         self.state_dir = (
             Path(c.state_dir) if c.state_dir else self.template_path.parent / ".orderflow" / stack_name
         ).resolve()
-        self.log_echo = c.log_echo
+        self.log_echo, self.log_format = c.log_echo, c.log_format
         self.max_workers_per_function = c.max_workers_per_function
         self.build_cache = (
             Path(c.build_cache) if c.build_cache else build.default_cache_root(self.template_path.parent)
@@ -206,9 +206,10 @@ class Runtime:
             self._started = True
             self._resume_restored()
             self.timings["start_ms"] = (time.perf_counter() - t0) * 1000
-            log.info(
-                "stack %s deployed in %.0f ms at %s",
+            log.info(  # a restore deploys nothing: it says so
+                "stack %s %s in %.0f ms at %s",
                 self.stack_name,
+                {"restore": "restored", "update": "updated"}.get(self.stack_action, "deployed"),
                 self.timings["start_ms"],
                 self.endpoint_url,
             )
@@ -340,6 +341,7 @@ class Runtime:
                 base_env=worker_base_env(self.region, self.endpoint_url),
                 log_dir=self.state_dir / "logs",
                 log_echo=self.log_echo,
+                log_format=self.log_format,
                 max_workers_per_function=self.max_workers_per_function,
                 time_scale=self.time_scale,
             )
