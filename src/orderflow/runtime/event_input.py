@@ -24,6 +24,8 @@ from typing import Any
 from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as parse_jsonpath
 
+from orderflow.errors import OrderflowError
+
 PREDEFINED = (
     "aws.events.rule-arn",
     "aws.events.rule-name",
@@ -34,7 +36,7 @@ PREDEFINED = (
 _VARIABLE = re.compile(r"<([A-Za-z0-9_.\-]+)>")
 
 
-class InputError(ValueError):
+class InputError(OrderflowError, ValueError):
     """A target's input cannot be made from this event (a bad JSONPath, a template that is not JSON)."""
 
 

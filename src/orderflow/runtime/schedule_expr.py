@@ -15,6 +15,8 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 
+from orderflow.errors import OrderflowError
+
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _AT = re.compile(r"^at\((\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\)$")
@@ -29,7 +31,7 @@ _DAYS = {d: i + 1 for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI
 _SEARCH_DAYS = 366 * 5
 
 
-class ScheduleError(ValueError):
+class ScheduleError(OrderflowError, ValueError):
     """A schedule expression that is not valid (or uses what is not supported locally)."""
 
 
