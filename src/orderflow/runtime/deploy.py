@@ -37,7 +37,7 @@ from samtranslator.translator.arn_generator import ArnGenerator
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
-from . import sam_build
+from . import build, sam_build
 from .build import BuildError
 from .model import Route, RuntimeStartError
 
@@ -119,7 +119,12 @@ def package(
         key_src = (str(path), "python/" if layer_python else "")
         if key_src in uploaded:
             return uploaded[key_src]
-        body = zip_dir(path, key_src[1]) if path.is_dir() else path.read_bytes()
+        if path.is_dir() and build_cache is not None and path.parent == build_cache / "built":
+            body = build.cached_zip(build_cache, path, key_src[1], zip_dir)  # a build: zipped once
+        elif path.is_dir():
+            body = zip_dir(path, key_src[1])
+        else:
+            body = path.read_bytes()
         digest = hashlib.sha256(body).hexdigest()[:20]
         suffix = ".zip" if path.is_dir() else path.suffix
         key = f"{logical_id}/{digest}{suffix}"
