@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -176,6 +177,7 @@ def main() -> int:
         ("peer", lambda: peer(args.quick)),
     ]
     report: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "quick": args.quick}
+    report["load_average_at_start"] = os.getloadavg()  # what else the machine was doing
     rows: list[Row] = []
     if not args.suite:
         rows.append(("suite time", "not run (--suite)", "<= 90 s", ""))
@@ -189,6 +191,7 @@ def main() -> int:
             part_rows = [(name, "failed: " + str(exc)[:70], "", "")]
         report.setdefault("seconds", {})[name] = round(time.perf_counter() - started, 1)
         rows += part_rows
+    report["load_average_at_end"] = os.getloadavg()
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2, default=str) + "\n")
     width = max(len(r[0]) for r in rows)
