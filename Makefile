@@ -65,8 +65,8 @@ docs: $(STAMP)          ## the docs site (docs/, mkdocs.yml) into site/; --stric
 format: $(STAMP)        ## ruff format and autofix
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
-bench: $(STAMP)         ## the benchmark (not a test): ready time, engine time, orders/s
-	$(BIN)/python bench/run.py
+bench: $(STAMP)         ## the benchmark (not a test): every figure beside its target (SUITE=1: suite time too)
+	$(BIN)/python bench/report.py $(if $(SUITE),--suite)
 
 soak: $(STAMP)          ## the reliability suite in full: 1,000 orders from 16 clients under injected faults
 	$(BIN)/python -m orderflow.reliability --orders 1000 --clients 16 --json bench/results/soak.json

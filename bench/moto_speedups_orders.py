@@ -53,13 +53,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--output", type=Path, default=ROOT / "bench/results/moto-speedups-orders.json")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="which of them, comma-separated (bench/report.py: both)",
+    )
     args = parser.parse_args()
+    chosen = {name: VARIANTS[name] for name in args.variants.split(",")}
 
     session = LocalSession(
         SessionOptions(TEMPLATE, stack_name="speedups", aws_port=free_port(), api_port=free_port())
     )
     session.start()
-    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in chosen}
     orders_sent = 0
     try:
         stack = Stack(session.runtime, session.api, ApiClient(session.api.url), session.runtime.endpoint_url)
@@ -79,11 +85,11 @@ def main() -> None:
         for api in apis:  # warm-up: workers, connections
             order(api)
         orders_sent += len(apis)
-        names = list(VARIANTS)
+        names = list(chosen)
         for rnd in range(args.rounds):
             for name in names[rnd % len(names) :] + names[: rnd % len(names)]:
                 REGISTRY.disable(*PATCHES)
-                REGISTRY.enable(*VARIANTS[name])
+                REGISTRY.enable(*chosen[name])
                 queue_before = orders_sent
                 cpu_before, started = time.process_time(), time.perf_counter()
                 threads = [
@@ -124,7 +130,7 @@ def main() -> None:
         f"{args.clients} API clients, confirmed orders; medians over interleaved rounds; CPU of this process "
         "(runtime + client threads)",
         "args": vars(args) | {"output": str(args.output)},
-        "variants": {name: list(patches) for name, patches in VARIANTS.items()},
+        "variants": {name: list(patches) for name, patches in chosen.items()},
         "medians": medians,
         "rounds": rounds,
     }

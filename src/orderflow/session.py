@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 from orderflow.api import ApiServer
 from orderflow.console import Console, ConsoleSources
 from orderflow.ports import port_free
-from orderflow.runtime import Runtime, RuntimeStartError
+from orderflow.runtime import Runtime, RuntimeStartError, boot_log
 from orderflow.runtime.config import RuntimeConfig
 from orderflow.runtime.stopping import DEFAULT_GRACE_S, RETRY_AFTER_S
 
@@ -84,6 +85,7 @@ class LocalSession:
         self.runtime: Runtime | None = None
         self.api: ApiServer | None = None
         self.console: Console | None = None
+        self.timings: dict[str, float] = {}  # the start's phases (ms), see runtime/boot_log.py
         self._lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------- lifecycle
@@ -143,6 +145,7 @@ class LocalSession:
         self.stop()
 
     def _start(self) -> None:
+        t0 = time.perf_counter()
         o = self.options
         if not Path(o.template).is_file():
             raise RuntimeStartError(f"template {o.template} not found")
@@ -174,16 +177,22 @@ class LocalSession:
         spare = None if isinstance(o.check_handlers, bool) else len(o.check_handlers)
         runtime = Runtime(Path(o.template).resolve(), dataclasses.replace(o, spare_workers=spare))
         self.runtime = runtime
-        runtime.start()
-        if o.check_handlers is True:
-            runtime.check_handlers()
-        elif o.check_handlers:
-            runtime.check_handlers(list(o.check_handlers))
-        if self.api is not None:
-            self.api.use_runtime(runtime)
-            self.api.start()
-        if self.console is not None:
-            self.console.start()
+        timings = self.timings
+        with boot_log.phase(timings, "runtime_start_ms"):
+            runtime.start()
+        with boot_log.phase(timings, "check_handlers_ms"):
+            if o.check_handlers is True:
+                runtime.check_handlers()
+            elif o.check_handlers:
+                runtime.check_handlers(list(o.check_handlers))
+        with boot_log.phase(timings, "api_console_start_ms"):
+            if self.api is not None:
+                self.api.use_runtime(runtime)
+                self.api.start()
+            if self.console is not None:
+                self.console.start()
+        timings["session_start_ms"] = (time.perf_counter() - t0) * 1000
+        boot_log.record("session", o.stack_name, timings)
 
     def _console_sources(self) -> ConsoleSources:
         """What the console reads: the embedded AWS's endpoint, and through this session (once the

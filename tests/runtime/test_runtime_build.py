@@ -55,3 +55,27 @@ def test_code_is_extracted_once_per_content(tmp_path: Path) -> None:
     again = build.extract_zip(buf.getvalue(), tmp_path, "fn")
     assert again == first and (again / "marker").read_text() == "kept"
     assert (first / "app.py").read_text() == "X = 1\n"
+
+
+def test_a_build_is_zipped_once(tmp_path: Path) -> None:
+    """The zip of a built package (named by its content hash) is made at the first start only."""
+    from orderflow.runtime.deploy import zip_dir
+
+    built = tmp_path / "built" / "Fn-0123abcd"
+    (built / "pkg").mkdir(parents=True)
+    (built / "pkg" / "mod.py").write_text("X = 1\n")
+    made: list[tuple[Path, str]] = []
+
+    def make(folder: Path, prefix: str) -> bytes:
+        made.append((folder, prefix))
+        return zip_dir(folder, prefix)
+
+    first = build.cached_zip(tmp_path, built, "", make)
+    assert build.cached_zip(tmp_path, built, "", make) == first
+    assert made == [(built, "")]
+    layer = build.cached_zip(tmp_path, built, "python/", make)  # a layer's layout is another zip
+    assert made == [(built, ""), (built, "python/")]
+    with zipfile.ZipFile(io.BytesIO(layer)) as zf:
+        assert zf.namelist() == ["python/pkg/mod.py"]
+    kept = sorted(p.name for p in (tmp_path / "zips").iterdir())
+    assert kept == ["Fn-0123abcd-python.zip", "Fn-0123abcd.zip"]

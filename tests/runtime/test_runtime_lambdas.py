@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -218,3 +222,15 @@ def test_a_gate_released_before_its_handler_opens_it_still_lets_the_handler_go(t
     assert gate.wait_entered() == os.getpid()
     handler.join(BROKEN_RUN_S)
     assert box == [{"pid": os.getpid()}]
+
+
+def test_close_kills_and_reaps_every_spare_at_once(tmp_path: Path) -> None:
+    """A spare that would not exit on its own (one still preloading on a loaded machine) is killed and
+    waited for by close(): nothing of the pool outlives it."""
+    workers = make_pool(tmp_path, spec("app.echo"))
+    stubborn = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    conn, other = multiprocessing.Pipe()
+    workers._spares.append((stubborn, conn))  # type: ignore[arg-type]
+    workers.close()
+    assert stubborn.returncode == -signal.SIGKILL, "killed and reaped by close()"
+    other.close()

@@ -16,6 +16,8 @@ stack name:
     code/<name>-<sha>/     a deployment package (function or layer zip) extracted, per content hash
     node-sdk/<sha>/        the AWS SDK v3 Lambda's Node runtime provides (npm install, pinned)
     built/<id>-<sha>/      a function or layer built by aws-lambda-builders (key: source, workflow, python)
+    zips/<id>-<sha>[-python].zip   that build zipped for upload (once: zipping was seconds of each start)
+    lint/<sha>.json        cfn-lint's findings on a template (lint.py)
     sdk/<sha>/             the runtime-provided SDK (key: its versions and where they come from)
     locks/                 one lock file per entry being built
 
@@ -97,6 +99,22 @@ def _ensure(root: Path, kind: str, key: str, build: Callable[[Path], None]) -> P
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return target
+
+
+def cached_zip(root: Path, built: Path, prefix: str, make: Callable[[Path, str], bytes]) -> bytes:
+    """``make(built, prefix)``, the zip of a folder of ``root/built`` (named by its content hash, never
+    changed), made once and kept in ``root/zips``."""
+    target = root / "zips" / f"{built.name}{'-' + prefix.strip('/') if prefix else ''}.zip"
+    with contextlib.suppress(OSError):
+        return target.read_bytes()
+    data = make(built, prefix)
+    with contextlib.suppress(OSError):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", dir=target.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)  # whole or absent for a concurrent start
+    return data
 
 
 # ------------------------------------------------------------------------------------------ code

@@ -1,7 +1,8 @@
 """SAM template -> CloudFormation template ready for the embedded AWS, as ``sam package`` + the SAM
 transform would make it, and the API routes read from the result.
 
-- :func:`load_template` parses YAML with the short-form tags (``!Ref``...) via cfn-lint's decoder.
+- :func:`load_template` parses YAML with the short-form tags (``!Ref``...) as cfn-lint's decoder does
+  (cfn_yaml.py, without importing cfn-lint).
 - :func:`package` zips every local ``CodeUri`` (AWS::Serverless::Function, also from Globals),
   ``ContentUri`` (AWS::Serverless::LayerVersion; under ``python/`` when its Metadata.BuildMethod is a
   python runtime, as ``sam build`` lays it out) and uploads ``DefinitionUri``
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from cfnlint.decode import decode
 from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
 from samtranslator.metrics.method_decorator import MetricsMethodWrapperSingleton
 from samtranslator.metrics.metrics import Metrics
@@ -37,7 +37,7 @@ from samtranslator.translator.arn_generator import ArnGenerator
 from samtranslator.translator.translator import Translator
 from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_mark_unicode_str_in_template
 
-from . import sam_build
+from . import build, cfn_yaml, sam_build
 from .build import BuildError
 from .model import Route, RuntimeStartError
 from .runtimes import Launcher, resolve
@@ -48,10 +48,12 @@ SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git
 def load_template(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise RuntimeStartError(f"template {path} not found")
-    template, matches = decode(str(path))
-    if matches or template is None:
-        first = matches[0] if matches else "empty template"
-        raise RuntimeStartError(f"template {path} does not parse: {first}")
+    try:
+        template = cfn_yaml.load(path)
+    except (cfn_yaml.TemplateError, OSError, UnicodeDecodeError) as exc:
+        raise RuntimeStartError(f"template {path} does not parse: {exc}") from None
+    if template is None:
+        raise RuntimeStartError(f"template {path} does not parse: empty template")
     result = json.loads(json.dumps(template, default=str))
     if not isinstance(result, dict) or not isinstance(result.get("Resources"), dict):
         raise RuntimeStartError(f"template {path} has no Resources")
@@ -145,7 +147,13 @@ def package(
             return uploaded[key_src]
         node = built is not None and _build_runtime(built[0], built[1], template).startswith("nodejs")
         keep = frozenset({"node_modules"}) if node else frozenset()
-        body = zip_dir(path, key_src[1], keep) if path.is_dir() else path.read_bytes()
+        if path.is_dir() and build_cache is not None and path.parent == build_cache / "built":
+            # a build: zipped once
+            body = build.cached_zip(build_cache, path, key_src[1], lambda p, pre: zip_dir(p, pre, keep))
+        elif path.is_dir():
+            body = zip_dir(path, key_src[1], keep)
+        else:
+            body = path.read_bytes()
         digest = hashlib.sha256(body).hexdigest()[:20]
         suffix = ".zip" if path.is_dir() else path.suffix
         key = f"{logical_id}/{digest}{suffix}"

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import build, embedded_aws, runtimes, sfn_local
+from . import boot_log, build, embedded_aws, runtimes, sfn_local
 from . import moto as moto_layer
 from .browser_guard import write_admin_token
 from .config import RuntimeConfig
@@ -171,7 +171,11 @@ class Runtime:
             except sfn_local.MockConfigError as exc:
                 raise RuntimeStartError(str(exc)) from None
             self.mock_config = mock
-            lint = TemplateLint(self.template_path, self.region) if self.lint else None
+            lint = (
+                TemplateLint(self.template_path, self.region, cache=self.build_cache / "lint")
+                if self.lint
+                else None
+            )
             try:
                 self._start_aws(template)
                 self.timings["aws_start_ms"] = (time.perf_counter() - t0) * 1000
@@ -206,6 +210,7 @@ class Runtime:
             self._started = True
             self._resume_restored()
             self.timings["start_ms"] = (time.perf_counter() - t0) * 1000
+            boot_log.record("runtime", self.stack_name, self.timings)
             log.info(  # a restore deploys nothing: it says so
                 "stack %s %s in %.0f ms at %s",
                 self.stack_name,
@@ -351,10 +356,11 @@ class Runtime:
             functions = sum(
                 1 for r in resources.values() if isinstance(r, dict) and r.get("Type") in function_types
             )
-            self._pool.prespawn(
-                min(functions, 16) if self.spare_workers is None else self.spare_workers,
-                runtimes.spare_python(template, self.specs.launcher),
-            )
+            with boot_log.phase(self.timings, "workers_prespawn_ms"):
+                self._pool.prespawn(
+                    min(functions, 16) if self.spare_workers is None else self.spare_workers,
+                    runtimes.spare_python(template, self.specs.launcher),
+                )
 
             if moto_layer.started():
                 raise RuntimeStartError("another local runtime runs in this process (moto is process-global)")
@@ -363,7 +369,8 @@ class Runtime:
             backends.reset()  # a fresh embedded AWS
             try:  # raises when another Runtime runs in this process, or for an unsupported moto
                 disabled = self.disabled_patches + (() if self.iam else moto_layer.iam.ENFORCEMENT_PATCHES)
-                moto_layer.start(self.hooks, disabled=tuple(dict.fromkeys(disabled)))
+                with boot_log.phase(self.timings, "moto_start_ms"):
+                    moto_layer.start(self.hooks, disabled=tuple(dict.fromkeys(disabled)))
             except (moto_layer.MotoVersionError, KeyError) as exc:
                 raise RuntimeStartError(str(exc).strip("'\"")) from exc
             parts.callback(self._stop_moto)

@@ -94,6 +94,7 @@ class StackDeployer:
         t0 = time.perf_counter()
         findings = lint.findings()
         self.timings["lint_wait_ms"] = (time.perf_counter() - t0) * 1000
+        self.timings["lint_cached"] = float(lint.cached is not None)  # findings kept for this template
         for warning in findings.warnings:
             log.warning("cfn-lint: %s", warning)
         if findings.errors:
