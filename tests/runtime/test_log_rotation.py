@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orderflow.runtime.runtime import rotate_logs
+from orderflow.runtime.persistence import rotate_logs
 
 
 def test_previous_run_logs_move_to_logs_previous(tmp_path: Path) -> None:

@@ -20,10 +20,12 @@ from typing import Any
 
 import yaml
 
+from orderflow.errors import OrderflowError
+
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class TemplateError(ValueError):
+class TemplateError(OrderflowError, ValueError):
     """The file is not a template's YAML/JSON; the message is one line."""
 
 

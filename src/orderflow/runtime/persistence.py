@@ -19,12 +19,13 @@ import contextlib
 import fcntl
 import logging
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from orderflow.errors import OrderflowError
+from .model import RuntimeStartError
 
 log = logging.getLogger("orderflow.runtime")
 
@@ -32,8 +33,8 @@ STATE_FILE = "aws-state"
 LOCK_FILE = "aws-state.lock"
 
 
-class StateDirInUse(OrderflowError, RuntimeError):
-    """Another running runtime keeps its state in the same dir."""
+class StateDirInUse(RuntimeStartError, RuntimeError):
+    """Another running runtime keeps its state in the same dir (a start it refuses)."""
 
 
 class StateDirLock:
@@ -157,3 +158,17 @@ class PeriodicSnapshots:
         self._stop.set()
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout=30)
+
+
+def rotate_logs(state_dir: Path) -> None:
+    """Function logs are per run: the previous run's stay in logs.previous, older ones go.
+
+    In-memory runtimes on one stack name share the folder without its lock (a test session's demo
+    beside its in-process runs), so another start may have moved ``logs`` between the look and the move:
+    then there is nothing left to rotate."""
+    logs = state_dir / "logs"
+    if logs.is_dir():
+        shutil.rmtree(state_dir / "logs.previous", ignore_errors=True)
+        # gone, or the other start's logs.previous is already there: keep writing
+        with contextlib.suppress(OSError):
+            logs.rename(state_dir / "logs.previous")

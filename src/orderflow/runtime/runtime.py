@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ from .moto import backends, sfn, sqs
 from .moto import cloudwatch as moto_cloudwatch
 from .outbox import read_outbox
 from .patch_hooks import RuntimeHooks
-from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirInUse, StateDirLock
+from .persistence import STATE_FILE, PeriodicSnapshots, RequestGate, StateDirLock, rotate_logs
 from .service_metrics import ServiceMetrics, service_metrics_for
 from .stack import DeployedStack, StackDeployer
 from .stopping import Stopping
@@ -315,10 +314,7 @@ class Runtime:
         parts.callback(self.specs.clear)
         if self.persist:  # first: a refused start touches nothing of the runtime that holds the dir
             lock = StateDirLock(self.state_dir)
-            try:
-                lock.acquire()
-            except StateDirInUse as exc:
-                raise RuntimeStartError(str(exc)) from None
+            lock.acquire()  # StateDirInUse, a RuntimeStartError
             parts.callback(lock.release)
         rotate_logs(self.state_dir)
         self.telemetry = Telemetry(
@@ -598,17 +594,3 @@ class Runtime:
 
     def _health(self) -> dict[str, Any]:
         return {"status": "ok" if self._started else "starting", "stack": self.stack_name}
-
-
-def rotate_logs(state_dir: Path) -> None:
-    """Function logs are per run: the previous run's stay in logs.previous, older ones go.
-
-    In-memory runtimes on one stack name share the folder without its lock (a test session's demo
-    beside its in-process runs), so another start may have moved ``logs`` between the look and the move:
-    then there is nothing left to rotate."""
-    logs = state_dir / "logs"
-    if logs.is_dir():
-        shutil.rmtree(state_dir / "logs.previous", ignore_errors=True)
-        # gone, or the other start's logs.previous is already there: keep writing
-        with contextlib.suppress(OSError):
-            logs.rename(state_dir / "logs.previous")
