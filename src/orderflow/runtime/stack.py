@@ -156,11 +156,7 @@ class StackDeployer:
             cfn.create_stack(**stack_args)
         stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         if expected and stack["StackStatus"] != expected:
-            events = cfn.describe_stack_events(StackName=self.stack_name)["StackEvents"]
-            reasons = [
-                e.get("ResourceStatusReason") for e in events if e["ResourceStatus"].endswith("FAILED")
-            ]
-            reason = next((r for r in reasons if r), stack["StackStatus"])
+            reason = self._failure(cfn) or stack["StackStatus"]
             if deployed.action == "update":
                 raise RuntimeStartError(
                     f"stack {self.stack_name} from {self.state_dir} could not be updated to the changed "
@@ -184,6 +180,16 @@ class StackDeployer:
         deployed.resource_types = {r["LogicalResourceId"]: r["ResourceType"] for r in described}
         deployed.routes, deployed.api_stage = api_routes(transformed, deployed.resources)
         return deployed
+
+    def _failure(self, cfn: Any) -> str | None:
+        """The first failed resource as CloudFormation reports it: ``Fn (AWS::Lambda::Function)
+        CREATE_FAILED: <reason>`` (DescribeStackEvents lists the newest first)."""
+        events = cfn.describe_stack_events(StackName=self.stack_name)["StackEvents"]
+        for event in reversed(events):
+            if event["ResourceStatus"].endswith("FAILED") and event.get("ResourceStatusReason"):
+                what = f"{event['LogicalResourceId']} ({event['ResourceType']}) {event['ResourceStatus']}"
+                return f"{what}: {event['ResourceStatusReason']}"
+        return None
 
     def _stack_exists(self, cfn: Any) -> bool:
         try:

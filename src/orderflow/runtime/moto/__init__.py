@@ -2,7 +2,7 @@
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
 is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
-:mod:`.cloudwatch`, :mod:`.cfn_update`), and
+:mod:`.cloudwatch`, :mod:`.cfn_update`, :mod:`.cfn_attributes`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse. The
 patches, what each closes and its module are listed in ``docs/moto-patches.md`` (a test keeps that
@@ -24,6 +24,7 @@ from . import (
     asl,
     awslambda,
     backend_lookup,
+    cfn_attributes,
     cfn_update,
     cloudformation,
     cloudwatch,
@@ -56,6 +57,7 @@ __all__ = [
     "asl",
     "awslambda",
     "backend_lookup",
+    "cfn_attributes",
     "cfn_update",
     "check_versions",
     "cloudformation",
@@ -115,6 +117,8 @@ REGISTRY.declare_order(
         awslambda.STREAM_ESM.name,
         cloudformation.REST_API_CFN.name,
         cloudformation.MISSING_CFN_TYPES.name,
+        cfn_attributes.CFN_SUBSCRIPTION_ALIAS.name,
+        cfn_attributes.CFN_ATTRIBUTES.name,
         cloudformation.STACK_FAILURE.name,
         cfn_update.CFN_STACK_UPDATE.name,
         ses.SES_SENT_AT.name,
