@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .deploy import api_routes, package, transform
+from .api_routes import api_stage, read_routes
+from .deploy import package, transform
 from .lint import TemplateLint
 from .model import Route, RuntimeStartError
 from .moto import cfn_update, cloudformation
@@ -178,7 +179,18 @@ class StackDeployer:
             )
         deployed.resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described}
         deployed.resource_types = {r["LogicalResourceId"]: r["ResourceType"] for r in described}
-        deployed.routes, deployed.api_stage = api_routes(transformed, deployed.resources)
+        apis = [
+            logical for logical, kind in deployed.resource_types.items() if kind == "AWS::ApiGateway::RestApi"
+        ]
+        stages = [
+            logical for logical, kind in deployed.resource_types.items() if kind == "AWS::ApiGateway::Stage"
+        ]
+        api_ids = [deployed.resources[logical] for logical in apis]
+        apigateway = self.client("apigateway")
+        deployed.routes = read_routes(apigateway, api_ids)
+        deployed.api_stage = api_stage(
+            apigateway, api_ids, [deployed.resources[logical] for logical in stages]
+        )
         return deployed
 
     def _failure(self, cfn: Any) -> str | None:

@@ -21,6 +21,7 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 from __future__ import annotations
 
 from . import (
+    apigateway,
     asl,
     awslambda,
     backend_lookup,
@@ -54,6 +55,7 @@ __all__ = [
     "MotoVersionError",
     "Patch",
     "Patcher",
+    "apigateway",
     "asl",
     "awslambda",
     "backend_lookup",
@@ -119,6 +121,7 @@ REGISTRY.declare_order(
         cloudformation.MISSING_CFN_TYPES.name,
         cfn_attributes.CFN_SUBSCRIPTION_ALIAS.name,
         cfn_attributes.CFN_ATTRIBUTES.name,
+        apigateway.APIGATEWAY_METHOD_CFN.name,
         cloudformation.STACK_FAILURE.name,
         cfn_update.CFN_STACK_UPDATE.name,
         ses.SES_SENT_AT.name,
