@@ -1,4 +1,4 @@
-"""cfn_attributes, cfn_sns_subscription_lambda_alias (runtime/moto/cfn_attributes.py): Fn::GetAtt and
+"""cfn_attributes, cfn_more_types (runtime/moto/cfn_attributes.py): Fn::GetAtt and
 Ref as the CloudFormation resource reference documents them, and the SNS subscription and Lambda alias
 moto's CloudFormation does not create.
 
@@ -82,10 +82,10 @@ def test_cfn_attributes_patched(moto_aws: None) -> None:
         check_cfn_attributes()
 
 
-# ---------------------------------------------------------- cfn_sns_subscription_lambda_alias
+# ---------------------------------------------------------- cfn_more_types
 
 
-def check_cfn_sns_subscription_lambda_alias() -> None:
+def check_cfn_more_types() -> None:
     create_role()
     template = {
         "Resources": {
@@ -111,6 +111,14 @@ def check_cfn_sns_subscription_lambda_alias() -> None:
                     "Code": ZIP_CODE,
                 },
             },
+            "Job": {
+                "Type": "AWS::Glue::Job",
+                "Properties": {
+                    "Name": "nightly",
+                    "Role": ROLE_ARN,
+                    "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/s.py"},
+                },
+            },
             "Alias": {
                 "Type": "AWS::Lambda::Alias",
                 "Properties": {"FunctionName": {"Ref": "Fn"}, "FunctionVersion": "$LATEST", "Name": "live"},
@@ -119,6 +127,7 @@ def check_cfn_sns_subscription_lambda_alias() -> None:
         "Outputs": {
             "SubscriptionRef": {"Value": {"Ref": "Subscription"}},
             "AliasRef": {"Value": {"Ref": "Alias"}},
+            "JobRef": {"Value": {"Ref": "Job"}},
         },
     }
     values = outputs(template)
@@ -137,15 +146,17 @@ def check_cfn_sns_subscription_lambda_alias() -> None:
     url = client("sqs").get_queue_url(QueueName="queue")["QueueUrl"]
     messages = client("sqs").receive_message(QueueUrl=url).get("Messages", [])
     assert [m["Body"] for m in messages] == ["hello"], "delivered raw"
+    assert [job["Name"] for job in client("glue").get_jobs()["Jobs"]] == ["nightly"]
+    assert values["JobRef"] == "nightly"
     alias = client("lambda").get_alias(FunctionName="fn", Name="live")
     assert values["AliasRef"] == alias["AliasArn"]
 
 
-@gap("cfn_sns_subscription_lambda_alias", "no CloudFormation support for SNS::Subscription, Lambda::Alias")
-def test_cfn_sns_subscription_lambda_alias_gap_in_plain_moto(moto_aws: None) -> None:
-    check_cfn_sns_subscription_lambda_alias()
+@gap("cfn_more_types", "no CloudFormation support for SNS::Subscription, Lambda::Alias, Glue::Job")
+def test_cfn_more_types_gap_in_plain_moto(moto_aws: None) -> None:
+    check_cfn_more_types()
 
 
-def test_cfn_sns_subscription_lambda_alias_patched(moto_aws: None) -> None:
-    with REGISTRY.enabled("cfn_sns_subscription_lambda_alias"):
-        check_cfn_sns_subscription_lambda_alias()
+def test_cfn_more_types_patched(moto_aws: None) -> None:
+    with REGISTRY.enabled("cfn_more_types"):
+        check_cfn_more_types()

@@ -25,9 +25,11 @@ TEMPLATE = Path(__file__).parent / "fixtures" / "rest_api" / "template.yaml"
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ApiServer]]:
-    with running(TEMPLATE, "declared", state_dir=tmp_path_factory.mktemp("state")) as runtime:
-        with ApiServer.for_runtime(runtime, port=0) as server:
-            yield runtime, server
+    with (
+        running(TEMPLATE, "declared", state_dir=tmp_path_factory.mktemp("state")) as runtime,
+        ApiServer.for_runtime(runtime, port=0) as server,
+    ):
+        yield runtime, server
 
 
 def call(

@@ -119,7 +119,7 @@ REGISTRY.declare_order(
         awslambda.STREAM_ESM.name,
         cloudformation.REST_API_CFN.name,
         cloudformation.MISSING_CFN_TYPES.name,
-        cfn_attributes.CFN_SUBSCRIPTION_ALIAS.name,
+        cfn_attributes.CFN_MORE_TYPES.name,
         cfn_attributes.CFN_ATTRIBUTES.name,
         apigateway.APIGATEWAY_METHOD_CFN.name,
         cloudformation.STACK_FAILURE.name,

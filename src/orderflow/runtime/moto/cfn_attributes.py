@@ -9,9 +9,9 @@ the answers moto lacks or gets wrong (found by that test), each with the docs pa
 - ``cfn_attributes``: attributes moto refuses ("does not support attribute type") or answers with
   nothing, and ``Ref`` values that are not what the reference says (a Lambda version or layer
   version is its ARN, not a generated name).
-- ``cfn_sns_subscription_lambda_alias``: ``AWS::SNS::Subscription`` and ``AWS::Lambda::Alias``, which
-  moto's CloudFormation does not create (the subscription never delivers), created through moto's
-  own SNS and Lambda backends.
+- ``cfn_more_types``: ``AWS::SNS::Subscription``, ``AWS::Lambda::Alias`` and ``AWS::Glue::Job``,
+  which moto's CloudFormation does not create (the subscription never delivers), created through
+  moto's own SNS, Lambda and Glue backends.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from moto.apigateway.models import Deployment, Resource, RestAPI
 from moto.awslambda.models import LambdaFunction, LambdaVersion, LayerVersion, lambda_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-from moto.events.models import EventBus
+from moto.events.models import EventBus, Rule
+from moto.glue.models import glue_backends
 from moto.iam.models import InlinePolicy
 from moto.kms.models import Key
 from moto.logs.models import LogGroup
@@ -80,6 +81,8 @@ ATTRIBUTES: dict[type, dict[str, Callable[[Any], Any]]] = {
     RestAPI: {"RestApiId": lambda api: api.id},
     Resource: {"ResourceId": lambda resource: resource.id},
     Deployment: {"DeploymentId": lambda deployment: deployment.id},
+    # aws-resource-events-rule.html
+    Rule: {"RuleName": lambda rule: rule.name},
     # aws-resource-iam-policy.html
     InlinePolicy: {"Id": lambda policy: policy.physical_resource_id},
     # aws-resource-kms-key.html
@@ -233,7 +236,62 @@ class LambdaAlias(_CfnModel):
         lambda_backends[account_id][region_name].delete_alias(props["Name"], props["FunctionName"])
 
 
-ADDED_TYPES: dict[str, Any] = {"AWS::SNS::Subscription": SnsSubscription, "AWS::Lambda::Alias": LambdaAlias}
+@dataclass
+class GlueJob(_CfnModel):
+    """``AWS::Glue::Job``: Glue's CreateJob. Ref is the job's name (aws-resource-glue-job.html)."""
+
+    name: str
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    _PROPERTIES = {  # CreateJob parameter -> CFN property
+        "description": "Description",
+        "log_uri": "LogUri",
+        "execution_property": "ExecutionProperty",
+        "default_arguments": "DefaultArguments",
+        "non_overridable_arguments": "NonOverridableArguments",
+        "connections": "Connections",
+        "max_retries": "MaxRetries",
+        "allocated_capacity": "AllocatedCapacity",
+        "timeout": "Timeout",
+        "max_capacity": "MaxCapacity",
+        "security_configuration": "SecurityConfiguration",
+        "tags": "Tags",
+        "notification_property": "NotificationProperty",
+        "glue_version": "GlueVersion",
+        "number_of_workers": "NumberOfWorkers",
+        "worker_type": "WorkerType",
+        "code_gen_configuration_nodes": "CodeGenConfigurationNodes",
+        "execution_class": "ExecutionClass",
+        "source_control_details": "SourceControlDetails",
+    }
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ) -> GlueJob:
+        props = cloudformation_json["Properties"]
+        name = props.get("Name") or resource_name
+        arguments = {param: props.get(prop) for param, prop in cls._PROPERTIES.items()}
+        glue_backends[account_id][region_name].create_job(
+            name=name, role=props["Role"], command=props["Command"], **arguments
+        )
+        return cls(name)
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name
+    ) -> None:
+        glue_backends[account_id][region_name].delete_job(resource_name)
+
+
+ADDED_TYPES: dict[str, Any] = {
+    "AWS::SNS::Subscription": SnsSubscription,
+    "AWS::Lambda::Alias": LambdaAlias,
+    "AWS::Glue::Job": GlueJob,
+}
 
 
 def _apply_added_types(patcher: Patcher) -> None:
@@ -258,12 +316,13 @@ CFN_ATTRIBUTES = REGISTRY.register(
     )
 )
 
-CFN_SUBSCRIPTION_ALIAS = REGISTRY.register(
+CFN_MORE_TYPES = REGISTRY.register(
     Patch(
-        "cfn_sns_subscription_lambda_alias",
+        "cfn_more_types",
         "gap",
-        "no CloudFormation support for AWS::SNS::Subscription and AWS::Lambda::Alias (nothing is "
-        "subscribed, no alias exists); here they are created through moto's SNS and Lambda backends",
+        "no CloudFormation support for AWS::SNS::Subscription, AWS::Lambda::Alias and AWS::Glue::Job "
+        "(nothing is subscribed, no alias or job exists); here they are created through moto's SNS, "
+        "Lambda and Glue backends",
         _apply_added_types,
     )
 )
