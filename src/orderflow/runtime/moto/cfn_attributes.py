@@ -54,7 +54,7 @@ def _log_group_arn(group: Any) -> str:
 
 
 # Attributes added or corrected per moto model: {class: {attribute: getter}} (docs page in the comment)
-ATTRIBUTES: dict[type, dict[str, Callable[[Any], Any]]] = {
+ATTRIBUTES: dict[Any, dict[str, Callable[[Any], Any]]] = {
     # aws-resource-stepfunctions-statemachine.html
     StateMachine: {
         "Arn": lambda machine: machine.arn,
@@ -92,7 +92,7 @@ ATTRIBUTES: dict[type, dict[str, Callable[[Any], Any]]] = {
 }
 
 # Ref values moto gets wrong: {class: getter of the physical id}
-REFS: dict[type, Callable[[Any], str]] = {
+REFS: dict[Any, Callable[[Any], str]] = {
     LambdaVersion: lambda version: version.orderflow_arn,  # aws-resource-lambda-version.html
     LayerVersion: lambda layer: layer.arn,  # aws-resource-lambda-layerversion.html
     EventBus: lambda bus: bus.name,  # aws-resource-events-eventbus.html
@@ -103,11 +103,13 @@ def _version_from_cfn(
     cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
 ) -> Any:
     function_name = cloudformation_json["Properties"]["FunctionName"]
-    published = lambda_backends[account_id][region_name].publish_version(
+    published: Any = lambda_backends[account_id][region_name].publish_version(
         function_name, description=cloudformation_json["Properties"].get("Description", "")
     )
-    version = LambdaVersion({"Version": published.version})
-    version.orderflow_arn = published.function_arn  # type: ignore[attr-defined]
+    if published is None:  # moto answers None for a function it does not have
+        raise ValueError(f"Function not found: {function_name}")
+    version: Any = cls({"Version": published.version})
+    version.orderflow_arn = published.function_arn
     return version
 
 
