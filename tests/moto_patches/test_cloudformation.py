@@ -165,18 +165,20 @@ def check_stack_failure() -> None:
                     "EventSourceArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:no-such-queue",
                 },
             },
-        }
+        },
+        "Outputs": {"FnArn": {"Value": {"Fn::GetAtt": ["Fn", "Arn"]}}, "Id": {"Value": {"Ref": "Mapping"}}},
     }
-    assert create_stack(template)["StackStatus"] == "CREATE_FAILED"
+    stack = create_stack(template)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE", stack["StackStatus"]
+    assert "Outputs" not in stack
     events = client("cloudformation").describe_stack_events(StackName="stack")["StackEvents"]
-    reasons = [
-        event.get("ResourceStatusReason", "")
-        for event in events
-        if event["ResourceStatus"] == "CREATE_FAILED"
+    failed = [event for event in events if event["ResourceStatus"] == "CREATE_FAILED"]
+    assert [(e["LogicalResourceId"], e["ResourceType"]) for e in failed] == [
+        ("Mapping", "AWS::Lambda::EventSourceMapping")
     ]
-    assert any(
-        reason.startswith("resource Mapping (AWS::Lambda::EventSourceMapping) failed: ") for reason in reasons
-    ), reasons
+    assert failed[0]["ResourceStatusReason"].startswith("Invalid EventSourceArn"), failed
+    assert client("cloudformation").describe_stack_resources(StackName="stack")["StackResources"] == []
+    assert client("lambda").list_functions()["Functions"] == [], "rolled back: the function is deleted"
 
 
 @gap("stack_failure")

@@ -1,5 +1,6 @@
-"""s3_eventbridge, s3_lambda_notifications, s3_cfn_notifications, sns_lambda_delivery,
-sns_cfn_subscription (runtime/moto/notifications.py).
+"""s3_eventbridge, s3_lambda_notifications, s3_cfn_notifications, sns_lambda_delivery
+(runtime/moto/notifications.py). A template's AWS::SNS::Subscription is cfn_more_types's
+(tests/moto_patches/test_cfn_attributes.py).
 
 Each gap test is a strict xfail on plain moto, each patched test runs the same check with the patch on
 (the pattern: tests/moto_patches/support.py).
@@ -213,47 +214,3 @@ def test_sns_lambda_delivery_gap_in_plain_moto(moto_aws: None, monkeypatch: pyte
 def test_sns_lambda_delivery_patched(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     with REGISTRY.enabled("sns_lambda_delivery"):
         check_sns_lambda_delivery(monkeypatch)
-
-
-# ------------------------------------------------------------------------------ sns_cfn_subscription
-
-
-def check_sns_cfn_subscription() -> None:
-    client("sqs").create_queue(QueueName="orders")
-    policy = {"level": ["high"]}
-    create_stack(
-        {
-            "Resources": {
-                "Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "alerts"}},
-                "ToQueue": {
-                    "Type": "AWS::SNS::Subscription",
-                    "Properties": {
-                        "TopicArn": {"Ref": "Alerts"},
-                        "Protocol": "sqs",
-                        "Endpoint": QUEUE_ARN,
-                        "FilterPolicy": policy,
-                        "RawMessageDelivery": True,
-                    },
-                },
-            }
-        }
-    )
-    sns = client("sns")
-    topic_arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
-    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
-    assert [s["Endpoint"] for s in subscriptions] == [QUEUE_ARN], subscriptions
-    attributes = sns.get_subscription_attributes(SubscriptionArn=subscriptions[0]["SubscriptionArn"])[
-        "Attributes"
-    ]
-    assert json.loads(attributes["FilterPolicy"]) == policy
-    assert attributes["RawMessageDelivery"] == "true"
-
-
-@gap("sns_cfn_subscription")
-def test_sns_cfn_subscription_gap_in_plain_moto(moto_aws: None) -> None:
-    check_sns_cfn_subscription()
-
-
-def test_sns_cfn_subscription_patched(moto_aws: None) -> None:
-    with REGISTRY.enabled("sns_cfn_subscription"):
-        check_sns_cfn_subscription()

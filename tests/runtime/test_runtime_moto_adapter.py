@@ -263,15 +263,25 @@ def test_h_a_failing_resource_fails_the_stack_with_its_name(runtime: Any) -> Non
                     "FunctionName": runtime.resources["EchoFunction"],
                     "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:no-such-queue",
                 },
-            }
-        }
+            },
+            "Queue": {"Type": "AWS::SQS::Queue"},
+        },
+        # With Outputs, DescribeStacks answered 500 {"message": "Internal server error"}: the failed
+        # resource was created again while the outputs were read.
+        "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}, "MappingId": {"Value": {"Ref": "Mapping"}}},
     }
     cfn.create_stack(StackName="broken", TemplateBody=json.dumps(template))
-    assert cfn.describe_stacks(StackName="broken")["Stacks"][0]["StackStatus"] == "CREATE_FAILED"
-    reasons = [
-        e.get("ResourceStatusReason") for e in cfn.describe_stack_events(StackName="broken")["StackEvents"]
+    stack = cfn.describe_stacks(StackName="broken")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert "Outputs" not in stack
+    assert cfn.describe_stack_resources(StackName="broken")["StackResources"] == []
+    events = cfn.describe_stack_events(StackName="broken")["StackEvents"]
+    failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+    assert [(e["LogicalResourceId"], e["ResourceType"]) for e in failed] == [
+        ("Mapping", "AWS::Lambda::EventSourceMapping")
     ]
-    assert "resource Mapping (AWS::Lambda::EventSourceMapping) failed: Invalid EventSourceArn" in reasons
+    assert failed[0]["ResourceStatusReason"].startswith("Invalid EventSourceArn")
+    assert events[0]["ResourceStatus"] == "ROLLBACK_COMPLETE", "newest first"
 
 
 def test_k_jsonpath_expressions_are_compiled_once(runtime: Any) -> None:

@@ -89,12 +89,15 @@ def test_stack_create_failed_names_the_resource(tmp_path: Path) -> None:
         "      CodeUri: src/\n      Handler: app.handler\n      Runtime: python3.12\n"
         "  Mapping:\n    Type: AWS::Lambda::EventSourceMapping\n    Properties:\n"
         "      FunctionName: !Ref Fn\n"
-        "      EventSourceArn: arn:aws:sqs:us-east-1:123456789012:no-such-queue\n",
+        "      EventSourceArn: arn:aws:sqs:us-east-1:123456789012:no-such-queue\n"
+        # Outputs made the failure a 500 ('Unable to parse response ... Internal server error')
+        "Outputs:\n  FnArn:\n    Value: !GetAtt Fn.Arn\n  MappingId:\n    Value: !Ref Mapping\n",
     )
     message = start_fails(template, tmp_path)
     assert message.startswith(
-        "stack broken CREATE_FAILED: resource Mapping (AWS::Lambda::EventSourceMapping)"
-    )
+        "stack broken ROLLBACK_COMPLETE: Mapping (AWS::Lambda::EventSourceMapping) CREATE_FAILED: "
+        "Invalid EventSourceArn"
+    ), message
 
 
 def test_unknown_parameter_override(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request
 
@@ -44,7 +45,9 @@ from orderflow.api.events import (
     json_error,
     parse_proxy_response,
 )
+from orderflow.api.mapping import MappingContext
 from orderflow.api.routing import Match, RouteLike, RouteTable
+from orderflow.api.states import call_states
 from orderflow.wsgi_server import RAW_HEADERS_KEY, Limits, WsgiServer
 
 log = logging.getLogger("orderflow.api")
@@ -82,9 +85,11 @@ class ApiServer(WsgiServer):
         integration_timeout: float | None = INTEGRATION_TIMEOUT_S,
         socket_timeout: float = SOCKET_TIMEOUT_S,
         access_log: Callable[[str], None] | None = None,
+        states_client: Any = None,
     ) -> None:
         self.table = RouteTable(routes)
         self.invoke = invoke
+        self.states_client = states_client  # a boto3 stepfunctions client, for Step Functions routes
         self.stage = stage
         self.api_id = api_id
         self.account_id = account_id
@@ -123,6 +128,8 @@ class ApiServer(WsgiServer):
         """Serve ``runtime``'s routes through its invoke (also after ``bind()``: claim the port first)."""
         self.table = RouteTable(list(runtime.routes))
         self.invoke = runtime.invoke
+        if any(getattr(route, "integration", None) is not None for route in runtime.routes):
+            self.states_client = runtime.client("stepfunctions")
         metrics = getattr(runtime, "service_metrics", None)
         self.on_request = metrics.api_request if metrics is not None else None
         if stage:
@@ -244,6 +251,9 @@ class ApiServer(WsgiServer):
                     None,
                 )
             return json_error(404, f"no route for {request.method} {request.path}"), None
+        integration = getattr(match.route, "integration", None)
+        if integration is not None:
+            return self._states(integration, request, match, path, stage), None
         function_name = match.route.function_name
         event = build_event(
             request,
@@ -268,6 +278,35 @@ class ApiServer(WsgiServer):
         except MalformedProxyResponse as exc:
             log.warning("%s returned a malformed proxy response: %s", function_name, exc)
             return json_error(502, "Internal server error"), function_name
+
+    def _states(
+        self, integration: Any, request: HttpRequest, match: Match, path: str, stage: str
+    ) -> HttpResponse:
+        """A Step Functions integration (see :mod:`.states`): through ``states_client``."""
+        if self.states_client is None:
+            return json_error(500, "Internal server error (no Step Functions client)")
+        started = time.perf_counter()
+        query = dict(parse_qsl(request.query, keep_blank_values=True))
+        ctx = MappingContext(
+            body=request.body,
+            path_parameters=match.path_parameters,
+            query=query,
+            headers={name.lower(): value for name, value in request.headers},
+            context={
+                "requestId": str(uuid.uuid4()),
+                "stage": stage,
+                "httpMethod": request.method,
+                "resourcePath": match.route.resource,
+                "path": request.path,
+                "identity.sourceIp": request.source_ip,
+                "requestTimeEpoch": str(int(time.time() * 1000)),
+                "accountId": self.account_id,
+                "apiId": self.api_id,
+            },
+        )
+        response = call_states(integration, request, ctx, self.states_client)
+        self._integration.ms = (time.perf_counter() - started) * 1000
+        return response
 
     def _invoke(self, function_name: str, event: dict[str, Any]) -> Any:
         if self.integration_timeout is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -24,7 +24,7 @@ _PARAM = re.compile(r"^\{([A-Za-z0-9_.\-]+)(\+?)\}$")
 class RouteLike(Protocol):
     method: str
     path: str
-    function_name: str
+    function_name: str  # a Lambda proxy route's function; its ``integration`` (if any) otherwise
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Route:
     method: str  # upper case; "ANY" for every method
     resource: str  # the template, e.g. /users/{userId}
     function_name: str
+    integration: Any = None  # a Step Functions integration (orderflow.runtime.model.StatesIntegration)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,9 @@ class RouteTable:
         for index, route in enumerate(routes):
             rule_path, resource, names = _to_rule_path(route.path)
             method = route.method.upper()
-            self.routes.append(Route(method, resource, route.function_name))
+            self.routes.append(
+                Route(method, resource, route.function_name, getattr(route, "integration", None))
+            )
             self._param_names.append(names)
             rule = Rule(rule_path, endpoint=index, methods=None if method == "ANY" else [method])
             if rule.methods is not None:

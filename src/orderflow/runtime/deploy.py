@@ -11,9 +11,8 @@ transform would make it, and the API routes read from the result.
   moto adapter resolves.
 - :func:`transform` runs aws-sam-translator offline: pseudo parameters come from our region and the
   managed-policy names resolve through :class:`OfflineManagedPolicyLoader` (no IAM calls).
-- :func:`api_routes` reads every ``AWS::ApiGateway::RestApi`` Body (Swagger/OpenAPI paths) of the
-  transformed template; an ``x-amazon-apigateway-integration`` uri naming a function ARN (``Fn::Sub``
-  with ``${Fn.Arn}`` or ``Fn::GetAtt``) becomes a Route to that function's physical name.
+
+The API routes are read from the deployed REST APIs (see :mod:`.api_routes`).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +37,7 @@ from samtranslator.utils.py27hash_fix import to_py27_compatible_template, undo_m
 
 from . import build, cfn_yaml, sam_build
 from .build import BuildError
-from .model import Route, RuntimeStartError
+from .model import RuntimeStartError
 from .runtimes import Launcher, resolve
 
 SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".git", ".venv", "node_modules"}
@@ -267,48 +265,3 @@ def transform(template: dict[str, Any], parameters: dict[str, str], region: str)
         raise RuntimeStartError(f"the template does not transform: {causes}") from exc
     except InvalidResourceException as exc:
         raise RuntimeStartError(f"the template does not transform: {' '.join(str(exc).split())}") from exc
-
-
-_FUNCTION_ARN_SUB = re.compile(r"\$\{([A-Za-z0-9]+)\.Arn\}")
-
-
-def _integration_function(uri: Any) -> str | None:
-    """The logical id of the function an integration uri invokes, if it names one."""
-    if isinstance(uri, dict) and "Fn::Sub" in uri:
-        sub = uri["Fn::Sub"]
-        text = sub[0] if isinstance(sub, list) else sub
-        match = _FUNCTION_ARN_SUB.search(str(text))
-        return match.group(1) if match else None
-    if isinstance(uri, dict) and "Fn::Join" in uri:
-        for part in uri["Fn::Join"][1]:
-            if isinstance(part, dict) and "Fn::GetAtt" in part:
-                target = part["Fn::GetAtt"]
-                target = target.split(".") if isinstance(target, str) else target
-                if target[1] == "Arn":
-                    return str(target[0])
-    return None
-
-
-def api_routes(transformed: dict[str, Any], physical: dict[str, str]) -> tuple[list[Route], str | None]:
-    """Routes of every REST API in the transformed template, and the (first) API's stage name."""
-    routes: list[Route] = []
-    stage: str | None = None
-    resources = transformed.get("Resources") or {}
-    for resource in resources.values():
-        if resource.get("Type") != "AWS::ApiGateway::RestApi":
-            continue
-        body = (resource.get("Properties") or {}).get("Body") or {}
-        for path, methods in (body.get("paths") or {}).items():
-            for method, operation in (methods or {}).items():
-                if not isinstance(operation, dict):
-                    continue
-                integration = operation.get("x-amazon-apigateway-integration") or {}
-                logical = _integration_function(integration.get("uri"))
-                if logical and logical in physical:
-                    verb = "ANY" if method.lower() == "x-amazon-apigateway-any-method" else method.upper()
-                    routes.append(Route(verb, path, physical[logical]))
-    for logical_id, resource in resources.items():
-        if resource.get("Type") == "AWS::ApiGateway::Stage" and logical_id in physical:
-            stage = physical[logical_id]  # a Stage's physical id is its name
-            break
-    return routes, stage

@@ -25,12 +25,26 @@ class FunctionThrottled(Exception):
 
 
 @dataclass(frozen=True)
+class StatesIntegration:
+    """An API method's AWS integration with Step Functions (``arn:aws:apigateway:<region>:states:
+    action/StartExecution`` or ``StartSyncExecution``): its request templates by content type, its
+    passthrough behavior and its integration responses ``(status, selection pattern, templates)``."""
+
+    action: str
+    request_templates: tuple[tuple[str, str], ...] = ()
+    passthrough_behavior: str = "WHEN_NO_MATCH"
+    responses: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
+
+
+@dataclass(frozen=True)
 class Route:
-    """One API route: ``path`` like ``/users/{userId}``; ``function_name`` is the physical Lambda name."""
+    """One API route: ``path`` like ``/users/{userId}``; ``function_name`` is the physical Lambda name
+    of a Lambda proxy integration, ``integration`` the Step Functions one (``function_name`` empty)."""
 
     method: str
     path: str
     function_name: str
+    integration: StatesIntegration | None = None
 
 
 @dataclass

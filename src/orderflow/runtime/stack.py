@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .deploy import api_routes, package, transform
+from .api_routes import api_stage, read_routes
+from .deploy import package, transform
 from .lint import TemplateLint
 from .model import Route, RuntimeStartError
 from .moto import cfn_update, cloudformation
@@ -160,11 +161,7 @@ class StackDeployer:
             cfn.create_stack(**stack_args)
         stack = cfn.describe_stacks(StackName=self.stack_name)["Stacks"][0]
         if expected and stack["StackStatus"] != expected:
-            events = cfn.describe_stack_events(StackName=self.stack_name)["StackEvents"]
-            reasons = [
-                e.get("ResourceStatusReason") for e in events if e["ResourceStatus"].endswith("FAILED")
-            ]
-            reason = next((r for r in reasons if r), stack["StackStatus"])
+            reason = self._failure(cfn) or stack["StackStatus"]
             if deployed.action == "update":
                 raise RuntimeStartError(
                     f"stack {self.stack_name} from {self.state_dir} could not be updated to the changed "
@@ -186,8 +183,29 @@ class StackDeployer:
             )
         deployed.resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in described}
         deployed.resource_types = {r["LogicalResourceId"]: r["ResourceType"] for r in described}
-        deployed.routes, deployed.api_stage = api_routes(transformed, deployed.resources)
+        apis = [
+            logical for logical, kind in deployed.resource_types.items() if kind == "AWS::ApiGateway::RestApi"
+        ]
+        stages = [
+            logical for logical, kind in deployed.resource_types.items() if kind == "AWS::ApiGateway::Stage"
+        ]
+        api_ids = [deployed.resources[logical] for logical in apis]
+        apigateway = self.client("apigateway")
+        deployed.routes = read_routes(apigateway, api_ids)
+        deployed.api_stage = api_stage(
+            apigateway, api_ids, [deployed.resources[logical] for logical in stages]
+        )
         return deployed
+
+    def _failure(self, cfn: Any) -> str | None:
+        """The first failed resource as CloudFormation reports it: ``Fn (AWS::Lambda::Function)
+        CREATE_FAILED: <reason>`` (DescribeStackEvents lists the newest first)."""
+        events = cfn.describe_stack_events(StackName=self.stack_name)["StackEvents"]
+        for event in reversed(events):
+            if event["ResourceStatus"].endswith("FAILED") and event.get("ResourceStatusReason"):
+                what = f"{event['LogicalResourceId']} ({event['ResourceType']}) {event['ResourceStatus']}"
+                return f"{what}: {event['ResourceStatusReason']}"
+        return None
 
     def _stack_exists(self, cfn: Any) -> bool:
         try:

@@ -2,7 +2,8 @@
 
 No other module of ``orderflow`` imports moto. What the runtime needs of moto's process-global state
 is here (:mod:`.backends`, :mod:`.awslambda`, :mod:`.ses`, :mod:`.sfn`, :mod:`.cloudformation`,
-:mod:`.cloudwatch`, :mod:`.cfn_update`, :mod:`.events`, :mod:`.notifications`), and
+:mod:`.cloudwatch`, :mod:`.cfn_update`, :mod:`.cfn_attributes`, :mod:`.events`,
+:mod:`.notifications`), and
 every change to moto's behaviour is a :class:`~.registry.Patch` in :data:`REGISTRY`, applied in this
 declared order (wrappers of one method always nest the same way) and undone in reverse. The
 patches, what each closes and its module are listed in ``docs/moto-patches.md`` (a test keeps that
@@ -21,9 +22,11 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 from __future__ import annotations
 
 from . import (
+    apigateway,
     asl,
     awslambda,
     backend_lookup,
+    cfn_attributes,
     cfn_update,
     cloudformation,
     cloudwatch,
@@ -59,9 +62,11 @@ __all__ = [
     "MotoVersionError",
     "Patch",
     "Patcher",
+    "apigateway",
     "asl",
     "awslambda",
     "backend_lookup",
+    "cfn_attributes",
     "cfn_update",
     "check_versions",
     "cloudformation",
@@ -135,6 +140,9 @@ REGISTRY.declare_order(
         awslambda.STREAM_ESM.name,
         cloudformation.REST_API_CFN.name,
         cloudformation.MISSING_CFN_TYPES.name,
+        cfn_attributes.CFN_MORE_TYPES.name,
+        cfn_attributes.CFN_ATTRIBUTES.name,
+        apigateway.APIGATEWAY_METHOD_CFN.name,
         cloudformation.STACK_FAILURE.name,
         cfn_update.CFN_STACK_UPDATE.name,
         ses.SES_SENT_AT.name,
@@ -155,7 +163,6 @@ REGISTRY.declare_order(
         notifications.S3_LAMBDA.name,
         notifications.S3_CFN_NOTIFICATIONS.name,
         notifications.SNS_LAMBDA.name,
-        notifications.SNS_CFN_SUBSCRIPTION.name,
         events.SCHEDULER_CFN_SCHEDULE.name,
     ]
 )

@@ -11,7 +11,8 @@ import boto3
 from moto.apigateway.models import RestAPI, apigateway_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-from moto.cloudformation.models import Stack, cloudformation_backends
+from moto.cloudformation.models import Event, Stack, cloudformation_backends
+from moto.cloudformation.parsing import OutputMap
 from moto.ses.models import ses_backends
 from moto.settings import moto_server_port
 
@@ -256,7 +257,8 @@ def _apply_missing_types(patcher: Patcher) -> None:
 
 class ResourceCreateFailed(Exception):
     def __init__(self, logical_id: str, resource_type: str, cause: BaseException):
-        super().__init__(f"resource {logical_id} ({resource_type}) failed: {_one_line(cause)}")
+        self.reason = _one_line(cause)
+        super().__init__(f"resource {logical_id} ({resource_type}) failed: {self.reason}")
         self.logical_id = logical_id
         self.resource_type = resource_type
 
@@ -266,6 +268,48 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, KeyError):
         text = f"missing property {exc}"
     return " ".join(str(text).split())
+
+
+def _roll_back(stack: Any, failure: ResourceCreateFailed) -> None:
+    """What CloudFormation does when a resource fails to create (rollback on, its default): the
+    resource's CREATE_FAILED event with the reason, ROLLBACK_IN_PROGRESS naming it, the resources
+    created so far deleted, ROLLBACK_COMPLETE - and no outputs, no resources left to describe
+    (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html)."""
+    stack.events.append(
+        Event(
+            stack_id=stack.stack_id,
+            stack_name=stack.name,
+            logical_resource_id=failure.logical_id,
+            physical_resource_id="",
+            resource_type=failure.resource_type,
+            resource_status="CREATE_FAILED",
+            resource_status_reason=failure.reason,
+            resource_properties=None,
+        )
+    )
+    stack.status = "ROLLBACK_IN_PROGRESS"
+    stack._add_stack_event(
+        "ROLLBACK_IN_PROGRESS",
+        resource_status_reason=f"The following resource(s) failed to create: [{failure.logical_id}]. "
+        "Rollback requested by user.",
+    )
+    resource_map = stack.resource_map
+    created = {
+        logical_id: resource_json
+        for logical_id, resource_json in resource_map._resource_json_map.items()
+        if logical_id in resource_map._parsed_resources
+        and resource_map._parsed_resources[logical_id] is not None
+        and not isinstance(resource_map._parsed_resources[logical_id], str)
+    }
+    resource_map._resource_json_map = created
+    try:
+        resource_map.delete()
+    except Exception:  # a resource moto cannot delete stays in its backend; the stack is rolled back
+        log.debug("rolling back stack %s left resources behind", stack.name, exc_info=True)
+    resource_map._resource_json_map = {}  # nothing left to describe, nothing created again lazily
+    stack.output_map = OutputMap(resource_map, {"Outputs": {}}, stack.stack_id)
+    stack.status = "ROLLBACK_COMPLETE"
+    stack._add_stack_event("ROLLBACK_COMPLETE")
 
 
 def _apply_stack_failure(patcher: Patcher) -> None:
@@ -290,8 +334,7 @@ def _apply_stack_failure(patcher: Patcher) -> None:
             original_create_resources(self)
         except ResourceCreateFailed as exc:
             log.debug("stack %s failed", self.name, exc_info=True)
-            self.status = "CREATE_FAILED"
-            self._add_stack_event("CREATE_FAILED", resource_status_reason=str(exc))
+            _roll_back(self, exc)
 
     patcher.replace(Stack, "create_resources", create_resources)
 
@@ -351,7 +394,9 @@ STACK_FAILURE = REGISTRY.register(
         "stack_failure",
         "gap",
         "an exception while creating a resource escapes as an HTTP 500 and leaves the stack "
-        "CREATE_IN_PROGRESS; here the stack goes CREATE_FAILED with an event naming the resource",
+        "CREATE_IN_PROGRESS (with Outputs, DescribeStacks then fails too: 'Unable to parse response'); "
+        "here the resource's CREATE_FAILED event carries the reason and the stack rolls back to "
+        "ROLLBACK_COMPLETE, as CloudFormation does",
         _apply_stack_failure,
     )
 )

@@ -3,7 +3,8 @@ CloudFormation resources that set them up.
 
 What plain moto 5.2.5 does: S3's EventBridge event has a detail that is not the documented one
 (``eTag``, ``reason: ObjectCreated``, a fixed id) and goes to every bus; a CloudFormation bucket's
-``NotificationConfiguration`` is dropped and ``AWS::SNS::Subscription`` is not supported; S3 and SNS
+``NotificationConfiguration`` is dropped (a template's ``AWS::SNS::Subscription`` is
+``cfn_more_types``'s, in cfn_attributes.py); S3 and SNS
 invoke a function synchronously inside the writing request, SNS with a canned record
 (``TopicArn: arn:aws:sns:EXAMPLE``). Here functions are invoked asynchronously
 (``InvocationType: Event``) through ``LambdaFunction.invoke``, the runtime's worker path.
@@ -27,8 +28,7 @@ from moto.s3 import notifications as s3_notifications
 from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import Subscription
 
-from .cloudformation import _CfnModel
-from .events import _cfn_type, iso_time
+from .events import iso_time
 from .registry import REGISTRY, Patch, Patcher
 
 log = logging.getLogger("orderflow.runtime")
@@ -324,66 +324,5 @@ SNS_LAMBDA = REGISTRY.register(
         "(TopicArn arn:aws:sns:EXAMPLE, fixed MessageId, made-up MessageAttributes); here "
         "asynchronously (InvocationType Event) with the documented record of the message",
         _apply_sns_lambda,
-    )
-)
-
-
-class CfnSubscription(_CfnModel):
-    """AWS::SNS::Subscription through SNS's own Subscribe and SetSubscriptionAttributes (Ref: its ARN)."""
-
-    def __init__(self, arn: str) -> None:
-        self.physical_resource_id = arn
-
-    @classmethod
-    def create_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kw: Any
-    ) -> Any:
-        from moto.sns.models import sns_backends
-
-        props = cloudformation_json.get("Properties") or {}
-        topic_arn = props["TopicArn"]
-        backend = sns_backends[account_id][topic_arn.split(":")[3] or region_name]
-        subscription = backend.subscribe(topic_arn, props["Endpoint"], props["Protocol"])
-        for name in (
-            "FilterPolicy",
-            "FilterPolicyScope",
-            "RawMessageDelivery",
-            "RedrivePolicy",
-            "DeliveryPolicy",
-        ):
-            value = props.get(name)
-            if value is None:
-                continue
-            text = (
-                json.dumps(value)
-                if isinstance(value, dict)
-                else str(value).lower()
-                if isinstance(value, bool)
-                else str(value)
-            )
-            backend.set_subscription_attributes(subscription.arn, name, text)
-        return cls(subscription.arn)
-
-    @classmethod
-    def delete_from_cloudformation_json(
-        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-    ) -> None:
-        from moto.sns.models import sns_backends
-
-        if resource_name.startswith("arn:"):
-            sns_backends[account_id][resource_name.split(":")[3]].unsubscribe(resource_name)
-
-
-_apply_sns_cfn_subscription = _cfn_type("AWS::SNS::Subscription", CfnSubscription)
-
-
-SNS_CFN_SUBSCRIPTION = REGISTRY.register(
-    Patch(
-        "sns_cfn_subscription",
-        "gap",
-        "AWS::SNS::Subscription has no CloudFormation support (SAM's SNS event, an SQS queue subscribed "
-        "in the template): nothing is subscribed; here it is SNS's Subscribe, with its FilterPolicy, "
-        "FilterPolicyScope and RawMessageDelivery",
-        _apply_sns_cfn_subscription,
     )
 )
