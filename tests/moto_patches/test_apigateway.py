@@ -72,7 +72,7 @@ def check_apigateway_method_cfn() -> None:
     assert ping["methodIntegration"]["type"] == "MOCK"
 
 
-@gap("apigateway_method_cfn", "Method drops its integration's templates and responses; a MOCK one fails")
+@gap("apigateway_method_cfn")
 def test_apigateway_method_cfn_gap_in_plain_moto(moto_aws: None) -> None:
     check_apigateway_method_cfn()
 
