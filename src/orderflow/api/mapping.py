@@ -21,11 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from orderflow.errors import OrderflowError
+
 _DIRECTIVE = re.compile(r"(^|[^\\])#(set|if|elseif|else|end|foreach|define|macro|include|parse)\b")
 _PATH_TOKEN = re.compile(r"\.([A-Za-z0-9_\-]+)|\[(\d+)\]|\['([^']*)'\]")
 
 
-class UnsupportedTemplate(Exception):
+class UnsupportedTemplate(OrderflowError):
     """The template uses what this subset does not evaluate."""
 
 
