@@ -134,3 +134,20 @@ def test_a_target_the_runtime_fails_to_deliver_to_is_an_invocation_and_a_failed_
     assert total(runtime, "AWS/Events", "TriggeredRules", **dims) == 1
     assert total(runtime, "AWS/Events", "Invocations", **dims) == 1
     assert total(runtime, "AWS/Events", "FailedInvocations", **dims) == 1
+
+
+def test_a_lambda_subscription_counts_its_notifications_outcome(runtime: Any) -> None:
+    """sns_lambda_delivery (not moto) delivers to a lambda subscription, and reports its outcome too: a
+    function that does not exist is a failed notification, not a failed Publish."""
+    sns = local_client("sns", runtime.endpoint_url)
+    topic = sns.create_topic(Name="metered-lambda-topic")["TopicArn"]
+    account, region = topic.split(":")[4], topic.split(":")[3]
+    sns.subscribe(
+        TopicArn=topic, Protocol="lambda", Endpoint=f"arn:aws:lambda:{region}:{account}:function:metered-none"
+    )
+
+    sns.publish(TopicArn=topic, Message="hello, function")
+
+    dims = {"TopicName": "metered-lambda-topic"}
+    assert total(runtime, "AWS/SNS", "NumberOfNotificationsFailed", **dims) == 1
+    assert total(runtime, "AWS/SNS", "NumberOfNotificationsDelivered", **dims) == 0
