@@ -1,5 +1,9 @@
 """events_rule_targets, scheduler_cfn_schedule (runtime/moto/events.py).
 
+events_rule_targets is the one owner of ``Rule.send_to_targets``: it delivers and also reports each
+matched rule's outcome (TriggeredRules, Invocations, FailedInvocations: "Monitoring Amazon
+EventBridge", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html).
+
 Each gap test is a strict xfail on plain moto, each patched test runs the same check with the patch on
 (the pattern: tests/moto_patches/support.py).
 
@@ -79,6 +83,58 @@ def test_events_rule_targets_gap_in_plain_moto(moto_aws: None, runtime_hooks: Re
 def test_events_rule_targets_patched(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
     with REGISTRY.enabled("events_rule_targets"):
         check_events_rule_targets(runtime_hooks)
+
+
+def check_events_rule_outcomes(recorded: RecordingHooks) -> str:
+    """Each matched rule's outcome reaches the runtime (one report per rule, whoever delivers its
+    targets); a target moto delivers that fails (a log group that is gone) is a FailedInvocation,
+    not a failed PutEvents. The event's id."""
+    client("sqs").create_queue(QueueName="orders")
+    logs = client("logs")
+    logs.create_log_group(logGroupName="/orders")
+    log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/orders"
+    gone_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/gone"
+    events = client("events")
+    pattern = json.dumps({"source": ["tests.shop"]})
+    for name, targets in (
+        ("to-queue", [{"Id": "q", "Arn": QUEUE_ARN}]),
+        ("to-both", [{"Id": "q", "Arn": QUEUE_ARN}, {"Id": "log", "Arn": log_group}]),
+        ("to-gone", [{"Id": "log", "Arn": gone_group}]),
+    ):
+        events.put_rule(Name=name, EventPattern=pattern)
+        events.put_targets(Rule=name, Targets=targets)
+    events.put_rule(Name="elsewhere", EventPattern=json.dumps({"source": ["other"]}))
+    events.put_targets(Rule="elsewhere", Targets=[{"Id": "q", "Arn": QUEUE_ARN}])
+    try:
+        answer = events.put_events(
+            Entries=[{"Source": "tests.shop", "DetailType": "Order Placed", "Detail": "{}"}]
+        )
+    except Exception as exc:
+        raise AssertionError(f"a failed target failed the PutEvents: {exc!r}") from exc
+    [entry] = answer["Entries"]
+    event_id = entry["EventId"]
+    assert sorted(recorded.events_rules) == [
+        ("default", "to-both", event_id, 2, False),
+        ("default", "to-gone", event_id, 1, True),
+        ("default", "to-queue", event_id, 1, False),
+    ], recorded.events_rules
+    return str(event_id)
+
+
+@gap("events_rule_targets")
+def test_plain_moto_reports_no_rule_outcome(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
+    check_events_rule_outcomes(runtime_hooks)
+
+
+def test_events_rule_targets_reports_each_matched_rules_outcome(
+    moto_aws: None, runtime_hooks: RecordingHooks
+) -> None:
+    with REGISTRY.enabled("events_rule_targets"):
+        check_events_rule_outcomes(runtime_hooks)
+    # the queue targets went to the runtime (its delivery thread reports a failure later); the log
+    # group to moto's own delivery
+    assert sorted(d.target_id for d in runtime_hooks.deliveries) == ["q", "q"]
+    assert client("logs").filter_log_events(logGroupName="/orders")["events"]
 
 
 def test_events_rule_targets_step_functions_as_the_role(

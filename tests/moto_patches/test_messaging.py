@@ -1,12 +1,11 @@
-"""Patches ``sns_delivery_outcomes`` and ``events_rule_outcomes`` (orderflow.runtime.moto.messaging): each
-SNS notification and each matched EventBridge rule reaches the runtime (which records AWS/SNS and
-AWS/Events metrics), and a delivery that fails is counted, not raised into Publish / PutEvents.
+"""Patch ``sns_delivery_outcomes`` (orderflow.runtime.moto.messaging): each SNS notification reaches the
+runtime (which records AWS/SNS metrics), and a delivery that fails is counted, not raised into Publish.
+(A matched EventBridge rule's outcome is events_rule_targets' part: tests/moto_patches/test_events.py;
+a lambda subscription's outcome is sns_lambda_delivery's: test_notifications.py.)
 
 AWS delivers after the call has answered: "Monitoring Amazon SNS topics using CloudWatch"
 (https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html) counts
-NumberOfNotificationsDelivered / Failed / FilteredOut per subscription; "Monitoring Amazon
-EventBridge" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html) counts
-TriggeredRules, Invocations and FailedInvocations per rule.
+NumberOfNotificationsDelivered / Failed / FilteredOut per subscription.
 """
 
 from __future__ import annotations
@@ -65,38 +64,3 @@ def test_sns_delivery_outcomes_patched(moto_aws: None, runtime_hooks: RecordingH
         )
         == 1
     )
-
-
-def check_events_rule_outcomes(runtime_hooks: RecordingHooks) -> None:
-    events, sqs = client("events"), client("sqs")
-    _, kept = queue_arn(sqs, "kept")
-    gone_url, gone = queue_arn(sqs, "gone")
-    pattern = json.dumps({"source": ["shop"]})
-    events.put_rule(Name="to-kept", EventPattern=pattern)
-    events.put_targets(Rule="to-kept", Targets=[{"Id": "q", "Arn": kept}])
-    events.put_rule(Name="to-gone", EventPattern=pattern)
-    events.put_targets(Rule="to-gone", Targets=[{"Id": "q", "Arn": gone}])
-    events.put_rule(Name="elsewhere", EventPattern=json.dumps({"source": ["other"]}))
-    events.put_targets(Rule="elsewhere", Targets=[{"Id": "q", "Arn": kept}])
-    sqs.delete_queue(QueueUrl=gone_url)
-    try:
-        answer = events.put_events(Entries=[{"Source": "shop", "DetailType": "Sold", "Detail": "{}"}])
-    except ClientError as exc:
-        raise AssertionError(f"a failed target failed the PutEvents: {exc}") from None
-    [entry] = answer["Entries"]
-    assert sorted(runtime_hooks.events_rules) == sorted(
-        [
-            ("default", "to-kept", entry["EventId"], 1, False),
-            ("default", "to-gone", entry["EventId"], 1, True),
-        ]
-    ), runtime_hooks.events_rules
-
-
-@gap("events_rule_outcomes")
-def test_events_rule_outcomes_gap_in_plain_moto(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
-    check_events_rule_outcomes(runtime_hooks)
-
-
-def test_events_rule_outcomes_patched(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
-    with REGISTRY.enabled("events_rule_outcomes"):
-        check_events_rule_outcomes(runtime_hooks)

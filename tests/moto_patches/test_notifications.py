@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 
 from orderflow.runtime.moto import REGISTRY
-from tests.moto_patches.support import ACCOUNT, REGION, client, create_function, create_stack, gap
+from tests.moto_patches.support import (
+    ACCOUNT,
+    REGION,
+    RecordingHooks,
+    client,
+    create_function,
+    create_stack,
+    gap,
+)
 
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders"
 
@@ -181,14 +189,20 @@ def test_s3_cfn_notifications_patched(moto_aws: None) -> None:
 # ------------------------------------------------------------------------------- sns_lambda_delivery
 
 
-def check_sns_lambda_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
+def check_sns_lambda_delivery(monkeypatch: pytest.MonkeyPatch, recorded: RecordingHooks) -> None:
     function_arn = create_function("on-alert")
-    calls = spy_invocations(monkeypatch)
     sns = client("sns")
     topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
     subscription_arn = sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=function_arn)[
         "SubscriptionArn"
     ]
+    sns.subscribe(  # filtered out: counted, not invoked
+        TopicArn=topic_arn,
+        Protocol="lambda",
+        Endpoint=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:on-low-alert",
+        Attributes={"FilterPolicy": json.dumps({"level": ["low"]})},
+    )
+    calls = spy_invocations(monkeypatch)
     message_id = sns.publish(
         TopicArn=topic_arn,
         Message="disk full",
@@ -204,13 +218,43 @@ def check_sns_lambda_delivery(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sns_part["TopicArn"] == topic_arn and sns_part["MessageId"] == message_id
     assert sns_part["Message"] == "disk full" and sns_part["Subject"] == "ops"
     assert sns_part["MessageAttributes"] == {"level": {"Type": "String", "Value": "high"}}
+    # each notification's outcome reaches the runtime's AWS/SNS metrics (sns-monitoring-using-cloudwatch.html)
+    assert sorted(recorded.sns_deliveries) == [
+        (topic_arn, "lambda", "delivered"),
+        (topic_arn, "lambda", "filtered"),
+    ], recorded.sns_deliveries
 
 
 @gap("sns_lambda_delivery")
-def test_sns_lambda_delivery_gap_in_plain_moto(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    check_sns_lambda_delivery(monkeypatch)
+def test_sns_lambda_delivery_gap_in_plain_moto(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, runtime_hooks: RecordingHooks
+) -> None:
+    check_sns_lambda_delivery(monkeypatch, runtime_hooks)
 
 
-def test_sns_lambda_delivery_patched(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sns_lambda_delivery_patched(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, runtime_hooks: RecordingHooks
+) -> None:
     with REGISTRY.enabled("sns_lambda_delivery"):
-        check_sns_lambda_delivery(monkeypatch)
+        check_sns_lambda_delivery(monkeypatch, runtime_hooks)
+
+
+def test_sns_lambda_delivery_composes_with_sns_delivery_outcomes(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, runtime_hooks: RecordingHooks
+) -> None:
+    """Both replace Subscription.publish (declared in SHARED_ATTRIBUTES): a lambda subscription is
+    delivered and reported once, by sns_lambda_delivery; a queue's by sns_delivery_outcomes."""
+    client("sqs").create_queue(QueueName="orders")
+    function_arn = create_function("on-alert")
+    calls = spy_invocations(monkeypatch)
+    sns = client("sns")
+    topic_arn = sns.create_topic(Name="alerts")["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=function_arn)
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=QUEUE_ARN)
+    with REGISTRY.enabled("sns_delivery_outcomes", "sns_lambda_delivery"):
+        sns.publish(TopicArn=topic_arn, Message="disk full")
+    assert len(calls) == 1
+    assert sorted(runtime_hooks.sns_deliveries) == [
+        (topic_arn, "lambda", "delivered"),
+        (topic_arn, "sqs", "delivered"),
+    ]

@@ -163,3 +163,27 @@ def test_every_gap_and_speed_up_has_both_tests() -> None:
         not in names
     ]
     assert orphans == [], f"tests of patches the registry no longer has: {orphans}"
+
+
+def test_no_two_patches_replace_one_attribute_unless_declared() -> None:
+    """Each moto function has one owner; a shared one is declared (SHARED_ATTRIBUTES), in declared order."""
+
+    class Recording(Patcher):
+        def __init__(self) -> None:
+            super().__init__()
+            self.replaced: list[str] = []
+
+        def replace(self, owner: Any, name: str, new: Any) -> None:
+            where = owner.__qualname__ if isinstance(owner, type) else ""
+            module = owner.__module__ if isinstance(owner, type) else owner.__name__
+            short = ".".join(module.split(".")[-2:])  # as SHARED_ATTRIBUTES names it
+            self.replaced.append(".".join(p for p in (short, where, name) if p))
+
+    owners: dict[str, list[str]] = {}
+    for patch in REGISTRY:
+        recording = Recording()
+        patch.apply(recording)  # records only: nothing of moto is replaced
+        for attribute in dict.fromkeys(recording.replaced):
+            owners.setdefault(attribute, []).append(patch.name)
+    shared = {attribute: tuple(names) for attribute, names in owners.items() if len(names) > 1}
+    assert shared == moto_layer.SHARED_ATTRIBUTES

@@ -1,5 +1,6 @@
 """AWS/SNS and AWS/Events on the fixture stack, as those services publish them
-(runtime/service_metrics.py; the deliveries come from runtime/moto/messaging.py's patches): a Publish
+(runtime/service_metrics.py; the outcomes come from the patches of runtime/moto/messaging.py,
+notifications.py and events.py, and the delivery thread runtime/event_targets.py): a Publish
 and its notifications (delivered, failed, filtered out), a PutEvents and the rules it triggered, and
 an injected fault counted as the throttle it imitates."""
 
@@ -114,3 +115,39 @@ def test_an_injected_put_events_throttle_counts_as_a_throttled_call(runtime: Any
     calls = raised.value.response["ResponseMetadata"]["RetryAttempts"] + 1  # botocore retries a throttle
     assert total(runtime, "AWS/Events", "PutEventsApproximateThrottledCount") - throttled_before == calls
     assert total(runtime, "AWS/Events", "PutEventsApproximateSuccessCount") == success_before
+
+
+def test_a_target_the_runtime_fails_to_deliver_to_is_an_invocation_and_a_failed_one(runtime: Any) -> None:
+    """The queue is gone by the time the delivery thread sends to it: Invocations counts the attempt
+    (it "includes successful and failed invocations", eb-monitoring.html), FailedInvocations the failure."""
+    events, sqs = local_client("events", runtime.endpoint_url), local_client("sqs", runtime.endpoint_url)
+    gone_url, gone = queue(runtime, "metered-gone-target")
+    events.put_rule(Name="metered-gone", EventPattern=json.dumps({"source": ["metered.gone"]}))
+    events.put_targets(Rule="metered-gone", Targets=[{"Id": "q", "Arn": gone}])
+    sqs.delete_queue(QueueUrl=gone_url)
+
+    answer = events.put_events(Entries=[{"Source": "metered.gone", "DetailType": "Sold", "Detail": "{}"}])
+    assert answer["FailedEntryCount"] == 0  # delivered after PutEvents answered
+    assert runtime.wait_for_events()
+
+    dims = {"RuleName": "metered-gone"}
+    assert total(runtime, "AWS/Events", "TriggeredRules", **dims) == 1
+    assert total(runtime, "AWS/Events", "Invocations", **dims) == 1
+    assert total(runtime, "AWS/Events", "FailedInvocations", **dims) == 1
+
+
+def test_a_lambda_subscription_counts_its_notifications_outcome(runtime: Any) -> None:
+    """sns_lambda_delivery (not moto) delivers to a lambda subscription, and reports its outcome too: a
+    function that does not exist is a failed notification, not a failed Publish."""
+    sns = local_client("sns", runtime.endpoint_url)
+    topic = sns.create_topic(Name="metered-lambda-topic")["TopicArn"]
+    account, region = topic.split(":")[4], topic.split(":")[3]
+    sns.subscribe(
+        TopicArn=topic, Protocol="lambda", Endpoint=f"arn:aws:lambda:{region}:{account}:function:metered-none"
+    )
+
+    sns.publish(TopicArn=topic, Message="hello, function")
+
+    dims = {"TopicName": "metered-lambda-topic"}
+    assert total(runtime, "AWS/SNS", "NumberOfNotificationsFailed", **dims) == 1
+    assert total(runtime, "AWS/SNS", "NumberOfNotificationsDelivered", **dims) == 0

@@ -12,7 +12,9 @@ a schedule) is queued; one thread sends each through the embedded AWS's own API,
 - SNS: ``Publish``.
 
 A delivery that fails is one warning line naming the rule and the target (EventBridge retries for
-up to 24 hours; locally it is reported, not retried). :meth:`EventDelivery.wait_idle` blocks until
+up to 24 hours; locally it is reported, not retried), and is handed to ``on_failed`` (the runtime
+counts it as the rule's FailedInvocations; its Invocations were counted when the rule matched, by the
+``events_rule_targets`` patch). :meth:`EventDelivery.wait_idle` blocks until
 every queued delivery was made.
 """
 
@@ -38,11 +40,17 @@ _STOP = object()
 
 class EventDelivery:
     """The queue of deliveries and the thread that makes them, with clients of the embedded AWS at
-    ``endpoint_url``; ``role_credentials(role_arn)`` gives a session of a role (key, secret, token)."""
+    ``endpoint_url``; ``role_credentials(role_arn)`` gives a session of a role (key, secret, token);
+    ``on_failed(delivery)`` is called (on the delivery thread) for each delivery that failed."""
 
     def __init__(
-        self, endpoint_url: str, region: str, role_credentials: Callable[[str], tuple[str, str, str]]
+        self,
+        endpoint_url: str,
+        region: str,
+        role_credentials: Callable[[str], tuple[str, str, str]],
+        on_failed: Callable[[Delivery], None] | None = None,
     ) -> None:
+        self._on_failed = on_failed
         self._endpoint_url = endpoint_url
         self._region = region
         self._role_credentials = role_credentials
@@ -136,3 +144,5 @@ class EventDelivery:
         self.failed.append((delivery, why))
         rule = delivery.rule_arn.rsplit("/", 1)[-1]
         log.warning("EventBridge rule %s target %s not delivered: %s", rule, delivery.target_id, why)
+        if self._on_failed is not None:
+            self._on_failed(delivery)

@@ -121,7 +121,10 @@ class RuntimeHooks:
         self._async = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-event")
         account, region = self.account_id, self.region
         self.events = EventDelivery(
-            self.endpoint_url, region, lambda role: moto_iam.assume_role(account, role, "EventBridge")
+            self.endpoint_url,
+            region,
+            lambda role: moto_iam.assume_role(account, role, "EventBridge"),
+            on_failed=lambda delivery: service_metrics.events_failed_invocation(delivery.rule_arn),
         )
         self.schedules = Scheduler(
             lambda: moto_events.scheduled_rules(account, region),
@@ -246,14 +249,15 @@ class RuntimeHooks:
     # --------------------------------------------------------------------------- SNS, EventBridge
 
     def sns_delivery(self, topic_arn: str, protocol: str, outcome: str) -> None:
-        """Hook of the sns_delivery_outcomes patch: AWS/SNS metrics of one notification."""
+        """Hook of the sns_delivery_outcomes and sns_lambda_delivery patches: AWS/SNS metrics of one
+        notification."""
         if self.service_metrics is not None:
             self.service_metrics.sns_delivery(topic_arn, outcome)
 
     def events_rule(
         self, bus_name: str, rule_name: str, event_id: str | None, invoked: int, failed: bool
     ) -> None:
-        """Hook of the events_rule_outcomes patch: AWS/Events metrics of one matched rule."""
+        """Hook of the events_rule_targets patch: AWS/Events metrics of one matched rule."""
         if self.service_metrics is not None:
             self.service_metrics.events_rule(bus_name, rule_name, event_id, invoked, failed)
 

@@ -37,9 +37,11 @@ What is published, with the names, units and dimensions of each service's docume
 - **AWS/Events** (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html): per
   PutEvents call (no dimension) PutEventsApproximateCallCount, PutEventsApproximateSuccessCount /
   FailedCount / ThrottledCount (1 or 0), PutEventsEntriesCount, PutEventsFailedEntriesCount,
-  PutEventsLatency and PutEventsRequestSize; per rule an event matched (the ``events_rule_outcomes``
-  patch) TriggeredRules, Invocations and FailedInvocations (only when not zero, as EventBridge sends
-  them) by ``RuleName`` on the default bus and by ``EventBusName, RuleName`` on a custom bus
+  PutEventsLatency and PutEventsRequestSize; per rule an event matched (the ``events_rule_targets``
+  patch) TriggeredRules, Invocations (failed ones included, as the page says) and
+  FailedInvocations (a target that failed; for a target the runtime delivers, once its delivery
+  failed; only when not zero, as EventBridge sends them) by ``RuleName`` on the default bus and by
+  ``EventBusName, RuleName`` on a custom bus
   ("Metrics that specify both the EventBusName and RuleName dimensions refer to a custom event
   bus"), Invocations also without a dimension; MatchedEvents once per event that matched a rule.
   An injected PutEvents or Publish fault counts as the throttle or error it imitates.
@@ -97,6 +99,13 @@ def _json(body: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return parsed if isinstance(parsed, dict) else {}
+
+
+def _rule_dimensions(bus_name: str, rule_name: str) -> dict[str, str]:
+    """A rule's AWS/Events dimensions: RuleName on the default bus, EventBusName and RuleName elsewhere."""
+    if bus_name in ("", "default"):
+        return {"RuleName": rule_name}
+    return {"EventBusName": bus_name, "RuleName": rule_name}
 
 
 def _queue_name(url_or_name: str) -> str:
@@ -403,12 +412,9 @@ class ServiceMetrics:
     def events_rule(
         self, bus_name: str, rule_name: str, event_id: str | None, invoked: int, failed: bool
     ) -> None:
-        """A rule matched an event: ``invoked`` targets, ``failed`` if their invocation failed."""
-        dims = (
-            {"RuleName": rule_name}
-            if bus_name in ("", "default")
-            else {"EventBusName": bus_name, "RuleName": rule_name}
-        )
+        """A rule matched an event: ``invoked`` targets (Invocations counts failed ones too), ``failed``
+        if an invocation is already known to have failed (later failures: events_failed_invocation)."""
+        dims = _rule_dimensions(bus_name, rule_name)
         data = [datum("AWS/Events", "TriggeredRules", dims, 1, "Count")]
         with self._lock:
             first = event_id is None or event_id not in self._matched_events
@@ -418,12 +424,24 @@ class ServiceMetrics:
                     self._matched_events.pop(next(iter(self._matched_events)))
         if first:
             data.append(datum("AWS/Events", "MatchedEvents", {}, 1, "Count"))
-        if failed:
-            data.append(datum("AWS/Events", "FailedInvocations", dims, 1, "Count"))
-        elif invoked:
+        if invoked:
             data.append(datum("AWS/Events", "Invocations", dims, invoked, "Count"))
             data.append(datum("AWS/Events", "Invocations", {}, invoked, "Count"))
+        if failed:
+            data.append(datum("AWS/Events", "FailedInvocations", dims, 1, "Count"))
         self._sink(data)
+
+    def events_failed_invocation(self, rule_arn: str) -> None:
+        """A target of rule ``rule_arn`` could not be invoked (the runtime's delivery failed); a
+        Scheduler schedule's target counts nothing in AWS/Events."""
+        resource = rule_arn.split(":", 5)[-1]
+        if not resource.startswith("rule/"):
+            return
+        parts = resource.split("/")
+        bus_name, rule_name = (parts[1], parts[2]) if len(parts) == 3 else ("default", parts[-1])
+        self._sink(
+            [datum("AWS/Events", "FailedInvocations", _rule_dimensions(bus_name, rule_name), 1, "Count")]
+        )
 
     # ---------------------------------------------------------------------------- Lambda (faults)
 

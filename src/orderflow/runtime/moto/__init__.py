@@ -58,6 +58,7 @@ from .registry import REGISTRY, MotoVersionError, Patch, Patcher
 __all__ = [
     "REGISTRY",
     "RUNTIME_PATCHES",
+    "SHARED_ATTRIBUTES",
     "Hooks",
     "MotoVersionError",
     "Patch",
@@ -147,7 +148,6 @@ REGISTRY.declare_order(
         cfn_update.CFN_STACK_UPDATE.name,
         ses.SES_SENT_AT.name,
         messaging.SNS_DELIVERY_OUTCOMES.name,
-        messaging.EVENTS_RULE_OUTCOMES.name,
         cloudwatch.CLOUDWATCH_ALARM_STATE.name,
         cloudwatch.CLOUDWATCH_EXTENDED_STATISTICS.name,
         cloudwatch.CLOUDWATCH_LIST_METRICS_ONCE.name,
@@ -166,6 +166,107 @@ REGISTRY.declare_order(
         events.SCHEDULER_CFN_SCHEDULE.name,
     ]
 )
+
+# moto attributes more than one patch replaces, and the patches that do, in the declared order (each
+# later one wraps the earlier ones and passes on what it does not handle), each named by the last two
+# parts of its module's name, its class (if any) and its name. Any other attribute has one owner
+# (tests/moto_patches/test_registry.py keeps this equal to what the patches replace): Rule.send_to_targets
+# is events_rule_targets' alone, which delivers and reports (AWS/Events metrics) every matched rule.
+SHARED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    # sns_lambda_delivery delivers (and reports) lambda subscriptions; any other protocol falls through
+    # to sns_delivery_outcomes, which delivers and reports it
+    "sns.models.Subscription.publish": ("sns_delivery_outcomes", "sns_lambda_delivery"),
+    "stepfunctions.models.StateMachine.update_from_cloudformation_json": (
+        "sfn_cfn_backend",
+        "cfn_stack_update",
+    ),
+    "parser.models.StepFunctionsParserBackend.start_execution": (
+        "sfn_unnamed_execution",
+        "sfn_finished_threads",
+        "sfn_execution_names",
+        "sfn_mock_config",
+    ),
+    "parser.models.Execution": (
+        "sfn_express_executions",
+        "sfn_sync_execution",
+        "sfn_execution_logs",
+    ),
+    "backend.execution.BaseExecutionWorkerCommunication.terminated": (
+        "sfn_execution_events",
+        "sfn_stop_prompt",
+    ),
+    "parse.asl_parser.AmazonStateLanguageParser.parse": (
+        "sfn_item_reader_manifest",
+        "sfn_item_batcher",
+        "sfn_tolerated_failure",
+        "sfn_result_writer",
+        "sfn_parse_cache",
+    ),
+    "iteration.distributed_iteration_component.DistributedIterationComponent._map_run": (
+        "sfn_item_batcher",
+        "sfn_tolerated_failure",
+    ),
+    "state_task.lambda_eval_utils.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "eval.resource_eval_s3.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "resource_eval.resource_eval_s3.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_aws_sdk.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_batch.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_dynamodb.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_ecs.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_events.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_glue.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_sfn.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_sns.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_sqs.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "service.state_task_service_unsupported.boto_client_for": (
+        "sfn_inprocess_clients",
+        "sfn_task_role",
+    ),
+    "cloudformation.parsing.resource_class_from_type": (
+        "missing_cfn_types",
+        "cfn_more_types",
+        "scheduler_cfn_schedule",
+    ),
+    # lambda_cfn_layers creates layers from templates; cfn_attributes makes their Ref the version's ARN
+    "awslambda.models.LayerVersion.physical_resource_id": ("lambda_cfn_layers", "cfn_attributes"),
+    "cloudformation.parsing.parse_and_create_resource": ("missing_cfn_types", "stack_failure"),
+}
 
 # Switched by Runtime from its config (through orderflow.runtime.sfn_local), not by start().
 SFN_LOCAL_PATCHES = (sfn_local_hooks.SFN_MOCK_CONFIG.name, sfn_local_hooks.SFN_TIME_SCALE.name)

@@ -26,6 +26,7 @@ import uuid
 from typing import Any
 
 from moto.events.models import Rule, events_backends
+from moto.utilities.arns import parse_arn
 
 from ..event_input import Delivery, InputError, target_input
 from . import hooks
@@ -33,6 +34,30 @@ from .cloudformation import _CfnModel
 from .registry import REGISTRY, Patch, Patcher
 
 log = logging.getLogger("orderflow.runtime")
+
+# (service, resource type) of the target ARNs moto's own Rule.send_to_targets delivers to (the others)
+DELIVERED_TARGETS = frozenset(
+    {
+        ("sqs", ""),
+        ("logs", "log-group"),
+        ("events", ""),
+        ("events", "event-bus"),
+        ("events", "api-destination"),
+    }
+)
+
+
+def delivered_targets(targets: list[dict[str, Any]]) -> int:
+    """How many of a rule's targets moto delivers an event to."""
+    count = 0
+    for target in targets:
+        text = str(target.get("Arn", ""))
+        if not text.startswith("arn:") or text.count(":") < 5:  # not an ARN: nothing is delivered to it
+            continue
+        arn = parse_arn(text)
+        count += (arn.service, arn.resource_type if arn.service != "sqs" else "") in DELIVERED_TARGETS
+    return count
+
 
 # Targets the runtime delivers (through the embedded AWS's APIs); any other goes to moto's own code.
 RUNTIME_TARGETS = ("lambda", "states", "sqs", "sns")
@@ -91,6 +116,14 @@ def deliveries(rule: Any, event: dict[str, Any]) -> list[Delivery]:
     return out
 
 
+def _report_rule(rule: Any, event: Any, invoked: int, failed: bool) -> None:
+    """The rule's outcome to the runtime's AWS/Events metrics (``Hooks.events_rule``)."""
+    handler = getattr(hooks.current(), "events_rule", None) if hooks.attached() else None
+    if handler is not None:
+        event_id = event.get("id") if isinstance(event, dict) else None
+        handler(rule.event_bus_name, rule.name, event_id, invoked, failed)
+
+
 def _apply_rule_targets(patcher: Patcher) -> None:
     original = Rule.send_to_targets
 
@@ -102,11 +135,20 @@ def _apply_rule_targets(patcher: Patcher) -> None:
         if not self.event_pattern.matches_event(original_event):
             return
         others = [t for t in self.targets if _service(str(t.get("Arn", ""))) not in RUNTIME_TARGETS]
+        failed = False
         if others:  # logs, archives, buses, API destinations: moto's own delivery
             proxy = copy.copy(self)
             proxy.targets = others
-            original(proxy, original_event, transform_input)
+            try:
+                original(proxy, original_event, transform_input)
+            except Exception as exc:  # delivered after PutEvents answered: a failed invocation
+                log.warning("EventBridge rule %s could not invoke its targets: %s", self.name, exc)
+                failed = True
         found = deliveries(self, as_target_event(original_event))
+        mine = len(self.targets) - len(others)
+        failed = failed or len(found) < mine  # a target whose input could not be made
+        # the runtime's delivery thread reports a later failure of one of ``found`` (EventDelivery)
+        _report_rule(self, original_event, delivered_targets(others) + len(found), failed)
         if found:
             hooks.current().deliver_events(found)
 
@@ -193,9 +235,12 @@ RULE_TARGETS = REGISTRY.register(
         "events_rule_targets",
         "gap",
         "a rule with a Lambda, Step Functions or SNS target raises NotImplementedError inside PutEvents; "
-        "Input and InputPath are ignored, a text InputTemplate fails, disabled rules fire; here each "
-        "matched target's input is made as EventBridge documents it and delivered by the runtime "
-        "(StartExecution as the target's RoleArn, an asynchronous Invoke, SendMessage, Publish)",
+        "Input and InputPath are ignored, a text InputTemplate fails, disabled rules fire, a target that "
+        "cannot take an event (a deleted log group) fails the PutEvents, and no AWS/Events metric "
+        "(TriggeredRules, Invocations, FailedInvocations) is published; here each matched target's input "
+        "is made as EventBridge documents it and delivered by the runtime (StartExecution as the "
+        "target's RoleArn, an asynchronous Invoke, SendMessage, Publish), and each matched rule's "
+        "outcome goes to the runtime, which records the metrics",
         _apply_rule_targets,
         needs_runtime=True,
     )

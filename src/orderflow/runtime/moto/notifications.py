@@ -29,6 +29,7 @@ from moto.s3.models import FakeBucket, s3_backends
 from moto.sns.models import Subscription
 
 from .events import iso_time
+from .messaging import report_sns_delivery
 from .registry import REGISTRY, Patch, Patcher
 
 log = logging.getLogger("orderflow.runtime")
@@ -302,6 +303,7 @@ def _apply_sns_lambda(patcher: Patcher) -> None:
             )
         matcher = self._filter_policy_matcher
         if matcher is not None and not matcher.matches(message_attributes, message):
+            report_sns_delivery(self, "filtered")
             return None
         if kw.get("message_structure") == "json":
             message = self._parse_message_structure(message, self.protocol)
@@ -311,6 +313,9 @@ def _apply_sns_lambda(patcher: Patcher) -> None:
             function.invoke(json.dumps(event), dict(EVENT_INVOKE), {})
         except Exception as exc:  # asynchronous on AWS: Publish never fails for it
             log.warning("SNS delivery to %s not made: %s", self.endpoint, exc)
+            report_sns_delivery(self, "failed")
+            return None
+        report_sns_delivery(self, "delivered")  # Lambda accepted the asynchronous invoke
         return None
 
     patcher.replace(Subscription, "publish", publish)
@@ -322,7 +327,8 @@ SNS_LAMBDA = REGISTRY.register(
         "gap",
         "SNS invokes a subscribed function synchronously inside Publish with a canned record "
         "(TopicArn arn:aws:sns:EXAMPLE, fixed MessageId, made-up MessageAttributes); here "
-        "asynchronously (InvocationType Event) with the documented record of the message",
+        "asynchronously (InvocationType Event) with the documented record of the message, and its "
+        "outcome (AWS/SNS delivered, failed, filtered out) reported to the runtime",
         _apply_sns_lambda,
     )
 )
