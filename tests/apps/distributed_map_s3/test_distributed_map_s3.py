@@ -39,7 +39,9 @@ def test_the_payments_are_summed_in_batches_and_written_to_the_bucket(orderflow_
 
 
 def test_a_missing_object_fails_the_map(orderflow_stack):
-    execution = orderflow_stack.start_execution("SettleStateMachine", {"key": "in/none.csv", "currency": "EUR"})
+    execution = orderflow_stack.start_execution(
+        "SettleStateMachine", {"key": "in/none.csv", "currency": "EUR"}
+    )
     described = execution.wait(30)
     assert described["status"] == "FAILED"
     assert "MapStateFailed" in orderflow_stack.history(execution).types()
