@@ -18,7 +18,7 @@ APPS = Path(__file__).resolve().parent
 # app folder -> the number of tests in its test_<app>.py
 SAMPLE_APPS = {
     "manual_approval": 3,  # callback with a task token behind an API
-    "s3_eventbridge_sfn": 1,  # S3 -> EventBridge -> Step Functions
+    "s3_eventbridge_sfn": 2,  # S3 -> EventBridge -> Step Functions
     "sns_fanout": 1,  # SNS fan-out to SQS (raw, filtered) and a function
     "nested_workflows": 2,  # states:startExecution.sync:2 and states:startExecution
     "distributed_map_s3": 2,  # ItemReader (CSV in S3), ItemBatcher, ResultWriter

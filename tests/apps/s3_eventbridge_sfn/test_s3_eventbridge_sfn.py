@@ -42,6 +42,8 @@ def test_an_upload_starts_the_workflow_which_records_the_object(orderflow_stack)
         "contentType": {"S": "text/csv"},
         "reason": {"S": "PutObject"},
     }
+    # orderflow makes EventBridge deliveries in order (one queue): had drafts/ matched, its execution
+    # would be there by now
     [execution] = wait_until(
         lambda: [e for e in executions(orderflow_stack) if e["status"] != "RUNNING"], "the execution"
     )
@@ -50,3 +52,19 @@ def test_an_upload_starts_the_workflow_which_records_the_object(orderflow_stack)
     assert event["source"] == "aws.s3" and event["detail-type"] == "Object Created"
     assert event["detail"]["object"]["key"] == "uploads/report.csv"
     assert orderflow_stack.history(execution["executionArn"]).types()[-1] == "ExecutionSucceeded"
+
+
+def test_a_delete_is_not_an_object_created_event(orderflow_stack):
+    s3, bucket = orderflow_stack.client("s3"), orderflow_stack.outputs["InboxBucket"]
+    before = len(executions(orderflow_stack))
+    s3.put_object(Bucket=bucket, Key="uploads/gone.txt", Body=b"x")
+    s3.delete_object(Bucket=bucket, Key="uploads/gone.txt")
+    s3.put_object(Bucket=bucket, Key="uploads/after.txt", Body=b"y")
+
+    def started_for(key):
+        return [
+            e for e in executions(orderflow_stack) if json.loads(e["input"])["detail"]["object"]["key"] == key
+        ]
+
+    wait_until(lambda: started_for("uploads/after.txt"), "the execution of the upload after the delete")
+    assert len(executions(orderflow_stack)) == before + 2  # the two uploads, not the delete
