@@ -1,50 +1,28 @@
-"""Sample app: a Node.js function beside Python ones in one Step Functions workflow
-(tests/apps/node_beside_python, in the pattern of SAM's stock-trader template; not this project's)."""
-
-from __future__ import annotations
+"""A Node.js function beside Python ones in one Step Functions workflow (in the pattern of SAM's
+stock-trader template), through orderflow's pytest plugin (needs `node` on PATH):
+pytest --orderflow-template template.yaml
+"""
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
-
-from orderflow.runtime import Runtime, runtimes
-from tests.runtime.runtime_support import run_execution, running
-
-TEMPLATE = Path(__file__).parent / "template.yaml"
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[Runtime]:
-    if runtimes.find_node() is None:
-        pytest.skip("no `node` on PATH")
-    with running(TEMPLATE, "stock-trader") as rt:
-        rt.check_handlers()  # what `up` does
-        yield rt
+def trade(stack, price):
+    execution = stack.start_execution("StockTradingStateMachine", {"price": price, "symbol": "ACME"})
+    described = execution.wait(30)
+    assert described["status"] == "SUCCEEDED"
+    return json.loads(described["output"])
 
 
-def trade(stack: Runtime, price: int) -> dict[str, Any]:
-    sfn = stack.client("stepfunctions")
-    done = run_execution(
-        sfn, stack.outputs["StockTradingStateMachineArn"], {"price": price, "symbol": "ACME"}
-    )
-    assert done["status"] == "SUCCEEDED", done
-    return dict(json.loads(done["output"]))
-
-
-def recorded(stack: Runtime, trade_id: str) -> dict[str, Any]:
-    item = stack.client("dynamodb").get_item(
-        TableName=stack.outputs["TradesTableName"], Key={"Id": {"S": trade_id}}
-    )["Item"]
+def recorded(stack, trade_id):
+    table = stack.outputs["TradesTableName"]
+    item = stack.client("dynamodb").get_item(TableName=table, Key={"Id": {"S": trade_id}})["Item"]
     return {key: next(iter(value.values())) for key, value in item.items()}
 
 
-def test_a_low_price_is_bought_by_the_node_function(stack: Runtime) -> None:
-    bought = trade(stack, 20)
+def test_a_low_price_is_bought_by_the_node_function(orderflow_stack):
+    bought = trade(orderflow_stack, 20)
     assert (bought["by"], bought["type"], bought["price"]) == ("node", "buy", 20)
-    assert recorded(stack, bought["Id"]) | {"timestamp": None} == {
+    assert recorded(orderflow_stack, bought["Id"]) | {"timestamp": None} == {
         "Id": bought["Id"],
         "type": "buy",
         "symbol": "ACME",
@@ -53,7 +31,7 @@ def test_a_low_price_is_bought_by_the_node_function(stack: Runtime) -> None:
     }
 
 
-def test_a_high_price_is_sold_by_the_python_function(stack: Runtime) -> None:
-    sold = trade(stack, 80)
+def test_a_high_price_is_sold_by_the_python_function(orderflow_stack):
+    sold = trade(orderflow_stack, 80)
     assert (sold["by"], sold["type"], sold["price"]) == ("python", "sell", 80)
-    assert recorded(stack, sold["Id"])["type"] == "sell"
+    assert recorded(orderflow_stack, sold["Id"])["type"] == "sell"
