@@ -69,6 +69,26 @@ class Stack(OrderDataMixin):
                 )
         return ids
 
+    def take_back(self, queue: str, body: str) -> int:
+        """Delete the messages with ``body`` a test put on the shared stack's queue ``queue`` (a
+        logical id), leaving every other message visible; how many were deleted. Not PurgeQueue: SQS
+        allows one purge per queue a minute, and two tests purging one queue failed the second."""
+        sqs = self.client("sqs")
+        url = self.runtime.resources[queue]
+        deleted, seen = 0, set()
+        while True:
+            batch = sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+            ).get("Messages", [])
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            if not fresh:
+                return deleted
+            for message in fresh:
+                seen.add(message["MessageId"])
+                if message["Body"] == body:
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                    deleted += 1
+
     def drain_notifications(self) -> list[dict[str, Any]]:
         """Every message that reached the notifications queue so far (kept across calls)."""
         sqs = self.client("sqs")
