@@ -59,6 +59,8 @@ def test_routes_of_both_apis(api: tuple[Any, ApiServer]) -> None:
         ("$default", "GET /items/{id}"),
         ("$default", "POST /items"),
         ("$default", "GET /plain"),
+        ("$default", "GET /text"),
+        ("v1", "$default"),
         ("v1", "ANY /files/{proxy+}"),
         ("v1", "GET /legacy"),
     }
@@ -100,7 +102,23 @@ def test_a_plain_return_is_200_json(api: tuple[Any, ApiServer]) -> None:
     _, server = api
     status, headers, answer = call(server, "GET", "/plain?q=1")
     assert status == 200 and headers["Content-Type"] == "application/json"
-    assert answer == {"plain": True, "query": {"q": "1"}}
+    assert answer == {"plain": True, "route": "GET /plain", "query": {"q": "1"}}
+
+
+def test_a_string_return_is_the_body(api: tuple[Any, ApiServer]) -> None:
+    _, server = api
+    request = urllib.request.Request(server.base_url + "/text")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200 and response.headers["Content-Type"] == "application/json"
+        assert response.read() == b"hello"
+
+
+def test_the_default_route_takes_what_no_route_matches(api: tuple[Any, ApiServer]) -> None:
+    _, server = api
+    status, _, answer = call(server, "PATCH", "/v1/some/where?k=v")
+    assert status == 200 and answer == {"plain": True, "route": "$default", "query": {"k": "v"}}
+    status, _, answer = call(server, "POST", "/v1/legacy")
+    assert status == 200 and answer["route"] == "$default", "a known path with another method"
 
 
 def test_named_stage_is_a_path_prefix(api: tuple[Any, ApiServer]) -> None:
@@ -112,7 +130,9 @@ def test_named_stage_is_a_path_prefix(api: tuple[Any, ApiServer]) -> None:
     assert event["rawPath"] == "/v1/files/a/b.txt" and event["requestContext"]["stage"] == "v1"
     assert event["requestContext"]["apiId"] == runtime.resources["ShopApi"]
     assert call(server, "GET", "/files/a")[0] == 404, "without its stage"
-    assert call(server, "GET", "/v1/items/1")[0] == 404, "the $default stage API has no v1 prefix"
+    assert call(server, "GET", "/elsewhere")[0] == 404, "the v1 $default route is under its stage"
+    status, _, answer = call(server, "GET", "/v1/items/1")
+    assert (status, answer["route"]) == (200, "$default"), "v1's $default route, not the other API's"
 
 
 def test_payload_format_1_on_an_http_api(api: tuple[Any, ApiServer]) -> None:

@@ -94,13 +94,20 @@ def build_event_v2(
 
 
 def parse_v2_response(payload: Any) -> HttpResponse:
-    """A function's result under payload format 2.0 -> HTTP; MalformedProxyResponse for a 502."""
-    value = payload
-    if isinstance(payload, bytes | str):
+    """A function's result under payload format 2.0 -> HTTP; MalformedProxyResponse for a 502.
+
+    ``payload`` is the function's return value as Lambda gives it (decoded JSON); a string that is
+    itself JSON with a ``statusCode`` counts as that response, as it does for REST APIs."""
+    value = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else payload
+    if isinstance(value, str):
         try:
-            value = json.loads(payload)
-        except ValueError as exc:
-            raise MalformedProxyResponse("response is not JSON") from exc
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict) and "statusCode" in decoded:
+            value = decoded
+        else:
+            return HttpResponse(200, [("Content-Type", "application/json")], value.encode("utf-8"))
     if isinstance(value, dict) and "statusCode" in value:
         cookies = value.get("cookies") or []
         if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
@@ -108,5 +115,4 @@ def parse_v2_response(payload: Any) -> HttpResponse:
         response = parse_proxy_response({k: v for k, v in value.items() if k != "cookies"})
         response.headers.extend(("Set-Cookie", cookie) for cookie in cookies)
         return response
-    body = json.dumps(value).encode()
-    return HttpResponse(200, [("Content-Type", "application/json")], body)
+    return HttpResponse(200, [("Content-Type", "application/json")], json.dumps(value).encode())
