@@ -136,7 +136,10 @@ class ApiServer(WsgiServer):
         if stage:
             self.stage = getattr(runtime, "api_stage", None)
         if api_id:
+            kinds = getattr(runtime, "resource_types", None) or {}
             for logical_id, physical_id in (getattr(runtime, "resources", None) or {}).items():
+                if kinds.get(logical_id, "AWS::ApiGateway::RestApi") != "AWS::ApiGateway::RestApi":
+                    continue  # an HTTP API's routes carry their own API id
                 if logical_id.endswith("Api") and isinstance(physical_id, str) and "/" not in physical_id:
                     self.api_id = physical_id
                     break
