@@ -45,6 +45,7 @@ from orderflow.api.events import (
     json_error,
     parse_proxy_response,
 )
+from orderflow.api.http_events import build_event_v2, parse_v2_response
 from orderflow.api.mapping import MappingContext
 from orderflow.api.routing import Match, RouteLike, RouteTable
 from orderflow.api.states import call_states
@@ -135,7 +136,10 @@ class ApiServer(WsgiServer):
         if stage:
             self.stage = getattr(runtime, "api_stage", None)
         if api_id:
+            kinds = getattr(runtime, "resource_types", None) or {}
             for logical_id, physical_id in (getattr(runtime, "resources", None) or {}).items():
+                if kinds.get(logical_id, "AWS::ApiGateway::RestApi") != "AWS::ApiGateway::RestApi":
+                    continue  # an HTTP API's routes carry their own API id
                 if logical_id.endswith("Api") and isinstance(physical_id, str) and "/" not in physical_id:
                     self.api_id = physical_id
                     break
@@ -232,6 +236,12 @@ class ApiServer(WsgiServer):
         allowed: list[str] = []
         for candidate in candidates:
             match, methods = self.table.resolve(method, candidate)
+            if match is not None and match.route.http_api is not None:
+                if candidate != path:  # an HTTP API's paths hold its own stage, not the REST one
+                    continue
+                http_stage = match.route.http_api.stage
+                prefix = "" if http_stage == "$default" else f"/{http_stage}"
+                return match, path[len(prefix) :] or "/", http_stage, []
             if match is not None:
                 return match, candidate, stage, []
             allowed.extend(m for m in methods if m not in allowed)
@@ -255,15 +265,28 @@ class ApiServer(WsgiServer):
         if integration is not None:
             return self._states(integration, request, match, path, stage), None
         function_name = match.route.function_name
-        event = build_event(
-            request,
-            resource=match.route.resource,
-            path=path,
-            path_parameters=match.path_parameters,
-            stage=stage,
-            api_id=self.api_id,
-            account_id=self.account_id,
-        )
+        http_api = match.route.http_api
+        if http_api is not None and http_api.payload_version == "2.0":
+            event = build_event_v2(
+                request,
+                route_key=http_api.route_key,
+                path_parameters=match.path_parameters,
+                stage=stage,
+                api_id=http_api.api_id,
+                account_id=self.account_id,
+            )
+        else:
+            event = build_event(
+                request,
+                resource=match.route.resource,
+                path=path,
+                path_parameters=match.path_parameters,
+                stage=stage,
+                api_id=http_api.api_id if http_api is not None else self.api_id,
+                account_id=self.account_id,
+            )
+            if http_api is not None:  # payload format 1.0 on an HTTP API: the REST event, versioned
+                event = {"version": "1.0", **event}
         invoked = time.perf_counter()
         outcome = self._invoke(function_name, event)
         self._integration.ms = (time.perf_counter() - invoked) * 1000
@@ -274,6 +297,8 @@ class ApiServer(WsgiServer):
             log.warning("%s failed (%s): %s", function_name, function_error, _short(payload))
             return json_error(502, "Internal server error"), function_name
         try:
+            if http_api is not None and http_api.payload_version == "2.0":
+                return parse_v2_response(payload), function_name
             return parse_proxy_response(payload), function_name
         except MalformedProxyResponse as exc:
             log.warning("%s returned a malformed proxy response: %s", function_name, exc)

@@ -33,6 +33,7 @@ class Route:
     resource: str  # the template, e.g. /users/{userId}
     function_name: str
     integration: Any = None  # a Step Functions integration (orderflow.runtime.model.StatesIntegration)
+    http_api: Any = None  # an HTTP API's route (orderflow.runtime.model.HttpApiRoute)
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,28 @@ class RouteTable:
         rules: list[tuple[bool, int, Rule]] = []
         # werkzeug's variable names must be identifiers; API Gateway's may have "." and "-"
         self._param_names: list[dict[str, str]] = []
-        for index, route in enumerate(routes):
-            rule_path, resource, names = _to_rule_path(route.path)
+        # HTTP APIs' ``$default`` routes: (stage prefix or "", route), when nothing else matches
+        self._defaults: list[tuple[str, Route]] = []
+        for route in routes:
+            http_api = getattr(route, "http_api", None)
+            # an HTTP API's named stage is part of its paths; its $default stage is not
+            prefix = f"/{http_api.stage}" if http_api is not None and http_api.stage != "$default" else ""
+            if http_api is not None and route.path == "$default":
+                self._defaults.append((prefix, Route("ANY", "$default", route.function_name, None, http_api)))
+                continue
+            _, resource, _ = _to_rule_path(route.path)
+            rule_path, _, names = _to_rule_path(prefix + route.path)
             method = route.method.upper()
             self.routes.append(
-                Route(method, resource, route.function_name, getattr(route, "integration", None))
+                Route(method, resource, route.function_name, getattr(route, "integration", None), http_api)
             )
             self._param_names.append(names)
-            rule = Rule(rule_path, endpoint=index, methods=None if method == "ANY" else [method])
+            rule = Rule(
+                rule_path, endpoint=len(self.routes) - 1, methods=None if method == "ANY" else [method]
+            )
             if rule.methods is not None:
                 rule.methods = {method}  # werkzeug adds HEAD to GET; API Gateway does not
-            rules.append((method == "ANY", index, rule))
+            rules.append((method == "ANY", len(self.routes) - 1, rule))
         # werkzeug orders rules by their segments (literal < param < path); equal ones keep this
         # order, so an explicit method comes before ANY on the same path.
         self._map = Map(
@@ -76,12 +88,19 @@ class RouteTable:
         try:
             index, values = self._adapter.match(path, method.upper())
         except MethodNotAllowed as exc:
-            return None, sorted(exc.valid_methods or [])
+            return self._default(path), sorted(exc.valid_methods or [])
         except NotFound:
-            return None, []
+            return self._default(path), []
         names = self._param_names[index]
         params = {names[key]: unquote(value) for key, value in values.items()}
         return Match(self.routes[index], params), []
+
+    def _default(self, path: str) -> Match | None:
+        """An HTTP API's ``$default`` route for a path no other route matches."""
+        for prefix, route in self._defaults:
+            if not prefix or path == prefix or path.startswith(prefix + "/"):
+                return Match(route, {})
+        return None
 
 
 def _to_rule_path(path: str) -> tuple[str, str, dict[str, str]]:

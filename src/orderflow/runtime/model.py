@@ -37,6 +37,18 @@ class StatesIntegration:
 
 
 @dataclass(frozen=True)
+class HttpApiRoute:
+    """What makes a route an HTTP API's (API Gateway v2): its API, its stage (``$default``: no path
+    prefix; a named stage is one), its route key (``GET /items/{id}`` or ``$default``) and the Lambda
+    proxy payload format version (``2.0`` or ``1.0``)."""
+
+    api_id: str
+    stage: str
+    route_key: str
+    payload_version: str = "2.0"
+
+
+@dataclass(frozen=True)
 class Route:
     """One API route: ``path`` like ``/users/{userId}``; ``function_name`` is the physical Lambda name
     of a Lambda proxy integration, ``integration`` the Step Functions one (``function_name`` empty)."""
@@ -45,6 +57,7 @@ class Route:
     path: str
     function_name: str
     integration: StatesIntegration | None = None
+    http_api: HttpApiRoute | None = None  # an HTTP API's route (else a REST API's)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from .api_routes import api_stage, read_routes
 from .deploy import package, transform
+from .http_api_routes import http_api_routes
 from .lint import TemplateLint
 from .model import Route, RuntimeStartError
 from .moto import cfn_update, cloudformation
@@ -191,7 +192,9 @@ class StackDeployer:
         ]
         api_ids = [deployed.resources[logical] for logical in apis]
         apigateway = self.client("apigateway")
-        deployed.routes = read_routes(apigateway, api_ids)
+        deployed.routes = read_routes(apigateway, api_ids) + http_api_routes(
+            deployed.transformed_template, deployed.resources
+        )
         deployed.api_stage = api_stage(
             apigateway, api_ids, [deployed.resources[logical] for logical in stages]
         )
