@@ -191,6 +191,10 @@ class CloudWatchAlarm(_CfnModel):
         cls._client(region_name).delete_alarms(AlarmNames=[resource_name])
 
 
+# Placeholders the local API serves from the template itself (runtime/http_api_routes.py): no warning.
+SERVED_FROM_THE_TEMPLATE = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"})
+
+
 @dataclass
 class Placeholder(_CfnModel):
     """A resource of a type moto's CloudFormation does not know: listed, not emulated."""
@@ -202,8 +206,15 @@ class Placeholder(_CfnModel):
         cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
     ) -> Placeholder:
         _placeholders.append((kwargs.get("LogicalId", ""), kwargs.get("ResourceType", ""), resource_name))
-        log.warning(
-            "%s (%s) is not emulated locally: moto has no CloudFormation support for it",
+        served = kwargs.get("ResourceType") in SERVED_FROM_THE_TEMPLATE
+        log.log(
+            logging.DEBUG if served else logging.WARNING,
+            "%s (%s) is not in the embedded AWS: "
+            + (
+                "the local API serves it from the template"
+                if served
+                else "moto has no CloudFormation support for it"
+            ),
             kwargs.get("LogicalId"),
             kwargs.get("ResourceType"),
         )
