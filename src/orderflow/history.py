@@ -132,8 +132,9 @@ def express_history(
     return logged_description(arn, executions[arn]), executions[arn]
 
 
-def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, region: str | None = None) -> str:
-    """The execution ARN for ``ref``: an execution ARN, or an execution name (= order id)."""
+def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, machines: Sequence[str]) -> str:
+    """The execution ARN for ``ref``: an execution ARN, or an execution name (= order id) of one of
+    the stack's state ``machines``."""
     if ref.startswith("arn:"):
         try:
             sfn.describe_execution(executionArn=ref)
@@ -142,11 +143,6 @@ def find_execution(sfn: Any, ref: str, endpoint: str, stack_name: str, region: s
         except ClientError as exc:
             raise OrderflowError(f"no execution {ref} at {endpoint} ({_code(exc)})") from None
         return ref
-    machines = [
-        r["PhysicalResourceId"]
-        for r in stack_resources(endpoint, stack_name, region)
-        if r["ResourceType"] == STATE_MACHINE_TYPE
-    ]
     if not machines:
         raise OrderflowError(f"no execution {ref!r}: stack {stack_name!r} has no state machine")
     for machine_arn in machines:
@@ -318,11 +314,13 @@ def load_history(
     """The execution ``ref`` (order id / name or ARN) described, and its events."""
     sfn = client("stepfunctions", endpoint, region, max_attempts=1)
     try:
-        express = _express_machine(sfn, ref, endpoint, stack_name, region)
+        # the stack's state machines, read once (an ARN names its own)
+        machines = [] if ref.startswith("arn:") else stack_state_machines(endpoint, stack_name, region)
+        express = _express_machine(sfn, ref, machines)
         if express is not None:
             logs = client("logs", endpoint, region, max_attempts=1)
             return express_history(sfn, logs, express, ref, endpoint)
-        arn = find_execution(sfn, ref, endpoint, stack_name, region)
+        arn = find_execution(sfn, ref, endpoint, stack_name, machines)
         description = sfn.describe_execution(executionArn=arn)
         return description, get_history(sfn, arn)
     except EndpointConnectionError:
@@ -336,7 +334,7 @@ def show_history(
     return history_json(description, events) if as_json else format_history(description, events)
 
 
-def _express_machine(sfn: Any, ref: str, endpoint: str, stack_name: str, region: str | None) -> str | None:
+def _express_machine(sfn: Any, ref: str, machines: Sequence[str]) -> str | None:
     """The EXPRESS state machine ``ref`` belongs to: the one an express ARN names, else the stack's
     state machine when it is EXPRESS (None: STANDARD, read through GetExecutionHistory)."""
     if is_express_arn(ref):
@@ -344,7 +342,7 @@ def _express_machine(sfn: Any, ref: str, endpoint: str, stack_name: str, region:
         return ":".join([*parts[:5], "stateMachine", parts[6]])
     if ref.startswith("arn:"):
         return None
-    for machine_arn in stack_state_machines(endpoint, stack_name, region):
+    for machine_arn in machines:
         try:
             machine = sfn.describe_state_machine(stateMachineArn=machine_arn)
         except ClientError:

@@ -107,3 +107,23 @@ def test_history_json_flag_and_a_closed_pipe_end_quietly(
         os.close(saved)
     assert code == 0
     assert capsys.readouterr().err == ""
+
+
+def test_history_reads_the_stacks_resources_once(
+    moto_stack: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One DescribeStackResources per `orderflow history` (it used to ask twice: for an EXPRESS
+    machine, then for the execution's)."""
+    import orderflow.history
+
+    calls: list[str] = []
+    real = orderflow.history.stack_resources
+
+    def counted(endpoint: str, stack_name: str, region: str | None = None) -> list[dict[str, Any]]:
+        calls.append(stack_name)
+        return real(endpoint, stack_name, region)
+
+    monkeypatch.setattr(orderflow.history, "stack_resources", counted)
+    assert cli.main(["history", "o-1", "--endpoint", moto_stack]) == 1
+    assert "stack 'orderflow' has no state machine" in capsys.readouterr().err
+    assert calls == ["orderflow"]
