@@ -158,7 +158,7 @@ def test_cfn_more_types_gap_in_plain_moto(moto_aws: None) -> None:
 
 
 def test_cfn_more_types_patched(moto_aws: None) -> None:
-    with REGISTRY.enabled("cfn_more_types"):
+    with REGISTRY.enabled("missing_cfn_types", "cfn_more_types"):  # it requires missing_cfn_types
         check_cfn_more_types()
 
 
@@ -196,5 +196,5 @@ def check_subscription_attributes() -> None:
 
 
 def test_cfn_more_types_subscription_keeps_its_attributes(moto_aws: None) -> None:
-    with REGISTRY.enabled("cfn_more_types"):
+    with REGISTRY.enabled("missing_cfn_types", "cfn_more_types"):  # it requires missing_cfn_types
         check_subscription_attributes()

@@ -8,12 +8,16 @@ Each gap test is a strict xfail on plain moto, each patched test runs the same c
 from __future__ import annotations
 
 import pytest
+from moto.cloudformation import parsing
 
+from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.moto import REGISTRY
+from orderflow.runtime.moto.cloudformation import ADDED_TYPES, Placeholder
 from tests.moto_patches.support import (
     ACCOUNT,
     REGION,
     ROLE_ARN,
+    RecordingHooks,
     client,
     create_role,
     create_stack,
@@ -139,6 +143,49 @@ def test_missing_cfn_types_gap_in_plain_moto(moto_aws: None) -> None:
 def test_missing_cfn_types_patched(moto_aws: None) -> None:
     with REGISTRY.enabled("missing_cfn_types"):
         check_missing_cfn_types()
+
+
+# The one registry of added resource types: each is created only while the patch that owns it is on
+# (with missing_cfn_types, whose resource_class_from_type looks them up, on too).
+
+
+def test_every_added_type_is_on_only_while_its_patch_is() -> None:
+    owners = {resource_type: owner for resource_type, (owner, _) in ADDED_TYPES.items()}
+    assert owners == {
+        "AWS::ApiGateway::Stage": "missing_cfn_types",
+        "AWS::CloudWatch::Alarm": "missing_cfn_types",
+        "AWS::SES::EmailIdentity": "missing_cfn_types",
+        "AWS::SNS::Subscription": "cfn_more_types",
+        "AWS::Lambda::Alias": "cfn_more_types",
+        "AWS::Glue::Job": "cfn_more_types",
+        "AWS::Scheduler::Schedule": "scheduler_cfn_schedule",
+    }
+    plain = parsing.resource_class_from_type
+    for resource_type, (owner, model) in ADDED_TYPES.items():
+        if owner != "missing_cfn_types":
+            assert REGISTRY[owner].requires == ("missing_cfn_types",), owner
+            with REGISTRY.enabled("missing_cfn_types"):
+                assert parsing.resource_class_from_type(resource_type) is Placeholder, resource_type
+        with REGISTRY.enabled("missing_cfn_types", owner):
+            assert parsing.resource_class_from_type(resource_type) is model, resource_type
+        assert parsing.resource_class_from_type is plain
+    assert REGISTRY.active() == []
+
+
+def test_a_patch_left_off_at_start_leaves_its_types_out() -> None:
+    moto_layer.start(RecordingHooks(), disabled=("cfn_more_types",))
+    try:
+        assert parsing.resource_class_from_type("AWS::SNS::Subscription") is Placeholder
+        assert parsing.resource_class_from_type("AWS::Glue::Job") is Placeholder
+        assert (
+            parsing.resource_class_from_type("AWS::Scheduler::Schedule")
+            is ADDED_TYPES["AWS::Scheduler::Schedule"][1]
+        )
+    finally:
+        moto_layer.stop()
+    with pytest.raises(KeyError, match="'missing_cfn_types' can be left off only with 'cfn_more_types'"):
+        moto_layer.check_versions(disabled=("missing_cfn_types",))
+    moto_layer.check_versions(disabled=("missing_cfn_types", "cfn_more_types", "scheduler_cfn_schedule"))
 
 
 # -------------------------------------------------------------------------------- stack_failure

@@ -205,5 +205,5 @@ def test_scheduler_cfn_schedule_gap_in_plain_moto(moto_aws: None) -> None:
 
 
 def test_scheduler_cfn_schedule_patched(moto_aws: None) -> None:
-    with REGISTRY.enabled("scheduler_cfn_schedule"):
+    with REGISTRY.enabled("missing_cfn_types", "scheduler_cfn_schedule"):  # it requires missing_cfn_types
         check_scheduler_cfn_schedule()

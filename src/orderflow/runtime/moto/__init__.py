@@ -258,11 +258,6 @@ SHARED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "sfn_inprocess_clients",
         "sfn_task_role",
     ),
-    "cloudformation.parsing.resource_class_from_type": (
-        "missing_cfn_types",
-        "cfn_more_types",
-        "scheduler_cfn_schedule",
-    ),
     # lambda_cfn_layers creates layers from templates; cfn_attributes makes their Ref the version's ARN
     "awslambda.models.LayerVersion.physical_resource_id": ("lambda_cfn_layers", "cfn_attributes"),
     "cloudformation.parsing.parse_and_create_resource": ("missing_cfn_types", "stack_failure"),

@@ -24,7 +24,6 @@ from typing import Any
 
 from moto.apigateway.models import Deployment, Resource, RestAPI
 from moto.awslambda.models import LambdaFunction, LambdaVersion, LayerVersion, lambda_backends
-from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
 from moto.events.models import EventBus, Rule
 from moto.glue.models import glue_backends
@@ -35,7 +34,7 @@ from moto.sns.models import Topic, sns_backends
 from moto.sqs.models import Queue
 from moto.stepfunctions.models import StateMachine
 
-from .cloudformation import _CfnModel
+from .cloudformation import ArnModel, CfnModel, add_types
 from .registry import REGISTRY, Patch, Patcher
 
 
@@ -143,7 +142,7 @@ def _apply_attributes(patcher: Patcher) -> None:
 
 
 @dataclass
-class SnsSubscription(_CfnModel):
+class SnsSubscription(ArnModel):
     """``AWS::SNS::Subscription``: SNS's Subscribe (with its attributes). Ref and ``Arn`` are the
     subscription's ARN (aws-resource-sns-subscription.html)."""
 
@@ -152,15 +151,6 @@ class SnsSubscription(_CfnModel):
     @property
     def physical_resource_id(self) -> str:
         return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     _ATTRIBUTES = (
         "DeliveryPolicy",
@@ -195,10 +185,11 @@ class SnsSubscription(_CfnModel):
 
 
 @dataclass
-class LambdaAlias(_CfnModel):
+class LambdaAlias(ArnModel):
     """``AWS::Lambda::Alias``: Lambda's CreateAlias. Ref and ``AliasArn`` are the alias's ARN
     (aws-resource-lambda-alias.html)."""
 
+    ARN_ATTRIBUTE = "AliasArn"
     arn: str
     function_name: str
     name: str
@@ -206,15 +197,6 @@ class LambdaAlias(_CfnModel):
     @property
     def physical_resource_id(self) -> str:
         return self.arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "AliasArn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "AliasArn":
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     @classmethod
     def create_from_cloudformation_json(
@@ -239,7 +221,7 @@ class LambdaAlias(_CfnModel):
 
 
 @dataclass
-class GlueJob(_CfnModel):
+class GlueJob(CfnModel):
     """``AWS::Glue::Job``: Glue's CreateJob. Ref is the job's name (aws-resource-glue-job.html)."""
 
     name: str
@@ -289,22 +271,6 @@ class GlueJob(_CfnModel):
         glue_backends[account_id][region_name].delete_job(resource_name)
 
 
-ADDED_TYPES: dict[str, Any] = {
-    "AWS::SNS::Subscription": SnsSubscription,
-    "AWS::Lambda::Alias": LambdaAlias,
-    "AWS::Glue::Job": GlueJob,
-}
-
-
-def _apply_added_types(patcher: Patcher) -> None:
-    original = parsing.resource_class_from_type
-
-    def resource_class_from_type(resource_type: str) -> Any:
-        return ADDED_TYPES.get(resource_type) or original(resource_type)
-
-    patcher.replace(parsing, "resource_class_from_type", resource_class_from_type)
-
-
 CFN_ATTRIBUTES = REGISTRY.register(
     Patch(
         "cfn_attributes",
@@ -325,6 +291,14 @@ CFN_MORE_TYPES = REGISTRY.register(
         "no CloudFormation support for AWS::SNS::Subscription, AWS::Lambda::Alias and AWS::Glue::Job "
         "(nothing is subscribed, no alias or job exists); here they are created through moto's SNS, "
         "Lambda and Glue backends",
-        _apply_added_types,
+        add_types(
+            "cfn_more_types",
+            {
+                "AWS::SNS::Subscription": SnsSubscription,
+                "AWS::Lambda::Alias": LambdaAlias,
+                "AWS::Glue::Job": GlueJob,
+            },
+        ),
+        requires=("missing_cfn_types",),  # its resource_class_from_type looks the types up
     )
 )

@@ -390,9 +390,9 @@ def classify(
 
 
 def _is_placeholder(rtype: str) -> bool:
-    from .cloudformation import ADDED_TYPES, Placeholder
+    from .cloudformation import Placeholder
 
-    return rtype not in ADDED_TYPES and parsing.resource_class_from_type(rtype) is Placeholder
+    return parsing.resource_class_from_type(rtype) is Placeholder
 
 
 def plan_stack_update(

@@ -1,11 +1,20 @@
-"""CloudFormation gaps: REST API bodies, resource types moto lacks, a failing resource."""
+"""CloudFormation gaps: REST API bodies, resource types moto lacks, a failing resource.
+
+Every resource type a patch adds to moto's CloudFormation is in one registry here: the patch that owns
+a type builds its ``apply`` with :func:`add_types`, which switches the types on through that patch's
+:class:`~.registry.Patcher` (so they are gone again when the patch is undone or left off), and
+``missing_cfn_types`` alone replaces ``parsing.resource_class_from_type`` to look them up (the other
+owners declare ``requires=("missing_cfn_types",)``). The added models share :class:`CfnModel`, and
+those whose ``Fn::GetAtt`` attribute is their ARN :class:`ArnModel`.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from moto.apigateway.models import RestAPI, apigateway_backends
@@ -52,8 +61,8 @@ def _apply_rest_api(patcher: Patcher) -> None:
 # ------------------------------------------------------------------------------- missing_cfn_types
 
 
-class _CfnModel:
-    """Just enough of moto's CloudFormationModel interface for the resource types added here."""
+class CfnModel:
+    """Just enough of moto's CloudFormationModel interface for the resource types the patches add."""
 
     cf_resource_type: str
     logical_resource_id: str
@@ -83,8 +92,54 @@ class _CfnModel:
         return None
 
 
+class ArnModel(CfnModel):
+    """A model whose one ``Fn::GetAtt`` attribute (``ARN_ATTRIBUTE``) is its ARN, ``self.arn``."""
+
+    ARN_ATTRIBUTE: ClassVar[str] = "Arn"
+    arn: str
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == cls.ARN_ATTRIBUTE
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == self.ARN_ATTRIBUTE:
+            return self.arn
+        raise UnformattedGetAttTemplateException()
+
+
+# Every resource type a patch adds to moto's CloudFormation: {type: (the owning patch's name, model)}
+ADDED_TYPES: dict[str, tuple[str, Any]] = {}
+
+
+class _TypesOn:
+    """The added types switched on now: one attribute per type (its model), set through the Patcher of
+    the patch that owns it, so undoing or leaving off that patch leaves the type out."""
+
+
+def add_types(patch_name: str, types: dict[str, Any]) -> Callable[[Patcher], None]:
+    """Register ``types`` ({resource type: model}) as patch ``patch_name``'s; its ``apply`` (returned)
+    switches them on. CloudFormation creates them while ``missing_cfn_types`` is on too (it looks
+    them up), so ``patch_name`` requires it unless it is ``missing_cfn_types``."""
+    for resource_type, model in types.items():
+        if resource_type in ADDED_TYPES:
+            raise ValueError(f"{resource_type} is added twice: by {ADDED_TYPES[resource_type][0]}")
+        ADDED_TYPES[resource_type] = (patch_name, model)
+
+    def apply(patcher: Patcher) -> None:
+        for resource_type, model in types.items():
+            patcher.replace(_TypesOn, resource_type, model)
+
+    return apply
+
+
+def added_type(resource_type: str) -> Any:
+    """The model of ``resource_type`` if a patch that is on now adds it, else None."""
+    return vars(_TypesOn).get(resource_type)
+
+
 @dataclass
-class ApiGatewayStage(_CfnModel):
+class ApiGatewayStage(CfnModel):
     rest_api_id: str
     stage_name: str
 
@@ -115,7 +170,7 @@ class ApiGatewayStage(_CfnModel):
 
 
 @dataclass
-class SesEmailIdentity(_CfnModel):
+class SesEmailIdentity(CfnModel):
     identity: str
 
     @property
@@ -142,7 +197,7 @@ class SesEmailIdentity(_CfnModel):
 
 
 @dataclass
-class CloudWatchAlarm(_CfnModel):
+class CloudWatchAlarm(ArnModel):
     """The CFN properties of an alarm are PutMetricAlarm's parameters: sent through moto's own API
     (its request parsing builds the metric queries) on the embedded server. ``!GetAtt Alarm.Arn`` answers
     the ARN moto gave it (a dashboard's alarm widget lists alarms by ARN)."""
@@ -153,15 +208,6 @@ class CloudWatchAlarm(_CfnModel):
     @property
     def physical_resource_id(self) -> str:
         return self.alarm_name
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":  # e.g. a dashboard's alarm widget: ${SomeAlarm.Arn}
-            return self.arn
-        raise UnformattedGetAttTemplateException()
 
     @staticmethod
     def _client(region_name: str) -> Any:
@@ -196,7 +242,7 @@ SERVED_FROM_THE_TEMPLATE = frozenset({"AWS::ApiGatewayV2::Api", "AWS::ApiGateway
 
 
 @dataclass
-class Placeholder(_CfnModel):
+class Placeholder(CfnModel):
     """A resource of a type moto's CloudFormation does not know: listed, not emulated."""
 
     physical_resource_id: str
@@ -221,11 +267,14 @@ class Placeholder(_CfnModel):
         return cls(resource_name)
 
 
-ADDED_TYPES: dict[str, Any] = {
-    "AWS::ApiGateway::Stage": ApiGatewayStage,
-    "AWS::CloudWatch::Alarm": CloudWatchAlarm,
-    "AWS::SES::EmailIdentity": SesEmailIdentity,
-}
+_add_missing_types = add_types(
+    "missing_cfn_types",
+    {
+        "AWS::ApiGateway::Stage": ApiGatewayStage,
+        "AWS::CloudWatch::Alarm": CloudWatchAlarm,
+        "AWS::SES::EmailIdentity": SesEmailIdentity,
+    },
+)
 
 
 def placeholder_resources() -> list[tuple[str, str, str]]:
@@ -235,11 +284,13 @@ def placeholder_resources() -> list[tuple[str, str, str]]:
 
 def _apply_missing_types(patcher: Patcher) -> None:
     _placeholders.clear()
+    _add_missing_types(patcher)
     original_class_from_type = parsing.resource_class_from_type
 
     def resource_class_from_type(resource_type: str) -> Any:
-        if resource_type in ADDED_TYPES:
-            return ADDED_TYPES[resource_type]
+        model = added_type(resource_type)  # this patch's types and those of the others that are on
+        if model is not None:
+            return model
         known = resource_type in parsing.NULL_MODELS or resource_type in parsing.get_model_map()
         if known or resource_type.startswith("Custom::"):
             return original_class_from_type(resource_type)

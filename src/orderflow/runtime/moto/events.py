@@ -30,7 +30,7 @@ from moto.utilities.arns import parse_arn
 
 from ..event_input import Delivery, InputError, target_input
 from . import hooks
-from .cloudformation import _CfnModel
+from .cloudformation import ArnModel, add_types
 from .registry import REGISTRY, Patch, Patcher
 
 log = logging.getLogger("orderflow.runtime")
@@ -247,39 +247,12 @@ RULE_TARGETS = REGISTRY.register(
 )
 
 
-def _cfn_type(resource_type: str, model: Any) -> Any:
-    """A patch's apply: CloudFormation creates ``resource_type`` with ``model``."""
-
-    def apply(patcher: Patcher) -> None:
-        from moto.cloudformation import parsing
-
-        original = parsing.resource_class_from_type
-
-        def resource_class_from_type(name: str) -> Any:
-            return model if name == resource_type else original(name)
-
-        patcher.replace(parsing, "resource_class_from_type", resource_class_from_type)
-
-    return apply
-
-
-class CfnSchedule(_CfnModel):
+class CfnSchedule(ArnModel):
     """AWS::Scheduler::Schedule through EventBridge Scheduler's CreateSchedule (Ref: its name)."""
 
     def __init__(self, name: str, arn: str) -> None:
         self.physical_resource_id = name
         self.arn = arn
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        if attribute_name == "Arn":
-            return self.arn
-        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
-
-        raise UnformattedGetAttTemplateException()
 
     @classmethod
     def create_from_cloudformation_json(
@@ -321,6 +294,7 @@ SCHEDULER_CFN_SCHEDULE = REGISTRY.register(
         "gap",
         "AWS::Scheduler::Schedule has no CloudFormation support (SAM's ScheduleV2 event): no schedule "
         "exists; here it is Scheduler's CreateSchedule, its Arn attribute the schedule's",
-        _cfn_type("AWS::Scheduler::Schedule", CfnSchedule),
+        add_types("scheduler_cfn_schedule", {"AWS::Scheduler::Schedule": CfnSchedule}),
+        requires=("missing_cfn_types",),  # its resource_class_from_type looks the type up
     )
 )
