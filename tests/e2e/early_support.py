@@ -1,5 +1,9 @@
 """The e2e suite's own `orderflow` processes, declared once and started as soon as the session is
-collected (tests/e2e/conftest.py), so they use the second core while the in-process tests run."""
+collected (tests/e2e/conftest.py), so they use the second core while the in-process tests run.
+
+Their ports are chosen at import and bound seconds to a minute later, while the in-process tests
+bind and connect: so they come from :func:`tests.support.ports.later_port`, outside the range the
+kernel hands out to ``bind(0)`` and connections, never from ``free_port()``."""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orderflow.ports import free_port
 from tests.e2e.e2e_support import ROOT
+from tests.support.ports import later_port
 
 
 class EarlyProcesses:
@@ -86,8 +90,8 @@ BREAKAGES = {
 
 
 RUN_CLI_MANY = Path(__file__).resolve().parent / "run_cli_many.py"
-GOOD_PORTS = (free_port(), free_port())  # (api, aws) of the good `orderflow up`
-GOOD_CONSOLE_PORT = free_port()  # and its web console's
+GOOD_PORTS = (later_port(), later_port())  # (api, aws) of the good `orderflow up`
+GOOD_CONSOLE_PORT = later_port()  # and its web console's
 
 
 def declare_up_processes() -> None:
@@ -108,7 +112,7 @@ def declare_up_processes() -> None:
         argv = ["up", "--template", str(template), "--stack-name", name, "--in-memory"]
         if name != "lint-error":
             argv.append("--no-lint")
-        runs.append((name, [*argv, "--aws-port", str(free_port()), "--api-port", str(free_port())]))
+        runs.append((name, [*argv, "--aws-port", str(later_port()), "--api-port", str(later_port())]))
     # One process runs them one after the other (each start fails and cleans up after itself).
     EARLY.declare("broken-templates", [sys.executable, str(RUN_CLI_MANY), json.dumps(runs)], broken_dir)
     # `orderflow up` on the real template, with the flow suite's Step Functions Local mock config
@@ -138,9 +142,9 @@ EARLY.declare(
         "orderflow.cli",
         "demo",
         "--aws-port",
-        str(free_port()),
+        str(later_port()),
         "--api-port",
-        str(free_port()),
+        str(later_port()),
     ],
     ROOT,
 )
@@ -148,7 +152,7 @@ EARLY.declare(
 
 # `orderflow up` with WorkflowType=EXPRESS (the suite's one EXPRESS boot): orders answered by
 # StartSyncExecution, histories from the log group, the flow suite's mock config for sync executions.
-EXPRESS_PORTS = (free_port(), free_port())  # (api, aws)
+EXPRESS_PORTS = (later_port(), later_port())  # (api, aws)
 EARLY.declare(
     "express-up",
     [

@@ -14,6 +14,12 @@ flight, as it meets a slow function.
 
 A held invocation occupies no function worker (it waits before or after one), so no function Timeout
 ends it; the Task states' own TimeoutSeconds (real time) would, so in this process they are an hour.
+So is the local API's integration timeout (API Gateway's 29 s, real time, counted from the request and
+so including the function's cold start): with up to 8 OrdersApi workers and the workflow's functions
+starting cold on a loaded 2-core machine, an order the test expects acknowledged could otherwise be
+answered 504. A POST held inside the API (its StartExecution held) still ends without a 202: the
+OrdersApi function's own Timeout (28 s, the runtime kills its worker: 502) or the stop (which closes
+its connection and kills the worker) ends it, whichever comes first.
 """
 
 from __future__ import annotations
@@ -27,13 +33,22 @@ from typing import Any
 
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 
-from orderflow import cli
+from orderflow import cli, session
+from orderflow.api import ApiServer
 from orderflow.runtime import embedded_aws
 from orderflow.runtime.patch_hooks import RuntimeHooks
 
 HOUR_S = 3600
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class HourApiServer(ApiServer):
+    """The session's local API, with an integration timeout of an hour unless one is given."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("integration_timeout", HOUR_S)
+        super().__init__(*args, **kwargs)
 
 
 class Holds:
@@ -110,6 +125,9 @@ def main(argv: list[str]) -> int:
     RuntimeHooks.invoke_function = holds.wrap_invoke(RuntimeHooks.invoke_function)  # type: ignore[method-assign]
     seconds = TimeoutSeconds._eval_seconds
     TimeoutSeconds._eval_seconds = lambda self, env: max(seconds(self, env), HOUR_S)  # type: ignore[method-assign]
+    # the session builds its ApiServer by this module-global name (the default argument, 29 s, was
+    # bound when ApiServer.__init__ was defined: changing INTEGRATION_TIMEOUT_S would not reach it)
+    session.ApiServer = HourApiServer  # type: ignore[misc]
     threading.Thread(target=holds.listen, daemon=True).start()
     return cli.main(argv[1:])
 

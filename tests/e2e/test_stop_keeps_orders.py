@@ -39,8 +39,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from orderflow.ports import free_port
 from tests.e2e.e2e_support import ROOT, TEMPLATE
+from tests.support.ports import later_port
 
 DEADLINE_S = 120.0
 KEYS = [f"ord-stop-{n:02d}" for n in range(40)]
@@ -57,7 +57,7 @@ class Up:
     """tests/e2e/held_up.py running `orderflow up` on ``state_dir``; stdout and stderr read as they come."""
 
     def __init__(self, state_dir: Path, holds: dict[str, list[str]]) -> None:
-        self.aws_port, self.api_port = free_port(), free_port()
+        self.aws_port, self.api_port = later_port(), later_port()  # bound once the child has started
         cmd = [sys.executable, "-m", "tests.e2e.held_up", json.dumps(holds), "up"]
         cmd += ["--template", str(TEMPLATE), "--stack-name", "stopkeeps", "--state-dir", str(state_dir)]
         cmd += ["--aws-port", str(self.aws_port), "--api-port", str(self.api_port), "--no-console"]
