@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 
 from orderflow.runtime import Runtime
 from tests.runtime.gate_support import Gate, in_thread
-from tests.runtime.runtime_support import free_port, running
+from tests.runtime.runtime_support import running
+from tests.support.ports import later_port
 
 DEPS_APP = Path(__file__).parent / "fixtures" / "deps"
 
@@ -56,7 +57,7 @@ def test_two_runtimes_of_one_checkout_with_one_stack_name_run_side_by_side(
     each start emptied .orderflow/<stack>/code, and the first runtime's next worker of a function it
     had already run failed with Runtime.ExitError)."""
     first_pid = invoke(runtime, "GateFunction", {})["pid"]  # this runtime has the function's code now
-    aws_port, api_port = free_port(), free_port()
+    aws_port, api_port = later_port(), later_port()  # bound by the child, later
     other = subprocess.Popen(
         [
             *(sys.executable, "-m", "orderflow.cli", "up", "--template", str(app_dir / "template.yaml")),
@@ -162,7 +163,7 @@ def test_a_missing_package_fails_at_start_naming_function_and_module(tmp_path: P
     done = subprocess.run(
         [
             *(sys.executable, "-m", "orderflow.cli", "up", "--template", str(template), "--no-lint"),
-            *("--quiet", "--aws-port", str(free_port()), "--api-port", str(free_port())),
+            *("--quiet", "--aws-port", str(later_port()), "--api-port", str(later_port())),
         ],
         capture_output=True,
         text=True,

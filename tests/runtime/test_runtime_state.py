@@ -34,6 +34,7 @@ from orderflow.runtime import moto as moto_layer
 from orderflow.runtime.moto import state as moto_state
 from orderflow.runtime.patch_hooks import RuntimeHooks
 from tests.runtime.runtime_support import FIXTURE_TEMPLATE, free_port, run_execution, wait_execution
+from tests.support.ports import later_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -360,7 +361,7 @@ class Up:
     """``orderflow up`` as a process, on a template of one table (beside ``state_dir``)."""
 
     def __init__(self, state_dir: Path, *extra: str) -> None:
-        self.aws_port, api_port = free_port(), free_port()
+        self.aws_port, api_port = later_port(), later_port()  # bound by the child, later
         template = state_dir.parent / "table-only.yaml"
         template.write_text(TABLE_ONLY)
         cmd = [sys.executable, "-m", "orderflow.cli", "up", "--template", str(template)]
