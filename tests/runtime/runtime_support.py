@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from orderflow.polling import wait_execution_stopped
 from orderflow.ports import free_port
 
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIXTURE_TEMPLATE",
+    "api_fixture",
     "call_api",
     "call_api_json",
     "free_port",
@@ -53,6 +56,18 @@ def serving_api(template: Path, stack_name: str, state_dir: Path) -> Iterator[tu
         ApiServer.for_runtime(runtime, port=0) as server,
     ):
         yield runtime, server
+
+
+def api_fixture(template: Path, stack_name: str) -> Any:
+    """A module-scoped fixture of :func:`serving_api` for ``template``: one stack for the test module
+    that assigns it (``api = api_fixture(TEMPLATE, "name")``), started once, stopped after its tests."""
+
+    @pytest.fixture(scope="module")
+    def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ApiServer]]:
+        with serving_api(template, stack_name, tmp_path_factory.mktemp("state")) as served:
+            yield served
+
+    return api
 
 
 def call_api(

@@ -7,24 +7,20 @@ Before, its routes were empty and every request was 404 "no route"."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orderflow.api import ApiServer
-from tests.runtime.runtime_support import call_api_json, serving_api, wait_execution
+from tests.runtime.runtime_support import api_fixture, call_api_json, wait_execution
 
 pytestmark = pytest.mark.e2e
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "rest_api" / "template.yaml"
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ApiServer]]:
-    with serving_api(TEMPLATE, "declared", tmp_path_factory.mktemp("state")) as served:
-        yield served
+api = api_fixture(TEMPLATE, "declared")
 
 
 def test_routes_come_from_the_declared_resources(api: tuple[Any, ApiServer]) -> None:

@@ -10,24 +10,20 @@ Before, HTTP APIs had no routes: every request was 404 "no route"."""
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orderflow.api import ApiServer
-from tests.runtime.runtime_support import call_api, serving_api
+from tests.runtime.runtime_support import api_fixture, call_api
 
 pytestmark = pytest.mark.e2e
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "http_api" / "template.yaml"
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ApiServer]]:
-    with serving_api(TEMPLATE, "httpapis", tmp_path_factory.mktemp("state")) as served:
-        yield served
+api = api_fixture(TEMPLATE, "httpapis")
 
 
 def test_routes_of_both_apis(api: tuple[Any, ApiServer]) -> None:
