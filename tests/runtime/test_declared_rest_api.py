@@ -7,42 +7,20 @@ Before, its routes were empty and every request was 404 "no route"."""
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orderflow.api import ApiServer
-from tests.runtime.runtime_support import running, wait_execution
+from tests.runtime.runtime_support import api_fixture, call_api_json, wait_execution
 
 pytestmark = pytest.mark.e2e
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "rest_api" / "template.yaml"
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ApiServer]]:
-    with (
-        running(TEMPLATE, "declared", state_dir=tmp_path_factory.mktemp("state")) as runtime,
-        ApiServer.for_runtime(runtime, port=0) as server,
-    ):
-        yield runtime, server
-
-
-def call(
-    server: ApiServer, method: str, path: str, body: Any = None, raw: bytes | None = None
-) -> tuple[int, Any]:
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    request = urllib.request.Request(server.base_url + path, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+api = api_fixture(TEMPLATE, "declared")
 
 
 def test_routes_come_from_the_declared_resources(api: tuple[Any, ApiServer]) -> None:
@@ -58,14 +36,14 @@ def test_routes_come_from_the_declared_resources(api: tuple[Any, ApiServer]) -> 
 
 def test_lambda_proxy_method(api: tuple[Any, ApiServer]) -> None:
     _, server = api
-    assert call(server, "GET", "/live/jobs/42") == (200, {"id": "42", "resource": "/jobs/{id}"})
+    assert call_api_json(server, "GET", "/live/jobs/42") == (200, {"id": "42", "resource": "/jobs/{id}"})
 
 
 def test_start_execution_method_runs_the_workflow_with_the_templated_input(
     api: tuple[Any, ApiServer],
 ) -> None:
     runtime, server = api
-    status, body = call(server, "POST", "/live/jobs", {"size": 3, "note": 'a "quoted" word'})
+    status, body = call_api_json(server, "POST", "/live/jobs", {"size": 3, "note": 'a "quoted" word'})
     assert status == 200, body
     assert body["executionArn"].startswith(
         runtime.outputs["WorkflowArn"].replace(":stateMachine:", ":execution:")
@@ -80,18 +58,18 @@ def test_start_sync_execution_method_answers_the_output_through_its_response_tem
     api: tuple[Any, ApiServer],
 ) -> None:
     _, server = api
-    assert call(server, "POST", "/live/jobs/quick", {"n": 21}) == (200, {"doubled": 42})
+    assert call_api_json(server, "POST", "/live/jobs/quick", {"n": 21}) == (200, {"doubled": 42})
 
 
 def test_a_refused_start_goes_through_the_matching_integration_response(api: tuple[Any, ApiServer]) -> None:
     _, server = api
     # $util.escapeJavaScript escapes ' as \' (not JSON): Step Functions refuses the input with a 400,
     # which the "4\d{2}" integration response answers as 400 with Step Functions' error body
-    status, body = call(server, "POST", "/live/jobs", {"note": "it's"})
+    status, body = call_api_json(server, "POST", "/live/jobs", {"note": "it's"})
     assert status == 400, body
     assert body["__type"] in ("SerializationException", "InvalidExecutionInput", "ValidationException"), body
 
 
 def test_unknown_path_is_still_404(api: tuple[Any, ApiServer]) -> None:
     _, server = api
-    assert call(server, "GET", "/live/nothing")[0] == 404
+    assert call_api_json(server, "GET", "/live/nothing")[0] == 404

@@ -9,47 +9,21 @@ Before, HTTP APIs had no routes: every request was 404 "no route"."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orderflow.api import ApiServer
-from tests.runtime.runtime_support import running
+from tests.runtime.runtime_support import api_fixture, call_api
 
 pytestmark = pytest.mark.e2e
 
 TEMPLATE = Path(__file__).parent / "fixtures" / "http_api" / "template.yaml"
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ApiServer]]:
-    with (
-        running(TEMPLATE, "httpapis", state_dir=tmp_path_factory.mktemp("state")) as runtime,
-        ApiServer.for_runtime(runtime, port=0) as server,
-    ):
-        yield runtime, server
-
-
-def call(
-    server: ApiServer,
-    method: str,
-    path: str,
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, dict[str, str], Any]:
-    request = urllib.request.Request(server.base_url + path, data=body, method=method)
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), json.loads(exc.read() or b"null")
+api = api_fixture(TEMPLATE, "httpapis")
 
 
 def test_routes_of_both_apis(api: tuple[Any, ApiServer]) -> None:
@@ -68,7 +42,7 @@ def test_routes_of_both_apis(api: tuple[Any, ApiServer]) -> None:
 
 def test_payload_format_2_event(api: tuple[Any, ApiServer]) -> None:
     runtime, server = api
-    status, headers, answer = call(
+    status, headers, answer = call_api(
         server, "GET", "/items/42?a=1&a=2&b=x", headers={"X-Custom": "One", "Cookie": "s=1; t=2"}
     )
     assert status == 201 and headers["x-echo"] == "yes"
@@ -92,7 +66,7 @@ def test_payload_format_2_event(api: tuple[Any, ApiServer]) -> None:
 
 def test_payload_format_2_body(api: tuple[Any, ApiServer]) -> None:
     _, server = api
-    status, _, answer = call(server, "POST", "/items", body=b'{"n": 1}')
+    status, _, answer = call_api(server, "POST", "/items", body=b'{"n": 1}')
     assert status == 201
     assert answer["event"]["body"] == '{"n": 1}' and answer["event"]["isBase64Encoded"] is False
     assert "pathParameters" not in answer["event"]
@@ -100,7 +74,7 @@ def test_payload_format_2_body(api: tuple[Any, ApiServer]) -> None:
 
 def test_a_plain_return_is_200_json(api: tuple[Any, ApiServer]) -> None:
     _, server = api
-    status, headers, answer = call(server, "GET", "/plain?q=1")
+    status, headers, answer = call_api(server, "GET", "/plain?q=1")
     assert status == 200 and headers["Content-Type"] == "application/json"
     assert answer == {"plain": True, "route": "GET /plain", "query": {"q": "1"}}
 
@@ -115,29 +89,29 @@ def test_a_string_return_is_the_body(api: tuple[Any, ApiServer]) -> None:
 
 def test_the_default_route_takes_what_no_route_matches(api: tuple[Any, ApiServer]) -> None:
     _, server = api
-    status, _, answer = call(server, "PATCH", "/v1/some/where?k=v")
+    status, _, answer = call_api(server, "PATCH", "/v1/some/where?k=v")
     assert status == 200 and answer == {"plain": True, "route": "$default", "query": {"k": "v"}}
-    status, _, answer = call(server, "POST", "/v1/legacy")
+    status, _, answer = call_api(server, "POST", "/v1/legacy")
     assert status == 200 and answer["route"] == "$default", "a known path with another method"
 
 
 def test_named_stage_is_a_path_prefix(api: tuple[Any, ApiServer]) -> None:
     runtime, server = api
-    status, _, answer = call(server, "DELETE", "/v1/files/a/b.txt")
+    status, _, answer = call_api(server, "DELETE", "/v1/files/a/b.txt")
     assert status == 201
     event = answer["event"]
     assert event["routeKey"] == "ANY /files/{proxy+}" and event["pathParameters"] == {"proxy": "a/b.txt"}
     assert event["rawPath"] == "/v1/files/a/b.txt" and event["requestContext"]["stage"] == "v1"
     assert event["requestContext"]["apiId"] == runtime.resources["ShopApi"]
-    assert call(server, "GET", "/files/a")[0] == 404, "without its stage"
-    assert call(server, "GET", "/elsewhere")[0] == 404, "the v1 $default route is under its stage"
-    status, _, answer = call(server, "GET", "/v1/items/1")
+    assert call_api(server, "GET", "/files/a")[0] == 404, "without its stage"
+    assert call_api(server, "GET", "/elsewhere")[0] == 404, "the v1 $default route is under its stage"
+    status, _, answer = call_api(server, "GET", "/v1/items/1")
     assert (status, answer["route"]) == (200, "$default"), "v1's $default route, not the other API's"
 
 
 def test_payload_format_1_on_an_http_api(api: tuple[Any, ApiServer]) -> None:
     _, server = api
-    status, _, answer = call(server, "GET", "/v1/legacy?x=1", headers={"X-Custom": "One"})
+    status, _, answer = call_api(server, "GET", "/v1/legacy?x=1", headers={"X-Custom": "One"})
     assert status == 201
     event = answer["event"]
     assert event["version"] == "1.0"
@@ -149,5 +123,5 @@ def test_payload_format_1_on_an_http_api(api: tuple[Any, ApiServer]) -> None:
 
 def test_no_route_is_404_json(api: tuple[Any, ApiServer]) -> None:
     _, server = api
-    status, _, answer = call(server, "GET", "/nothing/here")
+    status, _, answer = call_api(server, "GET", "/nothing/here")
     assert status == 404 and "no route" in answer["message"]

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orderflow.api import ApiServer
-from tests.runtime.runtime_support import running, wait_execution
-from tests.runtime.test_declared_rest_api import call
+from tests.runtime.runtime_support import call_api_json, serving_api, wait_execution
 
 pytestmark = pytest.mark.e2e
 
@@ -41,12 +39,9 @@ def test_a_sam_api_event_on_a_state_machine_starts_it(tmp_path: Path) -> None:
     template and "200"/"400" responses as the SAM translator writes them), in the stage path."""
     template = tmp_path / "template.yaml"
     template.write_text(SAM_STATE_MACHINE_API)
-    with (
-        running(template, "samflow", state_dir=tmp_path / "state") as runtime,
-        ApiServer.for_runtime(runtime, port=0) as server,
-    ):
+    with serving_api(template, "samflow", tmp_path / "state") as (runtime, server):
         assert runtime.api_stage == "Prod"
-        status, body = call(server, "POST", "/Prod/start", {"order": 7})
+        status, body = call_api_json(server, "POST", "/Prod/start", {"order": 7})
         assert status == 200, body
         execution = wait_execution(runtime.client("stepfunctions"), body["executionArn"])
         assert json.loads(execution["input"]) == {"order": 7}
