@@ -6,7 +6,9 @@ Each gap test is a strict xfail on plain moto, each patched test runs the same c
 
 from __future__ import annotations
 
-from orderflow.runtime.moto import REGISTRY
+from typing import Any
+
+from orderflow.runtime.moto import REGISTRY, hooks
 from tests.moto_patches.support import (
     FAIL_MACHINE,
     RecordingHooks,
@@ -51,3 +53,37 @@ def test_sfn_execution_events_gap_in_plain_moto(moto_aws: None, runtime_hooks: R
 def test_sfn_execution_events_patched(moto_aws: None, runtime_hooks: RecordingHooks) -> None:
     with REGISTRY.enabled("sfn_execution_events"):
         check_sfn_execution_events(runtime_hooks)
+
+
+class StatusAtEndHooks(RecordingHooks):
+    """Records, when told of an end, what DescribeExecution shows of that execution at that moment."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.status_when_told: list[str] = []
+
+    def execution_event(self, kind: str, execution: dict[str, Any]) -> None:
+        if kind == "ended":
+            shown = client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+            self.status_when_told.append(shown["status"])
+        super().execution_event(kind, execution)
+
+
+def test_the_end_is_told_before_the_final_status_shows(moto_aws: None) -> None:
+    """The runtime records the end's metric (ExecutionsFailed) when told of the end; a caller that
+    sees DescribeExecution say FAILED and then evaluates the alarm must find that data point. So the
+    end is told while the status still shows RUNNING (deterministic: the hook looks from inside the
+    telling, on the execution's thread), and once FAILED shows, the end has been told: no waiting."""
+    recorder = StatusAtEndHooks()
+    hooks.attach(recorder)
+    try:
+        with REGISTRY.enabled("sfn_execution_events"):
+            sfn = client("stepfunctions")
+            failing = create_state_machine(sfn, FAIL_MACHINE, name="failing")
+            arn = sfn.start_execution(stateMachineArn=failing, name="run", input="{}")["executionArn"]
+            assert finished_execution(sfn, arn)["status"] == "FAILED"
+            told = [(kind, e["status"]) for kind, e in recorder.execution_events]  # read once, right after
+            assert told == [("started", "RUNNING"), ("ended", "FAILED")], told
+            assert recorder.status_when_told == ["RUNNING"], recorder.status_when_told
+    finally:
+        hooks.detach()

@@ -210,17 +210,30 @@ def test_concurrent_direct_invokes_of_two_functions(runtime: Any) -> None:
 
 
 def test_timeout_kills_the_worker_and_the_next_invoke_cold_starts(runtime: Any) -> None:
+    """Only the looping call runs against SlowFunction's 1 s Timeout (the template's): the worker is
+    started without an invocation (check_handlers), and the invoke that must succeed runs with a
+    generous Timeout, so a loaded machine cannot time either out."""
     name = runtime.resources["SlowFunction"]
-    assert runtime.invoke(name, {}).function_error is None
+    runtime.check_handlers(["SlowFunction"])  # a warm worker, no invocation
+    assert runtime.cold_starts[name] == 1
     timed_out = runtime.invoke(name, {"loop": True})
+    assert timed_out.cold_start is False  # it ran on that warm worker
     assert timed_out.function_error == "Unhandled"
     assert timed_out.payload["errorType"] == "Sandbox.Timedout"
     assert timed_out.payload["errorMessage"] == "Task timed out after 1.00 seconds"
     assert 1000 <= timed_out.duration_ms < 5000
-    after = runtime.invoke(name, {})
-    assert after.function_error is None
-    assert after.cold_start is True
+    # the timeout killed the worker: the function's next start is cold (a kept one would be reused)
+    runtime.check_handlers(["SlowFunction"])
     assert runtime.cold_starts[name] == 2
+    lam = client(runtime, "lambda")
+    lam.update_function_configuration(FunctionName=name, Timeout=60)  # for the invoke that must succeed
+    try:
+        after = runtime.invoke(name, {})
+    finally:
+        lam.update_function_configuration(FunctionName=name, Timeout=1)
+    assert after.function_error is None
+    assert after.payload["remaining_ms"] > 1000  # it ran with the generous Timeout
+    assert after.cold_start is True  # a new configuration: a new worker
 
 
 def test_import_error_is_reported_at_invoke_and_by_check_handlers(runtime: Any) -> None:

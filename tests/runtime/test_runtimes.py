@@ -5,6 +5,7 @@ the stack."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -257,22 +258,25 @@ def node_spec(
     )
 
 
-@pytest.fixture
-def node_pool(tmp_path: Path) -> Iterator[WorkerPool]:
-    specs = [
-        node_spec("mine", "src/gate.handler", env={"MINE": "m"}),
-        node_spec("theirs", "src/gate.handler", env={"THEIRS": "t"}),
-        node_spec("slow", "src/gate.handler", timeout=1.0),
-        node_spec("callback", "src/gate.callback"),
-        node_spec("esm", "src/esm.handler"),
-    ]
-    by_name = {spec.function_name: spec for spec in specs}
-    pool = WorkerPool(
+def make_node_pool(tmp_path: Path, by_name: dict[str, FunctionSpec]) -> WorkerPool:
+    """A pool that looks each invocation's spec up in ``by_name`` (a test may swap one)."""
+    return WorkerPool(
         by_name.__getitem__,
         base_env={"PATH": os.environ["PATH"]},
         log_dir=tmp_path / "logs",
         max_workers_per_function=2,
     )
+
+
+@pytest.fixture
+def node_pool(tmp_path: Path) -> Iterator[WorkerPool]:
+    specs = [
+        node_spec("mine", "src/gate.handler", env={"MINE": "m"}),
+        node_spec("theirs", "src/gate.handler", env={"THEIRS": "t"}),
+        node_spec("callback", "src/gate.callback"),
+        node_spec("esm", "src/esm.handler"),
+    ]
+    pool = make_node_pool(tmp_path, {spec.function_name: spec for spec in specs})
     yield pool
     pool.close()
 
@@ -297,12 +301,27 @@ def test_node_workers_run_concurrently_each_with_exactly_its_environment(
     assert (theirs["mine"], theirs["theirs"]) == (None, "t")
 
 
-def test_a_node_timeout_kills_the_worker_and_the_next_invoke_cold_starts(node_pool: WorkerPool) -> None:
-    timed_out = node_pool.invoke("slow", {"loop": True})
-    assert (timed_out.function_error, timed_out.payload["errorType"]) == ("Unhandled", "Sandbox.Timedout")
-    assert timed_out.payload["errorMessage"] == "Task timed out after 1.00 seconds"
-    after = node_pool.invoke("slow", {})
-    assert after.function_error is None and after.cold_start is True
+def test_a_node_timeout_kills_the_worker_and_the_next_invoke_cold_starts(tmp_path: Path) -> None:
+    """Only the looping call runs against the 1 s timeout: the worker is started without an
+    invocation (``check``), and the invoke that must succeed has a generous timeout, so a loaded
+    machine cannot time either out."""
+    slow = node_spec("slow", "src/gate.handler", timeout=1.0)
+    by_name = {"slow": slow}
+    pool = make_node_pool(tmp_path, by_name)
+    try:
+        assert pool.check("slow") is None and pool.cold_starts["slow"] == 1  # warm, no invocation
+        timed_out = pool.invoke("slow", {"loop": True})
+        assert timed_out.cold_start is False  # it ran on that warm worker
+        assert (timed_out.function_error, timed_out.payload["errorType"]) == ("Unhandled", "Sandbox.Timedout")
+        assert timed_out.payload["errorMessage"] == "Task timed out after 1.00 seconds"
+        # the timeout killed the worker: none is kept, and the function's next start is cold
+        assert pool.idle_workers("slow") == 0
+        assert pool.check("slow") is None and pool.cold_starts["slow"] == 2
+        by_name["slow"] = dataclasses.replace(slow, timeout=60.0)  # for the invoke that must succeed
+        after = pool.invoke("slow", {})
+        assert after.function_error is None and after.cold_start is True  # a new configuration: a new worker
+    finally:
+        pool.close()
 
 
 def test_node_callback_and_es_module_handlers(node_pool: WorkerPool) -> None:

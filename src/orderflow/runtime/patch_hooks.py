@@ -217,7 +217,7 @@ class RuntimeHooks:
         console line."""
         if self.quiet:  # interrupted by the stop: what it does now is not kept
             return
-        if kind == "ended":
+        if kind == "ended":  # told just before the status shows (sfn_watch): drain() may look again
             self.stopping.notify()
         dimensions = {"StateMachineArn": execution["stateMachineArn"]}
         if kind == "resumed":

@@ -6,10 +6,18 @@ offers no callback. ``sfn_execution_events`` hands each execution's start and en
 runtime (:meth:`Hooks.execution_event`), which records the metrics and writes the console's one line
 per start and end. It wraps ``Execution.start`` and the worker communication's ``terminated`` (where
 moto sets the final status), so Standard, Express and synchronous executions are all seen.
+
+The end is told *before* the final status shows: moto's ``terminated`` writes the status, stop date,
+output, error and cause onto a stand-in (:class:`_Staged`), the runtime is told (it records the
+ExecutionsFailed/... metric), and only then are they written onto the execution, the status last. So a
+caller that sees DescribeExecution say FAILED can count on the metric being there (an alarm evaluated
+right after sees its data point); without this the two raced (the status first, the metric after, on
+the execution's thread).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -49,6 +57,31 @@ def _notify(kind: str, execution: Any) -> None:
         handler(kind, execution_info(execution))
 
 
+class _Staged:
+    """Stands in for an execution while moto's ``terminated`` sets its final values: what is set
+    stays here (and is read back from here) until :meth:`apply`; everything else is the execution's."""
+
+    def __init__(self, execution: Any) -> None:
+        object.__setattr__(self, "_execution", execution)
+        object.__setattr__(self, "_changes", {})
+
+    def __getattr__(self, name: str) -> Any:
+        changes = self._changes
+        return changes[name] if name in changes else getattr(self._execution, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._changes[name] = value
+
+    def apply(self) -> None:
+        """Onto the execution, ``exec_status`` last: once a reader sees the final status, the rest is set."""
+        changes = dict(self._changes)
+        status = changes.pop("exec_status", None)
+        for name, value in changes.items():
+            setattr(self._execution, name, value)
+        if status is not None:
+            self._execution.exec_status = status
+
+
 def _apply_execution_events(patcher: Patcher) -> None:
     original_start = Execution.start
     original_terminated = BaseExecutionWorkerCommunication.terminated
@@ -58,8 +91,12 @@ def _apply_execution_events(patcher: Patcher) -> None:
         original_start(self)
 
     def terminated(self: Any) -> None:
-        original_terminated(self)
-        _notify("ended", self.execution)
+        staged = _Staged(self.execution)
+        communication = copy.copy(self)  # the same worker communication (Sync's too), aimed at the stand-in
+        communication.execution = staged
+        original_terminated(communication)
+        _notify("ended", staged)  # the runtime records the end's metric while the status still shows RUNNING
+        staged.apply()
 
     patcher.replace(Execution, "start", start)
     patcher.replace(BaseExecutionWorkerCommunication, "terminated", terminated)
