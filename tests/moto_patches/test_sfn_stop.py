@@ -92,3 +92,36 @@ def test_a_stop_without_a_call_in_flight_is_recorded_once(moto_aws: None) -> Non
             thread.join(DEADLINE_SECONDS)
         types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
     assert types.count("ExecutionAborted") == 1 and types[-1] == "ExecutionAborted", types
+
+
+def test_a_stop_just_before_the_programs_first_step_is_an_abort_not_a_thread_error(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stop lands after the patched eval's check and before moto's Program.eval sets the first
+    state (moto then raises RuntimeError "Could not set NextState value when in state ProgramStopped"):
+    the execution ends ABORTED with one ExecutionAborted, and no thread dies with a traceback (a user of
+    `orderflow up` would see it on stderr). The stop is put in that gap on purpose, not by luck."""
+    import datetime as dt
+
+    from orderflow.runtime.moto import sfn_stop
+
+    died: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
+    real_run = sfn_stop._run_program
+
+    def stopped_first(original_eval: Any, program: Any, env: Any, ends: Any) -> None:
+        env.set_stop(stop_date=dt.datetime.now(dt.UTC), cause=None, error=None)
+        real_run(original_eval, program, env, ends)
+
+    monkeypatch.setattr(sfn_stop, "_run_program", stopped_first)
+    sfn = client("stepfunctions")
+    machine = create_state_machine(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    with REGISTRY.enabled("sfn_stop_prompt"):
+        arn = sfn.start_execution(stateMachineArn=machine, name="stopped-first", input="{}")["executionArn"]
+        for thread in list(TMP_THREADS):
+            thread.join(DEADLINE_SECONDS)
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        types = [e["type"] for e in sfn.get_execution_history(executionArn=arn)["events"]]
+    assert died == []
+    assert status == "ABORTED"
+    assert types.count("ExecutionAborted") == 1 and types[-1] == "ExecutionAborted", types

@@ -81,6 +81,21 @@ def _abort_now(env: Any) -> None:
     )
 
 
+def _run_program(original_eval: Any, program: Any, env: Any, ends: _Ends) -> None:
+    """moto's ``Program.eval`` on the state machine's own thread. A stop that lands after ``eval``'s
+    check and before the program's first step makes moto raise (it cannot set the first state of a
+    stopped program): nothing ran, and ``eval`` records the abort (:func:`_abort_now`), so that error is
+    not one; any other goes on to the thread's excepthook as before."""
+    try:
+        original_eval(program, env)
+    except RuntimeError:
+        if not isinstance(env.program_state(), ProgramStopped):
+            raise
+    finally:
+        ends.done.set()
+        ends.wake.set()
+
+
 def _apply_stop_prompt(patcher: Patcher) -> None:
     original_eval = Program.eval
     original_set_stop = Environment.set_stop
@@ -94,15 +109,9 @@ def _apply_stop_prompt(patcher: Patcher) -> None:
             return
         ends = _ends(env)
         if not isinstance(env.program_state(), ProgramStopped):  # stopped before it began: nothing runs
-
-            def run() -> None:
-                try:
-                    original_eval(self, env)
-                finally:
-                    ends.done.set()
-                    ends.wake.set()
-
-            thread = threading.Thread(target=run, name="sfn-program", daemon=True)
+            thread = threading.Thread(
+                target=_run_program, args=(original_eval, self, env, ends), name="sfn-program", daemon=True
+            )
             TMP_THREADS.append(thread)
             thread.start()
             while not ends.done.is_set() and not isinstance(env.program_state(), ProgramStopped):
