@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,23 +118,20 @@ def test_the_real_aws_cli_reaches_the_discovered_runtime(moto_stack: str, tmp_pa
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     orderflow = Path(shutil.which("orderflow") or Path(sys.executable).with_name("orderflow"))
-    queue = subprocess.run(
-        [str(orderflow), "aws", "sqs", "create-queue", "--queue-name", "via-awslocal"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert json.loads(queue.stdout)["QueueUrl"].endswith("/via-awslocal")
-    stacks = subprocess.run(
-        [str(orderflow), "aws", "cloudformation", "describe-stacks", "--output", "json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert [s["StackName"] for s in json.loads(stacks.stdout)["Stacks"]] == ["orderflow"]
+
+    def aws(*args: str) -> Any:
+        """`orderflow aws ARGS` run from the directory that holds the record; its JSON answer."""
+        done = subprocess.run(
+            [str(orderflow), "aws", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    assert aws("sqs", "create-queue", "--queue-name", "via-awslocal")["QueueUrl"].endswith("/via-awslocal")
+    stacks = aws("cloudformation", "describe-stacks", "--output", "json")["Stacks"]
+    assert [s["StackName"] for s in stacks] == ["orderflow"]
