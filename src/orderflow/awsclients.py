@@ -62,21 +62,6 @@ def client(service: str, endpoint: str, region: str | None = None, **config: Any
         )
 
 
-def resource(service: str, endpoint: str, region: str | None = None) -> Any:
-    from botocore.config import Config
-
-    cfg = Config(
-        connect_timeout=2,
-        read_timeout=30,
-        retries={"max_attempts": 3, "mode": "standard"},
-        inject_host_prefix=False,
-    )
-    with _LOCK:
-        return session().resource(
-            service, endpoint_url=endpoint, region_name=region or default_region(), config=cfg
-        )
-
-
 def not_running(endpoint: str) -> OrderflowError:
     return OrderflowError(f"no orderflow runtime at {endpoint} (start it with `orderflow up`)")
 

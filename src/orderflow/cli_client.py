@@ -51,7 +51,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from orderflow.awsclients import resource
+    from orderflow.awsclients import client
     from orderflow.loader import key_schema, read_items, resolve_table, write_items
 
     path: Path = args.file
@@ -60,11 +60,11 @@ def cmd_load(args: argparse.Namespace) -> int:
     found = target(args)
     endpoint, region = found.endpoint, region_of(args, found)
     logical, physical = resolve_table(args.table, endpoint, found.stack_name, region)
-    items = read_items(path, key_schema(endpoint, physical, region))
-    table = resource("dynamodb", endpoint, region).Table(physical)
+    ddb = client("dynamodb", endpoint, region, max_attempts=3)
+    items = read_items(path, key_schema(ddb, physical))
     # the progress bar only on a terminal: redirected output gets the result line alone
     progress = not args.no_progress and sys.stderr.isatty()
-    count = write_items(table, items, total=len(items), progress=progress)
+    count = write_items(ddb, physical, items, total=len(items), progress=progress)
     print(f"loaded {count} item{'' if count == 1 else 's'} into {physical} ({logical})")
     return 0
 

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from orderflow.api.client import ApiClient
 from orderflow.arns import execution_arn
-from orderflow.awsclients import client, resource
+from orderflow.awsclients import client
 from orderflow.errors import OrderflowError
 from orderflow.history import express_history, format_history, get_history
 from orderflow.loader import write_items
@@ -101,9 +101,15 @@ def _traffic(
     problems: list[str] = []
 
     _section(f"loading {len(products)} products")
-    table = resource("dynamodb", endpoint).Table(runtime.resources["ProductsTable"])
+    products_table = runtime.resources["ProductsTable"]
     # the bar only on a terminal: redirected output gets the count alone
-    loaded = write_items(table, products, total=len(products), progress=sys.stderr.isatty())
+    loaded = write_items(
+        client("dynamodb", endpoint),
+        products_table,
+        products,
+        total=len(products),
+        progress=sys.stderr.isatty(),
+    )
     print(f"  loaded {loaded} products", flush=True)
 
     _section("orders (POST /orders)")

@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
-from tqdm import tqdm
 
-from orderflow.awsclients import client, stack_resources
+from orderflow.awsclients import stack_resources
 from orderflow.errors import OrderflowError
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
@@ -59,9 +58,8 @@ def resolve_table(name: str, endpoint: str, stack_name: str, region: str | None 
     raise OrderflowError(f"{name!r} matches several tables: {', '.join(m[0] for m in matches)}")
 
 
-def key_schema(endpoint: str, table_name: str, region: str | None = None) -> dict[str, str]:
-    """Key attribute name -> its type (S, N or B), hash key first."""
-    ddb = client("dynamodb", endpoint, region)
+def key_schema(ddb: Any, table_name: str) -> dict[str, str]:
+    """Key attribute name -> its type (S, N or B), hash key first (``ddb``: a DynamoDB client)."""
     try:
         table = ddb.describe_table(TableName=table_name)["Table"]
     except ClientError as exc:
@@ -232,22 +230,41 @@ def _check_item(path: Path, label: str, item: dict[str, Any], keys: dict[str, st
 
 
 def write_items(
-    table: Any,
+    ddb: Any,
+    table_name: str,
     items: Iterable[dict[str, Any]],
     total: int | None = None,
     progress: bool = True,
     on_item: Callable[[], None] | None = None,
 ) -> int:
-    """Put every item through ``table.batch_writer()`` with a tqdm progress bar; the count written."""
+    """Put every item through boto3's ``BatchWriter`` (what ``Table.batch_writer()`` returns: 25 per
+    BatchWriteItem, unprocessed items sent again) on the DynamoDB client ``ddb``, each item
+    serialized with ``TypeSerializer``; a tqdm progress bar when ``progress``. The count written.
+
+    A client, not the resource's ``Table``: the resource loads a second model and makes a second
+    client, a tenth of ``orderflow load``'s time (issue 21's 0.5 s for client commands)."""
+    from boto3.dynamodb.table import BatchWriter
+    from boto3.dynamodb.types import TypeSerializer
+
+    serialize = TypeSerializer().serialize
     count = 0
-    with (
-        tqdm(total=total, unit="item", desc=f"loading {table.name}", disable=not progress, leave=True) as bar,
-        table.batch_writer() as batch,
-    ):
-        for item in items:
-            batch.put_item(Item=item)
-            count += 1
-            bar.update(1)
-            if on_item is not None:
-                on_item()
+    bar = _progress_bar(total, f"loading {table_name}") if progress else None
+    try:
+        with BatchWriter(table_name, ddb) as batch:
+            for item in items:
+                batch.put_item(Item={name: serialize(value) for name, value in item.items()})
+                count += 1
+                if bar is not None:
+                    bar.update(1)
+                if on_item is not None:
+                    on_item()
+    finally:
+        if bar is not None:
+            bar.close()
     return count
+
+
+def _progress_bar(total: int | None, desc: str) -> Any:
+    from tqdm import tqdm  # only when a bar is shown: redirected output never imports it
+
+    return tqdm(total=total, unit="item", desc=desc, leave=True)
