@@ -68,7 +68,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="scale Retry back-off and Wait sleeps: 0 skips them, 1 is real time "
         "(default $ORDERFLOW_TIME_SCALE or 1)",
     )
+    for name, what in (("aws", "the embedded AWS"), ("api", "the local API")):
+        group.addoption(
+            f"--orderflow-{name}-port",
+            metavar="PORT",
+            type=port,
+            default=None,
+            help=f"the port of {what} (default: a free one) - a fixed one to reach the stack from outside",
+        )
     parser.addini("orderflow_template", "the SAM template the orderflow_stack fixture runs", default="")
+
+
+def port(text: str) -> int:
+    """A TCP port number (1-65535); argparse turns the ValueError into a one-line usage error."""
+    port = int(text)
+    if not 0 < port < 65536:
+        raise ValueError(text)
+    return port
 
 
 @dataclass
@@ -215,8 +231,8 @@ def _start(config: pytest.Config) -> OrderflowStack:
             mock_config=config.getoption("orderflow_mock_config"),
             time_scale=config.getoption("orderflow_time_scale"),
             stack_name=STACK_NAME,
-            aws_port=free_port(),
-            api_port=free_port(),
+            aws_port=config.getoption("orderflow_aws_port") or free_port(),
+            api_port=config.getoption("orderflow_api_port") or free_port(),
             stop_grace=0.0,  # what still runs at the end of the session is not waited for
         )
         return OrderflowStack(LocalSession(options).start())

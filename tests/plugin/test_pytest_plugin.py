@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.ports import later_port
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ROOT / "tests" / "plugin" / "apps"
 DOC = ROOT / "docs" / "pytest-plugin.md"
@@ -106,10 +108,22 @@ def test_without_a_template_the_fixture_says_so_and_nothing_starts(pytester: pyt
 def test_a_choice_and_a_lambda_task_with_overrides_and_a_mock_config(pytester: pytest.Pytester) -> None:
     app = shutil.copytree(APPS / "loan_approval", pytester.path / "loan_approval")
     # the docs' example test, and more that use every part of the fixture (one fails on purpose)
-    pytester.makepyfile(test_loans=LOAN_TESTS, test_loan_approval=doc_block("test_loan_approval.py"))
+    aws_port, api_port = later_port(), later_port()
+    ports_test = (
+        "def test_the_ports_given(orderflow_stack):\n"
+        f"    assert orderflow_stack.endpoint_url == 'http://127.0.0.1:{aws_port}'\n"
+        f"    assert orderflow_stack.api_url.startswith('http://127.0.0.1:{api_port}/')\n"
+    )
+    pytester.makepyfile(
+        test_loans=LOAN_TESTS, test_loan_approval=doc_block("test_loan_approval.py"), test_ports=ports_test
+    )
     result = pytester.runpytest_subprocess(
         "-p",
         "no:randomly",
+        "--orderflow-aws-port",
+        str(aws_port),
+        "--orderflow-api-port",
+        str(api_port),
         "--orderflow-template",
         str(app / "template.yaml"),
         "--orderflow-parameter-overrides",
@@ -119,7 +133,7 @@ def test_a_choice_and_a_lambda_task_with_overrides_and_a_mock_config(pytester: p
         "--orderflow-time-scale",
         "0",
     )
-    result.assert_outcomes(passed=10, failed=1)
+    result.assert_outcomes(passed=11, failed=1)
     # the failing test's report shows its execution's history, as `orderflow history` prints it
     result.stdout.fnmatch_lines(
         [
@@ -150,3 +164,11 @@ def test_a_bad_parameter_is_one_line_and_no_traceback(pytester: pytest.Pytester)
         ]
     )
     assert "Traceback" not in result.stdout.str() and "During handling" not in result.stdout.str()
+
+
+def test_a_bad_port_is_a_usage_error_and_nothing_starts(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner="def test_wants_the_stack(orderflow_stack):\n    pass\n")
+    result = pytester.runpytest_subprocess("--orderflow-template", "t.yaml", "--orderflow-aws-port", "70000")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*error: argument --orderflow-aws-port: invalid port value: '70000'"])
+    assert "Traceback" not in result.stderr.str()
