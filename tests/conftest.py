@@ -38,6 +38,25 @@ os.environ.setdefault(
 )
 
 
+TESTS = Path(__file__).resolve().parent
+# Run last, in this order (each item keeps its order otherwise): the sample apps' tests, which wait
+# for sessions started when this one was collected (tests/apps/early_apps.py); then the e2e tests,
+# whose own processes (tests/e2e/early_support.py) boot meanwhile on the second core, and whose
+# stack then boots without them competing for the CPU.
+RUN_LAST = (TESTS / "apps" / "test_sample_apps.py", TESTS / "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.path.resolve()
+        for place, last in enumerate(RUN_LAST, start=1):
+            if path == last or last in path.parents:
+                return place
+        return 0
+
+    items.sort(key=rank)
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     """An empty moto account for one test."""

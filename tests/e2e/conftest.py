@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,14 +18,6 @@ from orderflow.ports import free_port
 from orderflow.session import LocalSession, SessionOptions
 from tests.e2e.e2e_support import PROBE, TEMPLATE, Stack
 from tests.e2e.early_support import EARLY, start_for
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The e2e tests run last: their own processes (below) start when the session is collected and
-    boot on the second core while the in-process tests run, and the e2e stack then boots without them
-    competing for the CPU. (Each item keeps its order within the e2e package and outside it.)"""
-    here = Path(__file__).resolve().parent
-    items.sort(key=lambda item: here in item.path.resolve().parents)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
