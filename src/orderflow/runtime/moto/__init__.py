@@ -21,7 +21,12 @@ fixes it, so the patch can go) and a test of the patched behaviour.
 
 from __future__ import annotations
 
-from . import (
+# before anything of moto is imported: importing moto.ec2 asks botocore for region lists (see the module)
+from . import regions_cache
+
+regions_cache.install()
+
+from . import (  # noqa: E402
     apigateway,
     asl,
     awslambda,
@@ -52,8 +57,8 @@ from . import (
     sqs_send,
     state,
 )
-from .hooks import Hooks
-from .registry import REGISTRY, MotoVersionError, Patch, Patcher
+from .hooks import Hooks  # noqa: E402
+from .registry import REGISTRY, MotoVersionError, Patch, Patcher  # noqa: E402
 
 __all__ = [
     "REGISTRY",
