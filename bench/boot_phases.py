@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import ROOT, Up
+from run import ROOT, Up, cpu_seconds
 
 TARGET_S = 3.0
 # the phases in the order they happen (runtime phases nest inside runtime_start_ms)
@@ -45,30 +45,6 @@ PHASES = (
 )
 
 
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of ``pid`` and every live descendant, with what their reaped
-    children used (Linux /proc): at the ready line, the runtime and its workers' cost so far."""
-    stats: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                text = (entry / "stat").read_text()
-            except OSError:
-                continue  # ended meanwhile
-            stats[int(entry.name)] = text.rsplit(")", 1)[1].split()  # after "pid (comm)"
-    children: dict[int, list[int]] = {}
-    for child, fields in stats.items():
-        children.setdefault(int(fields[1]), []).append(child)  # fields[1]: ppid
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        fields = stats.get(current)
-        if fields is not None:  # utime, stime, cutime, cstime: fields 14-17 of stat
-            total += sum(int(value) for value in fields[11:15])
-        todo += children.get(current, [])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def one_start(stack: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "boot.jsonl"
@@ -77,7 +53,7 @@ def one_start(stack: str) -> dict[str, Any]:
         try:
             ready_s, _ = up.start()
             assert up.proc is not None
-            cpu_s = tree_cpu_s(up.proc.pid)
+            cpu_s = sum(cpu_seconds(up.proc.pid).values())  # up and its workers at the ready line
         finally:
             up.stop()
             os.environ.pop("ORDERFLOW_BOOT_LOG", None)
