@@ -326,16 +326,14 @@ def test_slow_function_is_504_not_a_hang(fake: FakeLambda) -> None:
     release = threading.Event()
 
     def slow(name: str, event: dict) -> Any:
-        release.wait(5)
+        release.wait(60)  # answers only once the client has its answer: a 200 cannot come first
         return FakeResult({"statusCode": 200, "body": "late"})
 
     fake.respond = slow
     with ApiServer(ROUTES, fake, stage="v1", port=0, integration_timeout=0.3) as server:
-        started = time.monotonic()
         status, _, body = request(server, "GET", "/v1/users")
         release.set()
     assert status == 504
-    assert time.monotonic() - started < 3
     assert "message" in json.loads(body)
 
 

@@ -109,10 +109,8 @@ def test_close_kills_busy_workers(pool: WorkerPool) -> None:
     while pool.idle_workers("fn-app-echo"):  # until the invoke has taken the warm worker
         assert time.monotonic() < deadline
         time.sleep(0.001)
-    started = time.perf_counter()
-    pool.close()
-    thread.join(timeout=10)
-    assert time.perf_counter() - started < 5
+    pool.close()  # had it waited for the invocation, the invocation would have ended well after 30 s
+    thread.join(timeout=60)
     assert results[0].function_error == "Unhandled"
     assert results[0].payload["errorType"] == "Runtime.ExitError"
     with pytest.raises(RuntimeError, match="stopped"):
