@@ -81,10 +81,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def port(text: str) -> int:
     """A TCP port number (1-65535); argparse turns the ValueError into a one-line usage error."""
-    port = int(text)
-    if not 0 < port < 65536:
+    number = int(text)
+    if not 0 < number < 65536:
         raise ValueError(text)
-    return port
+    return number
 
 
 @dataclass

@@ -54,10 +54,9 @@ class AppSessions:
     """Each sample app's pytest session: run once, its result kept for its test."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()  # guards what follows; notified when a result comes
         self._queue: list[str] = []
         self._results: dict[str, pytest.RunResult] = {}
-        self._done = threading.Condition(self._lock)
         self._running: subprocess.Popen[str] | None = None
         self._current: str | None = None  # the app whose session runs now
         self._thread: threading.Thread | None = None
@@ -66,7 +65,7 @@ class AppSessions:
 
     def start(self, apps: list[str]) -> None:
         """Queue ``apps`` (those not queued yet) for the background thread, which starts if needed."""
-        with self._lock:
+        with self._cond:
             self._queue += [app for app in apps if app not in self._queue and app not in self._results]
             if self._thread is None and self._queue:
                 self._thread = threading.Thread(target=self._run_all, name="sample-apps", daemon=True)
@@ -74,17 +73,17 @@ class AppSessions:
 
     def result(self, app: str) -> pytest.RunResult:
         """The app's session result, waiting for it (queued first if it was not)."""
-        with self._lock:
+        with self._cond:
             if app not in self._queue and app not in self._results and app != self._current:
                 self._queue.insert(0, app)  # run next: the test waits for nothing else
         self.start([])
-        with self._done:
-            if not self._done.wait_for(lambda: app in self._results, SESSION_TIMEOUT_S * 2):
+        with self._cond:
+            if not self._cond.wait_for(lambda: app in self._results, SESSION_TIMEOUT_S * 2):
                 pytest.fail(f"the {app} session did not end in {SESSION_TIMEOUT_S * 2:.0f} s")
             return self._results[app]
 
     def close(self) -> None:
-        with self._lock:
+        with self._cond:
             self._closed = True
             self._queue.clear()
             running = self._running
@@ -98,7 +97,7 @@ class AppSessions:
 
     def _run_all(self) -> None:
         while True:
-            with self._lock:
+            with self._cond:
                 if self._closed or not self._queue:
                     self._thread = None
                     return
@@ -107,10 +106,10 @@ class AppSessions:
                 result = self._run(app)
             except Exception as exc:  # the test shows it, rather than waiting for a result that never comes
                 result = pytest.RunResult(1, [], [f"the {app} session could not run: {exc!r}"], 0.0)
-            with self._done:
+            with self._cond:
                 self._results[app] = result
                 self._current = None
-                self._done.notify_all()
+                self._cond.notify_all()
 
     def _run(self, app: str) -> pytest.RunResult:
         if self._root is None:
@@ -128,7 +127,7 @@ class AppSessions:
         started = time.monotonic()
         # niced: they use the core the outer session leaves idle rather than slow it down
         cmd = ["nice", "-n", "10", sys.executable, "-m", "pytest", *args, str(copied)]
-        with self._lock:
+        with self._cond:
             if self._closed:
                 return pytest.RunResult(1, [], ["the session was closed before this app ran"], 0.0)
             proc = subprocess.Popen(
@@ -142,7 +141,7 @@ class AppSessions:
             out, err = proc.communicate()
             err += f"\n(killed: the session ran past {SESSION_TIMEOUT_S:.0f} s)"
         finally:
-            with self._lock:
+            with self._cond:
                 self._running = None
         return pytest.RunResult(
             proc.returncode, out.splitlines(), err.splitlines(), time.monotonic() - started
